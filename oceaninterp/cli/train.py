@@ -1,0 +1,10 @@
+"""`oceaninterp train` (not built yet)."""
+
+from __future__ import annotations
+
+from oceaninterp.cli.common import not_built
+
+
+def train() -> None:
+    """Not built yet (exits 2)."""
+    not_built("train")

@@ -1,0 +1,106 @@
+"""The tidy-track schema: what every along-track or swath reader returns.
+
+A tidy track set is an :class:`xarray.Dataset` with a single dimension ``obs``
+and these variables (all 1-D over ``obs``):
+
+``time``
+    ``datetime64[ns]``, UTC.
+``latitude``
+    float64, degrees_north (WGS-84, geodetic).
+``longitude``
+    float64, degrees_east, wrapped to [-180, 180).
+``ssh``
+    float32, metres: the selected sea-level variable (SLA or ADT).
+
+Optional variables (same dimension): ``cross_track_distance`` (km, swaths
+only, signed, NaN for nadir), ``pass_number`` (int32), ``cycle`` (int32).
+
+Global attributes: ``mission`` (CMEMS mission code, e.g. ``"j3"``, ``"swot"``),
+``source`` (the file path read), ``ssh_variable`` (the product variable read,
+e.g. ``"sla_filtered"``) and ``ssh_kind`` (``"sla"`` or ``"adt"``).
+Invalid points (flagged, fill values, NaN) are already removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp.errors import InputError
+
+TRACK_DIM = "obs"
+REQUIRED_VARIABLES = ("time", "latitude", "longitude", "ssh")
+SSH_KINDS = ("sla", "adt")
+
+
+def wrap_longitude(lon: np.ndarray) -> np.ndarray:
+    """Wrap longitudes (degrees_east, any range) to [-180, 180)."""
+    return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+
+
+def make_tracks(
+    time: np.ndarray,
+    latitude: np.ndarray,
+    longitude: np.ndarray,
+    ssh: np.ndarray,
+    *,
+    mission: str,
+    source: str | Path,
+    ssh_variable: str,
+    ssh_kind: str = "sla",
+    extra: dict[str, np.ndarray] | None = None,
+) -> xr.Dataset:
+    """Build a tidy track set, dropping non-finite points.
+
+    Parameters
+    ----------
+    time
+        Observation times, anything ``numpy.datetime64`` accepts (UTC).
+    latitude, longitude
+        Positions in degrees_north / degrees_east (any longitude convention).
+    ssh
+        Sea level in metres.
+    mission, source, ssh_variable, ssh_kind
+        Provenance attributes (see the module docstring).
+    extra
+        Further per-point variables (e.g. ``cross_track_distance``).
+    """
+    if ssh_kind not in SSH_KINDS:
+        raise ValueError(f"ssh_kind must be one of {SSH_KINDS}, got {ssh_kind!r}")
+    time = np.asarray(time).astype("datetime64[ns]").ravel()
+    lat = np.asarray(latitude, dtype=np.float64).ravel()
+    lon = wrap_longitude(np.asarray(longitude).ravel())
+    val = np.asarray(ssh, dtype=np.float32).ravel()
+    if not (time.size == lat.size == lon.size == val.size):
+        raise InputError(source, "time, latitude, longitude and ssh have different sizes")
+    keep = np.isfinite(val) & np.isfinite(lat) & np.isfinite(lon) & ~np.isnat(time)
+    data = {
+        "ssh": (TRACK_DIM, val[keep], {"units": "m", "long_name": ssh_variable}),
+        "latitude": (TRACK_DIM, lat[keep], {"units": "degrees_north"}),
+        "longitude": (TRACK_DIM, lon[keep], {"units": "degrees_east"}),
+        "time": (TRACK_DIM, time[keep]),
+    }
+    for name, values in (extra or {}).items():
+        data[name] = (TRACK_DIM, np.asarray(values).ravel()[keep])
+    return xr.Dataset(
+        data,
+        attrs={
+            "mission": mission,
+            "source": str(source),
+            "ssh_variable": ssh_variable,
+            "ssh_kind": ssh_kind,
+        },
+    )
+
+
+def validate_tracks(ds: xr.Dataset) -> xr.Dataset:
+    """Check that ``ds`` follows the tidy-track schema; return it unchanged."""
+    source = ds.attrs.get("source")
+    missing = [v for v in REQUIRED_VARIABLES if v not in ds.variables]
+    if missing:
+        raise InputError(source, f"tidy tracks lack {missing}")
+    if tuple(ds["ssh"].dims) != (TRACK_DIM,):
+        raise InputError(source, f"tidy tracks must have the single dimension {TRACK_DIM!r}")
+    return ds

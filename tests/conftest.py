@@ -1,0 +1,31 @@
+"""Shared fixtures: seeded rng, device, real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20211)
+
+
+@pytest.fixture
+def device() -> str:
+    """``"cuda"`` when a GPU is present, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """The folder of real product files; skips the test when it is not set."""
+    folder = os.environ.get("OCEANINTERP_REAL_DATA")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("OCEANINTERP_REAL_DATA is not set to the real-data folder")
+    return Path(folder)
