@@ -110,3 +110,713 @@ class GridSpec:
     def shape(self) -> tuple[int, int, int]:
         """(time, latitude, longitude) sizes."""
         return (self.days().size, self.latitudes().size, self.longitudes().size)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the SSH 4DVarNet (:mod:`oceaninterp.model`).
+
+    A tile is ``tile_time`` days x ``tile_latitude`` x ``tile_longitude``
+    pixels; days are stacked as the channels of 2-D convolutions. The defaults
+    are a model that trains on 2 CPU cores in minutes on a 1/10 deg grid: the
+    sample OSSE is the Gulf Stream box at 1/10 deg (100 x 100 pixels), so a
+    48-pixel tile spans 4.8 deg (about 3 meander wavelengths of 150 km), and the
+    ConvLSTM gradient modulator, 77 % of the reference's FLOPs, runs at half
+    resolution with 32 channels. The reference base model (CIA-Oceanix
+    4dvarnet-starter, 1/20 deg) is ``ModelConfig(tile_latitude=240,
+    tile_longitude=240, lstm_hidden=48, modulator_downsample=1, n_step=10,
+    lr_grad=250)``.
+
+    Attributes
+    ----------
+    tile_time
+        Days per tile (T). Default 15, the reference's window: an along-track
+        pass is revisited within about 10 days, so 15 days see every track.
+    tile_latitude, tile_longitude
+        Training tile size in pixels; multiples of 4 (pooling by 2 in the prior
+        and in the modulator). Default 48 (reference 240 at 1/20 deg).
+    prior_width
+        Channels of the bilinear auto-encoder prior. Default 32 (reference base).
+    lstm_hidden
+        Hidden channels of the ConvLSTM gradient modulator. Default 32
+        (reference base 48): smaller tiles carry fewer scales.
+    modulator_downsample
+        The ConvLSTM runs on a grid coarser by this factor (1 or 2). Default 2:
+        about 4x cheaper, and the gradient step is smooth at the pixel scale.
+    n_step
+        Unrolled solver iterations. Default 8 (reference base 10): 20 % less
+        work per tile, to keep CPU training short.
+    lr_grad
+        Weight of the plain cost gradient in each solver update. Our cost sums
+        per-tile means (a tile's map does not depend on its batch mates), so
+        the step per observed value scales like lr_grad / (T H W). Default 10:
+        on 15 x 48 x 48 tiles, the reference's step (1000 with a cost averaged
+        over batches of 4 tiles of 15 x 240 x 240, i.e. 250 here at that size).
+    use_sst
+        Add the multimodal observation term alpha * ||G x - F z||^2 with the
+        SST field z of the cube (variable ``sst``). Default False.
+    sst_features
+        Channels of the trainable convolutions G and F of that term. Default 8.
+    """
+
+    tile_time: int = 15
+    tile_latitude: int = 48
+    tile_longitude: int = 48
+    prior_width: int = 32
+    lstm_hidden: int = 32
+    modulator_downsample: int = 2
+    n_step: int = 8
+    lr_grad: float = 10.0
+    use_sst: bool = False
+    sst_features: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("tile_time", "prior_width", "lstm_hidden", "n_step", "sst_features"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        for name in ("tile_latitude", "tile_longitude"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 4 or value % 4:
+                raise ConfigError(f"{name}: expected a positive multiple of 4 pixels, got {value!r}")
+        if self.modulator_downsample not in (1, 2):
+            raise ConfigError(
+                f"modulator_downsample: expected 1 or 2, got {self.modulator_downsample!r}"
+            )
+        if not self.lr_grad >= 0:
+            raise ConfigError(f"lr_grad: expected a number >= 0, got {self.lr_grad!r}")
+        if not isinstance(self.use_sst, bool):
+            raise ConfigError(f"use_sst: expected true or false, got {self.use_sst!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How ``oceaninterp train`` fits the SSH 4DVarNet (:func:`oceaninterp.train.train`).
+
+    Loss = ``state_weight`` * MSE(x, x_true) + ``gradient_weight`` * MSE of the
+    Sobel gradients + ``prior_weight`` * ||x - Phi(x)||^2, all in normalised
+    units (SSH minus the training mean, over the training std), weighted by the
+    tile window (a triangle in time, zero on ``loss_border`` pixels at the
+    edges). Defaults of the weights, learning rates and clipping are the
+    reference's (4dvarnet-starter).
+
+    Attributes
+    ----------
+    epochs
+        Passes over ``tiles_per_epoch`` random training tiles. Default 30.
+    batch_size
+        Tiles per optimiser step. Default 4 (reference).
+    tiles_per_epoch
+        Random training tiles drawn (seeded) per epoch. Default 64.
+    learning_rate, prior_learning_rate
+        Adam learning rates of the solver and of the prior (1e-3, 5e-4),
+        decayed by a cosine schedule over the epochs.
+    grad_clip
+        Clip of the parameters' gradient norm. Default 0.5.
+    loss
+        ``"supervised"`` (default, the reference's), ``"regularised"`` (adds
+        the prior cost of the truth) or ``"unsupervised"`` (observation misfit
+        plus prior cost; the truth then serves only the validation score); see
+        :mod:`oceaninterp.variational.losses`.
+    state_weight, gradient_weight, prior_weight
+        Loss weights (50, 1000, 1: reference).
+    observation_weight
+        Weight of the observation misfit of the unsupervised loss. Default 1.
+    loss_border
+        Pixels at each tile edge left out of the loss and the validation score.
+        Default 4.
+    mask_swap_fraction
+        Fraction of training tiles whose observations are replaced by the truth
+        seen through the observation mask of another tile (augmentation).
+        Default 0.5.
+    train_start, train_end, val_start, val_end, test_start, test_end
+        ISO dates (inclusive) of the three periods. When none is given the days
+        are split in time order: the first 70 % train, the next 15 %
+        validation, the last 15 % test (kept unseen). Either give all six or none.
+    val_fraction, test_fraction
+        The shares used when no dates are given.
+    seed
+        Seeds the initial weights, the tile draws and the augmentation; a run
+        on CPU with the same seed gives the same checkpoint.
+    bf16
+        Autocast to bfloat16 on CUDA (ignored on CPU).
+    """
+
+    epochs: int = 30
+    batch_size: int = 4
+    tiles_per_epoch: int = 64
+    learning_rate: float = 1e-3
+    prior_learning_rate: float = 5e-4
+    grad_clip: float = 0.5
+    loss: str = "supervised"
+    state_weight: float = 50.0
+    gradient_weight: float = 1000.0
+    prior_weight: float = 1.0
+    observation_weight: float = 1.0
+    loss_border: int = 4
+    mask_swap_fraction: float = 0.5
+    train_start: str | None = None
+    train_end: str | None = None
+    val_start: str | None = None
+    val_end: str | None = None
+    test_start: str | None = None
+    test_end: str | None = None
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 0
+    bf16: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "tiles_per_epoch"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        for name in ("learning_rate", "prior_learning_rate", "grad_clip"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+        if self.loss not in ("supervised", "regularised", "unsupervised"):
+            raise ConfigError(
+                f"loss: expected supervised, regularised or unsupervised, got {self.loss!r}"
+            )
+        for name in ("state_weight", "gradient_weight", "prior_weight", "observation_weight"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"{name}: expected a number >= 0, got {getattr(self, name)!r}")
+        if not isinstance(self.loss_border, int) or self.loss_border < 0:
+            raise ConfigError(f"loss_border: expected an integer >= 0, got {self.loss_border!r}")
+        if not 0 <= self.mask_swap_fraction <= 1:
+            raise ConfigError(
+                f"mask_swap_fraction: expected a number in [0, 1], got {self.mask_swap_fraction!r}"
+            )
+        if not (0 < self.val_fraction and 0 <= self.test_fraction
+                and self.val_fraction + self.test_fraction < 1):
+            raise ConfigError(
+                "val_fraction/test_fraction: expected val_fraction > 0, test_fraction >= 0 "
+                f"and a sum below 1, got {self.val_fraction!r}, {self.test_fraction!r}"
+            )
+        names = ("train_start", "train_end", "val_start", "val_end", "test_start", "test_end")
+        given = [getattr(self, n) is not None for n in names]
+        if any(given) and not all(given):
+            raise ConfigError(f"{', '.join(names)}: give all six dates or none")
+        if all(given):
+            try:
+                for name in names:
+                    np.datetime64(getattr(self, name), "D")
+            except ValueError as exc:
+                raise ConfigError(f"{name}: expected an ISO date (YYYY-MM-DD): {exc}") from exc
+            for period in ("train", "val", "test"):
+                if getattr(self, f"{period}_end") < getattr(self, f"{period}_start"):
+                    raise ConfigError(f"{period}_start/{period}_end: empty date range")
+
+
+# --- oceaninterp run: the pipeline TOML (owned by the pipeline engineer) -----------------
+
+#: Error policies of a pipeline: stop at the first failure, or report it and go on.
+ON_ERROR_POLICIES = ("skip", "fail")
+#: Reconstruction methods a pipeline can run (:func:`oceaninterp.reconstruct.reconstruct`).
+RUN_METHODS = ("4dvarnet", "oi")
+
+
+def _string_list(value: Any, key: str, *, allow_empty: bool) -> tuple[str, ...]:
+    """A TOML list of strings (or one string) as a tuple; ``key`` names it in errors."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{key}: expected a list of paths or glob patterns, got {value!r}")
+    if not value and not allow_empty:
+        raise ConfigError(f"{key}: expected at least one path or glob pattern, got []")
+    return tuple(value)
+
+
+def _positive_int(value: Any, key: str, *, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RunPipeline:
+    """The ``[pipeline]`` table of a pipeline TOML.
+
+    Attributes
+    ----------
+    name
+        A short name, used in logs and the manifest.
+    output_root
+        Folder of every output (cubes, maps, scores, manifest, logs, lock);
+        relative paths are relative to the TOML file's folder. The command
+        line's ``-o`` overrides it.
+    on_error
+        ``"skip"`` (default): a failing input file or day is reported, the
+        other days go on and the run exits non-zero; ``"fail"``: the run stops
+        at the first failure (finished outputs stay valid).
+    """
+
+    name: str
+    output_root: str = "runs"
+    on_error: str = "skip"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigError(f"[pipeline] name: expected a non-empty string, got {self.name!r}")
+        if not isinstance(self.output_root, str) or not self.output_root:
+            raise ConfigError(
+                f"[pipeline] output_root: expected a folder path, got {self.output_root!r}"
+            )
+        if self.on_error not in ON_ERROR_POLICIES:
+            raise ConfigError(
+                f"[pipeline] on_error: expected one of {list(ON_ERROR_POLICIES)}, "
+                f"got {self.on_error!r}"
+            )
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """The ``[inputs]`` table: which product files feed the grid stage.
+
+    Attributes
+    ----------
+    observations
+        Paths or glob patterns (``**`` allowed) of along-track or swath files
+        readable by :func:`oceaninterp.products.open_product`; relative to the
+        TOML file's folder.
+    variable
+        The sea-level variable gridded (``"sla_filtered"``, ``"adt"``, ...), as
+        for ``oceaninterp grid --variable``.
+    sst
+        Optional L4 SST files or patterns, gridded onto the cube as ``sst``.
+    latest_production
+        Of CMEMS files named ``..._<YYYYMMDD>_<production YYYYMMDD>.nc`` that
+        differ only by production date, keep the latest (NRT archives hold
+        several). Default true.
+    """
+
+    observations: tuple[str, ...]
+    variable: str = "sla_filtered"
+    sst: tuple[str, ...] = ()
+    latest_production: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "observations",
+            _string_list(self.observations, "[inputs] observations", allow_empty=False),
+        )
+        object.__setattr__(self, "sst", _string_list(self.sst, "[inputs] sst", allow_empty=True))
+        if not isinstance(self.variable, str) or not self.variable:
+            raise ConfigError(
+                f"[inputs] variable: expected a variable name such as 'sla_filtered' "
+                f"or 'adt', got {self.variable!r}"
+            )
+        if not isinstance(self.latest_production, bool):
+            raise ConfigError(
+                f"[inputs] latest_production: expected true or false, "
+                f"got {self.latest_production!r}"
+            )
+
+
+@dataclass(frozen=True)
+class RunReconstruct:
+    """One ``[[reconstruct]]`` table: a mapping method run on the daily cubes.
+
+    Attributes
+    ----------
+    name
+        Names the maps folder (``maps/<name>/``) and the scores; unique.
+    method
+        ``"4dvarnet"`` (needs ``checkpoint``) or ``"oi"``.
+    checkpoint
+        A checkpoint file (relative to the TOML file's folder) for 4dvarnet.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``; on a dask cluster ``"auto"`` uses
+        the worker's own GPU when it has one.
+    halo_days
+        Days of observations used on each side of the days mapped. Default:
+        half the checkpoint's tile length for 4dvarnet; for OI the reach of
+        its observation window, ``OIConfig.time_window * OIConfig.lt`` (14).
+    block_days
+        Days mapped by one reconstruction call (one dask task); blocks are
+        aligned on the grid's first day, so a serial and a distributed run do
+        the same calls. Default 30.
+    """
+
+    name: str
+    method: str = "4dvarnet"
+    checkpoint: str | None = None
+    device: str = "auto"
+    halo_days: int | None = None
+    block_days: int = 30
+
+    def __post_init__(self) -> None:
+        plain = self.name.replace("-", "").replace("_", "") if isinstance(self.name, str) else ""
+        if not plain.isalnum():
+            raise ConfigError(
+                f"[[reconstruct]] name: expected letters, digits, '-' or '_', got {self.name!r}"
+            )
+        where = f"[[reconstruct]] {self.name}"
+        if self.method not in RUN_METHODS:
+            raise ConfigError(
+                f"{where}: method: expected one of {list(RUN_METHODS)}, got {self.method!r}"
+            )
+        if self.method == "4dvarnet" and not self.checkpoint:
+            raise ConfigError(f"{where}: checkpoint: expected a checkpoint file for 4dvarnet")
+        if self.checkpoint is not None and not isinstance(self.checkpoint, str):
+            raise ConfigError(f"{where}: checkpoint: expected a path, got {self.checkpoint!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(
+                f"{where}: device: expected 'auto', 'cpu' or 'cuda', got {self.device!r}"
+            )
+        if self.halo_days is not None:
+            _positive_int(self.halo_days, f"{where}: halo_days", minimum=0)
+        _positive_int(self.block_days, f"{where}: block_days")
+
+
+@dataclass(frozen=True)
+class RunScore:
+    """The optional ``[score]`` table: score every method's maps.
+
+    Attributes
+    ----------
+    truth
+        A truth file (OSSE; contract: ``ssh`` in metres on a daily grid).
+    tracks
+        Withheld along-track files or patterns (OSE), used when no truth is given.
+    """
+
+    truth: str | None = None
+    tracks: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        tracks = _string_list(self.tracks, "[score] tracks", allow_empty=True)
+        object.__setattr__(self, "tracks", tracks)
+        if self.truth is not None and (not isinstance(self.truth, str) or not self.truth):
+            raise ConfigError(f"[score] truth: expected a file path, got {self.truth!r}")
+        if self.truth is None and not self.tracks:
+            raise ConfigError("[score]: expected 'truth' (a file) or 'tracks' (a list of files)")
+
+
+@dataclass(frozen=True)
+class RunDask:
+    """The optional ``[dask]`` table: scale gridding and reconstruction out.
+
+    Attributes
+    ----------
+    scheduler
+        Address of a running dask.distributed scheduler (``"tcp://host:8786"``).
+    workers
+        With no scheduler: start a LocalCluster of this many single-threaded
+        worker processes. 0 (default) runs everything in this process.
+    """
+
+    scheduler: str | None = None
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.scheduler is not None and (
+            not isinstance(self.scheduler, str) or "://" not in self.scheduler
+        ):
+            raise ConfigError(
+                f"[dask] scheduler: expected an address such as 'tcp://host:8786', "
+                f"got {self.scheduler!r}"
+            )
+        _positive_int(self.workers, "[dask] workers", minimum=0)
+
+    @property
+    def distributed(self) -> bool:
+        """Whether work goes to a dask.distributed cluster."""
+        return self.scheduler is not None or self.workers > 0
+
+
+def resolve_day(value: Any, key: str, today: np.datetime64) -> str:
+    """An ISO date, or ``"today"``/``"today-N"``/``"today+N"`` (days, UTC), as ``YYYY-MM-DD``."""
+    import re
+
+    if isinstance(value, str):
+        match = re.fullmatch(r"today(?:\s*([+-])\s*(\d+))?", value.strip())
+        if match:
+            offset = int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
+            return str(np.datetime64(today, "D") + np.timedelta64(offset, "D"))
+    if hasattr(value, "isoformat"):  # a TOML date
+        value = value.isoformat()
+    try:
+        return str(np.datetime64(str(value), "D"))
+    except ValueError:
+        raise ConfigError(
+            f"{key}: expected an ISO date (YYYY-MM-DD), 'today' or 'today-N', got {value!r}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole pipeline TOML (``oceaninterp run``): ingest -> grid -> reconstruct -> score.
+
+    Attributes
+    ----------
+    pipeline, inputs, reconstruct, score, dask
+        The tables of the same names (``[[reconstruct]]`` is a list).
+    grid
+        The ``[grid]`` table: the daily grid of the cubes and maps, with
+        ``start``/``end`` resolved to dates (they may be written ``"today-N"``).
+    base_dir
+        The TOML file's folder: relative paths in the file are relative to it.
+    """
+
+    pipeline: RunPipeline
+    inputs: RunInputs
+    grid: GridSpec
+    reconstruct: tuple[RunReconstruct, ...]
+    score: RunScore | None
+    dask: RunDask
+    base_dir: str
+
+    @classmethod
+    def from_toml(cls, path: str | Any, *, today: np.datetime64 | None = None) -> RunConfig:
+        """Load and validate a pipeline TOML file.
+
+        Parameters
+        ----------
+        path
+            The TOML file.
+        today
+            The day ``"today"`` means in ``[grid] start/end`` (default: the
+            current UTC day).
+        """
+        from pathlib import Path
+
+        import tomllib
+
+        path = Path(path)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such pipeline file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        return cls.from_mapping(data, base_dir=path.resolve().parent, today=today)
+
+    @classmethod
+    def from_mapping(
+        cls, data: dict[str, Any], *, base_dir: Any, today: np.datetime64 | None = None
+    ) -> RunConfig:
+        """Validate a parsed pipeline TOML (see :meth:`from_toml`)."""
+        known = {"pipeline", "inputs", "grid", "reconstruct", "score", "dask"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown table(s) {unknown}; expected some of {sorted(known)}")
+        for table in ("pipeline", "inputs", "grid"):
+            if not isinstance(data.get(table), dict):
+                raise ConfigError(f"[{table}]: missing table")
+        today = np.datetime64("today", "D") if today is None else np.datetime64(today, "D")
+        grid = dict(data["grid"])
+        for key in ("start", "end"):
+            if key in grid:
+                grid[key] = resolve_day(grid[key], f"[grid] {key}", today)
+        try:
+            grid_spec = from_mapping(GridSpec, grid, "grid")
+        except ConfigError as exc:
+            message = str(exc)
+            raise ConfigError(message if message.startswith("[") else f"[grid] {message}") from None
+        tables = data.get("reconstruct", [])
+        if isinstance(tables, dict):
+            tables = [tables]
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            raise ConfigError("[[reconstruct]]: expected an array of tables")
+        reconstruct = tuple(from_mapping(RunReconstruct, t, "[reconstruct]") for t in tables)
+        names = [r.name for r in reconstruct]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"[[reconstruct]] name: expected unique names, got {names}")
+        score = data.get("score")
+        return cls(
+            pipeline=from_mapping(RunPipeline, data["pipeline"], "pipeline"),
+            inputs=from_mapping(RunInputs, data["inputs"], "inputs"),
+            grid=grid_spec,
+            reconstruct=reconstruct,
+            score=None if score is None else from_mapping(RunScore, score, "score"),
+            dask=from_mapping(RunDask, data.get("dask", {}), "dask"),
+            base_dir=str(base_dir),
+        )
+
+    def path(self, value: str) -> Any:
+        """``value`` as an absolute :class:`~pathlib.Path`, relative to :attr:`base_dir`."""
+        from pathlib import Path
+
+        return (Path(self.base_dir) / Path(value).expanduser()).resolve()
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """How ``oceaninterp reconstruct`` covers a cube with overlapping tiles.
+
+    The tile length in time is the checkpoint's (days are the channels of the
+    network); the spatial tile size defaults to the checkpoint's training tile.
+    Tiles are merged by ``sum(w * pred) / sum(w)`` with a triangle weight in
+    time (1 on the centre day) and zero weight on ``border`` pixels of each
+    tile side inside the domain (:mod:`oceaninterp.tiling`).
+
+    Attributes
+    ----------
+    time_stride
+        Days between consecutive tile starts. The reference runs one tile per
+        output day (1); each output day is then computed ``tile_time`` times.
+        Default 5 (three 15-day tiles per day, blended by the triangle): see
+        ``benchmarks/reconstruct_bench.py`` for the speed and the score.
+    latitude, longitude
+        Spatial tile size in pixels (multiples of 4); ``None``: the
+        checkpoint's training tile.
+    space_stride
+        Pixels between tile starts in latitude and longitude; ``None``: tile
+        size minus twice the border (the crops just meet).
+    border
+        Pixels of zero merge weight at tile sides inside the domain; ``None``:
+        a twelfth of the tile size (the reference's 20 of 240).
+    time_window
+        Days of observations held in memory at once (tiles are streamed over
+        time and merged days are written as soon as no later tile touches
+        them). Must be at least the tile length. Default 60.
+    """
+
+    time_stride: int = 5
+    latitude: int | None = None
+    longitude: int | None = None
+    space_stride: int | None = None
+    border: int | None = None
+    time_window: int = 60
+
+    def __post_init__(self) -> None:
+        for name in ("time_stride", "time_window", "latitude", "longitude", "space_stride"):
+            value = getattr(self, name)
+            if value is None and name not in ("time_stride", "time_window"):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        for name in ("latitude", "longitude"):
+            value = getattr(self, name)
+            if value is not None and value % 4:
+                raise ConfigError(f"{name}: expected a multiple of 4 pixels, got {value!r}")
+        if self.border is not None and (
+            not isinstance(self.border, int) or isinstance(self.border, bool) or self.border < 0
+        ):
+            raise ConfigError(f"border: expected an integer >= 0, got {self.border!r}")
+
+    def resolve(
+        self, tile: dict[str, int]
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        """Tile sizes, strides and borders by dimension for a checkpoint's ``tile``.
+
+        Parameters
+        ----------
+        tile
+            The checkpoint's training tile, ``{"time": T, "latitude": H, "longitude": W}``.
+
+        Returns
+        -------
+        (size, stride, border)
+            Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells).
+        """
+        size = {
+            "time": int(tile["time"]),
+            "latitude": self.latitude or int(tile["latitude"]),
+            "longitude": self.longitude or int(tile["longitude"]),
+        }
+        if self.time_stride > size["time"]:
+            raise ConfigError(
+                f"time_stride: {self.time_stride} days would skip days between "
+                f"{size['time']}-day tiles"
+            )
+        if self.time_window < size["time"]:
+            raise ConfigError(
+                f"time_window: expected at least the tile length {size['time']} days, "
+                f"got {self.time_window}"
+            )
+        border = {"time": 0}
+        stride = {"time": self.time_stride}
+        for dim in ("latitude", "longitude"):
+            border[dim] = size[dim] // 12 if self.border is None else self.border
+            core = size[dim] - 2 * border[dim]
+            if core < 1:
+                raise ConfigError(f"border: {border[dim]} pixels leave nothing of a {size[dim]}-pixel tile")
+            stride[dim] = core if self.space_stride is None else self.space_stride
+            if stride[dim] > core:
+                raise ConfigError(
+                    f"space_stride: {stride[dim]} pixels leave gaps between tiles of "
+                    f"{size[dim]} pixels with a {border[dim]}-pixel border (at most {core})"
+                )
+        return size, stride, border
+
+
+@dataclass(frozen=True)
+class OIConfig:
+    """Parameters of the DUACS-like optimal interpolation (:mod:`oceaninterp.oi`).
+
+    The prior covariance between two points is
+    ``signal_std**2 * exp(-(dt/lt)**2 - (dlon/lx)**2 - (dlat/ly)**2)``
+    (the baseline OI of the SSH-mapping data challenges, whose covariance has
+    unit amplitude: ``signal_std = 1`` m reproduces it).
+
+    Attributes
+    ----------
+    lx, ly
+        Correlation lengths in degrees of longitude / latitude (plain degree
+        differences, as in the data challenge).
+    lt
+        Correlation time in days.
+    noise
+        Standard deviation of the noise of one raw observation, metres; a cube
+        cell averaging ``count`` observations gets variance ``noise**2 / count``.
+    signal_std
+        Prior standard deviation of the SSH anomaly, metres. Only the ratio
+        ``noise / signal_std`` changes the map; the formal error scales with it.
+    time_window
+        Observations are used within ``+/- time_window * lt`` days of the output
+        days (strict inequality, as in the data challenge).
+    space_cutoff
+        Observations farther than ``space_cutoff * lx`` (longitude) or
+        ``space_cutoff * ly`` (latitude) from an output block are ignored.
+    block_days
+        Output days solved together (one Cholesky factorisation per block).
+    block_deg
+        Edge of the spatial output blocks, degrees; ``None`` picks the block
+        count per axis that minimises the estimated factorisation cost.
+    superobs
+        Observations of one day are averaged (count-weighted) in boxes of about
+        ``superobs * min(lx, ly)`` degrees before the analysis; boxes smaller
+        than two cube cells leave the cube untouched; 0 disables.
+    error_step
+        The formal error is computed exactly on a sub-lattice spaced by about
+        ``error_step * (lt, ly, lx)`` and linearly interpolated to every cell;
+        0 computes it at every cell (slow).
+    dtype
+        ``"float64"`` or ``"float32"`` for the linear algebra.
+    batch_bytes
+        Memory budget, bytes, for one batch of covariance matrices.
+    """
+
+    lx: float = 1.0
+    ly: float = 1.0
+    lt: float = 7.0
+    noise: float = 0.05
+    signal_std: float = 1.0
+    time_window: float = 2.0
+    space_cutoff: float = 3.0
+    block_days: int = 14
+    block_deg: float | None = None
+    superobs: float = 0.2
+    error_step: float = 0.5
+    dtype: str = "float64"
+    batch_bytes: int = 512 * 2**20
+
+    def __post_init__(self) -> None:
+        for name in ("lx", "ly", "lt", "noise", "signal_std", "time_window", "space_cutoff"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and value > 0):
+                raise ConfigError(f"oi.{name}: expected a positive number, got {value!r}")
+        if not (isinstance(self.block_days, int) and self.block_days >= 1):
+            raise ConfigError(f"oi.block_days: expected an integer >= 1, got {self.block_days!r}")
+        if self.block_deg is not None and not self.block_deg > 0:
+            raise ConfigError(f"oi.block_deg: expected a positive number or None, got {self.block_deg!r}")
+        for name in ("superobs", "error_step"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"oi.{name}: expected a number >= 0, got {getattr(self, name)!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ConfigError(f"oi.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
+        if not self.batch_bytes > 0:
+            raise ConfigError(f"oi.batch_bytes: expected a positive number, got {self.batch_bytes!r}")

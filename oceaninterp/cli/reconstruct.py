@@ -1,10 +1,125 @@
-"""`oceaninterp reconstruct` (not built yet)."""
+"""`oceaninterp reconstruct`: map SSH from a gridded cube (4DVarNet or OI)."""
 
 from __future__ import annotations
 
-from oceaninterp.cli.common import not_built
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from oceaninterp.cli.common import (
+    LOG_LEVELS,
+    command_line,
+    console,
+    progress,
+    setup_logging,
+    user_errors,
+)
 
 
-def reconstruct() -> None:
-    """Not built yet (exits 2)."""
-    not_built("reconstruct")
+def reconstruct(
+    cube: Annotated[
+        Path, typer.Argument(help="Gridded observations (output of `oceaninterp grid`).")
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Maps to write: MAPS.nc or MAPS.zarr.")
+    ],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", "-c", help="4DVarNet checkpoint (for --method 4dvarnet)."),
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="4dvarnet or oi.")] = "4dvarnet",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Tiles per model call.")] = 4,
+    time_stride: Annotated[
+        int | None,
+        typer.Option("--time-stride", help="Days between tile starts (default 5; reference 1)."),
+    ] = None,
+    resample: Annotated[
+        bool, typer.Option("--resample", help="Coarsen a finer cube to the checkpoint's grid.")
+    ] = False,
+    lx: Annotated[
+        float | None, typer.Option("--lx", help="OI: correlation length in longitude, deg.")
+    ] = None,
+    ly: Annotated[
+        float | None, typer.Option("--ly", help="OI: correlation length in latitude, deg.")
+    ] = None,
+    lt: Annotated[float | None, typer.Option("--lt", help="OI: correlation time, days.")] = None,
+    noise: Annotated[
+        float | None, typer.Option("--noise", help="OI: observation noise std, m.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output.")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help=f"One of {', '.join(LOG_LEVELS)}.")
+    ] = "info",
+) -> None:
+    """Reconstruct daily SSH maps from CUBE into -o, with DUACS L4 names.
+
+    The maps hold `adt` (or `sla`, as the cube), the geostrophic velocities
+    `ugos`/`vgos` (`ugosa`/`vgosa` for SLA) and, for OI, `err_sla`; CF-1.11 +
+    ACDD-1.3 NetCDF-4 or Zarr v3. The 4DVarNet runs on overlapping tiles
+    batched on the device (bf16 on CUDA) and streams over time.
+    """
+    setup_logging(log_level)
+    with user_errors():
+        import dataclasses
+
+        from oceaninterp.config import OIConfig, TileSpec
+        from oceaninterp.errors import ConfigError
+        from oceaninterp.reconstruct import reconstruct as run_reconstruct
+
+        oi_overrides: dict[str, Any] = {"lx": lx, "ly": ly, "lt": lt, "noise": noise}
+        try:
+            oi_config = dataclasses.replace(
+                OIConfig(), **{k: v for k, v in oi_overrides.items() if v is not None}
+            )
+            tiles = TileSpec() if time_stride is None else TileSpec(time_stride=time_stride)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from exc
+        start = time.perf_counter()
+        with progress("reconstructing") as bar:
+            task = bar.add_task(f"{method}: tile batches", total=None)
+
+            def on_batch(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            path = run_reconstruct(
+                cube,
+                output,
+                checkpoint=checkpoint,
+                method=method,
+                device=device,
+                batch_size=batch_size,
+                tiles=tiles,
+                oi_config=oi_config,
+                resample=resample,
+                overwrite=overwrite,
+                history=command_line(),
+                progress=on_batch,
+            )
+        _summary(path, method, time.perf_counter() - start)
+
+
+def _summary(path: Path, method: str, seconds: float) -> None:
+    """A rich table of what was written."""
+    from rich.table import Table
+
+    from oceaninterp.products import duacs_l4
+
+    maps = duacs_l4.open(path)
+    sizes = maps.sizes
+    days = maps["time"].values
+    table = Table(title=f"oceaninterp reconstruct ({method})", show_header=False)
+    table.add_row("maps", str(path))
+    table.add_row("variables", ", ".join(str(v) for v in maps.data_vars))
+    table.add_row(
+        "days",
+        f"{sizes['time']} ({str(days[0])[:10]} .. {str(days[-1])[:10]})",
+    )
+    table.add_row("grid", f"{sizes['latitude']} x {sizes['longitude']} cells")
+    pixel_days = sizes["time"] * sizes["latitude"] * sizes["longitude"]
+    table.add_row("time", f"{seconds:.1f} s ({pixel_days / seconds:,.0f} pixel-days/s)")
+    console.print(table)

@@ -1,10 +1,68 @@
-"""`oceaninterp run` (not built yet)."""
+"""`oceaninterp run`: the batch entry point (cron-safe, incremental pipelines)."""
 
 from __future__ import annotations
 
-from oceaninterp.cli.common import not_built
+from pathlib import Path
+
+import typer
+
+from oceaninterp.cli.common import LOG_LEVELS, console, setup_logging, user_errors
 
 
-def run() -> None:
-    """Not built yet (exits 2)."""
-    not_built("run")
+def run(
+    pipeline: Path = typer.Argument(..., help="Pipeline TOML file (see pipelines/README.md)."),
+    output: Path = typer.Option(
+        None, "-o", "--output", help="Output root folder; overrides \\[pipeline] output_root."
+    ),
+    start: str = typer.Option(
+        None, "-t", "--start", help="First day to map (ISO date); default: \\[grid] start."
+    ),
+    end: str = typer.Option(
+        None, "-T", "--end", help="Last day to map (ISO date); default: \\[grid] end."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print what would be computed and why; write nothing."
+    ),
+    wait: float = typer.Option(
+        0.0, "--wait", help="Seconds to wait for another run on the same output root (0: refuse)."
+    ),
+    log_level: str = typer.Option(
+        "info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)} (console and log file)."
+    ),
+) -> None:
+    """Run a pipeline: ingest -> grid -> reconstruct -> score, only what is new.
+
+    Days whose outputs exist and whose inputs did not change are not recomputed;
+    a run killed at any moment is completed by the next one. Exit code 0 only
+    when every input file was readable and every day succeeded.
+    """
+    setup_logging(log_level)
+    with user_errors():
+        from oceaninterp.pipeline import run_pipeline
+
+        summary = run_pipeline(
+            pipeline, output_root=output, start=start, end=end, dry_run=dry_run, wait=wait
+        )
+    if dry_run:
+        _print_plan(summary)
+    console.print(summary.line(), highlight=False, soft_wrap=True)
+    if summary.log_file is not None:
+        console.print(f"log: {summary.log_file}", highlight=False, soft_wrap=True)
+    if not summary.ok and not dry_run:
+        raise typer.Exit(code=1)
+
+
+def _print_plan(summary) -> None:
+    """The units a dry run would compute, stage by stage."""
+    from rich.table import Table
+
+    table = Table(title=f"plan of {summary.name} in {summary.output_root}")
+    table.add_column("stage")
+    table.add_column("up to date", justify="right")
+    table.add_column("to compute", justify="right")
+    table.add_column("units to compute")
+    for name, stage in summary.stages.items():
+        ids = [i.rsplit("/", 1)[-1] for i in stage.computed]
+        shown = ", ".join(ids[:6]) + (f", ... ({len(ids)})" if len(ids) > 6 else "")
+        table.add_row(name, str(stage.current), str(len(stage.computed)), shown)
+    console.print(table)

@@ -1,10 +1,86 @@
-"""`oceaninterp train` (not built yet)."""
+"""`oceaninterp train`: fit the SSH 4DVarNet on a gridded cube and its truth."""
 
 from __future__ import annotations
 
-from oceaninterp.cli.common import not_built
+from pathlib import Path
+
+import typer
+
+from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging, user_errors
 
 
-def train() -> None:
-    """Not built yet (exits 2)."""
-    not_built("train")
+def train(
+    cube: Path = typer.Argument(..., help="Gridded observations (output of `oceaninterp grid`)."),
+    truth: Path = typer.Option(
+        ..., "--truth", help="True SSH (output of `oceaninterp simulate truth`), metres."
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (e.g. model.pt)."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Epochs (default: config, 30)."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="Tiles per optimiser step (default: config, 4)."
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an interrupted run from CHECKPOINT.resume."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: config, 0)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML file with \\[model] and \\[train] tables."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing checkpoint."),
+    log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
+) -> None:
+    """Train a 4DVarNet on CUBE against TRUTH; keep the best model (validation mu) in -o.
+
+    Prints the training loss and validation mu (1 - RMSE/RMS(truth)) of each
+    epoch. An interrupted run continues with the same command plus --resume.
+    """
+    setup_logging(log_level)
+    with user_errors():
+        import dataclasses
+
+        from oceaninterp.config import ModelConfig, TrainConfig
+        from oceaninterp.errors import ConfigError
+        from oceaninterp.train import read_config
+        from oceaninterp.train import train as run_training
+
+        model_cfg, train_cfg = read_config(config) if config else (ModelConfig(), TrainConfig())
+        overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
+        try:
+            train_cfg = dataclasses.replace(
+                train_cfg, **{k: v for k, v in overrides.items() if v is not None}
+            )
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from exc
+        with progress("training") as bar:
+            task = bar.add_task("training", total=None)
+
+            def on_step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            def on_epoch(record) -> None:
+                bar.update(
+                    task,
+                    description=f"epoch {record.epoch}: loss {record.train_loss:.4g}, "
+                    f"val mu {record.val_mu:.3f}",
+                )
+
+            result = run_training(
+                cube,
+                truth,
+                output,
+                train_cfg,
+                model_cfg,
+                device=device,
+                resume=resume,
+                overwrite=overwrite,
+                on_step=on_step,
+                on_epoch=on_epoch,
+            )
+        console.print(
+            f"[green]trained[/] {result.checkpoint} on {result.device}: best epoch "
+            f"{result.best_epoch}/{len(result.history)}, validation mu {result.best_val_mu:.4f}, "
+            f"RMSE {result.best_val_rmse_m * 100:.2f} cm, {result.n_parameters} parameters, "
+            f"{result.wall_s:.0f} s; periods {result.periods}",
+            highlight=False,
+        )

@@ -1,0 +1,188 @@
+"""Our blockwise OI against the data challenge's baseline OI, on the same cube.
+
+The baseline is a straightforward reimplementation of the 2020a challenge's
+``mod_oi.oi_core``: for each output day, gather the observations within
++/- 2 Lt, fill ``BHt`` and ``HBHt`` one observation (column) at a time,
+invert ``HBHt + R`` explicitly and multiply. Both map the same synthetic
+observations: 4 nadir-like missions (straight 1-Hz ground tracks, about 6 km
+apart along track, 0.6-0.9 passes a day each in the box) binned into a
+0.2 deg cube of the Gulf Stream box (lon -65..-55, lat 33..43), values from a
+smooth random truth plus 2 cm noise. The baseline uses the same noise
+variance per cell (``noise**2 / count``) so the maps are comparable.
+
+Prints seconds per output day for both, their ratio, the largest map
+difference, our extrapolated time for a year (measured on a full year of the
+same observations when ``--year`` is given), and one SWOT-like dense day.
+
+Run: ``.venv/bin/python benchmarks/oi_bench.py [--days 5] [--year]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp.config import OIConfig
+from oceaninterp.oi import oi_map
+
+BOX = (-65.0, -55.0, 33.0, 43.0)
+RES = 0.2
+#: (passes a day in the box, track slope dlon/dlat) per nadir-like mission.
+MISSIONS = ((0.7, 0.55), (0.7, -0.55), (0.6, 0.35), (0.9, -0.35))
+
+
+def truth_field(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, rng: np.random.Generator):
+    """A smooth random SSH (metres): 40 propagating waves of 1.5-5 deg wavelength."""
+    k = rng.uniform(2 * np.pi / 5.0, 2 * np.pi / 1.5, 40) * rng.choice([-1, 1], 40)
+    ell = rng.uniform(2 * np.pi / 5.0, 2 * np.pi / 1.5, 40) * rng.choice([-1, 1], 40)
+    omega = rng.uniform(2 * np.pi / 60.0, 2 * np.pi / 15.0, 40)
+    phase = rng.uniform(0, 2 * np.pi, 40)
+    amp = 0.1 / np.sqrt(40 / 2)
+
+    def field(tt, yy, xx):
+        arg = k * xx[..., None] + ell * yy[..., None] - omega * tt[..., None] + phase
+        return amp * np.cos(arg).sum(axis=-1)
+
+    return field
+
+
+def synthetic_cube(days: int, rng: np.random.Generator, swot: bool = False) -> xr.Dataset:
+    """A 0.2 deg cube of 4 nadir-like missions (plus one SWOT-like swath a day)."""
+    lon = np.arange(BOX[0] + RES / 2, BOX[1], RES)
+    lat = np.arange(BOX[2] + RES / 2, BOX[3], RES)
+    field = truth_field(np.zeros(1), lat, lon, rng)
+    pts_t, pts_y, pts_x = [], [], []
+    step = 6.0 / 111.0  # 6 km along track, in degrees of latitude
+    track_lat = np.arange(BOX[2], BOX[3], step)
+    for day in range(days):
+        for rate, slope in MISSIONS:
+            for _ in range(rng.poisson(rate)):
+                x0 = rng.uniform(BOX[0] - 3, BOX[1] + 3)
+                x = x0 + slope * (track_lat - BOX[2])
+                keep = (x >= BOX[0]) & (x < BOX[1])
+                pts_t.append(np.full(keep.sum(), day + rng.uniform(0, 1)))
+                pts_y.append(track_lat[keep])
+                pts_x.append(x[keep])
+        if swot:
+            # A 120 km wide swath (two 50 km sides, 2 km pixels) across the box.
+            x0 = rng.uniform(BOX[0] + 2, BOX[1] - 2)
+            for across in np.r_[np.arange(-60, -10, 2), np.arange(10, 60, 2)] / 111.0:
+                x = x0 + 0.3 * (track_lat - BOX[2]) + across
+                keep = (x >= BOX[0]) & (x < BOX[1])
+                pts_t.append(np.full(keep.sum(), day + 0.5))
+                pts_y.append(track_lat[keep])
+                pts_x.append(x[keep])
+    t, y, x = (np.concatenate(a) for a in (pts_t, pts_y, pts_x))
+    values = field(t, y, x) + rng.normal(0, 0.02, t.size)
+    it = np.floor(t).astype(int)
+    iy = ((y - BOX[2]) // RES).astype(int)
+    ix = ((x - BOX[0]) // RES).astype(int)
+    shape = (days, lat.size, lon.size)
+    flat = np.ravel_multi_index((it, iy, ix), shape)
+    count = np.bincount(flat, minlength=np.prod(shape)).reshape(shape)
+    total = np.bincount(flat, values, minlength=np.prod(shape)).reshape(shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssh = np.where(count > 0, total / count, np.nan)
+    time_ = np.datetime64("2012-10-01", "ns") + np.arange(days) * np.timedelta64(1, "D")
+    dims = ("time", "latitude", "longitude")
+    return xr.Dataset(
+        {"ssh": (dims, ssh.astype(np.float32)), "count": (dims, count.astype(np.int32))},
+        coords={"time": time_, "latitude": lat, "longitude": lon},
+        attrs={"ssh_kind": "sla", "resolution": RES},
+    )
+
+
+def baseline_oi(cube: xr.Dataset, cfg: OIConfig, days: list[int]) -> np.ndarray:
+    """The data challenge's OI (mod_oi.oi_core) on the cube's cells, for ``days``."""
+    ssh = cube["ssh"].values
+    it, iy, ix = np.nonzero(np.isfinite(ssh))
+    lat, lon = cube["latitude"].values, cube["longitude"].values
+    o_t, o_y, o_x = it.astype(float), lat[iy], lon[ix]
+    values = ssh[it, iy, ix].astype(float)
+    noise2 = cfg.noise**2 / cube["count"].values[it, iy, ix]
+    glon, glat = (a.ravel() for a in np.meshgrid(lon, lat))
+    out = np.empty((len(days), lat.size, lon.size))
+    m = float(np.sum(cube["count"].values[it, iy, ix] * values) / cube["count"].values.sum())
+    for k, day in enumerate(days):
+        ind = np.where(np.abs(o_t - day) < 2.0 * cfg.lt)[0]
+        nobs = ind.size
+        bht = np.empty((glon.size, nobs))
+        hbht = np.empty((nobs, nobs))
+        for iobs in range(nobs):
+            j = ind[iobs]
+            bht[:, iobs] = np.exp(
+                -(((day - o_t[j]) / cfg.lt) ** 2)
+                - ((glon - o_x[j]) / cfg.lx) ** 2
+                - ((glat - o_y[j]) / cfg.ly) ** 2
+            )
+            hbht[:, iobs] = np.exp(
+                -(((o_t[ind] - o_t[j]) / cfg.lt) ** 2)
+                - ((o_x[ind] - o_x[j]) / cfg.lx) ** 2
+                - ((o_y[ind] - o_y[j]) / cfg.ly) ** 2
+            )
+        coo = hbht + np.diag(noise2[ind])
+        mi = np.linalg.inv(coo)
+        out[k] = m + (bht @ mi @ (values[ind] - m)).reshape(lat.size, lon.size)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=5, help="output days timed for both methods")
+    parser.add_argument("--year", action="store_true", help="also time our OI on a full year")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    import torch
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads (CPU shared with others)")
+    rng = np.random.default_rng(args.seed)
+    cfg = OIConfig()
+    span = 60
+    cube = synthetic_cube(span, rng)
+    days = list(range(30, 30 + args.days))
+    per_day = int(np.isfinite(cube["ssh"].values).sum() / span)
+    print(f"cube {dict(cube.sizes)}, {per_day} observed cells a day (4 nadir-like missions)")
+
+    start = time.perf_counter()
+    base = baseline_oi(cube, cfg, days)
+    t_base = (time.perf_counter() - start) / len(days)
+
+    # Ours: a cube cut to the output days +/- the time window, like a user would.
+    sub = cube.isel(time=slice(days[0] - 14, days[-1] + 15))
+    for label, c in (("maps only", OIConfig(error_step=1e9)), ("with err", cfg)):
+        start = time.perf_counter()
+        ours = oi_map(sub, c)
+        t_ours = (time.perf_counter() - start) / sub.sizes["time"]
+        diff = float(np.abs(ours["ssh"].values[14 : 14 + len(days)] - base).max())
+        print(
+            f"baseline {t_base:.3f} s/day | ours ({label}) {t_ours:.4f} s/day over "
+            f"{sub.sizes['time']} days | ratio {t_base / t_ours:.0f}x | max |diff| {diff * 1000:.2f} mm"
+        )
+        print(f"  ours, a year extrapolated: {365 * t_ours:.1f} s")
+
+    if args.year:
+        year = synthetic_cube(365, np.random.default_rng(args.seed + 1))
+        start = time.perf_counter()
+        oi_map(year, cfg)
+        print(f"ours, a measured year (365 days, with err): {time.perf_counter() - start:.1f} s")
+
+    swot = synthetic_cube(29, np.random.default_rng(args.seed + 2), swot=True)
+    n_swot = int(np.isfinite(swot["ssh"].values).sum() / 29)
+    start = time.perf_counter()
+    base_swot = baseline_oi(swot, cfg, [14])
+    t_base = time.perf_counter() - start
+    start = time.perf_counter()
+    ours = oi_map(swot, cfg)
+    t_ours = (time.perf_counter() - start) / 29
+    diff = float(np.abs(ours["ssh"].values[14] - base_swot[0]).max())
+    print(
+        f"4 nadirs + a SWOT-like swath a day ({n_swot} cells a day), day 14: baseline {t_base:.2f} s/day | ours "
+        f"{t_ours:.3f} s/day | ratio {t_base / t_ours:.0f}x | max |diff| {diff * 1000:.2f} mm"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""The SSH 4DVarNet: the generic variational core assembled for sea surface height tiles.
+
+A tile is ``T`` days x ``H`` x ``W`` pixels of a daily regular grid; the days
+are the channels of 2-D convolutions (reference code's choice). The model holds
+its normalisation (training SSH mean and std, SST mean and std) as buffers,
+so a checkpoint maps metres to metres on its own.
+
+Pieces (all from :mod:`oceaninterp.variational`): the bilinear auto-encoder
+prior Phi, the masked observation term (plus the multimodal SST term when
+``use_sst``), the ConvLSTM-modulated gradient solver, and a final pass of
+the estimate through Phi.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from oceaninterp.config import ModelConfig
+from oceaninterp.variational import (
+    BilinearAE,
+    ConvLSTMModulator,
+    LearnedGradientSolver,
+    MaskOperator,
+    MultimodalTerm,
+    VariationalCost,
+    observations_first_guess,
+)
+from oceaninterp.variational.operators import masked_observations
+
+
+class TileCost(VariationalCost):
+    """The variational cost summed over the tiles of a batch, each tile with its own counts.
+
+    ``U = sum_b [obs_weight * ||x_b - y_b||^2 / n_obs(b) + prior_weight *
+    mean((x_b - Phi(x_b))^2) (+ alpha * mean((G x_b - F z_b)^2))]``, so the
+    gradient for one tile depends on that tile only: a tile gives the same map
+    whatever the batch it is solved in.
+    """
+
+    def forward(self, x: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
+        dims = tuple(range(1, x.ndim))
+        observed = self.obs_operator(masked_observations(y, mask), mask)
+        residual = self.obs_operator(x, mask) - observed
+        n_obs = mask.to(x.dtype).sum(dim=dims).clamp_min(1.0)
+        cost = self.obs_weight * (residual.square().sum(dim=dims) / n_obs).sum()
+        cost = cost + self.prior_weight * (x - self.prior(x)).square().mean(dim=dims).sum()
+        if self.multimodal is not None:
+            if aux is None:
+                raise ValueError("TileCost: this cost has a multimodal term; pass aux")
+            cost = cost + x.shape[0] * self.multimodal(x, aux)
+        return cost
+
+
+class SSH4DVarNet(nn.Module):
+    """4DVarNet for gridded SSH tiles ``(B, T, H, W)``.
+
+    Parameters
+    ----------
+    cfg
+        The architecture (see :class:`~oceaninterp.config.ModelConfig`).
+
+    Notes
+    -----
+    :meth:`forward` works in normalised units (training); :meth:`reconstruct`
+    takes and returns metres. H and W must be multiples of 4.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        days = cfg.tile_time
+        prior = BilinearAE(days, cfg.prior_width, spatial_dims=2, downsample=2)
+        multimodal = MultimodalTerm(days, days, cfg.sst_features) if cfg.use_sst else None
+        cost = TileCost(MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0, multimodal=multimodal)
+        modulator = ConvLSTMModulator(
+            days, cfg.lstm_hidden, spatial_dims=2, downsample=cfg.modulator_downsample
+        )
+        self.solver = LearnedGradientSolver(cost, modulator, cfg.n_step, cfg.lr_grad, final_prior=True)
+        for name, value in (("ssh_mean", 0.0), ("ssh_std", 1.0), ("sst_mean", 0.0), ("sst_std", 1.0)):
+            self.register_buffer(name, torch.tensor(value, dtype=torch.float32))
+
+    @property
+    def cost(self) -> VariationalCost:
+        """The variational cost (its ``prior`` is Phi)."""
+        return self.solver.cost
+
+    def set_normalisation(
+        self, ssh_mean: float, ssh_std: float, sst_mean: float = 0.0, sst_std: float = 1.0
+    ) -> None:
+        """Store the training statistics: SSH in metres, SST in kelvin (stds > 0)."""
+        if not (ssh_std > 0 and sst_std > 0):
+            raise ValueError(f"set_normalisation: stds must be > 0, got {ssh_std}, {sst_std}")
+        for name, value in (
+            ("ssh_mean", ssh_mean),
+            ("ssh_std", ssh_std),
+            ("sst_mean", sst_mean),
+            ("sst_std", sst_std),
+        ):
+            getattr(self, name).fill_(float(value))
+
+    def normalisation(self) -> dict[str, float]:
+        """``{"mean", "std"}`` (metres) and ``{"sst_mean", "sst_std"}`` (kelvin)."""
+        return {
+            "mean": float(self.ssh_mean),
+            "std": float(self.ssh_std),
+            "sst_mean": float(self.sst_mean),
+            "sst_std": float(self.sst_std),
+        }
+
+    def normalise(self, obs: Tensor, sst: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Metres (NaN = unobserved) and kelvin to the solver's inputs.
+
+        Returns
+        -------
+        y, mask, aux
+            Normalised observations (0 where unobserved), the 0/1 float mask,
+            and the normalised SST (0 where missing) or ``None``.
+        """
+        mask = torch.isfinite(obs)
+        y = masked_observations((obs - self.ssh_mean) / self.ssh_std, mask)
+        aux = None
+        if self.cfg.use_sst:
+            if sst is None:
+                raise ValueError("this model uses SST: pass sst (kelvin)")
+            aux = torch.nan_to_num((sst - self.sst_mean) / self.sst_std, nan=0.0)
+        return y, mask.to(obs.dtype), aux
+
+    def forward(self, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
+        """Solve for the normalised state from normalised observations (see :meth:`normalise`)."""
+        return self.solver(observations_first_guess(y, mask), y, mask, aux)
+
+    def _check(self, name: str, tile: Tensor) -> None:
+        if tile.ndim != 4 or tile.shape[1] != self.cfg.tile_time:
+            raise ValueError(
+                f"{name}: expected (B, {self.cfg.tile_time}, H, W), got {tuple(tile.shape)}"
+            )
+        if tile.shape[2] % 4 or tile.shape[3] % 4:
+            raise ValueError(f"{name}: H and W must be multiples of 4, got {tuple(tile.shape)}")
+
+    def reconstruct(self, obs: Tensor, sst: Tensor | None = None) -> Tensor:
+        """Map SSH tiles from gridded observations.
+
+        Parameters
+        ----------
+        obs
+            ``(B, T, H, W)`` SSH observations in metres, NaN where unobserved;
+            H and W multiples of 4.
+        sst
+            ``(B, T, H, W)`` SST in kelvin (NaN where missing); required when
+            the model uses SST, ignored otherwise.
+
+        Returns
+        -------
+        Tensor
+            ``(B, T, H, W)`` SSH in metres, float32, on the module's device,
+            without autograd history.
+        """
+        self._check("obs", obs)
+        device = self.ssh_mean.device
+        obs = obs.to(device=device, dtype=torch.float32)
+        if self.cfg.use_sst and sst is not None:
+            self._check("sst", sst)
+            if sst.shape != obs.shape:
+                raise ValueError(f"sst: shape {tuple(sst.shape)} differs from obs {tuple(obs.shape)}")
+            sst = sst.to(device=device, dtype=torch.float32)
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                y, mask, aux = self.normalise(obs, sst)
+                state = self(y, mask, aux)
+        finally:
+            self.train(was_training)
+        return (state * self.ssh_std + self.ssh_mean).float()
+
+
+def build_model(cfg: ModelConfig | None = None) -> SSH4DVarNet:
+    """A freshly initialised SSH 4DVarNet (default :class:`ModelConfig` when ``None``)."""
+    return SSH4DVarNet(cfg or ModelConfig())

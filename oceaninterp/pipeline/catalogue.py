@@ -1,0 +1,162 @@
+"""The ingest stage: find the input files, fingerprint them, learn their days.
+
+Input patterns are expanded (``glob``, ``**`` allowed), CMEMS files superseded
+by a later production date of the same product and day are dropped
+(:func:`oceaninterp.products.cmems_l3.latest_production`), and every remaining
+file gets a fingerprint - size, modification time and SHA-256 of its bytes -
+and the list of UTC days its observations fall on, read through the product
+registry. Both are cached in the manifest: an unchanged file (same size and
+mtime) is neither hashed nor opened again; a touched file with the same bytes
+keeps its hash, so it causes no work downstream. A file that cannot be read is
+recorded with its error and reported on every run until it changes.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oceaninterp.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+_HASH_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as the pipeline sees it.
+
+    Attributes
+    ----------
+    path
+        Absolute path.
+    sha256
+        Hex SHA-256 of the file's bytes.
+    days
+        ISO days (UTC) holding at least one of its observations.
+    error
+        Why the file cannot be read, or ``None``.
+    """
+
+    path: str
+    sha256: str
+    days: tuple[str, ...]
+    error: str | None = None
+
+
+def expand(patterns: tuple[str, ...], base_dir: Path) -> list[Path]:
+    """Files matching ``patterns`` (relative to ``base_dir``), sorted, without duplicates."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        full = str(base_dir / Path(pattern).expanduser())
+        matches = [Path(m).resolve() for m in glob.glob(full, recursive=True)]
+        matches = [m for m in matches if m.is_file()]
+        if not matches:
+            logger.warning("input pattern %s matches no file", full)
+        found.update(matches)
+    return sorted(found)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_HASH_BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def product_days(path: Path, **options: Any) -> tuple[str, ...]:
+    """ISO days (UTC) of the data in a product file (track points or map times).
+
+    Parameters
+    ----------
+    path
+        A file readable by :func:`oceaninterp.products.open_product`.
+    **options
+        Reader options (e.g. ``variable="adt"``).
+
+    Raises
+    ------
+    InputError
+        When the file is of no known format, lacks the variable, or has no time.
+    """
+    from oceaninterp.products import open_product
+
+    with open_product(path, **options) as data:
+        if "time" not in data.variables:
+            raise InputError(path, "the product has no time variable")
+        times = np.asarray(data["time"].values).astype("datetime64[D]")
+    return tuple(str(d) for d in np.unique(times[~np.isnat(times)]))
+
+
+def catalogue(
+    paths: list[Path],
+    *,
+    options: dict[str, Any],
+    cache: dict[str, dict[str, Any]],
+) -> list[InputFile]:
+    """Fingerprint ``paths`` and read the days they cover, reusing ``cache``.
+
+    Parameters
+    ----------
+    paths
+        Input files.
+    options
+        Reader options of the grid stage (e.g. ``{"variable": "adt"}``; a file
+        that cannot be read with them is an error).
+    cache
+        Per-path records of a previous run (the manifest's ``inputs``); updated
+        in place with the new records.
+
+    Returns
+    -------
+    list of InputFile
+        One per path, in the same order.
+    """
+    files = []
+    for path in paths:
+        st = path.stat()
+        stat = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        record = cache.get(str(path))
+        same_stat = record is not None and all(record.get(k) == v for k, v in stat.items())
+        same_options = record is not None and record.get("options") == options
+        if record is not None and same_stat and same_options:
+            files.append(_from_record(path, record))
+            continue
+        digest = sha256_file(path)
+        if record is not None and same_options and record.get("sha256") == digest:
+            record.update(stat)  # touched, same bytes: nothing downstream changes
+            files.append(_from_record(path, record))
+            continue
+        try:
+            days, error = product_days(path, **options), None
+        except InputError as exc:
+            days, error = (), exc.problem
+        except (OSError, ValueError) as exc:  # a damaged file that the reader did not catch
+            days, error = (), f"cannot be read ({type(exc).__name__}: {exc})"
+        cache[str(path)] = {
+            **stat,
+            "sha256": digest,
+            "options": options,
+            "days": list(days),
+            "error": error,
+        }
+        files.append(_from_record(path, cache[str(path)]))
+    return files
+
+
+def _from_record(path: Path, record: dict[str, Any]) -> InputFile:
+    return InputFile(
+        path=str(path),
+        sha256=record["sha256"],
+        days=tuple(record["days"]),
+        error=record.get("error"),
+    )

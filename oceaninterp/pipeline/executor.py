@@ -1,0 +1,113 @@
+"""Where units run: in this process, or on a dask.distributed cluster.
+
+Both executors take plain functions and arguments and hand back results in
+completion order, so the runner records each finished unit in the manifest
+as soon as it is done, whichever executor ran it.
+
+A cluster is either an existing scheduler (``[dask] scheduler``), whose
+workers must see the output root and the input files at the same paths, or a
+LocalCluster of ``workers`` single-threaded processes started for the run.
+GPUs: see :func:`oceaninterp.pipeline.tasks.select_device`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from oceaninterp.config import RunDask
+
+logger = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """Runs ``fn(*args, **kwargs)`` for each tag; yields ``(tag, future)`` as they finish."""
+
+    def map_unordered(
+        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+    ) -> Iterator[tuple[Any, concurrent.futures.Future]]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Runs every job in this process, one after the other."""
+
+    def map_unordered(
+        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+    ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
+        for tag, fn, args, kwargs in jobs:
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:  # noqa: BLE001 - handed to the runner, which reports it
+                future.set_exception(exc)
+            yield tag, future
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class DaskExecutor:
+    """Runs jobs on a dask.distributed cluster.
+
+    Parameters
+    ----------
+    settings
+        The ``[dask]`` table: a scheduler address, or a number of local workers.
+    """
+
+    def __init__(self, settings: RunDask) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if settings.scheduler is not None:
+            self.client = Client(settings.scheduler)
+            logger.info("dask: connected to %s", settings.scheduler)
+        else:
+            self._cluster = LocalCluster(
+                n_workers=settings.workers,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster)
+            logger.info("dask: started a LocalCluster of %d workers", settings.workers)
+
+    def map_unordered(
+        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+    ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
+        from distributed import as_completed
+
+        tags = {}
+        futures = []
+        for tag, fn, args, kwargs in jobs:
+            future = self.client.submit(fn, *args, pure=False, **kwargs)
+            tags[future.key] = tag
+            futures.append(future)
+        for future in as_completed(futures):
+            yield tags[future.key], _Outcome(future)
+
+    def close(self) -> None:
+        """Close the client and the LocalCluster started for the run."""
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+class _Outcome(concurrent.futures.Future):
+    """A finished dask future seen through the :class:`concurrent.futures.Future` API."""
+
+    def __init__(self, future: Any) -> None:
+        super().__init__()
+        try:
+            self.set_result(future.result())
+        except Exception as exc:  # noqa: BLE001 - the task's own error, re-raised by result()
+            self.set_exception(exc)
+
+
+def make_executor(settings: RunDask) -> Executor:
+    """A :class:`DaskExecutor` when ``[dask]`` asks for one, else a :class:`SerialExecutor`."""
+    return DaskExecutor(settings) if settings.distributed else SerialExecutor()

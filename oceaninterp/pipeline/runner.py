@@ -1,0 +1,465 @@
+"""``oceaninterp run``: drive ingest -> grid -> reconstruct -> score from a pipeline TOML.
+
+A run takes the output root's lock, opens its own log file
+(``logs/run-<UTC time>-<pid>.log``), removes what a killed run left behind
+(temporary files of atomic writes, scratch folders), then for each stage plans
+its units (:mod:`oceaninterp.pipeline.plan`), runs the stale ones (in this
+process or on a dask cluster) and records each finished one in the manifest at
+once. It ends with a one-line summary; the run is OK only when every input file
+was readable and every unit succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
+from oceaninterp.errors import ConfigError, InputError
+from oceaninterp.pipeline import plan, tasks
+from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, sha256_file
+from oceaninterp.pipeline.executor import Executor, make_executor
+from oceaninterp.pipeline.lock import RunLock
+from oceaninterp.pipeline.manifest import Manifest
+
+logger = logging.getLogger(__name__)
+
+#: Prefixes of what an interrupted atomic write leaves (:func:`oceaninterp.io.atomic_path`).
+_SCRATCH_PREFIXES = (".tmp-", ".old-")
+WORK_DIR = "work"
+LOG_DIR = "logs"
+
+
+@dataclass
+class StageResult:
+    """What one stage did.
+
+    Attributes
+    ----------
+    computed
+        Ids of the units run (in a dry run: that would run).
+    current
+        Number of units already up to date.
+    failed
+        Unit id -> error message.
+    waiting
+        Why the stage did not run (e.g. maps it needs are missing), or ``None``.
+    """
+
+    computed: list[str] = field(default_factory=list)
+    current: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    waiting: str | None = None
+
+    def counts(self) -> str:
+        text = f"{len(self.computed)} computed, {self.current} up to date"
+        text += f", {len(self.failed)} FAILED" if self.failed else ""
+        return text + (f", waiting: {self.waiting}" if self.waiting else "")
+
+
+@dataclass
+class RunSummary:
+    """The outcome of :func:`run_pipeline`.
+
+    Attributes
+    ----------
+    name, output_root, days
+        The pipeline, where it wrote, and the days it was asked to map.
+    dry_run
+        Whether nothing was computed (``--dry-run``).
+    stages
+        ``"grid"``, ``"maps/<name>"``... and ``"score"`` -> :class:`StageResult`.
+    input_errors
+        Unreadable input file -> why.
+    superseded
+        Input files skipped for a later production date of the same day.
+    scores
+        The score records (when the score stage ran).
+    log_file
+        This run's log.
+    elapsed_s
+        Wall-clock seconds.
+    """
+
+    name: str
+    output_root: Path
+    days: list[str]
+    dry_run: bool = False
+    stages: dict[str, StageResult] = field(default_factory=dict)
+    input_errors: dict[str, str] = field(default_factory=dict)
+    superseded: int = 0
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    log_file: Path | None = None
+    elapsed_s: float = 0.0
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every input file was read and every unit succeeded."""
+        return (
+            not self.input_errors
+            and self.stopped is None
+            and not any(s.failed for s in self.stages.values())
+        )
+
+    @property
+    def computed(self) -> int:
+        """Units computed (or, in a dry run, to compute)."""
+        return sum(len(s.computed) for s in self.stages.values())
+
+    def line(self) -> str:
+        """The one-line summary that ends the log."""
+        status = "DRY RUN" if self.dry_run else ("OK" if self.ok else "FAILED")
+        span = f"{self.days[0]}..{self.days[-1]}" if self.days else "no day"
+        parts = [f"oceaninterp run {self.name}: {status}", f"{len(self.days)} days {span}"]
+        parts += [f"{name} {stage.counts()}" for name, stage in self.stages.items()]
+        if self.input_errors:
+            parts.append(f"{len(self.input_errors)} unreadable input file(s)")
+        if self.stopped:
+            parts.append(f"stopped: {self.stopped}")
+        parts.append(f"{self.elapsed_s:.1f} s")
+        return " | ".join(parts)
+
+
+def target_days(cfg: RunConfig, start: str | None, end: str | None) -> list[str]:
+    """The days to map: the grid's period, narrowed by ``start``/``end`` (ISO dates)."""
+    first, last = str(np.datetime64(cfg.grid.start, "D")), str(np.datetime64(cfg.grid.end, "D"))
+    for value, name in ((start, "--start"), (end, "--end")):
+        if value is not None:
+            try:
+                np.datetime64(value, "D")
+            except ValueError:
+                raise ConfigError(
+                    f"{name}: expected an ISO date (YYYY-MM-DD), got {value!r}"
+                ) from None
+    first = max(first, str(np.datetime64(start, "D"))) if start else first
+    last = min(last, str(np.datetime64(end, "D"))) if end else last
+    return plan.day_range(first, last) if first <= last else []
+
+
+def run_pipeline(
+    config: str | Path | RunConfig,
+    *,
+    output_root: str | Path | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    dry_run: bool = False,
+    wait: float = 0.0,
+) -> RunSummary:
+    """Run (or, with ``dry_run``, plan) a pipeline; compute only what is stale.
+
+    Parameters
+    ----------
+    config
+        A pipeline TOML file or a loaded :class:`~oceaninterp.config.RunConfig`.
+    output_root
+        Overrides ``[pipeline] output_root``.
+    start, end
+        Narrow the days mapped to this ISO range (inclusive) within ``[grid]``'s;
+        cubes of the halo around them are gridded too.
+    dry_run
+        Print nothing, write nothing: return the plan (units that would run).
+    wait
+        Seconds to wait for another run holding the lock (0: refuse at once).
+
+    Returns
+    -------
+    RunSummary
+        Check :attr:`RunSummary.ok`; :meth:`RunSummary.line` is the summary.
+
+    Raises
+    ------
+    ConfigError
+        The TOML is invalid.
+    PipelineLockedError
+        Another run holds the output root.
+    """
+    t0 = time.perf_counter()
+    cfg = config if isinstance(config, RunConfig) else RunConfig.from_toml(config)
+    root = Path(output_root).resolve() if output_root else cfg.path(cfg.pipeline.output_root)
+    summary = RunSummary(name=cfg.pipeline.name, output_root=root,
+                         days=target_days(cfg, start, end), dry_run=dry_run)
+    if dry_run:
+        _Run(cfg, Manifest(root), summary, executor=None).execute()
+        summary.elapsed_s = time.perf_counter() - t0
+        return summary
+    root.mkdir(parents=True, exist_ok=True)
+    with RunLock(root, wait=wait), run_log(root) as log_file:
+        summary.log_file = log_file
+        logger.info("oceaninterp run %s: output root %s, days %s..%s", cfg.pipeline.name, root,
+                    summary.days[0] if summary.days else "-",
+                    summary.days[-1] if summary.days else "-")
+        remove_scratch(root)
+        executor = make_executor(cfg.dask)
+        try:
+            _Run(cfg, Manifest(root), summary, executor=executor).execute()
+        finally:
+            executor.close()
+        summary.elapsed_s = time.perf_counter() - t0
+        log = logger.info if summary.ok else logger.error
+        log("%s", summary.line())
+    return summary
+
+
+@contextlib.contextmanager
+def run_log(root: Path) -> Iterator[Path]:
+    """Copy the ``oceaninterp`` log records to ``root/logs/run-<UTC time>-<pid>.log``.
+
+    The file gets INFO and above (DEBUG when the console is at DEBUG), whatever
+    the console's level, which the console handlers keep.
+    """
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = root / LOG_DIR / f"run-{stamp}-{os.getpid()}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    top = logging.getLogger()
+    console_level = top.getEffectiveLevel()
+    file_level = min(console_level, logging.INFO)
+    handler.setLevel(file_level)
+    package = logging.getLogger("oceaninterp")
+    previous = package.level
+    quiet = [h for h in top.handlers if h.level == logging.NOTSET]
+    for h in quiet:  # the console keeps its level while the package logs INFO to the file
+        h.setLevel(console_level)
+    package.setLevel(file_level)
+    package.addHandler(handler)
+    try:
+        yield path
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(previous)
+        for h in quiet:
+            h.setLevel(logging.NOTSET)
+        handler.close()
+
+
+def remove_scratch(root: Path) -> None:
+    """Remove what an interrupted run left: temporary files of atomic writes, ``work/``."""
+    shutil.rmtree(root / WORK_DIR, ignore_errors=True)
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.name.startswith(_SCRATCH_PREFIXES) and path.exists():
+            logger.info("removing %s, left by an interrupted run", path)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+class _StopRun(Exception):
+    """A unit failed under ``on_error = "fail"``."""
+
+
+class _Run:
+    """One execution (or dry run) of the stages over a manifest."""
+
+    def __init__(
+        self, cfg: RunConfig, manifest: Manifest, summary: RunSummary, executor: Executor | None
+    ) -> None:
+        self.cfg = cfg
+        self.manifest = manifest
+        self.summary = summary
+        self.executor = executor
+        self.dry_run = executor is None
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        try:
+            observations, sst = self.ingest()
+            halos = {m.name: self.halo(m) for m in self.cfg.reconstruct}
+            cube_keys, cube_files = self.grid(observations, sst, max(halos.values(), default=0))
+            maps = {m.name: self.maps(m, halos[m.name], cube_keys, cube_files)
+                    for m in self.cfg.reconstruct} if self.cfg.reconstruct else {}
+            if self.cfg.score is not None and maps:
+                self.score(maps)
+        except _StopRun as stop:
+            self.summary.stopped = str(stop)
+            logger.error("stopping (on_error = \"fail\"): %s", stop)
+
+    def ingest(self) -> tuple[list[InputFile], list[InputFile]]:
+        """Find, de-duplicate and fingerprint the input files."""
+        from oceaninterp.products.cmems_l3 import latest_production
+
+        base = Path(self.cfg.base_dir)
+        paths = expand(self.cfg.inputs.observations, base)
+        if self.cfg.inputs.latest_production:
+            paths, superseded = latest_production(paths)
+            for old, new in superseded.items():
+                logger.debug("%s superseded by %s (later production date)", old.name, new.name)
+            self.summary.superseded = len(superseded)
+        sst_paths = expand(self.cfg.inputs.sst, base) if self.cfg.inputs.sst else []
+        cache = dict(self.manifest.inputs)
+        observations = catalogue(paths, options={"variable": self.cfg.inputs.variable},
+                                 cache=cache)
+        sst = catalogue(sst_paths, options={}, cache=cache)
+        logger.info("ingest: %d observation file(s) (%d superseded), %d SST file(s)",
+                    len(observations), self.summary.superseded, len(sst))
+        for f in observations + sst:
+            if f.error is not None:
+                self.summary.input_errors[f.path] = f.error
+                logger.error("input file %s: %s", f.path, f.error)
+        if not self.dry_run:
+            seen = {f.path for f in observations + sst}
+            self.manifest.inputs = {p: r for p, r in cache.items() if p in seen}
+            self.manifest.save()
+        if self.summary.input_errors and self.cfg.pipeline.on_error == "fail":
+            raise _StopRun(f"{len(self.summary.input_errors)} unreadable input file(s)")
+        return observations, sst
+
+    def halo(self, method: RunReconstruct) -> int:
+        """Days of cubes read each side of a mapped day by ``method``."""
+        if method.halo_days is not None:
+            return method.halo_days
+        if method.method == "oi":
+            oi = OIConfig()
+            return int(np.ceil(oi.time_window * oi.lt))
+        from oceaninterp.model.checkpoint import describe_checkpoint
+
+        meta = describe_checkpoint(self._checkpoint(method))
+        return int(meta["tile"]["time"]) // 2
+
+    def _checkpoint(self, method: RunReconstruct) -> Path | None:
+        if method.checkpoint is None:
+            return None
+        path = self.cfg.path(method.checkpoint)
+        if not path.is_file():
+            raise InputError(path, f"checkpoint of [[reconstruct]] {method.name!r}: no such file")
+        return path
+
+    def grid(
+        self, observations: list[InputFile], sst: list[InputFile], halo: int
+    ) -> tuple[dict[str, str | None], dict[str, Path | None]]:
+        """Grid the stale days; return each day's cube key and file (None when missing)."""
+        days = plan.grid_days(self.summary.days, self.cfg.grid, halo)
+        units = plan.plan_grid(self.cfg, days, observations, sst, self.manifest)
+        stage = self.summary.stages.setdefault("grid", StageResult())
+        stale = [u for u in units if not u.current]
+        stage.current = len(units) - len(stale)
+        stage.computed = [u.id for u in stale]
+        keys: dict[str, str | None] = {u.day: u.key for u in units}
+        if self.dry_run:
+            files = {u.day: u.output if u.inputs else None for u in units}
+            return keys, files
+        spec = self.cfg.grid
+        box = {"lon_min": spec.lon_min, "lon_max": spec.lon_max, "lat_min": spec.lat_min,
+               "lat_max": spec.lat_max, "resolution": spec.resolution}
+        jobs = []
+        for u in stale:
+            if not u.inputs:  # no observation that day: an empty day, no file
+                if u.output.exists():
+                    u.output.unlink()
+                self.manifest.record(u.id, u.key, [], n_obs=0)
+                continue
+            jobs.append((u, tasks.grid_day,
+                         (list(u.inputs), list(u.sst), str(u.output),
+                          {**box, "start": u.day, "end": u.day}, self.cfg.inputs.variable,
+                          f"oceaninterp run {self.cfg.pipeline.name}"), {}))
+        for u, outcome in self._run_jobs(jobs, stage):
+            self.manifest.record(u.id, u.key, [u.output], **outcome)
+        for u in units:
+            if u.id in stage.failed:
+                keys[u.day] = None
+        files = {u.day: u.output if u.output.exists() and keys[u.day] else None for u in units}
+        return keys, files
+
+    def maps(
+        self,
+        method: RunReconstruct,
+        halo: int,
+        cube_keys: dict[str, str | None],
+        cube_files: dict[str, Path | None],
+    ) -> list[plan.MapDay]:
+        """Map the stale days of ``method``; return all its map days."""
+        checkpoint = self._checkpoint(method)
+        map_days, blocks = plan.plan_maps(
+            method, halo, None if checkpoint is None else sha256_file(checkpoint),
+            self.summary.days, cube_keys, self.cfg.grid, self.manifest)
+        stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
+        stage.current = sum(m.current for m in map_days)
+        stage.computed = [m.id for b in blocks for m in b.days]
+        if self.dry_run:
+            return map_days
+        work = self.manifest.root / WORK_DIR
+        jobs = [
+            (block, tasks.reconstruct_block,
+             ([(d, None if cube_files.get(d) is None else str(cube_files[d]))
+               for d in block.window],
+              [(m.day, str(m.output)) for m in block.days]),
+             {"method": method.method,
+              "checkpoint": None if checkpoint is None else str(checkpoint),
+              "device": method.device,
+              "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
+              "history": f"oceaninterp run {self.cfg.pipeline.name}"})
+            for block in blocks
+        ]
+        for block, _ in self._run_jobs(jobs, stage):
+            for m in block.days:
+                self.manifest.record(m.id, m.key, [m.output])
+        return [m if m.id not in stage.failed else None for m in map_days]  # type: ignore[misc]
+
+    def score(self, maps: dict[str, list[plan.MapDay | None]]) -> None:
+        """Score every method's maps once they are all up to date."""
+        stage = self.summary.stages.setdefault("score", StageResult())
+        missing = sum(m is None for days in maps.values() for m in days)
+        if missing:
+            stage.waiting = f"{missing} map day(s) missing"
+            logger.warning("score: not run, %s", stage.waiting)
+            return
+        assert self.cfg.score is not None
+        truth = None if self.cfg.score.truth is None else self.cfg.path(self.cfg.score.truth)
+        tracks = expand(self.cfg.score.tracks, Path(self.cfg.base_dir))
+        for path in [truth] if truth is not None else []:
+            if not path.is_file():
+                raise InputError(path, "[score] truth: no such file")
+        reference = [sha256_file(p) for p in ([truth] if truth else []) + tracks]
+        unit = plan.plan_score(reference, maps, self.manifest)  # type: ignore[arg-type]
+        if unit.current:
+            stage.current = 1
+            return
+        stage.computed = [unit.id]
+        if self.dry_run:
+            return
+        jobs = [(unit, tasks.score_all,
+                 ({name: [str(m.output) for m in days] for name, days in maps.items()},),  # type: ignore[union-attr]
+                 {"truth": None if truth is None else str(truth),
+                  "tracks": [str(p) for p in tracks],
+                  "output_dir": str(unit.output_dir)})]
+        for unit_done, records in self._run_jobs(jobs, stage):
+            self.summary.scores = records
+            outputs = sorted(p for p in unit_done.output_dir.rglob("*") if p.is_file())
+            self.manifest.record(unit_done.id, unit_done.key, outputs)
+            for record in records:
+                logger.info("score %s", record)
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _run_jobs(self, jobs: list[tuple[Any, Any, tuple, dict]], stage: StageResult):
+        """Run ``jobs``; yield ``(unit, result)`` for each success, record each failure."""
+        assert self.executor is not None
+        if not jobs:
+            return
+        for unit, future in self.executor.map_unordered(jobs):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a unit's failure is reported, not fatal
+                message = f"{type(exc).__name__}: {exc}"
+                for uid in unit.unit_ids:
+                    stage.failed[uid] = message
+                stage.computed = [c for c in stage.computed if c not in stage.failed]
+                logger.error("%s failed: %s", unit.id, message, exc_info=exc)
+                if self.cfg.pipeline.on_error == "fail":
+                    raise _StopRun(f"{unit.id} failed: {message}") from exc
+                continue
+            logger.info("%s done", unit.id)
+            yield unit, result

@@ -1,0 +1,247 @@
+"""The work of one unit, as plain functions of paths.
+
+These run in the driving process or on a dask.distributed worker; they take
+and return only paths and small values (workers share the file system), write
+every output atomically, and raise on failure (the runner reports it).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def grid_day(
+    inputs: list[str],
+    sst: list[str],
+    output: str,
+    spec: dict[str, Any],
+    variable: str,
+    history: str,
+) -> dict[str, Any]:
+    """Grid the observations of one day into the cube file ``output``.
+
+    Parameters
+    ----------
+    inputs, sst
+        Observation and SST files holding data of that day.
+    output
+        The cube file (NetCDF), replaced atomically.
+    spec
+        The fields of a one-day :class:`~oceaninterp.config.GridSpec`.
+    variable
+        The sea-level variable read (e.g. ``"adt"``).
+    history
+        The ``history`` line of the cube.
+
+    Returns
+    -------
+    dict
+        ``{"n_obs": observations binned, "observed_cells": cells with one}``.
+    """
+    import dask
+
+    from oceaninterp.config import GridSpec
+    from oceaninterp.grid import grid_files
+
+    # One day is one small chunk: compute it in this thread, also on a dask worker.
+    with dask.config.set(scheduler="synchronous"):
+        summary = grid_files(
+            [Path(p) for p in inputs],
+            Path(output),
+            GridSpec(**spec),
+            variable=variable,
+            sst=[Path(p) for p in sst],
+            on_error="fail",
+            overwrite=True,
+            history=history,
+        )
+    return {"n_obs": summary.points, "observed_cells": summary.observed_cells}
+
+
+def _empty_day(template: xr.Dataset, day: np.datetime64) -> xr.Dataset:
+    """A cube day without observations, shaped like ``template`` (one day)."""
+    empty = xr.zeros_like(template.isel(time=[0]))
+    for name, var in empty.data_vars.items():
+        if var.dtype.kind == "f":
+            empty[name] = var.where(False)
+    return empty.assign_coords(time=[day])
+
+
+def assemble_window(cubes: list[tuple[str, str | None]]) -> xr.Dataset:
+    """Concatenate one-day cube files into a window cube; days without a file are empty.
+
+    Parameters
+    ----------
+    cubes
+        ``(ISO day, cube file or None)`` for every day of the window, in order.
+
+    Raises
+    ------
+    InputError
+        When no day of the window has a cube (no observation at all).
+    """
+    from oceaninterp.io import open_dataset
+
+    present = {day: open_dataset(path).load() for day, path in cubes if path is not None}
+    if not present:
+        raise InputError(None, f"no observations from {cubes[0][0]} to {cubes[-1][0]}")
+    template = next(iter(present.values()))
+    days = []
+    for day, _ in cubes:
+        ds = present.get(day)
+        days.append(ds if ds is not None else _empty_day(template, np.datetime64(day, "ns")))
+    window = xr.concat(days, dim="time", data_vars="minimal", coords="minimal",
+                       compat="override", combine_attrs="drop_conflicts")
+    sources = sorted({s for ds in present.values()
+                      for s in str(ds.attrs.get("source_files", "")).split(",") if s.strip()})
+    window.attrs["source_files"] = ",".join(sources)
+    return window
+
+
+def select_device(requested: str) -> str:
+    """The device a reconstruction uses here: on a dask worker, its own GPU.
+
+    ``"auto"`` means a GPU when one is visible; on a dask.distributed worker
+    named by an integer (a LocalCluster's workers are 0..N-1) with several
+    GPUs visible, worker ``i`` makes GPU ``i % n`` its current CUDA device, so
+    N workers on an N-GPU machine use one GPU each. Workers started one per GPU
+    with ``CUDA_VISIBLE_DEVICES`` (``dask cuda-worker``, or ``dask worker``
+    under a per-GPU environment) see one GPU and use it.
+    """
+    if requested != "auto":
+        return requested
+    import torch
+
+    if not torch.cuda.is_available():
+        return "cpu"
+    try:
+        from distributed import get_worker
+
+        name = str(get_worker().name)
+    except (ImportError, ValueError):
+        return "cuda"
+    if name.isdigit():
+        torch.cuda.set_device(int(name) % torch.cuda.device_count())
+    return "cuda"
+
+
+def write_map_day(maps: xr.Dataset, day: str, output: Path, **attrs: Any) -> Path:
+    """Write the maps of ``day`` (one time step of ``maps``) as a DUACS-L4-like file.
+
+    Parameters
+    ----------
+    maps
+        Maps over several days, with DUACS L4 variable names.
+    day
+        ISO day to write.
+    output
+        The day's file, replaced atomically.
+    **attrs
+        Global attributes for :func:`oceaninterp.products.duacs_l4.to_product`.
+    """
+    from oceaninterp.products import duacs_l4
+
+    names = [v for v in maps.data_vars if v in duacs_l4.VARIABLES]
+    one = maps[names].sel(time=[np.datetime64(day, "ns")]).load()
+    return duacs_l4.write(one, output, overwrite=True, **attrs)
+
+
+def reconstruct_block(
+    cubes: list[tuple[str, str | None]],
+    outputs: list[tuple[str, str]],
+    *,
+    method: str,
+    checkpoint: str | None,
+    device: str,
+    work_dir: str,
+    history: str,
+) -> list[str]:
+    """Map the days of ``outputs`` from the window of ``cubes``.
+
+    The window cube is mapped by :func:`oceaninterp.reconstruct.reconstruct`
+    into ``work_dir`` (removed afterwards) and each day of ``outputs`` is
+    written to its own DUACS-L4-like file.
+
+    Parameters
+    ----------
+    cubes
+        ``(ISO day, cube file or None)`` for every day of the window.
+    outputs
+        ``(ISO day, map file)`` for every day to write.
+    method, checkpoint, device
+        As for :func:`oceaninterp.reconstruct.reconstruct` (``device="auto"``:
+        see :func:`select_device`).
+    work_dir
+        A scratch folder private to this call.
+    history
+        The ``history`` line of the maps (e.g. ``"oceaninterp run sample"``).
+
+    Returns
+    -------
+    list of str
+        The map files written.
+    """
+    from oceaninterp.io import open_dataset
+    from oceaninterp.reconstruct import reconstruct
+
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        maps_path = reconstruct(
+            assemble_window(cubes),
+            work / "maps.nc",
+            checkpoint=None if checkpoint is None else Path(checkpoint),
+            method=method,
+            device=select_device(device),
+            overwrite=True,
+            history=history,
+        )
+        sources = [Path(p).name for _, p in cubes if p is not None]
+        with open_dataset(maps_path) as maps:
+            attrs = {k: maps.attrs[k] for k in ("method", "ssh_kind") if k in maps.attrs}
+            written = [
+                str(write_map_day(maps, day, Path(out), history=history,
+                                  source_files=sources, **attrs))
+                for day, out in outputs
+            ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
+def score_all(
+    maps: dict[str, list[str]],
+    *,
+    truth: str | None,
+    tracks: list[str],
+    output_dir: str,
+) -> list[dict[str, Any]]:
+    """Score the daily maps of every method against the truth or withheld tracks.
+
+    Parameters
+    ----------
+    maps
+        Method name -> its daily map files, in time order.
+    truth, tracks
+        The reference (see :func:`oceaninterp.report.score_maps`).
+    output_dir
+        Where the scores table and figures go.
+    """
+    from oceaninterp.report import score_maps
+
+    return score_maps(
+        maps,
+        truth=None if truth is None else Path(truth),
+        tracks=[Path(p) for p in tracks],
+        output_dir=Path(output_dir),
+    )

@@ -1,0 +1,220 @@
+"""Product formats: one module per format behind a small registry.
+
+Each module ``oceaninterp.products.<name>`` provides
+
+``can_open(path) -> bool``
+    whether the file is of this format, judged by its content (variables,
+    dimensions, attributes), not by its name;
+``open(path, **options) -> xarray.Dataset``
+    tidy tracks (:mod:`oceaninterp.products.schema`) for along-track and swath
+    products, a gridded dataset for L4 products;
+``write(data, path) -> Path``
+    the writer of the same format (atomic).
+
+Adding a format is adding its module name to :data:`PRODUCTS`. Modules are
+imported lazily, so a format whose module is not installed yet (``duacs_l4``)
+is simply not detected.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import xarray as xr
+
+from oceaninterp.errors import InputError
+
+#: Registered formats, in detection order (the more specific first).
+PRODUCTS: tuple[str, ...] = ("nasa_ssh", "swot_l3", "cmems_l3", "sst_l4", "duacs_l4")
+
+#: Formats read as observations (tidy tracks) by ``oceaninterp grid``.
+TRACK_PRODUCTS: tuple[str, ...] = ("nasa_ssh", "swot_l3", "cmems_l3")
+
+#: Formats read as gridded fields.
+GRIDDED_PRODUCTS: tuple[str, ...] = ("sst_l4", "duacs_l4")
+
+
+def product_module(name: str) -> ModuleType | None:
+    """The module of format ``name``, or ``None`` when it is not installed yet."""
+    if name not in PRODUCTS:
+        raise ValueError(f"unknown product {name!r}; expected one of {PRODUCTS}")
+    full = f"{__name__}.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            return None
+        raise
+
+
+def available() -> dict[str, ModuleType]:
+    """The installed product modules by name, in detection order."""
+    modules = {name: product_module(name) for name in PRODUCTS}
+    return {name: mod for name, mod in modules.items() if mod is not None}
+
+
+def detect(path: str | Path) -> str:
+    """The name of the format of ``path``.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not NetCDF, or of no registered format.
+    """
+    from oceaninterp.products._netcdf import header
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():  # a Zarr store: only formats that read Zarr recognise it
+        for name, module in available().items():
+            try:
+                if module.can_open(path):
+                    return name
+            except InputError:
+                continue
+    else:
+        header(path)  # a non-NetCDF or truncated file fails here with its own message
+        for name, module in available().items():
+            if module.can_open(path):
+                return name
+    raise InputError(
+        path,
+        "not a recognised product (expected CMEMS L3, NASA-SSH, SWOT L3 LR SSH, "
+        "GHRSST L4 SST or DUACS L4 variables)",
+    )
+
+
+def open_product(path: str | Path, **options: Any) -> xr.Dataset:
+    """Detect the format of ``path`` and read it.
+
+    Parameters
+    ----------
+    path
+        A product file.
+    options
+        Reader options (``variable=``, ``drop_nadir=``...); options a format's
+        reader does not take are not passed to it (e.g. ``drop_nadir`` means
+        nothing to a nadir-only file).
+    """
+    module = product_module(detect(path))
+    assert module is not None
+    accepted = inspect.signature(module.open).parameters
+    return module.open(path, **{k: v for k, v in options.items() if k in accepted})
+
+
+#: File suffixes of model checkpoints (``torch.save`` archives).
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+def _is_checkpoint(path: Path) -> bool:
+    import zipfile
+
+    return path.suffix.lower() in CHECKPOINT_SUFFIXES or (
+        path.is_file() and zipfile.is_zipfile(path)
+    )
+
+
+def _span(values: Any) -> str:
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.size == 0:
+        return "empty"
+    if values.dtype.kind == "M":
+        lo, hi = np.nanmin(values), np.nanmax(values)
+        return f"{np.datetime_as_string(lo, unit='s')} .. {np.datetime_as_string(hi, unit='s')}"
+    return f"{float(np.nanmin(values)):.4g} .. {float(np.nanmax(values)):.4g}"
+
+
+def _gridded_kind(ds: xr.Dataset) -> str:
+    if {"ssh", "count", "mask"} <= set(ds.data_vars):
+        return "cube (oceaninterp grid)"
+    if "ssh" in ds.data_vars and {"latitude", "longitude", "time"} <= set(ds.dims):
+        return "truth or SSH maps (time, latitude, longitude)"
+    return "gridded dataset"
+
+
+def describe(path: str | Path) -> dict[str, Any]:
+    """What a file is, for ``oceaninterp info``: a flat mapping of labels to text.
+
+    Handles every product format of :data:`PRODUCTS`, oceaninterp cubes, truth
+    and maps (NetCDF or Zarr), and model checkpoints (described by
+    :func:`oceaninterp.model.checkpoint.describe_checkpoint`).
+
+    Raises
+    ------
+    InputError
+        When the file is missing or none of these.
+    """
+    from oceaninterp.io import open_dataset
+    from oceaninterp.products._netcdf import header
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if _is_checkpoint(path):
+        try:
+            from oceaninterp.model.checkpoint import describe_checkpoint
+        except ImportError as exc:
+            raise InputError(
+                path, f"looks like a model checkpoint, but the model package is unavailable ({exc})"
+            ) from exc
+        return {"kind": "model checkpoint", **describe_checkpoint(path)}
+    try:
+        product: str | None = detect(path)
+    except InputError:
+        if path.is_file():
+            header(path)  # not NetCDF at all: let its error through
+        product = None
+    out: dict[str, Any] = {"file": str(path)}
+    if product in TRACK_PRODUCTS:
+        module = product_module(product)
+        assert module is not None
+        out["kind"] = f"{product}: {module.DESCRIPTION}"
+        hdr = header(path)
+        out["dimensions"] = ", ".join(f"{k}={v}" for k, v in hdr.dims.items())
+        out["variables"] = ", ".join(hdr.variables)
+        readable = []
+        tracks = None
+        for variable in module.VARIABLES:
+            try:
+                loaded = module.open(path, variable=variable)
+            except InputError:
+                continue
+            readable.append(f"{variable} ({loaded.sizes['obs']} valid points)")
+            tracks = tracks if tracks is not None else loaded
+        out["readable as"] = ", ".join(readable) or "none (no usable sea-level variable)"
+        if tracks is not None:
+            out["mission"] = tracks.attrs["mission"]
+            out["time"] = _span(tracks["time"].values)
+            out["latitude"] = _span(tracks["latitude"].values)
+            out["longitude"] = _span(tracks["longitude"].values)
+        return out
+    with open_dataset(path, chunks={}) as ds:
+        if product is not None:
+            module = product_module(product)
+            out["kind"] = f"{product}: {getattr(module, 'DESCRIPTION', product)}"
+        else:
+            out["kind"] = _gridded_kind(ds)
+        out["dimensions"] = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
+        for name in ("time", "latitude", "longitude", "lat", "lon"):
+            if name in ds.coords:
+                out[name] = _span(ds[name].values)
+        out["variables"] = ", ".join(
+            f"{k} ({v.attrs['units']})" if "units" in v.attrs else str(k)
+            for k, v in ds.data_vars.items()
+            if not str(k).endswith("_bnds") and k != "crs"
+        )
+        if {"count", "mask"} <= set(ds.data_vars):
+            count = ds["count"]
+            out["observations"] = str(int(count.sum()))
+            out["observed cells"] = f"{int((count > 0).sum())} of {count.size}"
+        for key in ("title", "ssh_kind", "resolution", "platform", "source_files", "history"):
+            if key in ds.attrs:
+                out[key] = str(ds.attrs[key])
+    return out

@@ -1,0 +1,146 @@
+"""GHRSST L4 sea surface temperature (OSTIA, CNR/GOS, ...), reader and writer.
+
+GHRSST GDS 2 layout: dimensions ``time`` (1), ``lat``, ``lon``;
+``analysed_sst`` (int16 x 0.01 K + 273.15, kelvin); ``mask`` (sea/land/lake/
+ice, either ``flag_values`` 1..4 or ``flag_masks`` 1, 2, 4, 8...);
+``analysis_error``; ``sea_ice_fraction``.
+
+Reading gives a gridded dataset with dims (``time``, ``latitude``,
+``longitude``) and ``sst`` (float32, kelvin), NaN on land and lakes (the mask
+applied where it is not fill) and where no analysis exists. Longitudes are kept as the file has them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp.errors import InputError
+from oceaninterp.io import atomic_path
+from oceaninterp.products._netcdf import decoded_times, header, load
+
+NAME = "sst_l4"
+DESCRIPTION = "GHRSST L4 sea surface temperature"
+_CELSIUS = {"celsius", "degc", "degree_celsius", "degrees_celsius", "deg_c"}
+_KELVIN = {"kelvin", "k", "degk", "degrees_kelvin"}
+_WATER_MASK_BIT = 1
+_LAND_MASK_BIT = 2
+
+
+def can_open(path: str | Path) -> bool:
+    """True for a GHRSST L4 file (``analysed_sst`` over time, lat, lon)."""
+    hdr = header(path)
+    dims = hdr.variables.get("analysed_sst")
+    return dims is not None and len(dims) == 3 and dims[1:] == ("lat", "lon")
+
+
+def _kelvin(path: Path, da: xr.DataArray) -> np.ndarray:
+    units = str(da.attrs.get("units", "")).strip().lower().replace(" ", "_")
+    values = np.asarray(da.values, dtype=np.float32)
+    if units in _KELVIN:
+        return values
+    if units in _CELSIUS:
+        return values + np.float32(273.15)
+    raise InputError(
+        path, f"variable {da.name!r} has units {units!r}; expected kelvin (or degrees Celsius)"
+    )
+
+
+def _water(mask: xr.DataArray) -> np.ndarray:
+    """False where the GHRSST mask says land or lake; True for sea, sea ice and mask fill.
+
+    Some producers (e.g. CNR Black Sea REP) ship a mask that is all fill value:
+    there the analysis' own fill value is the only land mask.
+    """
+    values = np.asarray(mask.values)
+    finite = np.isfinite(values)
+    codes = np.where(finite, values, 0).astype(np.int64)
+    if "flag_masks" in mask.attrs:
+        return ~finite | ((codes & _WATER_MASK_BIT > 0) & (codes & _LAND_MASK_BIT == 0))
+    meanings = str(mask.attrs.get("flag_meanings", "sea land lake ice")).split()
+    flag_values = np.atleast_1d(mask.attrs.get("flag_values", np.arange(1, len(meanings) + 1)))
+    water = [int(v) for v, m in zip(flag_values, meanings, strict=False) if m in ("sea", "ice")]
+    return ~finite | np.isin(codes, water)
+
+
+def open(path: str | Path) -> xr.Dataset:  # noqa: A001
+    """Read an L4 SST file as ``sst`` (time, latitude, longitude) in kelvin, land masked.
+
+    Raises
+    ------
+    InputError
+        When ``analysed_sst`` has units other than kelvin or Celsius, or the
+        file cannot be read.
+    """
+    path = Path(path)
+    if not can_open(path):
+        raise InputError(path, "missing variable 'analysed_sst' over (time, lat, lon)")
+    ds = load(path, ["analysed_sst", "mask", "time", "lat", "lon"])
+    sst = _kelvin(path, ds["analysed_sst"])
+    if "mask" in ds:
+        sst = np.where(_water(ds["mask"]), sst, np.float32(np.nan))
+    times = decoded_times(path, ds["time"]).astype("datetime64[D]").astype("datetime64[ns]")
+    out = xr.Dataset(
+        {"sst": (("time", "latitude", "longitude"), sst.astype(np.float32),
+                 {"standard_name": "sea_surface_foundation_temperature", "units": "K",
+                  "long_name": "analysed sea surface temperature"})},
+        coords={
+            "time": times,
+            "latitude": ("latitude", ds["lat"].values.astype(np.float64),
+                         {"units": "degrees_north"}),
+            "longitude": ("longitude", ds["lon"].values.astype(np.float64),
+                          {"units": "degrees_east"}),
+        },
+        attrs={"source": str(path), "product": NAME},
+    )
+    return out.sortby(["latitude", "longitude"])
+
+
+def write(sst: xr.DataArray, path: str | Path) -> Path:
+    """Write ``analysed_sst`` (time, lat, lon) in kelvin as a GHRSST L4 file (atomic).
+
+    Dimensions may be named ``lat``/``lon`` or ``latitude``/``longitude``. NaN
+    cells are written as land in ``mask`` (flag 2) and as the fill value in
+    ``analysed_sst``; ``analysed_sst`` is packed int16 x 0.01 K + 273.15.
+    """
+    path = Path(path)
+    sst = sst.rename({k: v for k, v in (("latitude", "lat"), ("longitude", "lon")) if k in sst.dims})
+    if tuple(sst.dims) != ("time", "lat", "lon"):
+        raise InputError(path, f"analysed_sst must be over (time, lat, lon), got {sst.dims}")
+    values = np.asarray(sst.values, dtype=np.float64)
+    mask = np.where(np.isfinite(values), 1, 2).astype(np.int8)
+    ds = xr.Dataset(
+        {
+            "analysed_sst": (sst.dims, values, {
+                "long_name": "analysed sea surface temperature",
+                "standard_name": "sea_surface_foundation_temperature", "units": "kelvin"}),
+            "mask": (sst.dims, mask, {
+                "long_name": "sea/land/lake/ice field composite mask", "units": "1",
+                "flag_values": np.array([1, 2, 3, 4], np.int8),
+                "flag_meanings": "sea land lake ice"}),
+        },
+        coords={
+            "time": ("time", sst["time"].values, {"standard_name": "time", "axis": "T"}),
+            "lat": ("lat", sst["lat"].values.astype(np.float32),
+                    {"standard_name": "latitude", "units": "degrees_north", "axis": "Y"}),
+            "lon": ("lon", sst["lon"].values.astype(np.float32),
+                    {"standard_name": "longitude", "units": "degrees_east", "axis": "X"}),
+        },
+        attrs={"Conventions": "CF-1.4", "title": "L4 SST analysis (oceaninterp)",
+               "processing_level": "L4", "gds_version_id": "2.0",
+               "history": str(sst.attrs.get("history", "written by oceaninterp"))},
+    )
+    encoding = {
+        "analysed_sst": {"dtype": "int16", "scale_factor": 0.01, "add_offset": 273.15,
+                         "_FillValue": np.int16(-32768), "zlib": True},
+        "mask": {"_FillValue": np.int8(-128), "zlib": True},
+        "time": {"units": "seconds since 1981-01-01 00:00:00", "calendar": "gregorian",
+                 "dtype": "int32", "_FillValue": None},
+        "lat": {"_FillValue": None},
+        "lon": {"_FillValue": None},
+    }
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
+    return path

@@ -1,0 +1,288 @@
+"""Overlapping tiles over named dimensions, taper weights, and a weighted merge.
+
+A domain (e.g. ``{"time": 365, "latitude": 200, "longitude": 200}`` cells) is
+covered by tiles of fixed size (e.g. ``{"time": 15, "latitude": 240,
+"longitude": 240}``) placed every ``stride`` cells along each dimension. The
+last tile of a dimension is shifted inward so that it ends on the domain's edge
+(every cell is covered, no tile sticks out); a dimension shorter than the tile
+is padded at its end (:attr:`TileGrid.padded`).
+
+Each tile carries a separable weight: a triangle along ``time`` (1 on the
+centre day, ``1 / (c + 1)`` on the first and last day, never zero) and, along
+the spatial dimensions, zero weight on ``border`` cells at each tile side that
+is inside the domain (the reference's crop; a side lying on the domain's edge
+keeps full weight, since no other tile covers those cells). The merged field is
+``sum(w * pred) / sum(w)``, accumulated on the device with one
+``index_add_`` per batch of tiles: no loop over pixels.
+
+Tiles are extracted with the same flat indices (a gather), so tiling then
+merging a field returns it unchanged (see ``tests/test_tiling.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+
+TRIANGLE = "triangle"
+CROP = "crop"
+TAPERS = (TRIANGLE, CROP)
+
+
+def tile_starts(n: int, size: int, stride: int) -> np.ndarray:
+    """Start indices of tiles of ``size`` cells every ``stride`` cells along ``n`` cells.
+
+    The last start is moved so that the last tile ends on cell ``n`` (shifted
+    inward). When ``n <= size`` there is a single tile at 0 (the dimension is
+    padded to ``size`` by :class:`TileGrid`).
+
+    Parameters
+    ----------
+    n
+        Number of cells along the dimension.
+    size
+        Tile size along the dimension, cells.
+    stride
+        Distance between consecutive tile starts, cells (``1 <= stride <= size``).
+    """
+    if size < 1 or not 1 <= stride <= size:
+        raise ValueError(f"expected size >= 1 and 1 <= stride <= size, got {size=}, {stride=}")
+    if n <= size:
+        return np.zeros(1, dtype=np.int64)
+    starts = np.arange(0, n - size + 1, stride, dtype=np.int64)
+    if starts[-1] + size < n:
+        starts = np.append(starts, n - size)
+    return starts
+
+
+def weight_profile(size: int, start: int, n: int, taper: str, border: int = 0) -> np.ndarray:
+    """One tile's 1-D merge weights along one dimension.
+
+    Parameters
+    ----------
+    size
+        Tile size, cells.
+    start
+        The tile's first cell in the (padded) domain.
+    n
+        The (padded) domain size along the dimension, cells.
+    taper
+        ``"triangle"``: ``1 - |k - c| / (c + 1)`` with ``c = (size - 1) / 2``
+        (1 at the centre, positive everywhere). ``"crop"``: 1, except ``border``
+        cells of zero weight at each tile side that does not lie on the
+        domain's edge.
+    border
+        Width of the zero-weight border for ``"crop"``, cells.
+    """
+    if taper == TRIANGLE:
+        centre = (size - 1) / 2.0
+        return 1.0 - np.abs(np.arange(size) - centre) / (centre + 1.0)
+    if taper == CROP:
+        w = np.ones(size)
+        if border > 0 and start > 0:
+            w[:border] = 0.0
+        if border > 0 and start + size < n:
+            w[size - border :] = 0.0
+        return w
+    raise ValueError(f"unknown taper {taper!r}; expected one of {TAPERS}")
+
+
+class TileGrid:
+    """Overlapping tiles covering a domain, by named dimensions.
+
+    Parameters
+    ----------
+    shape
+        Domain size per dimension, e.g. ``{"time": 365, "latitude": 200,
+        "longitude": 200}``; the order of the keys is the array order.
+    size
+        Tile size per dimension (same keys).
+    stride
+        Distance between tile starts per dimension (same keys).
+    taper
+        Taper kind per dimension (``"triangle"`` or ``"crop"``); default
+        triangle for ``time`` and crop for the others.
+    border
+        Zero-weight border per dimension for ``"crop"`` (missing keys: 0). The
+        crops of neighbouring tiles must still overlap: ``stride <= size - 2 *
+        border``.
+
+    Attributes
+    ----------
+    dims
+        Dimension names in array order.
+    padded
+        Domain size after padding short dimensions up to the tile size.
+    starts
+        ``int64`` array ``(n_tiles, n_dims)`` of tile starts, ordered with the
+        first dimension varying slowest (time-major for time-first domains).
+    """
+
+    def __init__(
+        self,
+        shape: Mapping[str, int],
+        size: Mapping[str, int],
+        stride: Mapping[str, int],
+        *,
+        taper: Mapping[str, str] | None = None,
+        border: Mapping[str, int] | None = None,
+    ) -> None:
+        self.dims = tuple(shape)
+        for name, table in (("size", size), ("stride", stride)):
+            if set(table) != set(self.dims):
+                raise ValueError(f"{name} has dims {sorted(table)}, expected {sorted(self.dims)}")
+        self.shape = {d: int(shape[d]) for d in self.dims}
+        self.size = {d: int(size[d]) for d in self.dims}
+        self.stride = {d: int(stride[d]) for d in self.dims}
+        self.taper = {d: (taper or {}).get(d, TRIANGLE if d == "time" else CROP) for d in self.dims}
+        self.border = {d: int((border or {}).get(d, 0)) for d in self.dims}
+        for d in self.dims:
+            if self.taper[d] == CROP and self.stride[d] > self.size[d] - 2 * self.border[d]:
+                raise ValueError(
+                    f"{d}: stride {self.stride[d]} leaves cells uncovered with tile size "
+                    f"{self.size[d]} and border {self.border[d]} (need stride <= size - 2*border)"
+                )
+        self.padded = {d: max(self.shape[d], self.size[d]) for d in self.dims}
+        self.axis_starts = {
+            d: tile_starts(self.shape[d], self.size[d], self.stride[d]) for d in self.dims
+        }
+        self.starts = np.array(
+            list(itertools.product(*(self.axis_starts[d] for d in self.dims))), dtype=np.int64
+        ).reshape(-1, len(self.dims))
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def tile_shape(self) -> tuple[int, ...]:
+        """The tile size in array order."""
+        return tuple(self.size[d] for d in self.dims)
+
+    def weights(self, starts: np.ndarray) -> np.ndarray:
+        """Merge weights of the tiles starting at ``starts``.
+
+        Parameters
+        ----------
+        starts
+            ``(B, n_dims)`` tile starts in this grid's (padded) domain.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``float32`` array ``(B, *tile_shape)``, the product of the 1-D
+            profiles of :func:`weight_profile`.
+        """
+        starts = np.asarray(starts, dtype=np.int64).reshape(-1, len(self.dims))
+        out = np.ones((starts.shape[0], *self.tile_shape()), dtype=np.float64)
+        for axis, d in enumerate(self.dims):
+            profiles = np.stack(
+                [
+                    weight_profile(
+                        self.size[d], int(s), self.padded[d], self.taper[d], self.border[d]
+                    )
+                    for s in starts[:, axis]
+                ]
+            )
+            view = [starts.shape[0]] + [1] * len(self.dims)
+            view[axis + 1] = self.size[d]
+            out = out * profiles.reshape(view)
+        return out.astype(np.float32)
+
+
+def flat_indices(starts, tile_shape: tuple[int, ...], domain_shape: tuple[int, ...]):
+    """Flat indices into a C-ordered domain array of every cell of each tile.
+
+    Parameters
+    ----------
+    starts
+        ``torch.Tensor`` ``(B, n_dims)`` of int64 tile starts (on the device).
+    tile_shape, domain_shape
+        Tile and domain sizes in array order, cells.
+
+    Returns
+    -------
+    torch.Tensor
+        int64 ``(B, *tile_shape)`` on the device of ``starts``.
+    """
+    import torch
+
+    strides = np.cumprod((1, *domain_shape[:0:-1]))[::-1]
+    flat = torch.zeros((starts.shape[0], *tile_shape), dtype=torch.int64, device=starts.device)
+    for axis, (n, step) in enumerate(zip(tile_shape, strides, strict=True)):
+        offset = torch.arange(n, device=starts.device)
+        view = [1] * (len(tile_shape) + 1)
+        view[axis + 1] = n
+        coord = starts[:, axis].reshape(-1, *[1] * len(tile_shape)) + offset.reshape(view)
+        flat = flat + coord * int(step)
+    return flat
+
+
+def extract(field, index):
+    """Gather tiles from ``field`` (a device tensor) at flat ``index`` (:func:`flat_indices`)."""
+    return field.reshape(-1)[index]
+
+
+class Merger:
+    """Weighted-mean accumulator ``sum(w * pred) / sum(w)`` on a device.
+
+    Parameters
+    ----------
+    shape
+        Shape of the accumulated domain (array order), cells.
+    device
+        A torch device (``"cpu"``, ``"cuda"``...).
+    """
+
+    def __init__(self, shape: tuple[int, ...], device="cpu") -> None:
+        import torch
+
+        self.shape = tuple(int(n) for n in shape)
+        self.numerator = torch.zeros(self.shape, dtype=torch.float32, device=device)
+        self.denominator = torch.zeros(self.shape, dtype=torch.float32, device=device)
+
+    def add(self, index, values, weights) -> None:
+        """Add a batch of tiles.
+
+        Parameters
+        ----------
+        index
+            int64 flat indices ``(B, *tile)`` from :func:`flat_indices`.
+        values, weights
+            float tensors ``(B, *tile)`` (predictions and their merge weights).
+        """
+        flat = index.reshape(-1)
+        w = weights.reshape(-1).to(self.numerator.dtype)
+        self.numerator.view(-1).index_add_(0, flat, values.reshape(-1).to(w.dtype) * w)
+        self.denominator.view(-1).index_add_(0, flat, w)
+
+    def extend(self, axis: int, n: int) -> None:
+        """Append ``n`` zero cells along ``axis`` (to stream along that dimension)."""
+        import torch
+
+        if n <= 0:
+            return
+        pad_shape = list(self.shape)
+        pad_shape[axis] = n
+        zeros = torch.zeros(pad_shape, dtype=torch.float32, device=self.numerator.device)
+        self.numerator = torch.cat([self.numerator, zeros], dim=axis)
+        self.denominator = torch.cat([self.denominator, zeros.clone()], dim=axis)
+        self.shape = tuple(self.numerator.shape)
+
+    def pop(self, axis: int, n: int):
+        """Remove the first ``n`` cells along ``axis`` and return their merged values.
+
+        Cells with zero total weight come out as NaN.
+        """
+        import torch
+
+        head = torch.narrow(self.numerator, axis, 0, n) / torch.narrow(self.denominator, axis, 0, n)
+        keep = self.shape[axis] - n
+        self.numerator = torch.narrow(self.numerator, axis, n, keep).contiguous()
+        self.denominator = torch.narrow(self.denominator, axis, n, keep).contiguous()
+        self.shape = tuple(self.numerator.shape)
+        return head
+
+    def result(self):
+        """The merged field ``sum(w * pred) / sum(w)`` (NaN where no weight)."""
+        return self.numerator / self.denominator

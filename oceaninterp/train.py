@@ -1,0 +1,502 @@
+"""Training the SSH 4DVarNet on a gridded cube and its truth (``oceaninterp train``).
+
+Each epoch draws ``tiles_per_epoch`` random tiles of the training period
+(seeded by the run's seed and the epoch number), augments a share of them by
+swapping observation masks, and takes Adam steps on the loss of
+:mod:`oceaninterp.variational.losses` with named weights; the learning rates
+follow a cosine schedule over the epochs. After each epoch the model maps the
+validation tiles and is scored with mu = 1 - RMSE / RMS(truth) (weighted by the
+tile window); the best model so far is written to the checkpoint and the
+optimiser state to a resume file next to it (``CHECKPOINT.resume``), both
+atomically, so an interrupted run continues with ``resume=True`` exactly
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import pickle
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from oceaninterp.config import ModelConfig, TrainConfig, from_mapping
+from oceaninterp.errors import ConfigError, InputError, OceanInterpError
+from oceaninterp.io import atomic_path, check_output
+from oceaninterp.model import SSH4DVarNet, build_model
+from oceaninterp.model.checkpoint import save_checkpoint
+from oceaninterp.model.data import (
+    TileBatch,
+    TrainingData,
+    load_training_data,
+    make_batch,
+    period_dates,
+    random_origins,
+    split_days,
+    tile_starts,
+    validation_origins,
+)
+from oceaninterp.variational import LossKind, LossWeights, training_loss
+
+logger = logging.getLogger(__name__)
+
+RESUME_FORMAT = "oceaninterp-train-resume"
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch gave.
+
+    Attributes
+    ----------
+    epoch
+        1-based epoch number.
+    train_loss
+        Mean training loss of the epoch's steps (dimensionless, normalised units).
+    val_mu
+        1 - RMSE / RMS(truth) over the validation tiles (1 is perfect).
+    val_rmse_m
+        RMSE over the validation tiles, metres.
+    seconds
+        Wall time of the epoch, validation included.
+    improved
+        The epoch beat every earlier one and was written to the checkpoint.
+    """
+
+    epoch: int
+    train_loss: float
+    val_mu: float
+    val_rmse_m: float
+    seconds: float
+    improved: bool
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    Attributes
+    ----------
+    checkpoint
+        The best checkpoint written.
+    device
+        Where it trained (``"cpu"``, ``"cuda"``...).
+    best_epoch, best_val_mu, best_val_rmse_m
+        The epoch kept and its validation scores (mu, metres).
+    history
+        Every epoch so far, resumed ones included.
+    wall_s
+        Wall time of this call, seconds.
+    n_parameters
+        Trainable values of the model.
+    periods
+        ``[first, last]`` ISO dates of the train, val and test periods.
+    """
+
+    checkpoint: Path
+    device: str
+    best_epoch: int
+    best_val_mu: float
+    best_val_rmse_m: float
+    history: tuple[EpochRecord, ...]
+    wall_s: float
+    n_parameters: int
+    periods: dict[str, list[str] | None]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"device: expected auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: cuda was asked for but no CUDA device is available")
+    return torch.device(device)
+
+
+def read_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
+    """Read the ``[model]`` and ``[train]`` tables of a TOML file (both optional)."""
+    path = Path(path)
+    try:
+        tables = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as TOML ({exc})") from exc
+    unknown = sorted(set(tables) - {"model", "train"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {unknown}; expected [model] and/or [train]")
+    return (
+        from_mapping(ModelConfig, tables.get("model", {}), "model"),
+        from_mapping(TrainConfig, tables.get("train", {}), "train"),
+    )
+
+
+def resume_path(checkpoint: str | Path) -> Path:
+    """The resume file kept next to a checkpoint while it trains."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.name + ".resume")
+
+
+def tile_window(cfg: ModelConfig, border: int) -> torch.Tensor:
+    """Weights ``(1, T, H, W)`` of the loss and of the validation score.
+
+    A triangle in time (1 on the centre day, ``1 / (c + 1)`` on the first and
+    last days with ``c = (T - 1) / 2``), times 0 on ``border`` pixels at the
+    edges: the centre of a tile sees observations on both sides.
+    """
+    t = torch.arange(cfg.tile_time, dtype=torch.float32)
+    centre = (cfg.tile_time - 1) / 2
+    in_time = 1.0 - (t - centre).abs() / (centre + 1.0)
+    in_space = torch.zeros(cfg.tile_latitude, cfg.tile_longitude)
+    in_space[border : cfg.tile_latitude - border, border : cfg.tile_longitude - border] = 1.0
+    if not in_space.any():
+        raise ConfigError(f"loss_border: {border} pixels leave nothing of a {tuple(in_space.shape)} tile")
+    return (in_time[:, None, None] * in_space)[None]
+
+
+def _tensors(
+    batch: TileBatch, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    sst = None if batch.sst is None else torch.from_numpy(batch.sst).to(device)
+    return torch.from_numpy(batch.obs).to(device), torch.from_numpy(batch.truth).to(device), sst
+
+
+def _autocast(device: torch.device, cfg: TrainConfig):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.bf16)
+
+
+@torch.no_grad()
+def validation_scores(
+    model: SSH4DVarNet,
+    data: TrainingData,
+    origins: np.ndarray,
+    window: torch.Tensor,
+    batch_size: int,
+    cfg: TrainConfig,
+) -> tuple[float, float]:
+    """``(mu, rmse_m)`` of the model's maps over the tiles at ``origins``.
+
+    mu = 1 - RMSE / RMS(truth), both weighted by ``window`` over the pixels
+    where the truth is finite; RMSE in metres.
+    """
+    device = model.ssh_mean.device
+    window = window.to(device)
+    sums = torch.zeros(3, dtype=torch.float64, device=device)
+    for start in range(0, len(origins), batch_size):
+        batch = make_batch(data, origins[start : start + batch_size], model.cfg)
+        obs, truth, sst = _tensors(batch, device)
+        with _autocast(device, cfg):
+            estimate = model.reconstruct(obs, sst)
+        finite = torch.isfinite(truth)
+        w = torch.where(finite, window, torch.zeros((), device=device))
+        truth = torch.nan_to_num(truth)
+        sums += torch.stack(
+            [(w * (estimate - truth).square()).sum(), (w * truth.square()).sum(), w.sum()]
+        ).double()
+    err2, truth2, weight = sums.tolist()
+    rmse = math.sqrt(err2 / weight)
+    return 1.0 - rmse / math.sqrt(truth2 / weight), rmse
+
+
+def _statistics(data: TrainingData, index: np.ndarray) -> dict[str, float]:
+    truth = data.truth[index]
+    stats = {"ssh_mean": float(np.nanmean(truth)), "ssh_std": float(np.nanstd(truth))}
+    if data.sst is not None:
+        sst = data.sst[index]
+        if not np.isfinite(sst).any():
+            raise InputError(None, "the cube's sst has no value in the training period")
+        stats |= {"sst_mean": float(np.nanmean(sst)), "sst_std": float(np.nanstd(sst))}
+    if not stats["ssh_std"] > 0 or not stats.get("sst_std", 1.0) > 0:
+        raise InputError(None, "the truth (or sst) is constant over the training period")
+    return stats
+
+
+def _check_sizes(
+    data: TrainingData, periods: dict[str, np.ndarray], cfg: ModelConfig, cube: Path
+) -> None:
+    _, n_lat, n_lon = data.truth.shape
+    if n_lat < cfg.tile_latitude or n_lon < cfg.tile_longitude:
+        raise InputError(
+            cube,
+            f"the grid ({n_lat} x {n_lon} cells) is smaller than the model's tile "
+            f"({cfg.tile_latitude} x {cfg.tile_longitude}); set [model] tile_latitude/tile_longitude",
+        )
+    for period in ("train", "val"):
+        if tile_starts(periods[period], cfg.tile_time).size == 0:
+            dates = period_dates(data.days, periods[period])
+            raise InputError(
+                cube,
+                f"the {period} period ({dates}) holds no run of {cfg.tile_time} consecutive days "
+                f"common to the cube and the truth; adjust the [train] dates or fractions",
+            )
+
+
+def _optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
+    prior = list(model.cost.prior.parameters())
+    prior_ids = {id(p) for p in prior}
+    others = [p for p in model.parameters() if id(p) not in prior_ids]
+    return torch.optim.Adam(
+        [{"params": others, "lr": cfg.learning_rate}, {"params": prior, "lr": cfg.prior_learning_rate}]
+    )
+
+
+def _save_resume(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_resume(path: Path, identity: str, device: torch.device) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(path, "no resume file: nothing to resume (train without --resume)")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise InputError(path, f"not a resume file of oceaninterp train ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != RESUME_FORMAT:
+        raise InputError(path, "not a resume file of oceaninterp train")
+    if state["identity_json"] != identity:
+        raise InputError(
+            path,
+            "was written for other data or another configuration; rerun with the same "
+            "cube, truth and configuration, or train afresh with --overwrite",
+        )
+    return state
+
+
+def train(
+    cube: str | Path,
+    truth: str | Path,
+    output: str | Path,
+    cfg: TrainConfig | None = None,
+    model_cfg: ModelConfig | None = None,
+    *,
+    device: str = "auto",
+    resume: bool = False,
+    overwrite: bool = False,
+    on_step: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+) -> TrainResult:
+    """Train an SSH 4DVarNet; keep the best model (validation mu) in ``output``.
+
+    Parameters
+    ----------
+    cube
+        Gridded observations (``oceaninterp grid`` output; contract 3).
+    truth
+        True SSH (``oceaninterp simulate truth`` output; contract 4), brought
+        onto the cube's grid and days by linear interpolation.
+    output
+        Checkpoint path (e.g. ``model.pt``), written each time validation improves.
+    cfg, model_cfg
+        Training settings and architecture (defaults when ``None``).
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    resume
+        Continue from ``output``'s resume file (same data and configuration).
+    overwrite
+        Replace an existing ``output``.
+    on_step
+        Called after each optimiser step with ``(steps done, total steps)``.
+    on_epoch
+        Called after each epoch with its :class:`EpochRecord`.
+
+    Raises
+    ------
+    InputError
+        Unusable cube or truth, periods too short, bad resume file.
+    OutputExistsError
+        ``output`` exists and neither ``overwrite`` nor ``resume``.
+    """
+    started = time.perf_counter()
+    cfg, model_cfg = cfg or TrainConfig(), model_cfg or ModelConfig()
+    cube, truth, output = Path(cube), Path(truth), Path(output)
+    if not resume:
+        check_output(output, overwrite)
+    dev = resolve_device(device)
+    data = load_training_data(cube, truth, use_sst=model_cfg.use_sst)
+    periods = split_days(data.days, cfg)
+    _check_sizes(data, periods, model_cfg, cube)
+    dates = {p: period_dates(data.days, idx) for p, idx in periods.items()}
+    identity = json.dumps(
+        {
+            "cube": str(cube.resolve()),
+            "truth": str(truth.resolve()),
+            "model": dataclasses.asdict(model_cfg),
+            "train": dataclasses.asdict(cfg),
+        },
+        sort_keys=True,
+    )
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_cfg)
+    model.set_normalisation(**_statistics(data, periods["train"]))
+    model.to(dev)
+    optimizer = _optimizer(model, cfg)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    kind = LossKind(cfg.loss)
+    weights = LossWeights(
+        state=cfg.state_weight,
+        gradient=cfg.gradient_weight,
+        prior=cfg.prior_weight,
+        observation=cfg.observation_weight,
+    )
+    window = tile_window(model_cfg, cfg.loss_border).to(dev)
+    val_origins = validation_origins(data, periods["val"], model_cfg)
+    steps_per_epoch = math.ceil(cfg.tiles_per_epoch / cfg.batch_size)
+
+    first_epoch, best_epoch, best_mu, best_rmse = 0, 0, -math.inf, math.nan
+    history: list[EpochRecord] = []
+    state_file = resume_path(output)
+    if resume:
+        state = _load_resume(state_file, identity, dev)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        first_epoch, best_epoch = state["epoch"], state["best_epoch"]
+        best_mu, best_rmse = state["best_mu"], state["best_rmse_m"]
+        history = [EpochRecord(**r) for r in json.loads(state["history_json"])]
+        logger.info("resuming %s after epoch %d of %d", output, first_epoch, cfg.epochs)
+
+    total_steps = cfg.epochs * steps_per_epoch
+    for epoch in range(first_epoch, cfg.epochs):
+        epoch_start = time.perf_counter()
+        rng = np.random.default_rng([cfg.seed, epoch])
+        torch.manual_seed(int(rng.integers(2**62)))
+        origins = random_origins(data, periods["train"], model_cfg, cfg.tiles_per_epoch, rng)
+        model.train()
+        losses = []
+        for step in range(steps_per_epoch):
+            batch = make_batch(
+                data,
+                origins[step * cfg.batch_size : (step + 1) * cfg.batch_size],
+                model_cfg,
+                swap_fraction=cfg.mask_swap_fraction,
+                rng=rng,
+            )
+            obs, target, sst = _tensors(batch, dev)
+            with _autocast(dev, cfg):
+                y, mask, aux = model.normalise(obs, sst)
+                estimate = model(y, mask, aux)
+                terms = training_loss(
+                    kind,
+                    weights,
+                    estimate.float(),
+                    model.cost,
+                    truth=(target - model.ssh_mean) / model.ssh_std,
+                    y=y,
+                    mask=mask,
+                    weight=window,
+                )
+            optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            losses.append(float(terms.total.detach()))
+            if on_step is not None:
+                on_step(epoch * steps_per_epoch + step + 1, total_steps)
+        scheduler.step()
+        mu, rmse = validation_scores(model, data, val_origins, window, cfg.batch_size, cfg)
+        improved = mu > best_mu
+        if improved:
+            best_epoch, best_mu, best_rmse = epoch + 1, mu, rmse
+        record = EpochRecord(
+            epoch=epoch + 1,
+            train_loss=float(np.mean(losses)),
+            val_mu=mu,
+            val_rmse_m=rmse,
+            seconds=time.perf_counter() - epoch_start,
+            improved=improved,
+        )
+        history.append(record)
+        if improved:
+            meta = _checkpoint_meta(cube, truth, data, dates, cfg, record, history, len(val_origins))
+            save_checkpoint(output, model, meta)
+        _save_resume(
+            state_file,
+            {
+                "format": RESUME_FORMAT,
+                "identity_json": identity,
+                "epoch": epoch + 1,
+                "best_epoch": best_epoch,
+                "best_mu": best_mu,
+                "best_rmse_m": best_rmse,
+                "history_json": json.dumps([dataclasses.asdict(r) for r in history]),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+            },
+        )
+        logger.info(
+            "epoch %d/%d: loss %.4f, validation mu %.4f, rmse %.4f m%s",
+            record.epoch,
+            cfg.epochs,
+            record.train_loss,
+            mu,
+            rmse,
+            " (best, saved)" if improved else "",
+        )
+        if on_epoch is not None:
+            on_epoch(record)
+    if best_epoch == 0:
+        raise OceanInterpError(
+            "training diverged: the validation score was never finite (try a lower learning_rate)"
+        )
+    state_file.unlink(missing_ok=True)
+    return TrainResult(
+        checkpoint=output,
+        device=str(dev),
+        best_epoch=best_epoch,
+        best_val_mu=best_mu,
+        best_val_rmse_m=best_rmse,
+        history=tuple(history),
+        wall_s=time.perf_counter() - started,
+        n_parameters=sum(p.numel() for p in model.parameters()),
+        periods=dates,
+    )
+
+
+def _checkpoint_meta(
+    cube: Path,
+    truth: Path,
+    data: TrainingData,
+    dates: dict[str, list[str] | None],
+    cfg: TrainConfig,
+    record: EpochRecord,
+    history: list[EpochRecord],
+    n_val_tiles: int,
+) -> dict[str, Any]:
+    """The description written with the checkpoint (see :mod:`oceaninterp.model.checkpoint`)."""
+    return {
+        "resolution": data.resolution,
+        "ssh_kind": data.ssh_kind,
+        "training": {
+            "cube": str(cube.resolve()),
+            "truth": str(truth.resolve()),
+            "days": [str(data.days[0]), str(data.days[-1])],
+            "train_dates": dates["train"],
+            "val_dates": dates["val"],
+            "test_dates": dates["test"],
+            "latitude": [float(data.latitude[0]), float(data.latitude[-1])],
+            "longitude": [float(data.longitude[0]), float(data.longitude[-1])],
+            "epoch": record.epoch,
+            "config": dataclasses.asdict(cfg),
+        },
+        "validation": {
+            "mu": record.val_mu,
+            "rmse_m": record.val_rmse_m,
+            "tiles": n_val_tiles,
+            "epoch": record.epoch,
+            "history": [
+                {"epoch": r.epoch, "train_loss": r.train_loss, "val_mu": r.val_mu} for r in history
+            ],
+        },
+    }

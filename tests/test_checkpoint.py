@@ -1,0 +1,158 @@
+"""Checkpoints: round trip, self-description, and refusal of anything unsafe or incompatible."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from oceaninterp import __version__
+from oceaninterp.config import ModelConfig
+from oceaninterp.errors import InputError
+from oceaninterp.model import build_model
+from oceaninterp.model.checkpoint import (
+    FORMAT,
+    FORMAT_VERSION,
+    describe_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+CFG = ModelConfig(tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6, lstm_hidden=6, n_step=2)
+META = {
+    "resolution": 0.1,
+    "ssh_kind": "adt",
+    "training": {"cube": "cube.nc", "truth": "truth.nc", "train_dates": ["2020-01-01", "2020-03-01"]},
+    "validation": {"mu": 0.9, "rmse_m": 0.03},
+}
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
+    torch.manual_seed(3)
+    model = build_model(CFG)
+    model.set_normalisation(ssh_mean=0.25, ssh_std=0.4, sst_mean=291.0, sst_std=2.5)
+    return save_checkpoint(tmp_path / "model.pt", model, META), model
+
+
+def _obs() -> torch.Tensor:
+    generator = torch.Generator().manual_seed(5)
+    obs = 0.25 + 0.4 * torch.randn(2, 5, 12, 16, generator=generator)
+    obs[torch.rand(obs.shape, generator=generator) > 0.3] = float("nan")
+    return obs
+
+
+def test_round_trip_gives_identical_maps(saved) -> None:
+    path, model = saved
+    loaded = load_checkpoint(path)
+    assert not loaded.model.training
+    assert torch.equal(loaded.model.reconstruct(_obs()), model.reconstruct(_obs()))
+    assert loaded.model.normalisation() == pytest.approx(
+        {"mean": 0.25, "std": 0.4, "sst_mean": 291.0, "sst_std": 2.5}
+    )
+
+
+def test_description_is_complete(saved) -> None:
+    path, model = saved
+    info = describe_checkpoint(path)
+    assert info["tile"] == {"time": 5, "latitude": 12, "longitude": 16}
+    assert info["model_config"] == {**CFG.__dict__}
+    assert info["uses_sst"] is False and info["ssh_kind"] == "adt" and info["resolution"] == 0.1
+    assert info["normalisation"]["std"] == pytest.approx(0.4)
+    assert info["oceaninterp_version"] == __version__ and info["format_version"] == FORMAT_VERSION
+    assert info["validation"]["mu"] == 0.9 and info["training"]["cube"] == "cube.nc"
+    assert info["parameters"] == sum(p.numel() for p in model.parameters())
+    assert info["file_size_bytes"] == path.stat().st_size
+
+
+def _rewrite(path: Path, edit) -> None:
+    payload = torch.load(path, weights_only=True)
+    edit(payload)
+    torch.save(payload, path)
+
+
+class _Payload:
+    """An object whose unpickling would create a marker file (a stand-in for malware)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.makedirs, (str(self.marker),))
+
+
+def test_pickle_payload_is_refused_and_never_runs(saved, tmp_path: Path) -> None:
+    path, _ = saved
+    marker = tmp_path / "payload-ran"
+    _rewrite(path, lambda p: p.__setitem__("extra", _Payload(marker)))
+    with pytest.raises(InputError, match="objects other than tensors"):
+        load_checkpoint(path)
+    with pytest.raises(InputError):
+        describe_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_whole_file_pickle_is_refused_and_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "payload-ran"
+    path = tmp_path / "evil.pt"
+    torch.save(_Payload(marker), path)
+    with pytest.raises(InputError):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda p: p.__setitem__("format", "something-else"), "format"),
+        (
+            lambda p: p.__setitem__(
+                "meta_json", json.dumps({**json.loads(p["meta_json"]), "format_version": 99})
+            ),
+            "newer",
+        ),
+        (
+            lambda p: p.__setitem__(
+                "meta_json",
+                json.dumps({k: v for k, v in json.loads(p["meta_json"]).items() if k != "normalisation"}),
+            ),
+            "lacks",
+        ),
+        (
+            lambda p: p.__setitem__(
+                "meta_json",
+                json.dumps({**json.loads(p["meta_json"]), "model_config": {**CFG.__dict__, "lstm_hidden": 7}}),
+            ),
+            "do not match",
+        ),
+        (lambda p: p["state_dict"].pop("ssh_mean"), "do not match"),
+        (lambda p: p.__setitem__("meta_json", "{not json"), "JSON"),
+        (lambda p: p.pop("meta_json"), "not an oceaninterp checkpoint"),
+    ],
+    ids=["format", "newer-version", "missing-key", "shape-mismatch", "missing-tensor", "bad-json", "layout"],
+)
+def test_incompatible_checkpoints_are_refused(saved, edit, message: str) -> None:
+    path, _ = saved
+    _rewrite(path, edit)
+    with pytest.raises(InputError, match=message):
+        load_checkpoint(path)
+
+
+def test_non_checkpoint_files_are_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    with pytest.raises(InputError, match="not a checkpoint"):
+        load_checkpoint(text)
+    with pytest.raises(InputError, match="no such"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_saved_file_holds_only_tensors_and_json(saved) -> None:
+    path, _ = saved
+    payload = torch.load(path, weights_only=True)
+    assert set(payload) == {"format", "meta_json", "state_dict"} and payload["format"] == FORMAT
+    assert all(isinstance(t, torch.Tensor) for t in payload["state_dict"].values())
+    assert not list(path.parent.glob(".tmp-*"))  # written atomically, nothing left behind

@@ -1,0 +1,136 @@
+"""The SSH 4DVarNet (contract 5): shapes, units, NaN handling, batch independence."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from oceaninterp.config import ModelConfig
+from oceaninterp.errors import ConfigError
+from oceaninterp.model import SSH4DVarNet, build_model
+from oceaninterp.model.ssh import TileCost
+
+TINY = ModelConfig(
+    tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6, lstm_hidden=6, n_step=3
+)
+
+
+def tiny_model(cfg: ModelConfig = TINY, seed: int = 0) -> SSH4DVarNet:
+    torch.manual_seed(seed)
+    model = build_model(cfg)
+    model.set_normalisation(ssh_mean=0.3, ssh_std=0.2, sst_mean=290.0, sst_std=3.0)
+    return model
+
+
+def sparse_obs(shape: tuple[int, ...], seed: int = 1, observed: float = 0.2) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    obs = 0.3 + 0.2 * torch.randn(shape, generator=generator)
+    obs[torch.rand(shape, generator=generator) > observed] = float("nan")
+    return obs
+
+
+def test_reconstruct_returns_finite_metres_of_the_input_shape() -> None:
+    model = tiny_model()
+    obs = sparse_obs((3, 5, 12, 16))
+    out = model.reconstruct(obs)
+    assert out.shape == obs.shape and out.dtype == torch.float32
+    assert torch.isfinite(out).all() and not out.requires_grad
+    assert model.training  # the mode of the module is left as it was
+
+
+def test_reconstruct_any_multiple_of_four() -> None:
+    model = tiny_model()
+    assert model.reconstruct(sparse_obs((1, 5, 20, 8))).shape == (1, 5, 20, 8)
+
+
+def test_reconstruct_works_in_metres_through_the_stored_normalisation() -> None:
+    """Shifting the observations and the stored mean by 1 m shifts the map by 1 m."""
+    model = tiny_model()
+    obs = sparse_obs((2, 5, 12, 16))
+    base = model.reconstruct(obs)
+    model.set_normalisation(ssh_mean=1.3, ssh_std=0.2)
+    shifted = model.reconstruct(obs + 1.0)
+    torch.testing.assert_close(shifted, base + 1.0, atol=1e-5, rtol=0)
+    model.set_normalisation(ssh_mean=0.3, ssh_std=0.4)
+    scaled = model.reconstruct(0.3 + 2.0 * (obs - 0.3))
+    torch.testing.assert_close(scaled, 0.3 + 2.0 * (base - 0.3), atol=1e-5, rtol=0)
+
+
+def test_nan_means_unobserved_and_observations_matter() -> None:
+    model = tiny_model()
+    obs = sparse_obs((1, 5, 12, 16))
+    nothing = torch.full_like(obs, float("nan"))
+    assert torch.isfinite(model.reconstruct(nothing)).all()
+    assert not torch.allclose(model.reconstruct(obs), model.reconstruct(nothing))
+
+
+def test_a_tile_gives_the_same_map_alone_or_in_a_batch() -> None:
+    model = tiny_model()
+    obs = sparse_obs((4, 5, 12, 16))
+    obs[2] = float("nan")  # a batch mate with no observation at all
+    obs[3][torch.isfinite(obs[3])] += 5.0  # and one far off
+    batch = model.reconstruct(obs)
+    alone = model.reconstruct(obs[:1])
+    torch.testing.assert_close(batch[:1], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_tile_cost_gradient_is_per_tile() -> None:
+    model = tiny_model()
+    cost: TileCost = model.cost
+    x = torch.randn(3, 5, 12, 16, requires_grad=True)
+    y = torch.randn(3, 5, 12, 16)
+    mask = (torch.rand(3, 5, 12, 16) < 0.3).float()
+    (grad,) = torch.autograd.grad(cost(x, y, mask), x)
+    for b in range(3):
+        xb = x[b : b + 1].detach().requires_grad_(True)
+        (gb,) = torch.autograd.grad(cost(xb, y[b : b + 1], mask[b : b + 1]), xb)
+        torch.testing.assert_close(grad[b : b + 1], gb)
+
+
+def test_sst_model_needs_and_uses_sst() -> None:
+    model = tiny_model(ModelConfig(**{**TINY.__dict__, "use_sst": True}))
+    obs = sparse_obs((1, 5, 12, 16))
+    with pytest.raises(ValueError, match="sst"):
+        model.reconstruct(obs)
+    sst = 290.0 + 3.0 * torch.randn(1, 5, 12, 16)
+    sst[..., :2] = float("nan")  # missing SST (land, clouds) is allowed
+    out = model.reconstruct(obs, sst)
+    assert torch.isfinite(out).all()
+    assert not torch.allclose(out, model.reconstruct(obs, sst + 5.0))
+
+
+def test_reconstruct_refuses_wrong_shapes() -> None:
+    model = tiny_model()
+    with pytest.raises(ValueError, match="expected"):
+        model.reconstruct(sparse_obs((1, 4, 12, 16)))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        model.reconstruct(sparse_obs((1, 5, 10, 16)))
+
+
+def test_training_mode_keeps_the_graph_for_the_loss() -> None:
+    model = tiny_model()
+    y, mask, _ = model.normalise(sparse_obs((2, 5, 12, 16)))
+    model(y, mask).square().mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None for g in grads)
+    assert any(float(p.grad.abs().sum()) > 0 for p in model.cost.prior.parameters())
+
+
+def test_reference_base_model_is_expressible() -> None:
+    cfg = ModelConfig(
+        tile_latitude=240, tile_longitude=240, lstm_hidden=48, modulator_downsample=1, n_step=10,
+        lr_grad=250.0,
+    )
+    model = build_model(cfg)
+    assert model.solver.n_step == 10
+    assert model.solver.modulator.hidden == 48 and model.solver.modulator.downsample == 1
+    assert model.cost.prior.conv_in.out_channels == 32 and model.cost.prior.conv_in.in_channels == 15
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"tile_latitude": 30}, {"tile_time": 0}, {"modulator_downsample": 3}, {"use_sst": "yes"}],
+)
+def test_model_config_refuses_bad_values(bad: dict) -> None:
+    with pytest.raises(ConfigError, match=next(iter(bad))):
+        ModelConfig(**bad)

@@ -1,0 +1,161 @@
+"""The blockwise OI against a dense direct solve, and its tuning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from oceaninterp.config import OIConfig
+from oceaninterp.errors import ConfigError, InputError
+from oceaninterp.oi import cube_observations, oi_map, tune_oi
+
+DIMS = ("time", "latitude", "longitude")
+
+
+def make_cube(ssh: np.ndarray, count: np.ndarray, res: float = 0.25) -> xr.Dataset:
+    nt, ny, nx = ssh.shape
+    time = np.datetime64("2020-01-01", "ns") + np.arange(nt) * np.timedelta64(1, "D")
+    return xr.Dataset(
+        {"ssh": (DIMS, ssh.astype(np.float32)), "count": (DIMS, count.astype(np.int32))},
+        coords={
+            "time": time,
+            "latitude": 35.0 + res * np.arange(ny),
+            "longitude": -60.0 + res * np.arange(nx),
+        },
+        attrs={"ssh_kind": "adt"},
+    )
+
+
+def random_cube(rng: np.random.Generator, shape=(7, 9, 11), fraction=0.15) -> xr.Dataset:
+    seen = rng.random(shape) < fraction
+    ssh = np.where(seen, rng.normal(0.3, 0.2, shape), np.nan)
+    count = np.where(seen, rng.integers(1, 5, shape), 0)
+    return make_cube(ssh, count)
+
+
+def dense_oi(cube: xr.Dataset, cfg: OIConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The textbook OI with every observation and a numpy dense inverse."""
+    ssh = cube["ssh"].values.astype(np.float64)
+    it, iy, ix = np.nonzero(np.isfinite(ssh))
+    lat, lon = cube["latitude"].values, cube["longitude"].values
+    obs = np.stack([it.astype(float), lat[iy], lon[ix]], axis=1)
+    values, count = ssh[it, iy, ix], cube["count"].values[it, iy, ix]
+    mean = np.sum(count * values) / np.sum(count)
+    scale = np.array([cfg.lt, cfg.ly, cfg.lx])
+
+    def cov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        d = (a[:, None, :] - b[None, :, :]) / scale
+        return cfg.signal_std**2 * np.exp(-(d**2).sum(axis=-1))
+
+    grid = np.stack(
+        [g.ravel() for g in np.meshgrid(np.arange(ssh.shape[0]), lat, lon, indexing="ij")], axis=1
+    )
+    inverse = np.linalg.inv(cov(obs, obs) + np.diag(cfg.noise**2 / count))
+    gain = cov(grid, obs) @ inverse
+    analysis = mean + gain @ (values - mean)
+    variance = cfg.signal_std**2 - np.einsum("ij,ij->i", gain, cov(grid, obs))
+    return analysis.reshape(ssh.shape), np.sqrt(variance).reshape(ssh.shape)
+
+
+def test_blockwise_oi_reproduces_dense_solve(rng: np.random.Generator) -> None:
+    cube = random_cube(rng)
+    # Several time and space blocks, cut-offs that still reach every observation.
+    cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.0, signal_std=0.7)
+    out = oi_map(cube, cfg)
+    expected_ssh, expected_err = dense_oi(cube, cfg)
+    assert out["ssh"].dims == DIMS and out["ssh"].attrs["units"] == "m"
+    np.testing.assert_allclose(out["ssh"].values, expected_ssh, atol=1e-5)
+    np.testing.assert_allclose(out["err"].values, expected_err, atol=1e-5)
+    assert out.attrs["ssh_kind"] == "adt"
+
+
+def test_error_is_exact_on_its_lattice(rng: np.random.Generator) -> None:
+    cube = random_cube(rng)
+    cfg = OIConfig(superobs=0, error_step=0.5, block_days=3, block_deg=1.0)
+    out = oi_map(cube, cfg)
+    _, expected = dense_oi(cube, cfg)
+    # Lattice: every 2 cells in space (0.5 deg / 0.25 deg), 4 days in time, plus the ends.
+    lattice = np.ix_([0, 4, 6], [0, 2, 4, 6, 8], [0, 2, 4, 6, 8, 10])
+    np.testing.assert_allclose(out["err"].values[lattice], expected[lattice], atol=1e-5)
+    assert np.all(out["err"].values <= cfg.signal_std + 1e-6)
+    assert np.all(out["err"].values >= 0)
+
+
+def test_float32_close_to_float64(rng: np.random.Generator) -> None:
+    cube = random_cube(rng)
+    ref = oi_map(cube, OIConfig(superobs=0, error_step=1e9))
+    single = oi_map(cube, OIConfig(superobs=0, error_step=1e9, dtype="float32"))
+    np.testing.assert_allclose(single["ssh"].values, ref["ssh"].values, atol=2e-3)
+
+
+def test_cutoffs_only_truncate_far_observations(rng: np.random.Generator) -> None:
+    """On a domain wider than the cut-offs, blocks stay close to the full solve."""
+    cube = random_cube(rng, shape=(40, 13, 41), fraction=0.05)
+    cfg = OIConfig(superobs=0, error_step=1e9, block_days=5)
+    out = oi_map(cube, cfg)
+    expected, _ = dense_oi(cube, cfg)
+    assert np.abs(out["ssh"].values - expected).max() < 0.01
+
+
+def test_superobs_merge_cells_by_count(rng: np.random.Generator) -> None:
+    ssh = np.full((2, 4, 4), np.nan)
+    count = np.zeros((2, 4, 4), dtype=int)
+    ssh[0, 0, 0], count[0, 0, 0] = 1.0, 1
+    ssh[0, 1, 1], count[0, 1, 1] = 2.0, 3
+    ssh[1, 0, 0], count[1, 0, 0] = 5.0, 2
+    cube = make_cube(ssh, count, res=0.1)
+    obs = cube_observations(cube, OIConfig(superobs=0.2, lx=1.0, ly=1.0))
+    assert obs.size == 2
+    np.testing.assert_allclose(obs.value, [1.75, 5.0])
+    np.testing.assert_allclose(obs.count, [4, 2])
+    np.testing.assert_allclose(obs.lat, [35.0 + 0.075, 35.0])
+    assert cube_observations(cube, OIConfig(superobs=0)).size == 3
+
+
+def test_empty_cube_is_refused() -> None:
+    cube = make_cube(np.full((3, 4, 5), np.nan), np.zeros((3, 4, 5)))
+    with pytest.raises(InputError, match="no observation"):
+        oi_map(cube)
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="lx"):
+        OIConfig(lx=0)
+    with pytest.raises(ConfigError, match="dtype"):
+        OIConfig(dtype="float16")
+
+
+def test_tuning_finds_the_true_correlation_length() -> None:
+    """Observations drawn from the OI prior itself: CV prefers the true Lx."""
+    rng = np.random.default_rng(3)
+    shape = (24, 21, 21)
+    lat = 35.0 + 0.25 * np.arange(shape[1])
+    lon = -60.0 + 0.25 * np.arange(shape[2])
+    # A field with Gaussian covariance exp(-(d/L)^2): white noise smoothed by a
+    # Gaussian kernel of width L / sqrt(2), on a padded grid.
+    true_l, true_lt = 1.0, 4.0
+    pad = 12
+    noise = rng.normal(size=(shape[0] + 2 * pad, shape[1] + 2 * pad, shape[2] + 2 * pad))
+    from scipy.ndimage import gaussian_filter
+
+    sigma = (true_lt / np.sqrt(2), true_l / np.sqrt(2) / 0.25, true_l / np.sqrt(2) / 0.25)
+    field = gaussian_filter(noise, sigma)[pad:-pad, pad:-pad, pad:-pad]
+    field *= 0.1 / field.std()
+    seen = rng.random(shape) < 0.06
+    ssh = np.where(seen, field + rng.normal(0, 0.01, shape), np.nan)
+    cube = make_cube(ssh, seen.astype(int))
+    cube = cube.assign_coords(latitude=lat, longitude=lon)
+    best = tune_oi(
+        cube,
+        {"lx": [0.3, 1.0, 3.0]},
+        base=OIConfig(lt=true_lt, noise=0.1, signal_std=1.0, error_step=1e9, superobs=0),
+        every=3,
+        seed=1,
+    )
+    assert best.lx == 1.0 and best.ly == 1.0 and best.lt == true_lt
+
+
+def test_tuning_rejects_unknown_parameters(rng: np.random.Generator) -> None:
+    with pytest.raises(ConfigError, match="unknown"):
+        tune_oi(random_cube(rng), {"wavelength": [1.0]})

@@ -1,0 +1,295 @@
+"""`oceaninterp run`: incremental, idempotent, crash-safe, locked, distributed pipelines.
+
+Inputs are tiny synthetic CMEMS L3 files (two missions a day over a 2 x 2 deg
+box at 0.25 deg) written by the product writer; the pipelines grid them and map
+them by OI, which keeps every run to a few seconds on one core.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from oceaninterp.cli.app import app
+from oceaninterp.config import RunConfig, RunDask
+from oceaninterp.pipeline import PipelineLockedError, RunLock, run_pipeline
+from oceaninterp.pipeline.manifest import Manifest
+from oceaninterp.products import cmems_l3
+from oceaninterp.products.schema import make_tracks
+
+DAYS = [f"2024-01-0{d}" for d in range(1, 8)]  # the grid's period
+MISSIONS = ("j3", "s3a")
+
+PIPELINE = """
+[pipeline]
+name = "test"
+output_root = "out"
+on_error = "{on_error}"
+
+[inputs]
+observations = ["obs/*.nc"]
+
+[grid]
+lon_min = -60.0
+lon_max = -58.0
+lat_min = 35.0
+lat_max = 37.0
+resolution = 0.25
+start = "{start}"
+end = "{end}"
+
+[[reconstruct]]
+name = "oi"
+method = "oi"
+halo_days = 2
+block_days = 4
+"""
+
+
+def write_day(folder: Path, day: str, mission: str, *, seed: int, production: str | None = None,
+              n: int = 120) -> Path:
+    """One mission-day of synthetic along-track SLA (metres) as a CMEMS L3 file."""
+    rng = np.random.default_rng(seed)
+    t0 = np.datetime64(day, "ns")
+    time_ = t0 + (rng.uniform(0, 86_399, n) * 1e9).astype("timedelta64[ns]")
+    lat, lon = rng.uniform(35, 37, n), rng.uniform(-60, -58, n)
+    ssh = 0.3 * np.sin(np.radians(lon) * 40.0) * np.cos(np.radians(lat) * 30.0)
+    ssh = ssh + rng.normal(0.0, 0.02, n)
+    tracks = make_tracks(time_, lat, lon, ssh, mission=mission, source="synthetic",
+                         ssh_variable="sla_filtered")
+    name = cmems_l3.file_name(mission, day, production=production, timeliness="nrt")
+    return cmems_l3.write(tracks, folder / name)
+
+
+def make_pipeline(tmp: Path, days: list[str] = DAYS[:6], *, on_error: str = "skip",
+                  start: str = DAYS[0], end: str = DAYS[-1]) -> Path:
+    """A pipeline TOML in ``tmp`` with observation files for ``days``."""
+    (tmp / "obs").mkdir(exist_ok=True)
+    for i, day in enumerate(days):
+        for j, mission in enumerate(MISSIONS):
+            write_day(tmp / "obs", day, mission, seed=100 * i + j)
+    path = tmp / "pipeline.toml"
+    path.write_text(PIPELINE.format(on_error=on_error, start=start, end=end))
+    return path
+
+
+def output_files(root: Path) -> dict[Path, int]:
+    """Every output (and the manifest) under ``root`` -> its mtime (ns); logs excluded."""
+    return {p: p.stat().st_mtime_ns for p in sorted(root.rglob("*"))
+            if p.is_file() and "logs" not in p.parts and p.name != ".lock"}
+
+
+def computed(summary, stage: str) -> list[str]:
+    """The days (or ids) computed by ``stage`` in a run."""
+    return [i.rsplit("/", 1)[-1] for i in summary.stages[stage].computed]
+
+
+def assert_same_data(a: Path, b: Path) -> None:
+    """The data variables of two NetCDF files are identical, bit for bit."""
+    with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+        assert set(da.data_vars) == set(db.data_vars)
+        for name in da.data_vars:
+            np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=f"{a}: {name}")
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Path:
+    return make_pipeline(tmp_path)
+
+
+def test_run_maps_every_day_then_a_rerun_does_nothing(pipeline: Path) -> None:
+    root = pipeline.parent / "out"
+    summary = run_pipeline(pipeline)
+    assert summary.ok, summary.line()
+    assert computed(summary, "grid") == DAYS  # 7 days: the last has no observation
+    assert computed(summary, "maps/oi") == DAYS
+    for day in DAYS[:6]:
+        cube = root / "cubes/2024" / f"oceaninterp_cube_{day.replace('-', '')}.nc"
+        with xr.open_dataset(cube) as ds:
+            assert int(ds["count"].sum()) > 0
+    for day in DAYS:
+        with xr.open_dataset(root / f"maps/oi/2024/oceaninterp_oi_{day.replace('-', '')}.nc") as ds:
+            assert ds.sizes["time"] == 1 and str(ds.time.values[0])[:10] == day
+            assert np.isfinite(ds["sla"]).all()
+    assert summary.log_file is not None and "OK" in summary.log_file.read_text()
+
+    before = output_files(root)
+    again = run_pipeline(pipeline)
+    assert again.ok and again.computed == 0, again.line()
+    assert again.stages["grid"].current == 7 and again.stages["maps/oi"].current == 7
+    assert output_files(root) == before  # nothing rewritten, manifest included
+
+    os.utime(pipeline.parent / "obs" / cmems_l3.file_name("j3", DAYS[2], timeliness="nrt"))
+    touched = run_pipeline(pipeline)  # same bytes, newer mtime: no work
+    assert touched.computed == 0, touched.line()
+
+
+def test_new_day_and_newer_production_recompute_only_the_days_that_see_them(
+    pipeline: Path,
+) -> None:
+    obs = pipeline.parent / "obs"
+    assert run_pipeline(pipeline).ok
+    for j, mission in enumerate(MISSIONS):
+        write_day(obs, DAYS[6], mission, seed=900 + j)
+    new_day = run_pipeline(pipeline)
+    assert computed(new_day, "grid") == [DAYS[6]]
+    assert computed(new_day, "maps/oi") == DAYS[4:]  # halo 2: the maps that see day 7
+
+    newer = write_day(obs, DAYS[1], "j3", seed=555, production="2024-01-09")
+    reprocessed = run_pipeline(pipeline)
+    assert reprocessed.superseded == 1
+    assert computed(reprocessed, "grid") == [DAYS[1]]
+    assert computed(reprocessed, "maps/oi") == DAYS[:4]
+    with xr.open_dataset(pipeline.parent / "out/cubes/2024/oceaninterp_cube_20240102.nc") as ds:
+        assert newer.name in ds.attrs["source_files"]
+
+
+def test_start_end_narrow_the_days_and_grid_their_halo(pipeline: Path) -> None:
+    summary = run_pipeline(pipeline, start=DAYS[3], end=DAYS[3])
+    assert computed(summary, "maps/oi") == [DAYS[3]]
+    assert computed(summary, "grid") == DAYS[1:6]
+    rest = run_pipeline(pipeline)
+    assert computed(rest, "grid") == [DAYS[0], DAYS[6]]
+    assert DAYS[3] not in computed(rest, "maps/oi")
+
+
+def test_dry_run_plans_and_writes_nothing(pipeline: Path) -> None:
+    result = CliRunner().invoke(app, ["run", str(pipeline), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "DRY RUN" in result.output and "maps/oi 7 computed" in result.output
+    assert not (pipeline.parent / "out").exists()
+
+
+def test_bad_input_file_is_reported_and_the_other_days_complete(pipeline: Path) -> None:
+    bad = pipeline.parent / "obs" / cmems_l3.file_name("c2", DAYS[2], timeliness="nrt")
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n truncated by a failed download")
+    result = CliRunner().invoke(app, ["run", str(pipeline)])
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output and "1 unreadable input file" in result.output
+    root = pipeline.parent / "out"
+    log = next((root / "logs").glob("run-*.log")).read_text()
+    assert bad.name in log
+    assert len(list((root / "maps/oi").rglob("*.nc"))) == 7
+    with xr.open_dataset(root / "cubes/2024/oceaninterp_cube_20240103.nc") as ds:
+        assert int(ds["count"].sum()) > 0  # the day's good files were gridded
+
+    again = run_pipeline(pipeline)  # still reported, still non-zero, no work
+    assert not again.ok and again.computed == 0 and str(bad) in again.input_errors
+    bad.unlink()
+    assert run_pipeline(pipeline).ok
+
+
+def test_on_error_fail_stops_at_a_bad_input(tmp_path: Path) -> None:
+    pipeline = make_pipeline(tmp_path, on_error="fail")
+    (tmp_path / "obs" / cmems_l3.file_name("c2", DAYS[2])).write_bytes(b"not netcdf")
+    summary = run_pipeline(pipeline)
+    assert not summary.ok and summary.stopped and summary.computed == 0
+    assert not (tmp_path / "out" / "cubes").exists()
+
+
+def test_a_failing_day_is_reported_while_the_others_complete(
+    pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oceaninterp.pipeline import tasks
+
+    real = tasks.grid_day
+
+    def flaky(inputs, sst, output, spec, *args):
+        if spec["start"] == DAYS[4]:
+            raise OSError("disk full")
+        return real(inputs, sst, output, spec, *args)
+
+    monkeypatch.setattr(tasks, "grid_day", flaky)
+    summary = run_pipeline(pipeline)
+    assert not summary.ok
+    assert list(summary.stages["grid"].failed) == [f"grid/{DAYS[4]}"]
+    assert len(computed(summary, "grid")) == 6 and len(computed(summary, "maps/oi")) == 7
+    monkeypatch.setattr(tasks, "grid_day", real)
+    healed = run_pipeline(pipeline)
+    assert healed.ok and computed(healed, "grid") == [DAYS[4]]
+    assert computed(healed, "maps/oi") == DAYS[2:]
+
+
+def test_concurrent_run_is_refused_or_waits(pipeline: Path) -> None:
+    root = pipeline.parent / "out"
+    with RunLock(root), pytest.raises(PipelineLockedError, match=f"pid {os.getpid()}"):
+        run_pipeline(pipeline)
+    result = CliRunner().invoke(app, ["run", str(pipeline)], catch_exceptions=False)
+    assert result.exit_code == 0  # the lock was released
+
+    lock = RunLock(root)
+    lock.acquire()
+    threading.Timer(1.0, lock.release).start()
+    waited = run_pipeline(pipeline, wait=30)
+    assert waited.ok
+
+
+def test_a_stale_lock_of_a_dead_run_is_recovered(pipeline: Path) -> None:
+    root = pipeline.parent / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    root.mkdir()
+    (root / ".lock").write_text(f'{{"pid": {dead.pid}, "host": "x", "started": "then"}}')
+    summary = run_pipeline(pipeline)
+    assert summary.ok
+    assert f"stale lock left by pid {dead.pid}" in summary.log_file.read_text()
+
+
+RUNNER = "import sys; from oceaninterp.pipeline import run_pipeline; run_pipeline(sys.argv[1])"
+
+
+@pytest.mark.parametrize("stage", ["grid", "maps"])
+def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
+    tmp_path: Path, stage: str
+) -> None:
+    reference = make_pipeline(tmp_path / "reference")
+    assert run_pipeline(reference).ok
+    pipeline = make_pipeline(tmp_path / "killed")
+    root = pipeline.parent / "out"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(pipeline)])
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (root / "manifest.json").exists():
+            units = Manifest(root).units
+            if sum(u.startswith(stage) for u in units) >= 2:
+                break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+
+    finals = [p for p in root.rglob("*.nc") if not p.name.startswith(".")]
+    for path in finals:  # whatever is under a final name is complete
+        with xr.open_dataset(path) as ds:
+            ds.load()
+    summary = run_pipeline(pipeline)
+    assert summary.ok, summary.line()
+    assert 0 < summary.computed < 14
+    assert not [p for p in root.rglob(".*") if p.name != ".lock"]
+    for path in sorted((reference.parent / "out").rglob("*.nc")):
+        assert_same_data(path, root / path.relative_to(reference.parent / "out"))
+
+
+def test_local_cluster_run_equals_the_serial_run(tmp_path: Path) -> None:
+    serial = make_pipeline(tmp_path / "serial")
+    distributed = make_pipeline(tmp_path / "distributed")
+    assert run_pipeline(serial).ok
+    cfg = RunConfig.from_toml(distributed)
+    cfg = RunConfig(**{**cfg.__dict__, "dask": RunDask(workers=2)})
+    summary = run_pipeline(cfg)
+    assert summary.ok, summary.line()
+    a, b = serial.parent / "out", distributed.parent / "out"
+    files = sorted(a.rglob("*.nc"))
+    assert len(files) == 14
+    for path in files:
+        assert_same_data(path, b / path.relative_to(a))

@@ -1,0 +1,371 @@
+"""oceaninterp.reconstruct: tiles -> device -> merge -> DUACS-named CF maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from cfcheck import assert_cf_compliant
+
+from oceaninterp.config import TileSpec
+from oceaninterp.errors import InputError, OutputExistsError
+from oceaninterp.products import duacs_l4
+from oceaninterp.reconstruct import (
+    check_compatible,
+    land_mask,
+    predict,
+    reconstruct,
+    resample_cube,
+)
+
+RES = 0.1
+
+
+class GapsToZero(torch.nn.Module):
+    """Stand-in model: returns the observations with gaps set to ``fill`` metres.
+
+    Every tile then predicts exactly the cube's values, so any misplaced tile,
+    weight or streamed window shows up in the merged map.
+    """
+
+    def __init__(self, tile_time: int, fill: float = 0.0) -> None:
+        super().__init__()
+        self.tile_time = tile_time
+        self.fill = fill
+        self.calls: list[tuple[int, ...]] = []
+        self.register_buffer("anchor", torch.zeros(()))
+
+    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+        assert obs.shape[1] == self.tile_time and obs.shape[2] % 4 == 0 and obs.shape[3] % 4 == 0
+        assert obs.device == self.anchor.device
+        self.calls.append(tuple(obs.shape))
+        return torch.nan_to_num(obs, nan=self.fill)
+
+
+@dataclass
+class Loaded:
+    model: torch.nn.Module
+    meta: dict[str, Any]
+
+
+def _meta(tile=(7, 12, 16), **overrides) -> dict[str, Any]:
+    meta = {
+        "tile": {"time": tile[0], "latitude": tile[1], "longitude": tile[2]},
+        "resolution": RES,
+        "ssh_kind": "adt",
+        "uses_sst": False,
+        "normalisation": {"mean": 0.0, "std": 1.0, "sst_mean": 290.0, "sst_std": 5.0},
+    }
+    meta.update(overrides)
+    return meta
+
+
+def make_cube(rng, shape=(23, 29, 37), kind="adt", res=RES, sst=False, coverage=0.15) -> xr.Dataset:
+    nt, ny, nx = shape
+    lat = 33.0 + res * (np.arange(ny) + 0.5)
+    lon = -65.0 + res * (np.arange(nx) + 0.5)
+    t = np.arange(nt)[:, None, None]
+    field = 0.3 * np.sin(lon[None, None, :] / 2.0 + t / 9.0) * np.cos(lat[None, :, None] / 1.5)
+    observed = rng.random(shape) < coverage
+    ssh = np.where(observed, field, np.nan).astype(np.float32)
+    count = observed.astype(np.int32)
+    dims = ("time", "latitude", "longitude")
+    ds = xr.Dataset(
+        {
+            "ssh": (dims, ssh, {"units": "m", "ssh_kind": kind}),
+            "count": (dims, count),
+            "mask": (dims, observed.astype(np.int8)),
+        },
+        coords={
+            "time": np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + nt).astype(
+                "datetime64[ns]"
+            ),
+            "latitude": lat,
+            "longitude": lon,
+        },
+        attrs={
+            "ssh_kind": kind,
+            "resolution": res,
+            "history": "made by a test",
+            "source_files": "",
+        },
+    )
+    if sst:
+        ds["sst"] = (dims, np.full(shape, 290.0, dtype=np.float32), {"units": "K"})
+    return ds
+
+
+@pytest.fixture
+def cube(rng) -> xr.Dataset:
+    return make_cube(rng)
+
+
+@pytest.mark.parametrize("stride", [1, 3, 7])
+def test_predict_merges_tiles_back_onto_the_cube(cube, stride) -> None:
+    model = GapsToZero(7)
+    tiles = TileSpec(time_stride=stride, time_window=10)  # several streamed windows
+    windows = list(predict(cube, model, _meta(), tiles=tiles, device="cpu", batch_size=3))
+    starts = [w.start for w in windows]
+    assert starts == sorted(starts) and len(windows) > 1
+    merged = np.concatenate([w.ssh for w in windows])
+    expected = np.nan_to_num(cube["ssh"].values, nan=0.0)
+    np.testing.assert_allclose(merged, expected, rtol=0, atol=1e-6)
+    assert all(shape[0] <= 3 for shape in model.calls)  # batches of at most 3 tiles
+
+
+def test_predict_pads_a_cube_smaller_than_a_tile(rng) -> None:
+    small = make_cube(rng, shape=(4, 5, 6))
+    windows = list(predict(small, GapsToZero(7), _meta(), device="cpu"))
+    merged = np.concatenate([w.ssh for w in windows])
+    assert merged.shape == (4, 5, 6)
+    np.testing.assert_allclose(merged, np.nan_to_num(small["ssh"].values), atol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_reconstruct_writes_cf_compliant_duacs_maps(cube, tmp_path, suffix) -> None:
+    out = tmp_path / f"maps{suffix}"
+    calls = []
+    path = reconstruct(
+        cube,
+        out,
+        checkpoint=Loaded(GapsToZero(7), _meta()),
+        device="cpu",
+        tiles=TileSpec(time_stride=3, time_window=12),
+        history="oceaninterp reconstruct test",
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert path == out and out.exists()
+    assert calls[-1][0] == calls[-1][1] > 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
+    maps = duacs_l4.open(out)
+    assert list(maps.data_vars) == ["adt", "ugos", "vgos"]
+    assert dict(maps.sizes) == {"time": 23, "latitude": 29, "longitude": 37}
+    np.testing.assert_allclose(maps["adt"].values, np.nan_to_num(cube["ssh"].values), atol=0.51e-4)
+    raw = (
+        xr.open_zarr(out, consolidated=False, mask_and_scale=False)
+        if suffix == ".zarr"
+        else (xr.open_dataset(out, mask_and_scale=False))
+    )
+    assert raw["adt"].dtype == np.int32 and raw["adt"].attrs["scale_factor"] == 1e-4
+    assert raw["adt"].attrs["standard_name"] == "sea_surface_height_above_geoid"
+    assert "made by a test" in raw.attrs["history"] and "reconstruct test" in raw.attrs["history"]
+    if suffix == ".nc":
+        assert_cf_compliant(out)
+
+
+def test_zarr_maps_carry_the_same_cf_metadata_as_the_compliant_netcdf(cube, tmp_path) -> None:
+    """compliance-checker reads NetCDF only: check the Zarr store's attributes against it."""
+    loaded = Loaded(GapsToZero(7), _meta())
+    nc = reconstruct(cube, tmp_path / "m.nc", checkpoint=loaded, device="cpu")
+    zr = reconstruct(cube, tmp_path / "m.zarr", checkpoint=loaded, device="cpu")
+    assert_cf_compliant(nc)
+    a = xr.open_dataset(nc, mask_and_scale=False, decode_times=False)
+    b = xr.open_zarr(zr, consolidated=False, mask_and_scale=False, decode_times=False)
+    assert set(a.variables) == set(b.variables)
+    for name in a.variables:
+        if not str(name).endswith("_bnds"):  # bounds inherit their parent's attributes (CF 7.1)
+            assert a[name].attrs == b[name].attrs, name
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+    skip = {"history", "date_created", "date_modified", "id"}
+    assert {k: v for k, v in a.attrs.items() if k not in skip} == {
+        k: v for k, v in b.attrs.items() if k not in skip
+    }
+
+
+def test_sla_cube_gives_sla_and_velocity_anomalies(rng, tmp_path) -> None:
+    cube = make_cube(rng, kind="sla")
+    out = reconstruct(
+        cube,
+        tmp_path / "m.nc",
+        checkpoint=Loaded(GapsToZero(7), _meta(ssh_kind="sla")),
+        device="cpu",
+    )
+    assert list(duacs_l4.open(out).data_vars) == ["sla", "ugosa", "vgosa"]
+
+
+def test_existing_output_is_refused_unless_overwrite(cube, tmp_path) -> None:
+    out = tmp_path / "m.nc"
+    out.write_text("old")
+    loaded = Loaded(GapsToZero(7), _meta())
+    with pytest.raises(OutputExistsError):
+        reconstruct(cube, out, checkpoint=loaded, device="cpu")
+    reconstruct(cube, out, checkpoint=loaded, device="cpu", overwrite=True)
+    assert "adt" in duacs_l4.open(out)
+
+
+@pytest.mark.parametrize(
+    ("meta", "cube_kwargs", "message"),
+    [
+        (_meta(resolution=0.05), {}, "resolution 0.1 deg does not match .*0.05 deg"),
+        (_meta(ssh_kind="sla"), {}, "ssh_kind 'adt' does not match .*'sla'"),
+        (_meta(uses_sst=True), {}, "no 'sst' variable"),
+    ],
+)
+def test_mismatched_checkpoint_is_refused(rng, tmp_path, meta, cube_kwargs, message) -> None:
+    cube = make_cube(rng, **cube_kwargs)
+    with pytest.raises(InputError, match=message):
+        check_compatible(cube, meta)
+    with pytest.raises(InputError, match=message):
+        reconstruct(cube, tmp_path / "m.nc", checkpoint=Loaded(GapsToZero(7), meta), device="cpu")
+    assert not (tmp_path / "m.nc").exists()
+
+
+def test_resample_coarsens_a_finer_cube_by_an_integer_factor(rng, tmp_path) -> None:
+    fine = make_cube(rng, shape=(9, 24, 32), res=0.05, coverage=0.3)
+    coarse = resample_cube(fine, 0.1)
+    assert dict(coarse.sizes) == {"time": 9, "latitude": 12, "longitude": 16}
+    np.testing.assert_allclose(coarse["latitude"].values[:2], [33.05, 33.15])
+    block = fine["ssh"].values[3, 0:2, 2:4]
+    expected = np.nanmean(block) if np.isfinite(block).any() else np.nan
+    np.testing.assert_allclose(coarse["ssh"].values[3, 0, 1], expected, rtol=1e-6)
+    assert int(coarse["count"].sum()) == int(fine["count"].sum())
+    with pytest.raises(InputError, match="integer factor"):
+        resample_cube(fine, 0.125)
+    out = reconstruct(
+        fine,
+        tmp_path / "m.nc",
+        checkpoint=Loaded(GapsToZero(7), _meta()),
+        device="cpu",
+        resample=True,
+    )
+    assert duacs_l4.open(out).sizes["latitude"] == 12
+
+
+def test_land_needs_no_observation_and_no_sst(rng) -> None:
+    cube = make_cube(rng, sst=True)
+    assert not land_mask(make_cube(rng)).any()  # no SST: nothing is land
+    cube["ssh"][:, 0:3, 0:4] = np.nan  # never observed ...
+    cube["sst"][:, 0:3, 0:2] = np.nan  # ... and no SST: land
+    land = land_mask(cube)
+    assert land[0:3, 0:2].all() and land.sum() == 6
+
+
+def test_land_cells_are_masked_in_the_maps(rng, tmp_path) -> None:
+    cube = make_cube(rng, sst=True)
+    cube["ssh"][:, 10:14, 5:9] = np.nan
+    cube["sst"][:, 10:14, 5:9] = np.nan
+    out = reconstruct(
+        cube, tmp_path / "m.nc", checkpoint=Loaded(GapsToZero(7), _meta()), device="cpu"
+    )
+    maps = duacs_l4.open(out)
+    assert maps["adt"].isel(latitude=slice(10, 14), longitude=slice(5, 9)).isnull().all()
+    assert maps["adt"].isel(latitude=slice(0, 9)).notnull().all()
+
+
+def test_random_init_model_from_a_real_checkpoint(cube, tmp_path) -> None:
+    """The real model and checkpoint path: load, check, tile, write."""
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        tile_time=5, tile_latitude=16, tile_longitude=16, prior_width=4, lstm_hidden=4, n_step=2
+    )
+    ckpt = save_checkpoint(
+        tmp_path / "tiny.pt",
+        build_model(cfg),
+        {"resolution": RES, "ssh_kind": "adt", "training": {}, "validation": {}},
+    )
+    out = reconstruct(cube, tmp_path / "m.zarr", checkpoint=ckpt, device="cpu", batch_size=8)
+    maps = duacs_l4.open(out)
+    assert np.isfinite(maps["adt"].values).all()
+    assert maps.attrs["checkpoint"] == "tiny.pt" and maps.attrs["method"] == "4dvarnet"
+    bad = save_checkpoint(
+        tmp_path / "sla.pt",
+        build_model(cfg),
+        {"resolution": RES, "ssh_kind": "sla", "training": {}, "validation": {}},
+    )
+    with pytest.raises(InputError, match="sla.pt"):
+        reconstruct(cube, tmp_path / "bad.nc", checkpoint=bad, device="cpu")
+
+
+@pytest.mark.gpu
+def test_cuda_bf16_matches_cpu(cube, tmp_path) -> None:
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(tile_time=7, tile_latitude=12, tile_longitude=16))
+    meta = _meta()
+    cpu = np.concatenate([w.ssh for w in predict(cube, model, meta, device="cpu")])
+    gpu = np.concatenate([w.ssh for w in predict(cube, model, meta, device="cuda", bf16=True)])
+    rms = float(np.sqrt(np.mean(cpu**2)))
+    assert float(np.sqrt(np.mean((gpu - cpu) ** 2))) < 0.02 * rms
+
+
+def test_unknown_method_and_missing_checkpoint(cube, tmp_path: Path) -> None:
+    from oceaninterp.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="method"):
+        reconstruct(cube, tmp_path / "m.nc", method="kriging")
+    with pytest.raises(ConfigError, match="checkpoint"):
+        reconstruct(cube, tmp_path / "m.nc")
+
+
+def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from oceaninterp.cli.app import app
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    cube_path = tmp_path / "cube.nc"
+    cube.to_netcdf(cube_path)
+    cfg = ModelConfig(
+        tile_time=5, tile_latitude=16, tile_longitude=16, prior_width=4, lstm_hidden=4, n_step=1
+    )
+    ckpt = save_checkpoint(
+        tmp_path / "m.pt",
+        build_model(cfg),
+        {"resolution": RES, "ssh_kind": "adt", "training": {}, "validation": {}},
+    )
+    runner = CliRunner()
+    out = tmp_path / "maps.nc"
+    ok = runner.invoke(
+        app,
+        [
+            "reconstruct",
+            str(cube_path),
+            "-c",
+            str(ckpt),
+            "-o",
+            str(out),
+            "--device",
+            "cpu",
+            "--time-stride",
+            "2",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "pixel-days/s" in ok.output and list(duacs_l4.open(out).data_vars)[0] == "adt"
+    again = runner.invoke(app, ["reconstruct", str(cube_path), "-c", str(ckpt), "-o", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    missing = runner.invoke(app, ["reconstruct", str(cube_path), "-o", str(tmp_path / "x.nc")])
+    assert missing.exit_code == 1 and "checkpoint" in missing.output
+    assert "Traceback" not in missing.output
+
+
+def test_oi_method_writes_sla_error_and_velocities(rng, tmp_path) -> None:
+    from oceaninterp.config import OIConfig
+
+    cube = make_cube(rng, shape=(9, 15, 19), coverage=0.05)
+    calls = []
+    out = reconstruct(
+        cube,
+        tmp_path / "oi.nc",
+        method="oi",
+        oi_config=OIConfig(),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    maps = duacs_l4.open(out)
+    assert list(maps.data_vars) == ["adt", "ugos", "vgos", "err_sla"]
+    assert np.isfinite(maps["adt"].values).all() and (maps["err_sla"].values > 0).all()
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert_cf_compliant(out)
