@@ -258,7 +258,9 @@ def global_attributes(
     return attrs
 
 
-def encoding(ds: xr.Dataset, fmt: str = "netcdf", *, complevel: int = 4) -> dict[str, dict[str, Any]]:
+def encoding(
+    ds: xr.Dataset, fmt: str = "netcdf", *, complevel: int = 4
+) -> dict[str, dict[str, Any]]:
     """Per-variable encoding for :func:`oceaninterp.io.write_dataset`.
 
     Time (and its bounds) in ``days since 1950-01-01 00:00:00``, standard

@@ -89,10 +89,20 @@ class CellGrid:
         return (t - t0) // DAY_NS
 
 
+#: Points per block of the index computation: its temporaries stay in the CPU cache.
+_BLOCK = 1 << 15
+
+
 def flat_cell_index(
-    grid: CellGrid, day: np.ndarray, latitude: np.ndarray, longitude: np.ndarray
+    grid: CellGrid,
+    day: np.ndarray,
+    latitude: np.ndarray,
+    longitude: np.ndarray,
+    values: np.ndarray | None = None,
+    *,
+    outside: int = -1,
 ) -> np.ndarray:
-    """Flat cell index (``(day * n_lat + i) * n_lon + j``) of each point, -1 outside.
+    """Flat cell index (``(day * n_lat + i) * n_lon + j``) of each point.
 
     Parameters
     ----------
@@ -102,38 +112,78 @@ def flat_cell_index(
         Integer day of each point relative to ``grid.day0``.
     latitude, longitude
         Positions in degrees_north / degrees_east (any longitude convention).
+    values
+        When given, points whose value is NaN are also "outside".
+    outside
+        Index given to points outside the grid (default -1).
+
+    Notes
+    -----
+    Vectorised over blocks of points small enough for the CPU cache (a loop over
+    blocks, never over points), with preallocated temporaries.
     """
     n_days, n_lat, n_lon = grid.shape
     inv = 1.0 / grid.resolution
-    fi = np.subtract(latitude, grid.lat_min, dtype=np.float64)
-    fi *= inv
-    fj = np.subtract(longitude, grid.lon_min, dtype=np.float64)
-    np.mod(fj, 360.0, out=fj)
-    fj *= inv
-    day = np.asarray(day)
-    ok = (fi >= 0) & (fi < n_lat) & (fj < n_lon) & (day >= 0) & (day < n_days)
-    idx = day.astype(np.int64) * n_lat
-    idx += fi.astype(np.int64)
-    idx *= n_lon
-    idx += fj.astype(np.int64)
-    idx[~ok] = -1
-    return idx
+    n = np.size(latitude)
+    out = np.empty(n, dtype=np.int64)
+    block = min(_BLOCK, max(n, 1))
+    fi, fj, wrap = (np.empty(block) for _ in range(3))
+    ii, jj = np.empty(block, np.int64), np.empty(block, np.int64)
+    bad, test = np.empty(block, bool), np.empty(block, bool)
+    day = np.asarray(day, dtype=np.int64)
+    for first in range(0, n, block):
+        last = min(first + block, n)
+        m = last - first
+        idx = out[first:last]
+        fi_b, fj_b, w_b, ii_b, jj_b = fi[:m], fj[:m], wrap[:m], ii[:m], jj[:m]
+        bad_b, t_b = bad[:m], test[:m]
+        # row + 1, truncated: rows south of the box give <= 0 (truncation is toward 0)
+        np.subtract(latitude[first:last], grid.lat_min - grid.resolution, out=fi_b)
+        fi_b *= inv
+        np.copyto(ii_b, fi_b, casting="unsafe")
+        ii_b -= 1
+        np.greater_equal(ii_b.view(np.uint64), n_lat, out=bad_b)  # negative -> huge
+        # column: degrees east of the west edge, modulo 360
+        np.subtract(longitude[first:last], grid.lon_min, out=fj_b)
+        np.multiply(fj_b, 1.0 / 360.0, out=w_b)
+        np.floor(w_b, out=w_b)
+        w_b *= 360.0
+        fj_b -= w_b
+        fj_b *= inv
+        bad_b |= np.greater_equal(fj_b, n_lon, out=t_b)
+        day_b = day[first:last]
+        bad_b |= np.greater_equal(day_b.view(np.uint64), n_days, out=t_b)
+        if values is not None:
+            bad_b |= np.isnan(values[first:last], out=t_b)
+        np.multiply(day_b, n_lat, out=idx)
+        idx += ii_b
+        idx *= n_lon
+        np.copyto(jj_b, fj_b, casting="unsafe")
+        idx += jj_b
+        np.copyto(idx, outside, where=bad_b)
+    return out
 
 
 def bin_indexed(
     index: np.ndarray, values: np.ndarray, size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sum and count of ``values`` per flat cell ``index`` (points with index < 0 ignored).
+    """Sum and count of ``values`` per flat cell ``index``.
+
+    Points with an index outside ``0 .. size - 1`` (``-1`` or ``size``) are ignored,
+    as are non-finite values.
 
     Returns
     -------
     sums, counts
         float64 and int64 arrays of length ``size``.
     """
-    keep = (index >= 0) & np.isfinite(values)
-    idx = index[keep]
-    sums = np.bincount(idx, weights=np.asarray(values, dtype=np.float64)[keep], minlength=size)
-    counts = np.bincount(idx, minlength=size)
+    values = np.asarray(values, dtype=np.float64)
+    bad = (index < 0) | (index >= size) | ~np.isfinite(values)
+    if bad.any():
+        index = np.where(bad, size, index)
+        values = np.where(bad, 0.0, values)
+    sums = np.bincount(index, weights=values, minlength=size + 1)[:size]
+    counts = np.bincount(index, minlength=size + 1)[:size]
     return sums, counts
 
 
@@ -146,12 +196,27 @@ def bin_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sum and count of point ``values`` per cell of ``grid``, vectorised.
 
+    Parameters
+    ----------
+    grid
+        The cells.
+    day
+        Integer day of each point relative to ``grid.day0``.
+    latitude, longitude
+        Degrees_north, degrees_east (any longitude convention).
+    values
+        The observations (NaN ignored).
+
     Returns
     -------
     sums, counts
         float64 and int64 arrays shaped ``grid.shape`` (time, latitude, longitude).
     """
-    sums, counts = bin_indexed(flat_cell_index(grid, day, latitude, longitude), values, grid.size)
+    values = np.asarray(values, dtype=np.float64)
+    index = flat_cell_index(grid, day, latitude, longitude, values, outside=grid.size)
+    # every point out of the grid, or NaN, lands in the extra cell ``size``, dropped
+    sums = np.bincount(index, weights=values, minlength=grid.size + 1)[: grid.size]
+    counts = np.bincount(index, minlength=grid.size + 1)[: grid.size]
     return sums.reshape(grid.shape), counts.reshape(grid.shape)
 
 
@@ -159,8 +224,9 @@ class CellAccumulator:
     """Running sums and counts per cell of a :class:`CellGrid`, in bounded memory.
 
     Points are buffered as (flat index, value) pairs and binned with one
-    :func:`numpy.bincount` whenever the buffer holds as many points as there are
-    cells, so binning costs O(points + cells x flushes), not O(cells) per file.
+    :func:`numpy.bincount` whenever the buffer holds half as many points as
+    there are cells, so binning costs O(points + cells x flushes), not O(cells)
+    per file, and memory stays about 40 bytes per cell plus the points added.
     """
 
     def __init__(self, grid: CellGrid) -> None:
@@ -173,26 +239,33 @@ class CellAccumulator:
 
     def add(self, time: np.ndarray, latitude: np.ndarray, longitude: np.ndarray,
             values: np.ndarray) -> int:
-        """Add points (times as datetime64); return how many fell in the grid."""
-        index = flat_cell_index(self.grid, self.grid.day_index(time), latitude, longitude)
-        keep = (index >= 0) & np.isfinite(values)
+        """Add points (times as datetime64, values in any unit; NaN ignored).
+
+        Returns
+        -------
+        int
+            How many points fell in the grid.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        index = flat_cell_index(self.grid, self.grid.day_index(time), latitude, longitude,
+                                values)
+        keep = index >= 0
         self._index.append(index[keep])
-        self._values.append(np.asarray(values, dtype=np.float64)[keep])
-        n = int(keep.sum())
+        self._values.append(values[keep])
+        n = int(self._index[-1].size)
         self._buffered += n
-        if self._buffered >= max(self.grid.size, 1 << 20):
+        if self._buffered >= max(self.grid.size // 2, 1 << 16):
             self._flush()
         return n
 
     def _flush(self) -> None:
-        if not self._buffered:
+        if self._buffered:
+            index = self._index[0] if len(self._index) == 1 else np.concatenate(self._index)
+            values = self._values[0] if len(self._values) == 1 else np.concatenate(self._values)
             self._index, self._values = [], []
-            return
-        sums, counts = bin_indexed(
-            np.concatenate(self._index), np.concatenate(self._values), self.grid.size
-        )
-        self.sums += sums
-        self.counts += counts
+            sums, counts = bin_indexed(index, values, self.grid.size)
+            self.sums += sums
+            self.counts += counts
         self._index, self._values, self._buffered = [], [], 0
 
     def mean_and_count(self) -> tuple[np.ndarray, np.ndarray]:
@@ -738,7 +811,7 @@ def grid_files(
         for name in ("ssh", "count", "mask", "sst"):
             if name in cube:
                 encoding[name]["chunksizes"] = (min(time_chunk, spec.shape[0]), *spec.shape[1:])
-    with _chunk_progress(progress, n_chunks):
+    with _ChunkProgress(progress, n_chunks):
         write_dataset(cube, output, overwrite=overwrite, encoding=encoding)
     from oceaninterp.io import open_dataset
 
@@ -749,14 +822,14 @@ def grid_files(
                        observed_cells=cells, ssh_kind=ssh_kind)
 
 
-class _chunk_progress:
+class _ChunkProgress:
     """Report finished :func:`grid_chunk` tasks of the local dask schedulers."""
 
     def __init__(self, progress: ProgressCallback | None, total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
         self._callback = None
 
-    def __enter__(self) -> _chunk_progress:
+    def __enter__(self) -> _ChunkProgress:
         if self.progress is not None:
             from dask.callbacks import Callback
 

@@ -127,8 +127,8 @@ def cube_observations(cube: xr.Dataset, cfg: OIConfig) -> Observations:
     lon = cube["longitude"].values.astype(np.float64)
     obs = Observations(days[it], lat[iy], lon[ix], ssh[it, iy, ix].astype(np.float64), count)
     box = cfg.superobs * min(cfg.lx, cfg.ly)
-    ky = int(box / abs(np.median(np.diff(lat)))) if lat.size > 1 else 1
-    kx = int(box / abs(np.median(np.diff(lon)))) if lon.size > 1 else 1
+    ky = int(box / _spacing(lat) + 1e-6)
+    kx = int(box / _spacing(lon) + 1e-6)
     if box > 0 and ky >= 2 and kx >= 2:
         key = (it.astype(np.int64) * (lat.size // ky + 1) + iy // ky) * (
             lon.size // kx + 1
@@ -188,15 +188,15 @@ def _blocks(
         tsl = slice(t0, min(t0 + cfg.block_days, days.size))
         first = np.searchsorted(obs.t, days[tsl.start] - window, side="right")
         last = np.searchsorted(obs.t, days[tsl.stop - 1] + window, side="left")
-        olat, olon = obs.lat[first:last], obs.lon[first:last]
-        for ysl, xsl in itertools.product(ychunks, xchunks):
-            near = (
-                (olat >= lat[ysl].min() - ylim)
-                & (olat <= lat[ysl].max() + ylim)
-                & (olon >= lon[xsl].min() - xlim)
-                & (olon <= lon[xsl].max() + xlim)
+        olat = obs.lat[first:last]
+        for ysl in ychunks:  # a latitude band first, then longitude within it
+            band = first + np.flatnonzero(
+                (olat >= lat[ysl].min() - ylim) & (olat <= lat[ysl].max() + ylim)
             )
-            out.append(_Block(tsl, ysl, xsl, first + np.flatnonzero(near)))
+            blon = obs.lon[band]
+            for xsl in xchunks:
+                near = (blon >= lon[xsl].min() - xlim) & (blon <= lon[xsl].max() + xlim)
+                out.append(_Block(tsl, ysl, xsl, band[near]))
     return out
 
 
@@ -230,10 +230,12 @@ class _Analysis:
         lat: np.ndarray,
         lon: np.ndarray,
         cfg: OIConfig,
+        device: str = "cpu",
     ) -> None:
         import torch
 
         self.torch = torch
+        self.device = torch.device(device)
         self.cfg = cfg
         self.dtype = torch.float64 if cfg.dtype == "float64" else torch.float32
         self.obs = obs
@@ -241,7 +243,7 @@ class _Analysis:
         self.mean = float(np.sum(obs.count * obs.value) / np.sum(obs.count))
 
     def _tensor(self, values: np.ndarray):
-        return self.torch.as_tensor(values, dtype=self.dtype)
+        return self.torch.as_tensor(values, dtype=self.dtype, device=self.device)
 
     def _factorise(self, batch: list[_Block]):
         """Batched Cholesky factors and weights ``(HBH^T+R)^-1 (y-m)`` (padded)."""
@@ -260,7 +262,7 @@ class _Analysis:
             noise[i, :n] = cfg.noise**2 / obs.count[o]
             valid[i, :n] = True
         f = self._tensor(feats)
-        v = torch.as_tensor(valid)
+        v = torch.as_tensor(valid, device=self.device)
         cov = torch.cdist(f, f).square_().neg_().exp_().mul_(cfg.signal_std**2)
         cov.mul_((v[:, :, None] & v[:, None, :]).to(self.dtype))
         cov.diagonal(dim1=1, dim2=2).add_(self._tensor(noise))
@@ -316,7 +318,7 @@ class _Analysis:
                     # sum_o w_o Ct[o,t] Cy[o,y] Cx[o,x], contracted factor by factor.
                     ty = (w[:, None, None] * ct[:, :, None] * cy[:, None, :]).reshape(n, -1)
                     block_map = (ty.T @ cx).reshape(ct.shape[1], cy.shape[1], cx.shape[1])
-                    ssh[b.t, b.y, b.x] += sigma2 * block_map.double().numpy()
+                    ssh[b.t, b.y, b.x] += sigma2 * block_map.double().cpu().numpy()
                     if with_error:
                         self._error(b, chol[i, :n, :n], lattice, err_lattice)
             done += len(batch)
@@ -350,7 +352,9 @@ class _Analysis:
         )
         z = torch.linalg.solve_triangular(chol, cols.reshape(n, -1), upper=False)
         var = cfg.signal_std**2 - z.square().sum(dim=0)
-        values = var.clamp_(min=0.0).sqrt_().double().numpy().reshape(it.size, iy.size, ix.size)
+        values = (
+            var.clamp_(min=0.0).sqrt_().double().cpu().numpy().reshape(it.size, iy.size, ix.size)
+        )
         err[np.ix_(picks[0], picks[1], picks[2])] = values
 
 
@@ -359,7 +363,11 @@ def _spacing(coord: np.ndarray) -> float:
 
 
 def oi_map(
-    cube: xr.Dataset, cfg: OIConfig | None = None, *, progress: ProgressCallback | None = None
+    cube: xr.Dataset,
+    cfg: OIConfig | None = None,
+    *,
+    device: str = "cpu",
+    progress: ProgressCallback | None = None,
 ) -> xr.Dataset:
     """Map SSH from a cube by optimal interpolation.
 
@@ -372,6 +380,8 @@ def oi_map(
     cfg
         The OI parameters (:class:`~oceaninterp.config.OIConfig`); defaults
         when ``None``.
+    device
+        Torch device of the linear algebra (``"cpu"``, ``"cuda"``).
     progress
         Called as ``progress(done, total)`` after each batch of blocks.
 
@@ -382,6 +392,12 @@ def oi_map(
         deviation, metres) on the cube's (time, latitude, longitude), float32,
         everywhere (mask land yourself). The removed scalar mean is in the
         ``oi_mean`` attribute.
+
+    Notes
+    -----
+    The map of a day uses the observations within ``cfg.time_window * cfg.lt``
+    days: to stream a long period, call this on windows padded by that many
+    days on each side and keep their middle.
     """
     cfg = cfg or OIConfig()
     obs = cube_observations(cube, cfg)
@@ -390,7 +406,7 @@ def oi_map(
             cube.encoding.get("source"), "the cube holds no observation to interpolate"
         )
     analysis = _Analysis(
-        obs, _days(cube["time"]), cube["latitude"].values, cube["longitude"].values, cfg
+        obs, _days(cube["time"]), cube["latitude"].values, cube["longitude"].values, cfg, device
     )
     ssh, err = analysis.run(with_error=True, progress=progress)
     dims = ("time", "latitude", "longitude")

@@ -20,13 +20,13 @@ import logging
 import math
 import pickle
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 import torch
 
 from oceaninterp.config import ModelConfig, TrainConfig, from_mapping
@@ -159,7 +159,9 @@ def tile_window(cfg: ModelConfig, border: int) -> torch.Tensor:
     in_space = torch.zeros(cfg.tile_latitude, cfg.tile_longitude)
     in_space[border : cfg.tile_latitude - border, border : cfg.tile_longitude - border] = 1.0
     if not in_space.any():
-        raise ConfigError(f"loss_border: {border} pixels leave nothing of a {tuple(in_space.shape)} tile")
+        raise ConfigError(
+            f"loss_border: {border} pixels leave nothing of a {tuple(in_space.shape)} tile"
+        )
     return (in_time[:, None, None] * in_space)[None]
 
 
@@ -171,7 +173,9 @@ def _tensors(
 
 
 def _autocast(device: torch.device, cfg: TrainConfig):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.bf16)
+    return torch.autocast(
+        device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.bf16
+    )
 
 
 @torch.no_grad()
@@ -188,7 +192,7 @@ def validation_scores(
     mu = 1 - RMSE / RMS(truth), both weighted by ``window`` over the pixels
     where the truth is finite; RMSE in metres.
     """
-    device = model.ssh_mean.device
+    device = model.device
     window = window.to(device)
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for start in range(0, len(origins), batch_size):
@@ -228,7 +232,8 @@ def _check_sizes(
         raise InputError(
             cube,
             f"the grid ({n_lat} x {n_lon} cells) is smaller than the model's tile "
-            f"({cfg.tile_latitude} x {cfg.tile_longitude}); set [model] tile_latitude/tile_longitude",
+            f"({cfg.tile_latitude} x {cfg.tile_longitude}); "
+            "set [model] tile_latitude/tile_longitude",
         )
     for period in ("train", "val"):
         if tile_starts(periods[period], cfg.tile_time).size == 0:
@@ -240,13 +245,66 @@ def _check_sizes(
             )
 
 
-def _optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
+def make_optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
+    """Adam with the prior's learning rate for the prior, the solver's for the rest."""
     prior = list(model.cost.prior.parameters())
     prior_ids = {id(p) for p in prior}
     others = [p for p in model.parameters() if id(p) not in prior_ids]
     return torch.optim.Adam(
-        [{"params": others, "lr": cfg.learning_rate}, {"params": prior, "lr": cfg.prior_learning_rate}]
+        [
+            {"params": others, "lr": cfg.learning_rate},
+            {"params": prior, "lr": cfg.prior_learning_rate},
+        ]
     )
+
+
+def training_step(
+    model: SSH4DVarNet,
+    optimizer: torch.optim.Optimizer,
+    obs: torch.Tensor,
+    truth: torch.Tensor,
+    sst: torch.Tensor | None,
+    window: torch.Tensor,
+    cfg: TrainConfig,
+) -> float:
+    """One optimiser step on a batch of tiles; returns the loss (normalised units).
+
+    Parameters
+    ----------
+    model, optimizer
+        The model (in training mode) and its optimiser.
+    obs, truth, sst
+        Tiles ``(B, T, H, W)`` on the model's device: observations (metres,
+        NaN = unobserved), true SSH (metres, NaN = unknown), SST (kelvin) or ``None``.
+    window
+        Loss weights ``(1, T, H, W)`` (:func:`tile_window`).
+    cfg
+        Loss kind and weights, gradient clipping, bf16 autocast (CUDA only).
+    """
+    weights = LossWeights(
+        state=cfg.state_weight,
+        gradient=cfg.gradient_weight,
+        prior=cfg.prior_weight,
+        observation=cfg.observation_weight,
+    )
+    with _autocast(model.device, cfg):
+        y, mask, aux = model.normalise(obs, sst)
+        estimate = model(y, mask, aux)
+        terms = training_loss(
+            LossKind(cfg.loss),
+            weights,
+            estimate.float(),
+            model.cost,
+            truth=(truth - model.ssh_mean) / model.ssh_std,
+            y=y,
+            mask=mask,
+            weight=window,
+        )
+    optimizer.zero_grad(set_to_none=True)
+    terms.total.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    optimizer.step()
+    return float(terms.total.detach())
 
 
 def _save_resume(path: Path, state: dict[str, Any]) -> None:
@@ -340,15 +398,8 @@ def train(
     model = build_model(model_cfg)
     model.set_normalisation(**_statistics(data, periods["train"]))
     model.to(dev)
-    optimizer = _optimizer(model, cfg)
+    optimizer = make_optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
-    kind = LossKind(cfg.loss)
-    weights = LossWeights(
-        state=cfg.state_weight,
-        gradient=cfg.gradient_weight,
-        prior=cfg.prior_weight,
-        observation=cfg.observation_weight,
-    )
     window = tile_window(model_cfg, cfg.loss_border).to(dev)
     val_origins = validation_origins(data, periods["val"], model_cfg)
     steps_per_epoch = math.ceil(cfg.tiles_per_epoch / cfg.batch_size)
@@ -382,25 +433,7 @@ def train(
                 swap_fraction=cfg.mask_swap_fraction,
                 rng=rng,
             )
-            obs, target, sst = _tensors(batch, dev)
-            with _autocast(dev, cfg):
-                y, mask, aux = model.normalise(obs, sst)
-                estimate = model(y, mask, aux)
-                terms = training_loss(
-                    kind,
-                    weights,
-                    estimate.float(),
-                    model.cost,
-                    truth=(target - model.ssh_mean) / model.ssh_std,
-                    y=y,
-                    mask=mask,
-                    weight=window,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            losses.append(float(terms.total.detach()))
+            losses.append(training_step(model, optimizer, *_tensors(batch, dev), window, cfg))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()
@@ -418,7 +451,9 @@ def train(
         )
         history.append(record)
         if improved:
-            meta = _checkpoint_meta(cube, truth, data, dates, cfg, record, history, len(val_origins))
+            meta = _checkpoint_meta(
+                cube, truth, data, dates, cfg, record, history, len(val_origins)
+            )
             save_checkpoint(output, model, meta)
         _save_resume(
             state_file,

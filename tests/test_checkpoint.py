@@ -21,11 +21,27 @@ from oceaninterp.model.checkpoint import (
     save_checkpoint,
 )
 
-CFG = ModelConfig(tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6, lstm_hidden=6, n_step=2)
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models run fastest on one thread, and the CPU is shared with other tests."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+CFG = ModelConfig(
+    tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6, lstm_hidden=6, n_step=2
+)
 META = {
     "resolution": 0.1,
     "ssh_kind": "adt",
-    "training": {"cube": "cube.nc", "truth": "truth.nc", "train_dates": ["2020-01-01", "2020-03-01"]},
+    "training": {
+        "cube": "cube.nc",
+        "truth": "truth.nc",
+        "train_dates": ["2020-01-01", "2020-03-01"],
+    },
     "validation": {"mu": 0.9, "rmse_m": 0.03},
 }
 
@@ -117,14 +133,21 @@ def test_whole_file_pickle_is_refused_and_never_runs(tmp_path: Path) -> None:
         (
             lambda p: p.__setitem__(
                 "meta_json",
-                json.dumps({k: v for k, v in json.loads(p["meta_json"]).items() if k != "normalisation"}),
+                json.dumps(
+                    {k: v for k, v in json.loads(p["meta_json"]).items() if k != "normalisation"}
+                ),
             ),
             "lacks",
         ),
         (
             lambda p: p.__setitem__(
                 "meta_json",
-                json.dumps({**json.loads(p["meta_json"]), "model_config": {**CFG.__dict__, "lstm_hidden": 7}}),
+                json.dumps(
+                    {
+                        **json.loads(p["meta_json"]),
+                        "model_config": {**CFG.__dict__, "lstm_hidden": 7},
+                    }
+                ),
             ),
             "do not match",
         ),
@@ -132,7 +155,15 @@ def test_whole_file_pickle_is_refused_and_never_runs(tmp_path: Path) -> None:
         (lambda p: p.__setitem__("meta_json", "{not json"), "JSON"),
         (lambda p: p.pop("meta_json"), "not an oceaninterp checkpoint"),
     ],
-    ids=["format", "newer-version", "missing-key", "shape-mismatch", "missing-tensor", "bad-json", "layout"],
+    ids=[
+        "format",
+        "newer-version",
+        "missing-key",
+        "shape-mismatch",
+        "missing-tensor",
+        "bad-json",
+        "layout",
+    ],
 )
 def test_incompatible_checkpoints_are_refused(saved, edit, message: str) -> None:
     path, _ = saved

@@ -28,6 +28,9 @@ from oceaninterp.products import cmems_l3
 from oceaninterp.products.schema import make_tracks
 
 DAYS = [f"2024-01-0{d}" for d in range(1, 8)]  # the grid's period
+HALO = ["2023-12-30", "2023-12-31", "2024-01-08", "2024-01-09"]  # cube days of the OI halo
+# Map blocks of 4 days, aligned on 1970-01-01 and cut to the period: [1], [2..5], [6..7];
+# with a halo of 2 days they read the cubes of Dec 30..Jan 3, Dec 31..Jan 7, Jan 4..9.
 MISSIONS = ("j3", "s3a")
 
 PIPELINE = """
@@ -74,7 +77,7 @@ def write_day(folder: Path, day: str, mission: str, *, seed: int, production: st
 def make_pipeline(tmp: Path, days: list[str] = DAYS[:6], *, on_error: str = "skip",
                   start: str = DAYS[0], end: str = DAYS[-1]) -> Path:
     """A pipeline TOML in ``tmp`` with observation files for ``days``."""
-    (tmp / "obs").mkdir(exist_ok=True)
+    (tmp / "obs").mkdir(parents=True, exist_ok=True)
     for i, day in enumerate(days):
         for j, mission in enumerate(MISSIONS):
             write_day(tmp / "obs", day, mission, seed=100 * i + j)
@@ -102,6 +105,18 @@ def assert_same_data(a: Path, b: Path) -> None:
             np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=f"{a}: {name}")
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """The CLI reconfigures the root logger onto CliRunner's stream: undo it after a test."""
+    import logging
+
+    top = logging.getLogger()
+    handlers, level = list(top.handlers), top.level
+    yield
+    top.handlers[:] = handlers
+    top.setLevel(level)
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Path:
     return make_pipeline(tmp_path)
@@ -111,7 +126,7 @@ def test_run_maps_every_day_then_a_rerun_does_nothing(pipeline: Path) -> None:
     root = pipeline.parent / "out"
     summary = run_pipeline(pipeline)
     assert summary.ok, summary.line()
-    assert computed(summary, "grid") == DAYS  # 7 days: the last has no observation
+    assert computed(summary, "grid") == sorted(DAYS + HALO)  # days 7 to 9 have no observation
     assert computed(summary, "maps/oi") == DAYS
     for day in DAYS[:6]:
         cube = root / "cubes/2024" / f"oceaninterp_cube_{day.replace('-', '')}.nc"
@@ -126,7 +141,7 @@ def test_run_maps_every_day_then_a_rerun_does_nothing(pipeline: Path) -> None:
     before = output_files(root)
     again = run_pipeline(pipeline)
     assert again.ok and again.computed == 0, again.line()
-    assert again.stages["grid"].current == 7 and again.stages["maps/oi"].current == 7
+    assert again.stages["grid"].current == 11 and again.stages["maps/oi"].current == 7
     assert output_files(root) == before  # nothing rewritten, manifest included
 
     os.utime(pipeline.parent / "obs" / cmems_l3.file_name("j3", DAYS[2], timeliness="nrt"))
@@ -143,30 +158,30 @@ def test_new_day_and_newer_production_recompute_only_the_days_that_see_them(
         write_day(obs, DAYS[6], mission, seed=900 + j)
     new_day = run_pipeline(pipeline)
     assert computed(new_day, "grid") == [DAYS[6]]
-    assert computed(new_day, "maps/oi") == DAYS[4:]  # halo 2: the maps that see day 7
+    assert computed(new_day, "maps/oi") == DAYS[1:]  # the blocks that see day 7
 
     newer = write_day(obs, DAYS[1], "j3", seed=555, production="2024-01-09")
     reprocessed = run_pipeline(pipeline)
     assert reprocessed.superseded == 1
     assert computed(reprocessed, "grid") == [DAYS[1]]
-    assert computed(reprocessed, "maps/oi") == DAYS[:4]
+    assert computed(reprocessed, "maps/oi") == DAYS[:5]  # the blocks that see day 2
     with xr.open_dataset(pipeline.parent / "out/cubes/2024/oceaninterp_cube_20240102.nc") as ds:
         assert newer.name in ds.attrs["source_files"]
 
 
 def test_start_end_narrow_the_days_and_grid_their_halo(pipeline: Path) -> None:
     summary = run_pipeline(pipeline, start=DAYS[3], end=DAYS[3])
-    assert computed(summary, "maps/oi") == [DAYS[3]]
-    assert computed(summary, "grid") == DAYS[1:6]
+    assert computed(summary, "maps/oi") == DAYS[1:5]  # the whole block of day 4
+    assert computed(summary, "grid") == ["2023-12-31", *DAYS]
     rest = run_pipeline(pipeline)
-    assert computed(rest, "grid") == [DAYS[0], DAYS[6]]
-    assert DAYS[3] not in computed(rest, "maps/oi")
+    assert computed(rest, "grid") == ["2023-12-30", "2024-01-08", "2024-01-09"]
+    assert computed(rest, "maps/oi") == [DAYS[0], DAYS[5], DAYS[6]]
 
 
 def test_dry_run_plans_and_writes_nothing(pipeline: Path) -> None:
     result = CliRunner().invoke(app, ["run", str(pipeline), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "DRY RUN" in result.output and "maps/oi 7 computed" in result.output
+    assert "DRY RUN" in result.output and "maps/oi 7 to compute" in result.output
     assert not (pipeline.parent / "out").exists()
 
 
@@ -213,11 +228,11 @@ def test_a_failing_day_is_reported_while_the_others_complete(
     summary = run_pipeline(pipeline)
     assert not summary.ok
     assert list(summary.stages["grid"].failed) == [f"grid/{DAYS[4]}"]
-    assert len(computed(summary, "grid")) == 6 and len(computed(summary, "maps/oi")) == 7
+    assert len(computed(summary, "grid")) == 10 and len(computed(summary, "maps/oi")) == 7
     monkeypatch.setattr(tasks, "grid_day", real)
     healed = run_pipeline(pipeline)
     assert healed.ok and computed(healed, "grid") == [DAYS[4]]
-    assert computed(healed, "maps/oi") == DAYS[2:]
+    assert computed(healed, "maps/oi") == DAYS[1:]
 
 
 def test_concurrent_run_is_refused_or_waits(pipeline: Path) -> None:
@@ -274,15 +289,52 @@ def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
             ds.load()
     summary = run_pipeline(pipeline)
     assert summary.ok, summary.line()
-    assert 0 < summary.computed < 14
+    assert 0 < summary.computed < 18
     assert not [p for p in root.rglob(".*") if p.name != ".lock"]
     for path in sorted((reference.parent / "out").rglob("*.nc")):
         assert_same_data(path, root / path.relative_to(reference.parent / "out"))
 
 
+NET = """
+[[reconstruct]]
+name = "net"
+method = "4dvarnet"
+checkpoint = "{checkpoint}"
+block_days = 4
+"""
+
+
+def tiny_checkpoint(path: Path, tile_time: int = 5) -> Path:
+    """A randomly initialised 4DVarNet for 8 x 8 tiles at 0.25 deg (SLA), saved as a checkpoint."""
+    import torch
+
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(tile_time=tile_time, tile_latitude=8, tile_longitude=8,
+                                    prior_width=4, lstm_hidden=4, n_step=2))
+    meta = {"resolution": 0.25, "ssh_kind": "sla", "training": {}, "validation": {}}
+    return save_checkpoint(path, model, meta)
+
+
+def test_a_4dvarnet_reads_half_its_tile_length_around_each_block(tmp_path: Path) -> None:
+    pipeline = make_pipeline(tmp_path)
+    checkpoint = tiny_checkpoint(tmp_path / "net.pt", tile_time=9)
+    text = pipeline.read_text().split("[[reconstruct]]")[0]
+    pipeline.write_text(text + NET.format(checkpoint=checkpoint.name))
+    plan = run_pipeline(pipeline, dry_run=True)
+    assert computed(plan, "grid")[0] == "2023-12-28"  # halo 9 // 2 = 4 days before Jan 1
+    assert computed(plan, "maps/net") == DAYS
+
+
 def test_local_cluster_run_equals_the_serial_run(tmp_path: Path) -> None:
     serial = make_pipeline(tmp_path / "serial")
     distributed = make_pipeline(tmp_path / "distributed")
+    for pipeline in (serial, distributed):
+        tiny_checkpoint(pipeline.parent / "net.pt")
+        pipeline.write_text(pipeline.read_text() + NET.format(checkpoint="net.pt"))
     assert run_pipeline(serial).ok
     cfg = RunConfig.from_toml(distributed)
     cfg = RunConfig(**{**cfg.__dict__, "dask": RunDask(workers=2)})
@@ -290,6 +342,6 @@ def test_local_cluster_run_equals_the_serial_run(tmp_path: Path) -> None:
     assert summary.ok, summary.line()
     a, b = serial.parent / "out", distributed.parent / "out"
     files = sorted(a.rglob("*.nc"))
-    assert len(files) == 14
+    assert len(files) == 20  # 6 cubes (days 7 to 9 have no observation), 7 + 7 maps
     for path in files:
         assert_same_data(path, b / path.relative_to(a))

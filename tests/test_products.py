@@ -61,7 +61,8 @@ def test_cmems_round_trip_every_variable(tmp_path: Path, rng: np.random.Generato
     assert adt.attrs["ssh_kind"] == "adt" and adt.attrs["ssh_variable"] == "sla_filtered+mdt"
     np.testing.assert_allclose(adt["ssh"], t["ssh"] + t["mdt"], atol=1e-3)
     raw = xr.open_dataset(path, mask_and_scale=False)
-    assert raw["sla_filtered"].dtype == np.int16 and raw["sla_filtered"].attrs["scale_factor"] == 0.001
+    assert raw["sla_filtered"].dtype == np.int16
+    assert raw["sla_filtered"].attrs["scale_factor"] == 0.001
     assert float(raw["longitude"].min()) >= 0  # 0..360 as DUACS writes
 
 

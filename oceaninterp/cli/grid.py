@@ -70,7 +70,8 @@ def grid(
         from oceaninterp.grid import ON_ERROR, grid_files
 
         if on_error not in ON_ERROR:
-            raise ConfigError(f"--on-error: expected one of {', '.join(ON_ERROR)}, got {on_error!r}")
+            expected = ", ".join(ON_ERROR)
+            raise ConfigError(f"--on-error: expected one of {expected}, got {on_error!r}")
         spec = GridSpec(lon_min=lon_min, lon_max=lon_max, lat_min=lat_min, lat_max=lat_max,
                         resolution=resolution, start=start, end=end)
         with progress("grid") as bar:

@@ -1,10 +1,87 @@
-"""`oceaninterp score` (not built yet)."""
+"""`oceaninterp score`: maps -> scores table and figures (OSSE or OSE)."""
 
 from __future__ import annotations
 
-from oceaninterp.cli.common import not_built
+from pathlib import Path
+
+import typer
+
+from oceaninterp.cli.common import LOG_LEVELS, console, setup_logging, user_errors
 
 
-def score() -> None:
-    """Not built yet (exits 2)."""
-    not_built("score")
+def score(
+    maps: list[Path] = typer.Argument(  # noqa: B008
+        ..., metavar="MAPS...", help="Maps to score: ours, OI, DUACS L4 files (NetCDF or Zarr)."
+    ),
+    truth: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--truth",
+        help="Gridded truth (ssh, metres): OSSE scores mu, sigma, lambda_x, lambda_t.",
+    ),
+    tracks: list[Path] = typer.Option(  # noqa: B008
+        [], "--tracks", help="Withheld along-track file(s) (repeat the option): OSE scores."
+    ),
+    output: Path = typer.Option(  # noqa: B008
+        ..., "-o", "--output", help="Report folder: scores.json, scores.csv, figures."
+    ),
+    start: str | None = typer.Option(
+        None, "-t", "--start-datetime", help="First day scored, YYYY-MM-DD."
+    ),
+    end: str | None = typer.Option(
+        None, "-T", "--end-datetime", help="Last day scored (inclusive)."
+    ),
+    variable: str | None = typer.Option(
+        None,
+        "--variable",
+        help="Map variable to compare (default: adt/ssh/sla matching the reference).",
+    ),
+    track_variable: str = typer.Option(
+        "adt_unfiltered", "--track-variable", help="Variable read from the track files."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing score files."),
+    log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
+) -> None:
+    """Score maps against a gridded truth (--truth) or withheld tracks (--tracks).
+
+    Scores follow the 2020a (OSSE) and 2021a (OSE) SSH-mapping data challenges;
+    all maps are compared on the points where every map and the reference are valid.
+    """
+    setup_logging(log_level)
+    with user_errors():
+        from oceaninterp.report import score_maps
+
+        records = score_maps(
+            maps,
+            truth=truth,
+            tracks=tracks,
+            output_dir=output,
+            start=start,
+            end=end,
+            variable=variable,
+            track_variable=track_variable,
+            overwrite=overwrite,
+        )
+    _print_table(records, output)
+
+
+def _print_table(records: list[dict], output: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title="scores", title_justify="left")
+    columns = (
+        ("name", "name", "{}"),
+        ("mu", "mu", "{:.3f}"),
+        ("sigma", "sigma", "{:.3f}"),
+        ("lambda_x (deg)", "lambda_x_deg", "{:.2f}"),
+        ("lambda_x (km)", "lambda_x_km", "{:.0f}"),
+        ("lambda_t (days)", "lambda_t_days", "{:.1f}"),
+        ("RMSE (m)", "rmse_m", "{:.4f}"),
+    )
+    for title, _, _ in columns:
+        table.add_column(title, justify="left" if title == "name" else "right")
+    for record in records:
+        table.add_row(
+            *("-" if record[k] is None else fmt.format(record[k]) for _, k, fmt in columns)
+        )
+    console.print(table)
+    console.print(f"scores and figures -> {output}", highlight=False)

@@ -1,22 +1,103 @@
-"""`oceaninterp simulate truth|obs` (not built yet)."""
+"""`oceaninterp simulate truth|obs`: make an OSSE (a truth ocean, then satellite files of it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from oceaninterp.cli.common import not_built
+from oceaninterp.cli.common import command_line, console, progress, setup_logging, user_errors
 
 app = typer.Typer(help="Make an OSSE: a truth ocean, then satellite observations of it.",
                   no_args_is_help=True)
 
+DEFAULT_MISSIONS = "j3,s3a,s3b,alg,c2,h2b,swot"
+LogLevel = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (the only source of randomness).")]
+
 
 @app.command("truth")
-def truth() -> None:
-    """Not built yet (exits 2)."""
-    not_built("simulate truth")
+def truth(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder (gets truth.nc).")],
+    days: Annotated[int, typer.Option(help="Days written after the spin-up.")] = 365,
+    resolution: Annotated[float, typer.Option(help="Grid spacing, degrees.")] = 0.05,
+    seed: Seed = 0,
+    start: Annotated[str, typer.Option("-t", "--start", help="First day, ISO.")] = "2022-01-01",
+    lon_min: Annotated[float, typer.Option("-x", "--minimum-longitude")] = -65.0,
+    lon_max: Annotated[float, typer.Option("-X", "--maximum-longitude")] = -55.0,
+    lat_min: Annotated[float, typer.Option("-y", "--minimum-latitude")] = 33.0,
+    lat_max: Annotated[float, typer.Option("-Y", "--maximum-latitude")] = 43.0,
+    grid_points: Annotated[int, typer.Option(help="QG points per side (2000 km).")] = 256,
+    spinup_days: Annotated[int, typer.Option(help="Model days run and discarded first.")] = 120,
+    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, ...")] = "cpu",
+    fmt: Annotated[str, typer.Option("--format", help="nc or zarr.")] = "nc",
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
+) -> None:
+    """Run the two-layer QG model; write daily SSH + SST truth over a lon/lat box."""
+    setup_logging(log_level)
+    with user_errors():
+        from oceaninterp.simulate.truth import simulate_truth
+
+        with progress("QG model days") as bar:
+            task = bar.add_task("QG model days", total=spinup_days + days)
+            path = simulate_truth(
+                output, days=days, resolution=resolution, seed=seed, start=start,
+                region=(lon_min, lon_max, lat_min, lat_max), grid_points=grid_points,
+                spinup_days=spinup_days, device=device, fmt=fmt, overwrite=overwrite,
+                history=command_line(),
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+        from oceaninterp.io import open_dataset
+
+        with open_dataset(path) as ds:
+            attrs = dict(ds.attrs)
+        console.print(f"[green]wrote[/] {path}")
+        console.print(
+            f"SSH mean {attrs['stat_ssh_mean_m']:.3f} m, std {attrs['stat_ssh_std_m']:.3f} m, "
+            f"daily range {attrs['stat_ssh_range_m']:.2f} m, eddy (non-zonal) std "
+            f"{attrs['stat_eddy_std_m']:.3f} m, dominant wavelength "
+            f"{attrs['stat_dominant_wavelength_km']:.0f} km; SST mean "
+            f"{attrs['stat_sst_mean_k']:.2f} K, std {attrs['stat_sst_std_k']:.2f} K",
+            highlight=False,
+        )
 
 
 @app.command("obs")
-def obs() -> None:
-    """Not built yet (exits 2)."""
-    not_built("simulate obs")
+def obs(
+    truth: Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")],
+    missions: Annotated[str, typer.Option(help="Comma-separated codes.")] = DEFAULT_MISSIONS,
+    noise: Annotated[bool, typer.Option("--noise/--no-noise", help="Instrument noise.")] = True,
+    sst: Annotated[bool, typer.Option("--sst/--no-sst", help="GHRSST L4 SST files.")] = True,
+    systematic: Annotated[bool, typer.Option(
+        "--systematic/--no-systematic", help="KaRIn roll/phase/dilation/timing errors.")] = False,
+    swot_pixel_km: Annotated[float, typer.Option(
+        help="SWOT pixel and line spacing, km (2 = native; coarser for small files).")] = 2.0,
+    variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
+    seed: Seed = 0,
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
+) -> None:
+    """Fly nadir altimeters and SWOT over a truth; write CMEMS L3, SWOT L3 and L4 SST files."""
+    setup_logging(log_level)
+    with user_errors():
+        from oceaninterp.simulate.observations import simulate_obs
+
+        names = [m.strip() for m in missions.split(",") if m.strip()]
+        with progress("missions") as bar:
+            task = bar.add_task("missions", total=len(names) + int(sst))
+            paths = simulate_obs(
+                truth, output, missions=names, noise=noise, sst=sst, seed=seed,
+                systematic=systematic, swot_pixel_km=swot_pixel_km, variable=variable,
+                overwrite=overwrite, history=command_line(),
+                progress=lambda name: bar.update(task, advance=1, description=name),
+            )
+        counts: dict[str, int] = {}
+        for path in paths:
+            counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
+        summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        console.print(f"[green]wrote[/] {len(paths)} files under {output} ({summary})",
+                      highlight=False)

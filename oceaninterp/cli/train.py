@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -10,21 +11,25 @@ from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging,
 
 
 def train(
-    cube: Path = typer.Argument(..., help="Gridded observations (output of `oceaninterp grid`)."),
-    truth: Path = typer.Option(
+    cube: Path = typer.Argument(  # noqa: B008
+        ..., help="Gridded observations (output of `oceaninterp grid`)."
+    ),
+    truth: Path = typer.Option(  # noqa: B008
         ..., "--truth", help="True SSH (output of `oceaninterp simulate truth`), metres."
     ),
-    output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (e.g. model.pt)."),
+    output: Path = typer.Option(  # noqa: B008
+        ..., "-o", "--output", help="Checkpoint to write (e.g. model.pt)."
+    ),
     epochs: int | None = typer.Option(None, "--epochs", help="Epochs (default: config, 30)."),
-    batch_size: int | None = typer.Option(
+    batch_size: int | None = typer.Option(  # noqa: B008
         None, "--batch-size", help="Tiles per optimiser step (default: config, 4)."
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-    resume: bool = typer.Option(
+    resume: bool = typer.Option(  # noqa: B008
         False, "--resume", help="Continue an interrupted run from CHECKPOINT.resume."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: config, 0)."),
-    config: Path | None = typer.Option(
+    config: Path | None = typer.Option(  # noqa: B008
         None, "--config", help="TOML file with \\[model] and \\[train] tables."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing checkpoint."),
@@ -45,7 +50,7 @@ def train(
         from oceaninterp.train import train as run_training
 
         model_cfg, train_cfg = read_config(config) if config else (ModelConfig(), TrainConfig())
-        overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
+        overrides: dict[str, Any] = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
         try:
             train_cfg = dataclasses.replace(
                 train_cfg, **{k: v for k, v in overrides.items() if v is not None}

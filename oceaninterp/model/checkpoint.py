@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,16 +110,23 @@ def _read(path: Path, device: str | torch.device = "cpu") -> tuple[dict[str, Any
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if not zipfile.is_zipfile(path):
+            raise InputError(path, "not a checkpoint written by torch.save") from None
+        # torch names the offending object on a line of its own, e.g. "... GLOBAL os.system ...".
+        found = [
+            line for line in str(exc).splitlines() if "GLOBAL" in line or "Unsupported" in line
+        ]
+        why = f" ({found[0].strip()})" if found else ""
         raise InputError(
-            path, f"refused: the file holds objects other than tensors ({first})"
+            path, f"refused: the file holds objects other than tensors, not loaded{why}"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise InputError(path, f"not a checkpoint written by torch.save ({exc})") from None
     if not isinstance(payload, dict) or set(payload) != {"format", "meta_json", "state_dict"}:
         keys = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise InputError(
-            path, f"not an oceaninterp checkpoint (expected format, meta_json, state_dict; got {keys})"
+            path,
+            f"not an oceaninterp checkpoint (expected format, meta_json, state_dict; got {keys})",
         )
     if payload["format"] != FORMAT:
         raise InputError(path, f"format {payload['format']!r} is not {FORMAT!r}")
@@ -171,9 +179,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise InputError(
-            path, f"tensors do not match the described architecture: {exc}"
-        ) from None
+        raise InputError(path, f"tensors do not match the described architecture: {exc}") from None
     return LoadedCheckpoint(model=model.to(device).eval(), meta=meta)
 
 

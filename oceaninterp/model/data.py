@@ -57,7 +57,9 @@ class TrainingData:
 
 def _variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
     if name not in ds:
-        raise InputError(path, f"missing variable {name!r} (found {sorted(ds.data_vars)})")
+        raise InputError(
+            path, f"missing variable {name!r} (found {sorted(map(str, ds.data_vars))})"
+        )
     da = ds[name]
     if set(da.dims) != set(DIMS):
         raise InputError(path, f"variable {name!r} has dims {da.dims}, expected {DIMS}")
@@ -87,7 +89,9 @@ def _truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> n
     return on_grid
 
 
-def load_training_data(cube_path: str | Path, truth_path: str | Path, *, use_sst: bool) -> TrainingData:
+def load_training_data(
+    cube_path: str | Path, truth_path: str | Path, *, use_sst: bool
+) -> TrainingData:
     """Read a cube and its truth into memory on the cube's grid, on their common days.
 
     Parameters

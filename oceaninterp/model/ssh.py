@@ -29,29 +29,6 @@ from oceaninterp.variational import (
 from oceaninterp.variational.operators import masked_observations
 
 
-class TileCost(VariationalCost):
-    """The variational cost summed over the tiles of a batch, each tile with its own counts.
-
-    ``U = sum_b [obs_weight * ||x_b - y_b||^2 / n_obs(b) + prior_weight *
-    mean((x_b - Phi(x_b))^2) (+ alpha * mean((G x_b - F z_b)^2))]``, so the
-    gradient for one tile depends on that tile only: a tile gives the same map
-    whatever the batch it is solved in.
-    """
-
-    def forward(self, x: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
-        dims = tuple(range(1, x.ndim))
-        observed = self.obs_operator(masked_observations(y, mask), mask)
-        residual = self.obs_operator(x, mask) - observed
-        n_obs = mask.to(x.dtype).sum(dim=dims).clamp_min(1.0)
-        cost = self.obs_weight * (residual.square().sum(dim=dims) / n_obs).sum()
-        cost = cost + self.prior_weight * (x - self.prior(x)).square().mean(dim=dims).sum()
-        if self.multimodal is not None:
-            if aux is None:
-                raise ValueError("TileCost: this cost has a multimodal term; pass aux")
-            cost = cost + x.shape[0] * self.multimodal(x, aux)
-        return cost
-
-
 class SSH4DVarNet(nn.Module):
     """4DVarNet for gridded SSH tiles ``(B, T, H, W)``.
 
@@ -66,19 +43,38 @@ class SSH4DVarNet(nn.Module):
     takes and returns metres. H and W must be multiples of 4.
     """
 
+    ssh_mean: Tensor
+    ssh_std: Tensor
+    sst_mean: Tensor
+    sst_std: Tensor
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         days = cfg.tile_time
         prior = BilinearAE(days, cfg.prior_width, spatial_dims=2, downsample=2)
         multimodal = MultimodalTerm(days, days, cfg.sst_features) if cfg.use_sst else None
-        cost = TileCost(MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0, multimodal=multimodal)
+        cost = VariationalCost(
+            MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0, multimodal=multimodal
+        )
         modulator = ConvLSTMModulator(
             days, cfg.lstm_hidden, spatial_dims=2, downsample=cfg.modulator_downsample
         )
-        self.solver = LearnedGradientSolver(cost, modulator, cfg.n_step, cfg.lr_grad, final_prior=True)
-        for name, value in (("ssh_mean", 0.0), ("ssh_std", 1.0), ("sst_mean", 0.0), ("sst_std", 1.0)):
+        self.solver = LearnedGradientSolver(
+            cost, modulator, cfg.n_step, cfg.lr_grad, final_prior=True
+        )
+        for name, value in (
+            ("ssh_mean", 0.0),
+            ("ssh_std", 1.0),
+            ("sst_mean", 0.0),
+            ("sst_std", 1.0),
+        ):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float32))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's tensors are."""
+        return self.ssh_mean.device
 
     @property
     def cost(self) -> VariationalCost:
@@ -108,7 +104,9 @@ class SSH4DVarNet(nn.Module):
             "sst_std": float(self.sst_std),
         }
 
-    def normalise(self, obs: Tensor, sst: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+    def normalise(
+        self, obs: Tensor, sst: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Metres (NaN = unobserved) and kelvin to the solver's inputs.
 
         Returns
@@ -157,12 +155,14 @@ class SSH4DVarNet(nn.Module):
             without autograd history.
         """
         self._check("obs", obs)
-        device = self.ssh_mean.device
+        device = self.device
         obs = obs.to(device=device, dtype=torch.float32)
         if self.cfg.use_sst and sst is not None:
             self._check("sst", sst)
             if sst.shape != obs.shape:
-                raise ValueError(f"sst: shape {tuple(sst.shape)} differs from obs {tuple(obs.shape)}")
+                raise ValueError(
+                    f"sst: shape {tuple(sst.shape)} differs from obs {tuple(obs.shape)}"
+                )
             sst = sst.to(device=device, dtype=torch.float32)
         was_training = self.training
         self.eval()

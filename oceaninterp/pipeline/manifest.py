@@ -97,7 +97,9 @@ class Manifest:
                 return False
         return True
 
-    def record(self, unit: str, key: str, outputs: list[Path], **info: Any) -> None:
+    def record(
+        self, unit: str, key: str, outputs: list[Path], *, save: bool = True, **info: Any
+    ) -> None:
         """Record ``unit`` as finished with ``key`` and ``outputs``, and save.
 
         Parameters
@@ -108,6 +110,9 @@ class Manifest:
             The key it was computed with (:func:`digest` of its inputs).
         outputs
             Its output files (under the root), which must exist.
+        save
+            Write the manifest now; ``False`` to record several units in one
+            write (then call :meth:`save`).
         **info
             Extra JSON values kept with the record (e.g. observation counts).
         """
@@ -118,11 +123,7 @@ class Manifest:
             },
             **info,
         }
-        self.save()
-
-    def forget(self, unit: str) -> None:
-        """Drop ``unit`` (it failed, or its outputs are gone) and save."""
-        if self.units.pop(unit, None) is not None:
+        if save:
             self.save()
 
     def key(self, unit: str) -> str | None:

@@ -15,18 +15,21 @@ grid, one per day
     the content hashes of the observation (and SST) files holding data of that
     day, the grid box and resolution, and the variable read;
 maps, one per day and method
-    the method, the checkpoint's hash, the halo, and the keys of the cube days
-    in ``[day - halo, day + halo]`` (a missing cube day counts as missing);
+    the method, the checkpoint's hash, the days of the day's block and the
+    keys of the cube days of the block plus ``halo`` days each side (a missing
+    cube day counts as missing; the halo reaches beyond the mapped period, so
+    edge days are mapped like the others);
     so a new day of observations, or a newer production date of an NRT file,
     re-maps exactly the days whose window sees it;
 score, one per pipeline
     the keys of every map day of every method and the reference's hash.
 
-Map days are computed in *blocks*: the days to compute that fall in the same
-``block_days``-long block (blocks are aligned on 1970-01-01, so they do not
-move when ``start`` does) form one reconstruction call over the block's days
-plus the halo on each side. The plan is the same however it is executed, so a
-distributed run makes the same calls, with the same results, as a serial one.
+Map days are computed in *blocks* of ``block_days`` days (aligned on
+1970-01-01, so they do not move when ``start`` does; cut to the grid's
+period): one reconstruction call maps a whole block from its cubes plus the
+halo on each side, and is redone whole when any cube of that window changes.
+A day's map is therefore always the same function of the same inputs: a
+serial, a distributed and a crash-resumed run give the same maps, bit for bit.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oceaninterp.config import GridSpec, RunConfig, RunReconstruct
+from oceaninterp.config import RunConfig, RunReconstruct
 from oceaninterp.pipeline.catalogue import InputFile
 from oceaninterp.pipeline.manifest import Manifest, digest
 
@@ -129,7 +132,7 @@ class MapBlock:
         The days whose maps are written (all not up to date).
     window
         Every day whose cube is read, in order: the span of ``days`` plus the
-        halo each side, clipped to the grid's period.
+        halo each side.
     """
 
     method: RunReconstruct
@@ -164,13 +167,16 @@ class ScoreUnit:
         return [self.id]
 
 
-def grid_days(days: list[str], spec: GridSpec, halo: int) -> list[str]:
-    """The cube days needed to map ``days`` with ``halo``, within the grid's period."""
+def grid_days(days: list[str], halo: int) -> list[str]:
+    """The cube days needed to map ``days`` (consecutive): their span plus ``halo`` each side.
+
+    The halo reaches beyond ``[grid] start/end``: the first and last mapped
+    days see observations on both sides like every other day, and the keys of
+    the maps do not change when a rolling period (``start = "today-30"``) moves.
+    """
     if not days:
         return []
-    first = max(shift(days[0], -halo), str(np.datetime64(spec.start, "D")))
-    last = min(shift(days[-1], halo), str(np.datetime64(spec.end, "D")))
-    return day_range(first, last) if first <= last else []
+    return day_range(shift(days[0], -halo), shift(days[-1], halo))
 
 
 def plan_grid(
@@ -211,69 +217,77 @@ def plan_grid(
     return units
 
 
+def map_blocks(days: list[str], block_days: int, period: tuple[str, str]) -> list[list[str]]:
+    """The blocks that hold ``days``: aligned ``block_days``-day spans, cut to ``period``.
+
+    Blocks start every ``block_days`` days from 1970-01-01, so they do not move
+    when the period does; the first and last are cut to ``period`` (ISO days,
+    inclusive). Every day of a returned block is mapped, also the days of it
+    outside ``days`` (``--start/--end`` narrow the blocks, not the days).
+    """
+    epoch = np.datetime64("1970-01-01", "D")
+    indices = sorted({int((np.datetime64(d, "D") - epoch).astype(int)) // block_days
+                      for d in days})
+    blocks = []
+    for k in indices:
+        first = max(str(epoch + np.timedelta64(k * block_days, "D")), period[0])
+        last = min(str(epoch + np.timedelta64((k + 1) * block_days - 1, "D")), period[1])
+        blocks.append(day_range(first, last))
+    return blocks
+
+
 def plan_maps(
     method: RunReconstruct,
     halo: int,
     checkpoint_sha256: str | None,
-    days: list[str],
+    blocks: list[list[str]],
     cube_keys: dict[str, str | None],
-    spec: GridSpec,
     manifest: Manifest,
 ) -> tuple[list[MapDay], list[MapBlock]]:
-    """The map days of ``method`` and the blocks that compute the stale ones.
+    """The map days of ``method`` in ``blocks``, and the blocks to compute.
+
+    A block is computed whole, from the cubes of its days plus ``halo`` on
+    each side, and its days share one key over all of that: a day's map is
+    thus always the same function of the same inputs, whatever was stale,
+    whichever run (serial, distributed, resumed after a crash) made it.
 
     Parameters
     ----------
     method
         The ``[[reconstruct]]`` table.
     halo
-        Days of cubes read each side of a mapped day.
+        Days of cubes read each side of a block.
     checkpoint_sha256
         Hash of the checkpoint file (4dvarnet), or ``None``.
-    days
-        The days to map.
+    blocks
+        The blocks to map (:func:`map_blocks`).
     cube_keys
         The key of each cube day that is (or will be) up to date; ``None`` or
         absent for a day whose cube is missing or failed.
-    spec
-        The grid (its period clips the windows).
     manifest
         The record of finished work.
     """
-    method_id = {
-        "method": method.method,
-        "checkpoint": checkpoint_sha256,
-        "halo": halo,
-    }
-    map_days = []
-    for day in days:
-        window = grid_days([day], spec, halo)
+    map_days: list[MapDay] = []
+    stale: list[MapBlock] = []
+    for days in blocks:
+        window = grid_days(days, halo)
         key = digest({
             "stage": "maps",
-            "day": day,
-            **method_id,
+            "method": method.method,
+            "checkpoint": checkpoint_sha256,
+            "days": days,
             "cubes": [[d, cube_keys.get(d)] for d in window],
         })
-        unit = f"maps/{method.name}/{day}"
-        map_days.append(MapDay(
-            name=method.name,
-            day=day,
-            key=key,
-            output=map_path(manifest.root, method.name, day),
-            current=manifest.is_current(unit, key),
-        ))
-    epoch = np.datetime64("1970-01-01", "D")
-    groups: dict[int, list[MapDay]] = {}
-    for m in map_days:
-        if not m.current:
-            index = int((np.datetime64(m.day, "D") - epoch).astype(int)) // method.block_days
-            groups.setdefault(index, []).append(m)
-    blocks = [
-        MapBlock(method=method, days=tuple(group),
-                 window=tuple(grid_days([group[0].day, group[-1].day], spec, halo)))
-        for _, group in sorted(groups.items())
-    ]
-    return map_days, blocks
+        block = tuple(
+            MapDay(name=method.name, day=day, key=key,
+                   output=map_path(manifest.root, method.name, day),
+                   current=manifest.is_current(f"maps/{method.name}/{day}", key))
+            for day in days
+        )
+        map_days.extend(block)
+        if not all(m.current for m in block):
+            stale.append(MapBlock(method=method, days=block, window=tuple(window)))
+    return map_days, stale
 
 
 def plan_score(

@@ -1,8 +1,9 @@
 """``oceaninterp run``: drive ingest -> grid -> reconstruct -> score from a pipeline TOML.
 
-A run takes the output root's lock, opens its own log file
-(``logs/run-<UTC time>-<pid>.log``), removes what a killed run left behind
-(temporary files of atomic writes, scratch folders), then for each stage plans
+A run opens its own log file (``logs/run-<UTC time>-<pid>.log``; a run
+refused by the lock logs that too), takes the output root's lock, removes what
+a killed run left behind (temporary files of atomic writes, scratch folders),
+then for each stage plans
 its units (:mod:`oceaninterp.pipeline.plan`), runs the stale ones (in this
 process or on a dask cluster) and records each finished one in the manifest at
 once. It ends with a one-line summary; the run is OK only when every input file
@@ -61,8 +62,10 @@ class StageResult:
     failed: dict[str, str] = field(default_factory=dict)
     waiting: str | None = None
 
-    def counts(self) -> str:
-        text = f"{len(self.computed)} computed, {self.current} up to date"
+    def counts(self, dry_run: bool = False) -> str:
+        """``"3 computed, 27 up to date"`` (``"to compute"`` in a dry run), and failures."""
+        done = "to compute" if dry_run else "computed"
+        text = f"{len(self.computed)} {done}, {self.current} up to date"
         text += f", {len(self.failed)} FAILED" if self.failed else ""
         return text + (f", waiting: {self.waiting}" if self.waiting else "")
 
@@ -122,7 +125,7 @@ class RunSummary:
         status = "DRY RUN" if self.dry_run else ("OK" if self.ok else "FAILED")
         span = f"{self.days[0]}..{self.days[-1]}" if self.days else "no day"
         parts = [f"oceaninterp run {self.name}: {status}", f"{len(self.days)} days {span}"]
-        parts += [f"{name} {stage.counts()}" for name, stage in self.stages.items()]
+        parts += [f"{name} {stage.counts(self.dry_run)}" for name, stage in self.stages.items()]
         if self.input_errors:
             parts.append(f"{len(self.input_errors)} unreadable input file(s)")
         if self.stopped:
@@ -194,7 +197,7 @@ def run_pipeline(
         summary.elapsed_s = time.perf_counter() - t0
         return summary
     root.mkdir(parents=True, exist_ok=True)
-    with RunLock(root, wait=wait), run_log(root) as log_file:
+    with run_log(root) as log_file, RunLock(root, wait=wait):
         summary.log_file = log_file
         logger.info("oceaninterp run %s: output root %s, days %s..%s", cfg.pipeline.name, root,
                     summary.days[0] if summary.days else "-",
@@ -277,10 +280,19 @@ class _Run:
     def execute(self) -> None:
         try:
             observations, sst = self.ingest()
+            period = (str(np.datetime64(self.cfg.grid.start, "D")),
+                      str(np.datetime64(self.cfg.grid.end, "D")))
             halos = {m.name: self.halo(m) for m in self.cfg.reconstruct}
-            cube_keys, cube_files = self.grid(observations, sst, max(halos.values(), default=0))
-            maps = {m.name: self.maps(m, halos[m.name], cube_keys, cube_files)
-                    for m in self.cfg.reconstruct} if self.cfg.reconstruct else {}
+            blocks = {m.name: plan.map_blocks(self.summary.days, m.block_days, period)
+                      for m in self.cfg.reconstruct}
+            cube_days = set(self.summary.days)
+            for name, method_blocks in blocks.items():
+                if method_blocks:
+                    span = [method_blocks[0][0], method_blocks[-1][-1]]
+                    cube_days.update(plan.grid_days(span, halos[name]))
+            cube_keys, cube_files = self.grid(observations, sst, sorted(cube_days))
+            maps = {m.name: self.maps(m, halos[m.name], blocks[m.name], cube_keys, cube_files)
+                    for m in self.cfg.reconstruct}
             if self.cfg.score is not None and maps:
                 self.score(maps)
         except _StopRun as stop:
@@ -338,10 +350,9 @@ class _Run:
         return path
 
     def grid(
-        self, observations: list[InputFile], sst: list[InputFile], halo: int
+        self, observations: list[InputFile], sst: list[InputFile], days: list[str]
     ) -> tuple[dict[str, str | None], dict[str, Path | None]]:
-        """Grid the stale days; return each day's cube key and file (None when missing)."""
-        days = plan.grid_days(self.summary.days, self.cfg.grid, halo)
+        """Grid the stale ``days``; return each day's cube key and file (None when missing)."""
         units = plan.plan_grid(self.cfg, days, observations, sst, self.manifest)
         stage = self.summary.stages.setdefault("grid", StageResult())
         stale = [u for u in units if not u.current]
@@ -377,19 +388,20 @@ class _Run:
         self,
         method: RunReconstruct,
         halo: int,
+        blocks: list[list[str]],
         cube_keys: dict[str, str | None],
         cube_files: dict[str, Path | None],
-    ) -> list[plan.MapDay]:
-        """Map the stale days of ``method``; return all its map days."""
+    ) -> list[plan.MapDay | None]:
+        """Map the stale blocks of ``method``; return its map days (None: failed)."""
         checkpoint = self._checkpoint(method)
-        map_days, blocks = plan.plan_maps(
+        map_days, stale = plan.plan_maps(
             method, halo, None if checkpoint is None else sha256_file(checkpoint),
-            self.summary.days, cube_keys, self.cfg.grid, self.manifest)
+            blocks, cube_keys, self.manifest)
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
-        stage.current = sum(m.current for m in map_days)
-        stage.computed = [m.id for b in blocks for m in b.days]
+        stage.computed = [m.id for b in stale for m in b.days]
+        stage.current = len(map_days) - len(stage.computed)
         if self.dry_run:
-            return map_days
+            return list(map_days)
         work = self.manifest.root / WORK_DIR
         jobs = [
             (block, tasks.reconstruct_block,
@@ -401,16 +413,20 @@ class _Run:
               "device": method.device,
               "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
               "history": f"oceaninterp run {self.cfg.pipeline.name}"})
-            for block in blocks
+            for block in stale
         ]
         for block, _ in self._run_jobs(jobs, stage):
-            for m in block.days:
-                self.manifest.record(m.id, m.key, [m.output])
-        return [m if m.id not in stage.failed else None for m in map_days]  # type: ignore[misc]
+            for m in block.days:  # a block is recorded whole, in one manifest write
+                self.manifest.record(m.id, m.key, [m.output], save=False)
+            self.manifest.save()
+        return [m if m.id not in stage.failed else None for m in map_days]
 
     def score(self, maps: dict[str, list[plan.MapDay | None]]) -> None:
-        """Score every method's maps once they are all up to date."""
+        """Score every method's maps of the run's days once they are all up to date."""
         stage = self.summary.stages.setdefault("score", StageResult())
+        wanted = set(self.summary.days)
+        maps = {name: [m for m in days if m is None or m.day in wanted]
+                for name, days in maps.items()}
         missing = sum(m is None for days in maps.values() for m in days)
         if missing:
             stage.waiting = f"{missing} map day(s) missing"
@@ -434,7 +450,8 @@ class _Run:
                  ({name: [str(m.output) for m in days] for name, days in maps.items()},),  # type: ignore[union-attr]
                  {"truth": None if truth is None else str(truth),
                   "tracks": [str(p) for p in tracks],
-                  "output_dir": str(unit.output_dir)})]
+                  "output_dir": str(unit.output_dir),
+                  "work_dir": str(self.manifest.root / WORK_DIR / "score")})]
         for unit_done, records in self._run_jobs(jobs, stage):
             self.summary.scores = records
             outputs = sorted(p for p in unit_done.output_dir.rglob("*") if p.is_file())

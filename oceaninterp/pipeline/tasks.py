@@ -219,14 +219,32 @@ def reconstruct_block(
     return written
 
 
+def join_days(files: list[str], output: Path) -> Path:
+    """Join one-day DUACS-L4-like map files (in time order) into one file."""
+    from oceaninterp.io import open_dataset
+    from oceaninterp.products import duacs_l4
+
+    days = [open_dataset(p) for p in files]
+    try:
+        names = [v for v in days[0].data_vars if v in duacs_l4.VARIABLES]
+        joined = xr.concat([d[names] for d in days], dim="time", coords="minimal",
+                           compat="override", combine_attrs="override")
+        return duacs_l4.write(joined, output, overwrite=True, **{
+            k: days[0].attrs[k] for k in ("method", "ssh_kind") if k in days[0].attrs})
+    finally:
+        for d in days:
+            d.close()
+
+
 def score_all(
     maps: dict[str, list[str]],
     *,
     truth: str | None,
     tracks: list[str],
     output_dir: str,
+    work_dir: str,
 ) -> list[dict[str, Any]]:
-    """Score the daily maps of every method against the truth or withheld tracks.
+    """Score the daily maps of every method, side by side, against the truth or tracks.
 
     Parameters
     ----------
@@ -235,13 +253,28 @@ def score_all(
     truth, tracks
         The reference (see :func:`oceaninterp.report.score_maps`).
     output_dir
-        Where the scores table and figures go.
+        Where ``scores.json``, ``scores.csv`` and the figures go (replaced).
+    work_dir
+        A scratch folder private to this call (the joined maps, removed afterwards).
+
+    Returns
+    -------
+    list of dict
+        One score record per method (``name`` is the method's name).
     """
     from oceaninterp.report import score_maps
 
-    return score_maps(
-        maps,
-        truth=None if truth is None else Path(truth),
-        tracks=[Path(p) for p in tracks],
-        output_dir=Path(output_dir),
-    )
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        joined = [join_days(files, work / f"{name}.nc") for name, files in maps.items()]
+        return score_maps(
+            joined,
+            truth=truth,
+            tracks=tracks,
+            output_dir=output_dir,
+            names=list(maps),
+            overwrite=True,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -135,11 +135,8 @@ def _resolve(path: Path, variable: str) -> tuple[str, bool]:
     else:
         raise InputError(path, f"unknown variable {variable!r}; expected one of {VARIABLES}")
     present = sorted(n for n in hdr.variables if n in _ALL_NAMES or n == "mdt")
-    raise InputError(
-        path,
-        f"missing variable {variable!r} (CMEMS L3 file holds {present}; "
-        "adt needs adt_* or sla_* with mdt)",
-    )
+    hint = "; adt needs adt_* or sla_* with mdt" if variable.startswith("adt") else ""
+    raise InputError(path, f"missing variable {variable!r} (the file holds {present}{hint})")
 
 
 def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # noqa: A001

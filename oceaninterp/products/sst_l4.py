@@ -7,7 +7,8 @@ ice, either ``flag_values`` 1..4 or ``flag_masks`` 1, 2, 4, 8...);
 
 Reading gives a gridded dataset with dims (``time``, ``latitude``,
 ``longitude``) and ``sst`` (float32, kelvin), NaN on land and lakes (the mask
-applied where it is not fill) and where no analysis exists. Longitudes are kept as the file has them.
+applied where it is not fill) and where no analysis exists. Longitudes are
+kept as the file has them.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def write(sst: xr.DataArray, path: str | Path) -> Path:
     ``analysed_sst``; ``analysed_sst`` is packed int16 x 0.01 K + 273.15.
     """
     path = Path(path)
-    sst = sst.rename({k: v for k, v in (("latitude", "lat"), ("longitude", "lon")) if k in sst.dims})
+    renames = {"latitude": "lat", "longitude": "lon"}
+    sst = sst.rename({k: v for k, v in renames.items() if k in sst.dims})
     if tuple(sst.dims) != ("time", "lat", "lon"):
         raise InputError(path, f"analysed_sst must be over (time, lat, lon), got {sst.dims}")
     values = np.asarray(sst.values, dtype=np.float64)

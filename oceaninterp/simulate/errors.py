@@ -34,13 +34,15 @@ KARIN_NOISE_DISTANCE = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0])
 KARIN_NOISE_STD = np.array([0.0148, 0.0101, 0.0089, 0.0094, 0.0123, 0.0230])
 
 
-def karin_noise_std(cross_track_km: np.ndarray) -> np.ndarray:
+def karin_noise_std(cross_track_km: np.ndarray, pixel_km: float = 2.0) -> np.ndarray:
     """KaRIn pixel noise standard deviation (m) at signed cross-track distances (km).
 
     Linear between the tabulated distances; NaN outside the 10-60 km swath.
+    For pixels coarser than the native 2 km, the noise of the average of
+    ``(pixel_km / 2)^2`` native pixels: divided by ``pixel_km / 2``.
     """
     x = np.abs(np.asarray(cross_track_km, dtype=np.float64))
-    std = np.interp(x, KARIN_NOISE_DISTANCE, KARIN_NOISE_STD)
+    std = np.interp(x, KARIN_NOISE_DISTANCE, KARIN_NOISE_STD) * (2.0 / pixel_km)
     return np.where((x >= KARIN_NOISE_DISTANCE[0]) & (x <= KARIN_NOISE_DISTANCE[-1]), std, np.nan)
 
 
@@ -49,9 +51,11 @@ def nadir_noise(rng: np.random.Generator, size: int, mission: str) -> np.ndarray
     return rng.normal(0.0, NADIR_NOISE[mission], size)
 
 
-def karin_noise(rng: np.random.Generator, num_lines: int, cross_track_km: np.ndarray) -> np.ndarray:
+def karin_noise(
+    rng: np.random.Generator, num_lines: int, cross_track_km: np.ndarray, pixel_km: float = 2.0
+) -> np.ndarray:
     """KaRIn random noise (m), shape ``(num_lines, num_pixels)``; NaN off-swath."""
-    std = karin_noise_std(cross_track_km)
+    std = karin_noise_std(cross_track_km, pixel_km)
     return rng.standard_normal((num_lines, std.size)) * std
 
 
@@ -136,7 +140,9 @@ def systematic_errors(
     return roll + phase + dilation + timing
 
 
-def along_track_lowpass(values: np.ndarray, segment: np.ndarray, sigma_samples: float) -> np.ndarray:
+def along_track_lowpass(
+    values: np.ndarray, segment: np.ndarray, sigma_samples: float
+) -> np.ndarray:
     """Gaussian low-pass of ``values`` along each contiguous ``segment`` (labels).
 
     Used to make the ``*_filtered`` variables from noisy ones: a Gaussian of

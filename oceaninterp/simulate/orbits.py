@@ -32,6 +32,7 @@ EARTH_RADIUS = 6378137.0  # m, WGS-84 equatorial
 J2 = 1.08263e-3
 OMEGA_EARTH = 7.2921151467e-5  # s^-1
 E2 = 6.69438e-3  # WGS-84 first eccentricity squared
+CYCLE_WRAP = 999
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,16 @@ class Orbit:
         """Repeat cycle, s (``revolutions`` nodal periods)."""
         return self.revolutions * self.nodal_period
 
+    @functools.cached_property
+    def ground_speed(self) -> float:
+        """Mean speed of the nadir point over the WGS-84 ellipsoid, m s^-1 (one revolution)."""
+        from pyproj import Geod
+
+        tau = np.linspace(0.0, self.nodal_period, 2001)
+        lat, lon = self.track_at_seconds(tau)
+        _, _, dist = Geod(ellps="WGS84").inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+        return float(np.sum(dist) / self.nodal_period)
+
     @property
     def passes_per_cycle(self) -> int:
         """Number of passes (half revolutions) in a cycle."""
@@ -133,16 +144,26 @@ class Orbit:
         lon_deg = (np.degrees(lon) + 180.0) % 360.0 - 180.0
         return np.degrees(lat), lon_deg
 
-    def pass_index(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cycle and pass numbers (both int32) of the passes flown at ``times``."""
-        half = np.floor((self.u_rate * self.seconds(times) + math.pi / 2) / math.pi).astype(np.int64)
-        cycle, within = np.divmod(half, self.passes_per_cycle)
-        return (cycle + self.epoch_cycle).astype(np.int32), (within + 1).astype(np.int32)
+    def half_revolutions(self, times: np.ndarray) -> np.ndarray:
+        """Index (int64) of the pass flown at ``times``, counted from pass 1 of the epoch cycle."""
+        half = (self.u_rate * self.seconds(times) + math.pi / 2) / math.pi
+        return np.floor(half).astype(np.int64)
 
-    def pass_start(self, cycle: int, pass_number: int) -> np.datetime64:
-        """UTC time at which pass ``pass_number`` of ``cycle`` starts (southern/northern tip)."""
-        half = (cycle - self.epoch_cycle) * self.passes_per_cycle + (pass_number - 1)
-        seconds = (half * math.pi - math.pi / 2) / self.u_rate
+    def pass_index(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cycle and pass numbers (both int32) of the passes flown at ``times``.
+
+        Cycle numbers below 1 (times before the epoch cycle's mission start)
+        are wrapped modulo :data:`CYCLE_WRAP` into 1..999, so that file names
+        keep three positive digits.
+        """
+        cycle, within = np.divmod(self.half_revolutions(times), self.passes_per_cycle)
+        cycle = cycle + self.epoch_cycle
+        cycle = np.where(cycle >= 1, cycle, (cycle - 1) % CYCLE_WRAP + 1)
+        return cycle.astype(np.int32), (within + 1).astype(np.int32)
+
+    def pass_start(self, half_revolution: int) -> np.datetime64:
+        """UTC start (the southern or northern tip) of the pass of index ``half_revolution``."""
+        seconds = (half_revolution * math.pi - math.pi / 2) / self.u_rate
         return np.datetime64(self.epoch, "ns") + np.timedelta64(int(round(seconds * 1e9)), "ns")
 
 
@@ -232,8 +253,12 @@ def track_distance(
     step = np.timedelta64(100, "ms")
     for number in np.unique(pass_number):
         sel = np.flatnonzero(pass_number == number)
-        cycle, _ = orbit.pass_index(times[sel[:1]])
-        start = orbit.pass_start(int(cycle[0]), int(number))
+        # The pass with this number nearest in time to the first point.
+        near = int(orbit.half_revolutions(times[sel[:1]])[0])
+        half = near + (number - 1 - near) % orbit.passes_per_cycle
+        if half - near > orbit.passes_per_cycle // 2:
+            half -= orbit.passes_per_cycle
+        start = orbit.pass_start(half)
         dense = np.arange(start, start + np.timedelta64(int(orbit.nodal_period / 2) + 1, "s"), step)
         lat, lon = orbit.ground_track(dense)
         dist, _ = cKDTree(_unit_xyz(lat, lon)).query(_unit_xyz(latitude[sel], longitude[sel]))
@@ -242,7 +267,8 @@ def track_distance(
 
 
 def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(np.asarray(lat, dtype=np.float64)), np.radians(np.asarray(lon, dtype=np.float64))
+    la = np.radians(np.asarray(lat, dtype=np.float64))
+    lo = np.radians(np.asarray(lon, dtype=np.float64))
     return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
 
 

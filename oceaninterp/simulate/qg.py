@@ -237,8 +237,8 @@ class TwoLayerQG:
             c = (1.5, -0.5)
         else:
             c = (23.0 / 12.0, -16.0 / 12.0, 5.0 / 12.0)
-        incr_q = sum(ci * hi[0] for ci, hi in zip(c, h))
-        incr_t = sum(ci * hi[1] for ci, hi in zip(c, h))
+        incr_q = sum(ci * hi[0] for ci, hi in zip(c, h, strict=True))
+        incr_t = sum(ci * hi[1] for ci, hi in zip(c, h, strict=True))
         self.qh = self.filt * (self.qh + self.dt * incr_q)
         self.sst_h = self.filt * (self.sst_h + self.dt * incr_t)
         self.time += self.dt

@@ -13,7 +13,12 @@ import numpy as np
 
 
 def sst_reference(
-    y: np.ndarray, length: float, jet_profile: np.ndarray, mean: float, front: float, gradient: float
+    y: np.ndarray,
+    length: float,
+    jet_profile: np.ndarray,
+    mean: float,
+    front: float,
+    gradient: float,
 ) -> np.ndarray:
     """Reference SST (kelvin) across a periodic domain.
 

@@ -3,7 +3,8 @@
 Lines are spaced 2 km along track; each line has 69 pixels 2 km apart
 centred on nadir (cross-track distance -68 .. 68 km, positive to the right
 of the direction of flight), the layout of the AVISO SWOT L3 LR SSH files.
-Only pixels 10 to 60 km from nadir carry KaRIn data.
+Only pixels 10 to 60 km from nadir carry KaRIn data. A coarser pixel size
+(for small samples) keeps the same -68 .. 68 km extent with fewer pixels.
 """
 
 from __future__ import annotations
@@ -11,14 +12,20 @@ from __future__ import annotations
 import numpy as np
 
 PIXEL_KM = 2.0
-NUM_PIXELS = 69
 INNER_KM = 10.0
 OUTER_KM = 60.0
 
 
-def cross_track_distance() -> np.ndarray:
-    """Signed cross-track distance of the 69 pixels, km (positive right of track)."""
-    return (np.arange(NUM_PIXELS) - NUM_PIXELS // 2) * PIXEL_KM
+SWATH_EDGE_KM = 68.0
+
+
+def cross_track_distance(pixel_km: float = PIXEL_KM) -> np.ndarray:
+    """Signed cross-track distance of the pixels, km (positive right of track).
+
+    69 pixels at the native 2 km; ``2 floor(68 / pixel_km) + 1`` otherwise.
+    """
+    half = int(np.floor(SWATH_EDGE_KM / pixel_km + 1e-9))
+    return np.arange(-half, half + 1) * float(pixel_km)
 
 
 def karin_pixels(cross_track_km: np.ndarray | None = None) -> np.ndarray:

@@ -8,7 +8,8 @@ conventions); the same classes solve the Lorenz problems of
   ``adjointness_error``;
 - :mod:`.costs`: ``VariationalCost``;
 - :mod:`.priors`: ``BilinearAE``, ``UNet``, ``ODEPrior``;
-- :mod:`.dynamics`: ``Lorenz63``, ``Lorenz96``, ``BilinearDynamics``, ``rk4_step``;
+- :mod:`.dynamics`: ``Lorenz63``, ``Lorenz96``, ``BilinearDynamics``,
+  ``StandardisedDynamics``, ``rk4_step``;
 - :mod:`.modulators`: ``ConvLSTMModulator``;
 - :mod:`.solvers`: ``GradientDescentSolver``, ``FixedPointSolver``,
   ``LearnedGradientSolver``;
@@ -20,7 +21,13 @@ Importing this package imports torch.
 
 from oceaninterp.variational.baselines import DirectNet
 from oceaninterp.variational.costs import VariationalCost
-from oceaninterp.variational.dynamics import BilinearDynamics, Lorenz63, Lorenz96, rk4_step
+from oceaninterp.variational.dynamics import (
+    BilinearDynamics,
+    Lorenz63,
+    Lorenz96,
+    StandardisedDynamics,
+    rk4_step,
+)
 from oceaninterp.variational.losses import LossKind, LossTerms, LossWeights, training_loss
 from oceaninterp.variational.modulators import ConvLSTMModulator, ConvLSTMState
 from oceaninterp.variational.operators import (
@@ -61,6 +68,7 @@ __all__ = [
     "VariationalCost",
     "adjointness_error",
     "observations_first_guess",
+    "StandardisedDynamics",
     "rk4_step",
     "training_loss",
 ]

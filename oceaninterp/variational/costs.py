@@ -4,9 +4,11 @@
       + prior_weight * ||x - Phi(x)||^2 / n_state
       [+ alpha * ||G x - F z||^2 / n_features]   (optional multimodal term)
 
-Squared norms are *means* (over the observed values of the batch, over all
-values of the batch), as in the 4DVarNet reference code, so the weights do not
-depend on tile or batch size. With a fixed, known Phi this is the
+Squared norms are *means* over one sample (over its observed values, over
+all its values), as in the 4DVarNet reference code, so the weights do not
+depend on the tile size; the cost of a batch is the *sum* over its samples
+(the reference takes one mean over the batch), so a sample's gradient does
+not depend on the batch size. With a fixed, known Phi this is the
 weak-constraint 4DVar cost: ``obs_weight`` plays ``1 / sigma_obs^2`` and
 ``prior_weight`` plays ``1 / sigma_model^2`` (up to the ratio of counts).
 """
@@ -58,19 +60,38 @@ class VariationalCost(nn.Module):
         self.multimodal = multimodal
 
     def observation_cost(self, x: Tensor, y: Tensor, mask: Tensor) -> Tensor:
-        """Mean squared misfit over the observed values: ``||H x - H y||^2 / n_obs``."""
+        """Per-sample mean squared misfit over the observed values, shape ``(B,)``.
+
+        ``||H x - H y||^2 / n_obs`` for each sample (0 for a sample without
+        observations).
+        """
         residual = self.obs_operator(x, mask) - self.obs_operator(
             masked_observations(y, mask), mask
         )
-        n_obs = mask.to(x.dtype).sum().clamp_min(1.0)
-        return residual.square().sum() / n_obs
+        dims = tuple(range(1, x.ndim))
+        n_obs = mask.to(x.dtype).sum(dim=dims).clamp_min(1.0)
+        return residual.square().sum(dim=dims) / n_obs
 
     def prior_cost(self, x: Tensor) -> Tensor:
-        """Mean squared prior misfit ``mean((x - Phi(x))^2)``."""
-        return (x - self.prior(x)).square().mean()
+        """Per-sample mean squared prior misfit ``mean((x - Phi(x))^2)``, shape ``(B,)``."""
+        return (x - self.prior(x)).square().mean(dim=tuple(range(1, x.ndim)))
+
+    def per_sample(self, x: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
+        """U of each sample, shape ``(B,)``; arguments as in :meth:`forward`."""
+        cost = self.obs_weight * self.observation_cost(x, y, mask)
+        cost = cost + self.prior_weight * self.prior_cost(x)
+        if self.multimodal is not None:
+            if aux is None:
+                raise ValueError("VariationalCost: this cost has a multimodal term; pass aux")
+            cost = cost + self.multimodal(x, aux)
+        return cost
 
     def forward(self, x: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
-        """Evaluate U.
+        """Evaluate U, summed over the samples of the batch.
+
+        The sum (not the mean) over samples makes the gradient with respect
+        to one sample's state independent of the batch size and of its batch
+        mates, so solver steps mean the same at training and inference.
 
         Parameters
         ----------
@@ -87,12 +108,6 @@ class VariationalCost(nn.Module):
         Returns
         -------
         Tensor
-            A scalar (0-d) tensor.
+            A scalar (0-d) tensor: ``sum_b U(x_b, y_b, mask_b)``.
         """
-        cost = self.obs_weight * self.observation_cost(x, y, mask)
-        cost = cost + self.prior_weight * self.prior_cost(x)
-        if self.multimodal is not None:
-            if aux is None:
-                raise ValueError("VariationalCost: this cost has a multimodal term; pass aux")
-            cost = cost + self.multimodal(x, aux)
-        return cost
+        return self.per_sample(x, y, mask, aux).sum()

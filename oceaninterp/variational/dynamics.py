@@ -103,3 +103,29 @@ class BilinearDynamics(nn.Module):
             + torch.einsum("ij,bj...->bi...", self.linear, x)
             + torch.einsum("ip,bp...->bi...", self.quadratic, products)
         )
+
+
+class StandardisedDynamics(nn.Module):
+    """A tendency expressed in standardised variables ``u = (x - mean) / std``.
+
+    ``du/dt = M(mean + std * u) / std``, so a known model can serve as the
+    prior of a solver working on normalised states.
+
+    Parameters
+    ----------
+    dynamics
+        Tendency ``M`` in physical variables.
+    mean, std
+        Per-variable mean and standard deviation, shape ``(C,)``.
+    """
+
+    def __init__(self, dynamics: nn.Module, mean: Tensor, std: Tensor) -> None:
+        super().__init__()
+        self.dynamics = dynamics
+        self.register_buffer("mean", mean.detach().clone().reshape(-1))
+        self.register_buffer("std", std.detach().clone().reshape(-1))
+
+    def forward(self, u: Tensor) -> Tensor:
+        shape = (1, -1) + (1,) * (u.ndim - 2)
+        mean, std = self.mean.view(shape), self.std.view(shape)
+        return self.dynamics(mean + std * u) / std

@@ -8,12 +8,16 @@
 
       observation * ||x - y||^2_Omega / n_obs + prior * mse(x, Phi(x))
 
+  (per-sample means, averaged over the batch)
+
 - ``REGULARISED`` (the lecture's regularisation loss, added to the
   supervised state and gradient terms; set ``state = gradient = 0`` for the
   regulariser alone)::
 
       state * mse(x, x_true) + gradient * mse(D x, D x_true)
       + prior * (mse(x, Phi(x)) + mse(x_true, Phi(x_true)))
+
+  (NaN in the truth are set to 0 before ``Phi(x_true)``)
 
 ``D`` is the Sobel gradient (2-D states: both components of the normalised
 3x3 Sobel filter per channel; 1-D states: the centred difference), with
@@ -158,11 +162,11 @@ def training_loss(
         truth (e.g. a tile window; 0 = ignored).
     """
     zero = estimate.new_zeros(())
-    prior_term = cost.prior_cost(estimate)
+    prior_term = cost.prior_cost(estimate).mean()
     if kind is LossKind.UNSUPERVISED:
         if y is None or mask is None:
             raise ValueError("training_loss: the unsupervised loss needs y and mask")
-        obs_term = cost.observation_cost(estimate, y, mask)
+        obs_term = cost.observation_cost(estimate, y, mask).mean()
         total = weights.observation * obs_term + weights.prior * prior_term
         return LossTerms(total, zero, zero, prior_term, obs_term)
     if truth is None:
@@ -174,7 +178,7 @@ def training_loss(
     )
     if kind is LossKind.REGULARISED:
         finite_truth = torch.nan_to_num(truth)
-        prior_term = prior_term + cost.prior_cost(finite_truth)
+        prior_term = prior_term + cost.prior_cost(finite_truth).mean()
     total = (
         weights.state * state_term + weights.gradient * gradient_term + weights.prior * prior_term
     )

@@ -149,8 +149,9 @@ class MultimodalTerm(nn.Module):
         )
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
-        """The weighted cost, a scalar: ``alpha * mean((G x - F z)^2)``."""
-        return self.alpha * (self.state_features(x) - self.aux_features(z)).square().mean()
+        """The weighted cost of each sample, ``alpha * mean((G x - F z)^2)``, shape ``(B,)``."""
+        mismatch = self.state_features(x) - self.aux_features(z)
+        return self.alpha * mismatch.square().mean(dim=tuple(range(1, x.ndim)))
 
 
 def adjointness_error(

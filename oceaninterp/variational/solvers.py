@@ -136,8 +136,10 @@ class LearnedGradientSolver(nn.Module):
     n_step
         Number of unrolled iterations (reference: 10 base, 15 bigger).
     lr_grad
-        Weight of the plain gradient step (reference: 1e3 with a cost made of
-        means over a 15 x 240 x 240 tile).
+        Weight of the plain gradient step, in state units per unit of the
+        raw gradient of the per-sample cost (reference: 1e3 with one mean over
+        a batch of 4 tiles of 15 x 240 x 240, i.e. about 250 with this
+        package's per-sample means).
     final_prior
         Pass the final state once more through Phi (the reference does it at
         inference); here it is done in training and inference alike.

@@ -1,0 +1,428 @@
+"""Score several SSH maps at once and write the tables and figures.
+
+:func:`score_maps` reads maps (ours, the OI baseline, DUACS L4 files), puts
+them on the reference (a gridded truth, or withheld along-track files), scores
+them with :mod:`oceaninterp.scores` on the points where every map and the
+reference are valid, and writes ``scores.json``, ``scores.csv`` and PNG
+figures (matplotlib, Agg). The scores themselves stay pure in
+:mod:`oceaninterp.scores`; only this module plots.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp import scores
+from oceaninterp.errors import ConfigError, InputError
+from oceaninterp.io import atomic_path, check_output, open_dataset
+
+log = logging.getLogger(__name__)
+
+DIMS = ("time", "latitude", "longitude")
+#: Map variables tried for each reference kind, in order.
+MAP_VARIABLES = {"adt": ("adt", "ssh", "sla"), "sla": ("sla", "ssh", "adt")}
+RECORD_KEYS = ("name", "mu", "sigma", "lambda_x_deg", "lambda_x_km", "lambda_t_days", "rmse_m")
+_RENAMES = {"lat": "latitude", "lon": "longitude"}
+
+
+def _map_kind(name: str, da: xr.DataArray) -> str:
+    if name in ("sla", "adt"):
+        return name
+    return str(da.attrs.get("ssh_kind", "adt"))
+
+
+def open_map(path: str | Path, *, kind: str, variable: str | None = None) -> xr.DataArray:
+    """A map's SSH (metres) on (time, latitude, longitude).
+
+    Parameters
+    ----------
+    path
+        A DUACS L4 file or one of our maps (read by
+        :mod:`oceaninterp.products.duacs_l4`), or any NetCDF/Zarr with ``ssh``.
+    kind
+        ``"adt"`` or ``"sla"``: the reference's kind; the map variable is
+        ``variable`` if given, else the first present of :data:`MAP_VARIABLES`.
+    variable
+        Force this variable.
+
+    Raises
+    ------
+    InputError
+        When no variable fits, or the chosen one is of another kind.
+    """
+    from oceaninterp.products import duacs_l4
+
+    path = Path(path)
+    if duacs_l4.can_open(path):
+        ds = duacs_l4.open(path)
+    else:
+        ds = open_dataset(path)
+        ds = ds.rename({k: v for k, v in _RENAMES.items() if k in ds.variables})
+    names = (variable,) if variable else MAP_VARIABLES[kind]
+    found = [n for n in names if n in ds.data_vars]
+    if not found:
+        raise InputError(path, f"no map variable among {list(names)}; found {list(ds.data_vars)}")
+    name = found[0]
+    da = ds[name]
+    missing = [d for d in DIMS if d not in da.dims]
+    if missing:
+        raise InputError(path, f"variable {name!r} lacks the dimension(s) {missing}")
+    if variable is None and _map_kind(name, da) != kind:
+        raise InputError(
+            path,
+            f"variable {name!r} is {_map_kind(name, da)} but the reference is {kind}: "
+            "pass --variable to compare anyway",
+        )
+    da = da.transpose(*DIMS).astype(np.float64)
+    return da.sortby("latitude").sortby("longitude").sortby("time")
+
+
+def _names(maps: Sequence[str | Path], names: Sequence[str] | None) -> list[str]:
+    if names is not None:
+        if len(names) != len(maps):
+            raise ConfigError(f"score: {len(names)} names for {len(maps)} maps")
+        return list(names)
+    out: list[str] = []
+    for path in maps:
+        stem = Path(path).name.split(".")[0]
+        out.append(stem if stem not in out else f"{stem}-{len(out)}")
+    return out
+
+
+def _period(da: xr.DataArray, start: str | None, end: str | None) -> xr.DataArray:
+    times = da["time"].values
+    lo = np.datetime64(start, "ns") if start else times.min()
+    hi = (
+        np.datetime64(end, "ns") + np.timedelta64(1, "D") - np.timedelta64(1, "ns")
+        if end
+        else times.max()
+    )
+    return da.sel(time=(times >= lo) & (times <= hi))
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def score_maps(
+    maps: Sequence[str | Path],
+    *,
+    truth: str | Path | None = None,
+    tracks: Sequence[str | Path] = (),
+    output_dir: str | Path,
+    names: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    variable: str | None = None,
+    track_variable: str = "adt_unfiltered",
+    overwrite: bool = False,
+) -> list[dict[str, Any]]:
+    """Score maps against a gridded truth (OSSE) or withheld tracks (OSE).
+
+    Parameters
+    ----------
+    maps
+        Map files: our reconstructions, OI maps, DUACS L4 files.
+    truth
+        A truth file (contract 4: ``ssh``, metres, ADT-like, daily). Exactly
+        one of ``truth`` and ``tracks`` is given.
+    tracks
+        Withheld along-track product files (any format of
+        :mod:`oceaninterp.products`), read as ``track_variable``.
+    output_dir
+        Folder of ``scores.json``, ``scores.csv`` and the figures.
+    names
+        One name per map (default: the file names without suffix).
+    start, end
+        ISO dates restricting the period scored (inclusive).
+    variable
+        Map variable to compare (default: the one matching the reference kind).
+    track_variable
+        Variable read from the track files (e.g. ``adt_unfiltered``,
+        ``sla_unfiltered``); its kind selects the map variable.
+    overwrite
+        Replace existing score files.
+
+    Returns
+    -------
+    list of dict
+        One record per map: ``name``, ``mu``, ``sigma``, ``lambda_x_deg``,
+        ``lambda_x_km``, ``lambda_t_days`` (None where not defined, e.g. for
+        tracks), ``rmse_m``.
+    """
+    if (truth is None) == (not tracks):
+        raise ConfigError("score: give exactly one reference: a truth file or withheld tracks")
+    if not maps:
+        raise ConfigError("score: give at least one map")
+    output_dir = Path(output_dir)
+    check_output(output_dir / "scores.json", overwrite)
+    labels = _names(maps, names)
+    if truth is not None:
+        records, figures = _score_gridded(maps, labels, truth, start, end, variable)
+    else:
+        records, figures = _score_tracks(maps, labels, tracks, start, end, variable, track_variable)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(output_dir / "scores.json") as tmp:
+        tmp.write_text(json.dumps(records, indent=2) + "\n")
+    with atomic_path(output_dir / "scores.csv") as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RECORD_KEYS)
+        writer.writeheader()
+        writer.writerows({k: ("" if r[k] is None else r[k]) for k in RECORD_KEYS} for r in records)
+    for name, draw in figures.items():
+        _save_figure(output_dir / name, draw)
+    return records
+
+
+# ---------------------------------------------------------------------------- gridded
+
+
+def _score_gridded(maps, labels, truth_path, start, end, variable):
+    truth_ds = open_dataset(truth_path)
+    if "ssh" not in truth_ds:
+        raise InputError(truth_path, "the truth has no variable 'ssh' (metres)")
+    truth = _period(truth_ds["ssh"].transpose(*DIMS).astype(np.float64), start, end)
+    fields = [open_map(p, kind="adt", variable=variable) for p in maps]
+    lo = max([truth["time"].values.min(), *(f["time"].values.min() for f in fields)])
+    hi = min([truth["time"].values.max(), *(f["time"].values.max() for f in fields)])
+    truth = truth.sel(time=slice(lo, hi)).load()
+    if truth.sizes["time"] < 2:
+        raise InputError(truth_path, "the maps and the truth share fewer than 2 days")
+    on_truth = [
+        f.interp(time=truth["time"], latitude=truth["latitude"], longitude=truth["longitude"])
+        for f in fields
+    ]
+    valid = np.isfinite(truth)
+    for f in on_truth:
+        valid &= np.isfinite(f)
+    truth = truth.where(valid)
+    records, rmse_list, psd_list = [], [], []
+    for label, f in zip(labels, on_truth, strict=True):
+        f = f.where(valid)
+        r, s = scores.rmse_scores(f, truth), scores.psd_scores(f, truth)
+        rmse_list.append(r)
+        psd_list.append(s)
+        records.append(
+            {
+                "name": label,
+                "mu": _finite(r.mu),
+                "sigma": _finite(r.sigma),
+                "lambda_x_deg": _finite(s.lambda_x_deg),
+                "lambda_x_km": _finite(s.lambda_x_km),
+                "lambda_t_days": _finite(s.lambda_t_days),
+                "rmse_m": _finite(r.rmse_m),
+            }
+        )
+        log.info(
+            "%s: mu %.3f, lambda_x %.2f deg, lambda_t %.1f d",
+            label,
+            r.mu,
+            s.lambda_x_deg,
+            s.lambda_t_days,
+        )
+    day = truth.sizes["time"] // 2
+    figures = {
+        "snapshots.png": lambda fig: _plot_snapshots(
+            fig, truth.isel(time=day), [f.where(valid).isel(time=day) for f in on_truth], labels
+        ),
+        "spectral_scores.png": lambda fig: _plot_spectral(fig, psd_list, labels),
+        "daily_scores.png": lambda fig: _plot_daily(fig, [r.daily for r in rmse_list], labels),
+    }
+    return records, figures
+
+
+# ----------------------------------------------------------------------------- tracks
+
+
+def _score_tracks(maps, labels, track_paths, start, end, variable, track_variable):
+    from oceaninterp.products import open_product
+
+    parts = []
+    for i, path in enumerate(track_paths):
+        ds = open_product(path, variable=track_variable)
+        if "obs" not in ds.dims:
+            raise InputError(path, "not an along-track product (no tidy tracks)")
+        parts.append(
+            ds[["time", "latitude", "longitude", "ssh"]].assign(
+                track=("obs", np.full(ds.sizes["obs"], i))
+            )
+        )
+    kind = str(parts[0].attrs.get("ssh_kind", "sla"))
+    points = xr.concat(parts, dim="obs")
+    times = points["time"].values
+    lo = np.datetime64(start, "ns") if start else times.min()
+    hi = (
+        np.datetime64(end, "ns") + np.timedelta64(1, "D")
+        if end
+        else times.max() + np.timedelta64(1, "ns")
+    )
+    points = points.isel(obs=(times >= lo) & (times < hi))
+    if points.sizes["obs"] == 0:
+        raise InputError(track_paths[0], "no withheld point in the period scored")
+    args = (points["time"].values, points["latitude"].values, points["longitude"].values)
+    at_tracks = [
+        scores.interpolate_to_points(open_map(p, kind=kind, variable=variable), *args) for p in maps
+    ]
+    ref = points["ssh"].values.astype(np.float64)
+    valid = np.isfinite(ref)
+    for values in at_tracks:
+        valid &= np.isfinite(values)
+    if not valid.any():
+        raise InputError(track_paths[0], "no withheld point falls inside every map")
+    records, results = [], []
+    for label, values in zip(labels, at_tracks, strict=True):
+        a = scores.alongtrack_scores(
+            np.where(valid, ref, np.nan),
+            np.where(valid, values, np.nan),
+            *args,
+            track=points["track"].values,
+        )
+        results.append(a)
+        records.append(
+            {
+                "name": label,
+                "mu": _finite(a.mu),
+                "sigma": _finite(a.sigma),
+                "lambda_x_deg": None,
+                "lambda_x_km": _finite(a.lambda_x_km),
+                "lambda_t_days": None,
+                "rmse_m": _finite(a.rmse_m),
+            }
+        )
+        log.info(
+            "%s: mu %.3f, lambda_x %.0f km (%d points)", label, a.mu, a.lambda_x_km, a.n_points
+        )
+    figures = {
+        "spectral_scores.png": lambda fig: _plot_alongtrack_spectra(fig, results, labels),
+        "daily_scores.png": lambda fig: _plot_daily(fig, [a.daily for a in results], labels),
+    }
+    return records, figures
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def _save_figure(path: Path, draw) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(12, 4.5))
+    try:
+        draw(fig)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
+def _plot_snapshots(fig, truth: xr.DataArray, maps: list[xr.DataArray], labels: list[str]) -> None:
+    """Truth, each map and each error on one day (rows: fields, errors)."""
+    n = len(maps) + 1
+    fig.set_size_inches(3.6 * n, 6.4)
+    vmin, vmax = float(truth.min()), float(truth.max())
+    emax = max(float(np.nanmax(np.abs(m - truth))) for m in maps) or 1.0
+    extent = [
+        float(truth.longitude.min()),
+        float(truth.longitude.max()),
+        float(truth.latitude.min()),
+        float(truth.latitude.max()),
+    ]
+    day = str(truth["time"].values)[:10]
+    for col, (field, title) in enumerate([(truth, "truth"), *zip(maps, labels, strict=True)]):
+        ax = fig.add_subplot(2, n, col + 1)
+        im = ax.imshow(
+            field.values, origin="lower", extent=extent, vmin=vmin, vmax=vmax, cmap="viridis"
+        )
+        ax.set_title(f"{title} {day}", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="m")
+        if col:
+            ax = fig.add_subplot(2, n, n + col + 1)
+            im = ax.imshow(
+                (field - truth).values,
+                origin="lower",
+                extent=extent,
+                vmin=-emax,
+                vmax=emax,
+                cmap="RdBu_r",
+            )
+            ax.set_title(f"{title} - truth", fontsize=9)
+            fig.colorbar(im, ax=ax, shrink=0.8, label="m")
+
+
+def _plot_spectral(fig, results: list[scores.SpectralScores], labels: list[str]) -> None:
+    """Marginal score curves, and the 0.5 contours with their minima marked."""
+    ax_x, ax_t, ax_c = fig.subplots(1, 3)
+    for k, (s, label) in enumerate(zip(results, labels, strict=True)):
+        color = f"C{k}"
+        ax_x.semilogx(s.score_x["wavelength"], s.score_x, color=color, label=label)
+        ax_x.axvline(s.lambda_x_deg, color=color, ls=":", lw=1)
+        ax_t.semilogx(s.score_t["period"], s.score_t, color=color, label=label)
+        ax_t.axvline(s.lambda_t_days, color=color, ls=":", lw=1)
+        ax_c.contour(
+            s.score["wavelength"], s.score["period"], s.score, levels=[scores.LEVEL], colors=color
+        )
+        ax_c.plot(
+            s.lambda_x_deg,
+            s.lambda_t_days,
+            "o",
+            color=color,
+            label=f"{label}: {s.lambda_x_deg:.2f} deg, {s.lambda_t_days:.1f} d",
+        )
+    for ax in (ax_x, ax_t):
+        ax.axhline(scores.LEVEL, color="k", lw=0.8)
+        ax.set_ylim(-0.1, 1.05)
+        ax.set_ylabel("1 - PSD_err / PSD_ref")
+    ax_x.set_xlabel("wavelength (degrees of longitude)")
+    ax_x.set_title("score over wavelength (dotted: lambda_x)", fontsize=9)
+    ax_t.set_xlabel("period (days)")
+    ax_t.set_title("score over period (dotted: lambda_t)", fontsize=9)
+    ax_c.set_xscale("log")
+    ax_c.set_yscale("log")
+    ax_c.set_xlabel("wavelength (degrees)")
+    ax_c.set_ylabel("period (days)")
+    ax_c.set_title("0.5 contour of the (k, f) score; dot: (lambda_x, lambda_t)", fontsize=9)
+    ax_x.legend(fontsize=8)
+    ax_c.legend(fontsize=7)
+
+
+def _plot_alongtrack_spectra(
+    fig, results: list[scores.AlongTrackScores], labels: list[str]
+) -> None:
+    ax = fig.subplots(1, 1)
+    for k, (a, label) in enumerate(zip(results, labels, strict=True)):
+        ax.semilogx(
+            a.score["wavelength"], a.score, color=f"C{k}", label=f"{label}: {a.lambda_x_km:.0f} km"
+        )
+        ax.axvline(a.lambda_x_km, color=f"C{k}", ls=":", lw=1)
+    ax.axhline(scores.LEVEL, color="k", lw=0.8)
+    ax.set_ylim(-0.1, 1.05)
+    ax.set_xlabel("along-track wavelength (km)")
+    ax.set_ylabel("1 - PSD_err / PSD_ref")
+    ax.set_title("along-track spectral score (dotted: lambda_x)", fontsize=9)
+    ax.legend(fontsize=8)
+
+
+def _plot_daily(fig, series: list[xr.DataArray], labels: list[str]) -> None:
+    ax = fig.subplots(1, 1)
+    for k, (daily, label) in enumerate(zip(series, labels, strict=True)):
+        ax.plot(
+            daily["time"].values,
+            daily.values,
+            color=f"C{k}",
+            marker=".",
+            label=f"{label} (mean {float(daily.mean()):.3f})",
+        )
+    ax.set_ylabel("1 - RMSE_t / RMS_t")
+    ax.set_title("daily score", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()

@@ -1,0 +1,411 @@
+"""Satellite observations of a gridded truth, written as real product files.
+
+:func:`simulate_obs` flies the nadir altimeters and SWOT's KaRIn over any
+daily gridded SSH truth (the QG truth of :mod:`oceaninterp.simulate.truth`,
+or a user's model output or map, NetCDF or Zarr, with 1-D ``latitude``/
+``longitude`` or ``lat``/``lon``), samples it in space (bilinear) and time
+(linear between the days, each day's value being taken at 12:00 UTC), adds
+instrument errors and writes
+
+- ``nadir/<mission>/dt_global_<mission>_phy_l3_1hz_<day>_<production>.nc``:
+  CMEMS L3 along-track files, one per mission and day, at 1 Hz;
+- ``swot/SWOT_L3_LR_SSH_Expert_<cycle>_<pass>_<start>_<end>_v2.0.1.nc``:
+  SWOT L3 LR SSH files, one per pass, holding the lines over the truth box;
+- ``sst/<day>000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc``:
+  GHRSST L4 daily SST analyses (when the truth has ``sst``).
+
+Every file carries ``mdt`` = the time mean of the truth SSH, and
+``sla = ssh - mdt`` (+ errors), so that ``adt = sla + mdt`` gives back the
+truth SSH. ``*_filtered`` variables are low-passed copies of the noisy
+``*_unfiltered`` ones (a Gaussian of about 65 km half-power cut-off along
+track for nadirs, 3 pixels across the KaRIn swath); without noise they are
+equal.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from oceaninterp.errors import ConfigError, InputError, OutputExistsError
+from oceaninterp.simulate import errors, swath
+from oceaninterp.simulate.orbits import ORBITS, Orbit
+
+DEFAULT_MISSIONS = ("j3", "s3a", "s3b", "alg", "c2", "h2b", "swot")
+#: Production date in the CMEMS file names: fixed so that re-runs give the same names.
+PRODUCTION_DATE = "2025-01-01"
+COARSE_STEP_S = 20.0  # s between coarse ground-track samples when finding box crossings
+SWOT_MARGIN_DEG = 1.0  # box margin for SWOT nadir lines (the swath reaches 60 km off nadir)
+NADIR_FILTER_KM = 12.0  # Gaussian sigma of sla_filtered (half-power cut-off about 65 km)
+KARIN_FILTER_KM = 6.0  # Gaussian sigma of ssha_filtered over the swath
+SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
+
+
+class TruthSampler:
+    """A daily gridded truth held in memory, interpolated at points.
+
+    Parameters
+    ----------
+    ds
+        Dataset with dims (time, latitude, longitude) (or lat/lon) and 1-D
+        coordinates; ``variable`` is the SSH in metres.
+    variable
+        Name of the SSH variable.
+    source
+        Path, for error messages.
+    """
+
+    def __init__(self, ds: xr.Dataset, variable: str = "ssh", source: str | Path | None = None):
+        ds = ds.rename({k: v for k, v in (("lat", "latitude"), ("lon", "longitude"))
+                        if k in ds.dims})
+        if variable not in ds:
+            raise InputError(source, f"no variable {variable!r} (have {sorted(ds.data_vars)})")
+        da = ds[variable]
+        if set(da.dims) != {"time", "latitude", "longitude"}:
+            raise InputError(source, f"{variable!r} must be over (time, latitude, longitude), "
+                                     f"got {da.dims}")
+        da = da.transpose("time", "latitude", "longitude").sortby(["time", "latitude", "longitude"])
+        self.source = source
+        self.values = np.asarray(da.values, dtype=np.float32)
+        self.lat = np.asarray(da["latitude"].values, dtype=np.float64)
+        self.lon = np.asarray(da["longitude"].values, dtype=np.float64)
+        self.times = np.asarray(da["time"].values).astype("datetime64[ns]")
+        if min(self.values.shape) < 2 and self.values.shape[0] != 1:
+            raise InputError(source, "the truth needs at least 2 latitudes and longitudes")
+        step = np.median(np.diff(self.times)) if self.times.size > 1 else np.timedelta64(1, "D")
+        self.step = np.timedelta64(step, "ns")
+        self.mdt = np.nanmean(self.values, axis=0) if np.isfinite(self.values).any() else None
+        if self.mdt is None:
+            raise InputError(source, f"{variable!r} has no finite value")
+        self.sst = (np.asarray(ds["sst"].transpose("time", "latitude", "longitude")
+                               .sortby(["time", "latitude", "longitude"]).values)
+                    if "sst" in ds else None)
+
+    @property
+    def start(self) -> np.datetime64:
+        """Start of the first day covered."""
+        return self.times[0]
+
+    @property
+    def end(self) -> np.datetime64:
+        """End (exclusive) of the last day covered."""
+        return self.times[-1] + self.step
+
+    @property
+    def region(self) -> tuple[float, float, float, float]:
+        """(lon_min, lon_max, lat_min, lat_max) of the cell centres, degrees."""
+        return float(self.lon[0]), float(self.lon[-1]), float(self.lat[0]), float(self.lat[-1])
+
+    def inside(self, lat: np.ndarray, lon: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        """Whether points lie in the box of cell centres grown by ``margin`` degrees."""
+        lon_min, lon_max, lat_min, lat_max = self.region
+        east = (np.asarray(lon) - (lon_min - margin)) % 360.0
+        return ((lat >= lat_min - margin) & (lat <= lat_max + margin)
+                & (east <= lon_max - lon_min + 2 * margin))
+
+    def sample(self, times: np.ndarray, lat: np.ndarray, lon: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Truth SSH and MDT (metres) at points; NaN outside the grid or next to NaN cells.
+
+        Bilinear in space; linear in time between day centres (held constant
+        over the first and last half days).
+        """
+        lon = self.lon[0] + (np.asarray(lon, dtype=np.float64) - self.lon[0]) % 360.0
+        i, wi, ok_i = _fraction(self.lat, np.asarray(lat, dtype=np.float64))
+        j, wj, ok_j = _fraction(self.lon, lon)
+        centre = (self.times + self.step // 2).astype(np.int64).astype(np.float64)
+        t = np.asarray(times).astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+        ft = np.interp(t, centre, np.arange(self.times.size, dtype=np.float64))
+        k = np.minimum(np.floor(ft).astype(np.int64), max(self.times.size - 2, 0))
+        wk = ft - k
+        out = np.zeros(i.shape, np.float64)
+        mdt = np.zeros(i.shape, np.float64)
+        for di, fi in ((0, 1 - wi), (1, wi)):
+            for dj, fj in ((0, 1 - wj), (1, wj)):
+                mdt += fi * fj * self.mdt[i + di, j + dj]
+                for dk, fk in ((0, 1 - wk), (1, wk)):
+                    if self.times.size == 1 and dk:
+                        continue
+                    out += fi * fj * fk * self.values[k + dk, i + di, j + dj]
+        bad = ~(ok_i & ok_j)
+        out[bad] = np.nan
+        mdt[bad] = np.nan
+        return out, mdt
+
+
+def _fraction(axis: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower index, weight of the upper neighbour, and in-range mask of ``x`` on ``axis``."""
+    f = np.interp(x, axis, np.arange(axis.size, dtype=np.float64))
+    i = np.minimum(np.floor(f).astype(np.int64), axis.size - 2)
+    return i, f - i, (x >= axis[0]) & (x <= axis[-1])
+
+
+def _crossings(orbit: Orbit, sampler: TruthSampler, margin: float) -> np.ndarray:
+    """Seconds (from ``sampler.start``) of windows ``(n, 2)`` when the track is near the box."""
+    total = (sampler.end - sampler.start) / np.timedelta64(1, "s")
+    coarse = np.arange(0.0, total + COARSE_STEP_S, COARSE_STEP_S)
+    lat, lon = orbit.ground_track(sampler.start + (coarse * 1e9).astype("timedelta64[ns]"))
+    near = np.r_[False, sampler.inside(lat, lon, margin), False]
+    edges = np.diff(near.astype(np.int8))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return np.stack([np.maximum(coarse[first] - COARSE_STEP_S, 0.0),
+                     np.minimum(coarse[last] + COARSE_STEP_S, total)], axis=-1)
+
+
+def _times_in(windows: np.ndarray, step: float, start: np.datetime64) -> np.ndarray:
+    """datetime64[ns] every ``step`` seconds (on a grid from ``start``) inside the windows."""
+    parts = [np.arange(np.ceil(a / step), np.floor(b / step) + 1) * step for a, b in windows]
+    seconds = np.unique(np.concatenate(parts)) if parts else np.zeros(0)
+    return start + np.round(seconds * 1e9).astype("timedelta64[ns]")
+
+
+def _rng(seed: int, *keys: int | str) -> np.random.Generator:
+    """A generator seeded by ``seed`` and stable keys (mission names hashed with crc32)."""
+    ints = [k if isinstance(k, int) else zlib.crc32(k.encode()) for k in keys]
+    return np.random.default_rng([seed, *ints])
+
+
+def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int) -> xr.Dataset:
+    """Tidy 1-Hz tracks of ``orbit`` over the truth box, with ``mdt``/``sla_*`` extras.
+
+    ``ssh`` is the truth ADT plus noise (``ssh_kind = "adt"``); extras are
+    ``mdt``, ``sla_unfiltered`` (truth - mdt + white noise), ``sla_filtered``
+    (its along-track low-pass when ``noise``), ``cycle`` and ``pass_number``.
+    """
+    from oceaninterp.products.schema import make_tracks
+
+    times = _times_in(_crossings(orbit, sampler, 0.0), 1.0, sampler.start)
+    lat, lon = orbit.ground_track(times)
+    keep = sampler.inside(lat, lon)
+    times, lat, lon = times[keep], lat[keep], lon[keep]
+    ssh, mdt = sampler.sample(times, lat, lon)
+    cycle, pass_number = orbit.pass_index(times)
+    sla = ssh - mdt
+    if noise:
+        sla = sla + errors.nadir_noise(_rng(seed, orbit.mission), sla.size, orbit.mission)
+        gaps = np.r_[0, np.cumsum(np.diff(times) > np.timedelta64(1500, "ms"))]
+        spacing_km = orbit.ground_speed / 1e3
+        filtered = errors.along_track_lowpass(sla, gaps, NADIR_FILTER_KM / spacing_km)
+    else:
+        filtered = sla
+    return make_tracks(
+        times, lat, lon, sla + mdt, mission=orbit.mission, source="oceaninterp simulate obs",
+        ssh_variable="adt_unfiltered", ssh_kind="adt",
+        extra={"mdt": mdt, "sla_unfiltered": sla, "sla_filtered": filtered,
+               "cycle": cycle, "pass_number": pass_number},
+    )
+
+
+def swot_passes(
+    orbit: Orbit,
+    sampler: TruthSampler,
+    *,
+    noise: bool,
+    seed: int,
+    systematic: errors.SystematicErrors | None = None,
+    pixel_km: float = swath.PIXEL_KM,
+) -> Iterable[tuple[int, int, xr.Dataset]]:
+    """KaRIn swaths over the truth box: yields ``(cycle, pass, swath)`` per pass.
+
+    ``swath`` is over (``num_lines``, ``num_pixels`` = 69), 2 km lines, in the
+    layout :func:`oceaninterp.products.swot_l3.write` takes, trimmed to the
+    lines with a KaRIn pixel inside the box. Pixels off the 10-60 km swaths
+    or outside the box are NaN. ``pixel_km`` coarser than 2 km makes a
+    smaller file with the same swath (lines and pixels ``pixel_km`` apart,
+    KaRIn noise scaled as for the average of native pixels).
+    """
+    xtd = swath.cross_track_distance(pixel_km)
+    karin = swath.karin_pixels(xtd)
+    step = pixel_km * 1e3 / orbit.ground_speed
+    times = _times_in(_crossings(orbit, sampler, SWOT_MARGIN_DEG), step, sampler.start)
+    if times.size == 0:
+        return
+    cycles, passes = orbit.pass_index(times)
+    key = cycles.astype(np.int64) * 10_000 + passes
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    for part in np.split(np.arange(times.size), bounds):
+        if part.size < 2:
+            continue
+        t = times[part]
+        nlat, nlon = orbit.ground_track(t)
+        lat, lon = swath.swath_positions(nlat, nlon, xtd)
+        valid = karin[None, :] & sampler.inside(lat, lon)
+        lines = np.flatnonzero(valid.any(axis=1))
+        if lines.size == 0:
+            continue
+        sl = slice(lines[0], lines[-1] + 1)
+        t, lat, lon, valid = t[sl], lat[sl], lon[sl], valid[sl]
+        shape = lat.shape
+        ssh, mdt = sampler.sample(np.broadcast_to(t[:, None], shape).ravel(), lat.ravel(),
+                                  lon.ravel())
+        ssh, mdt = ssh.reshape(shape), mdt.reshape(shape)
+        valid &= np.isfinite(ssh)
+        sla = np.where(valid, ssh - mdt, np.nan)
+        cycle, number = int(cycles[part[0]]), int(passes[part[0]])
+        rng = _rng(seed, orbit.mission, cycle, number)
+        if systematic is not None:
+            sla = sla + errors.systematic_errors(rng, shape[0], xtd, pixel_km, systematic)
+        if noise:
+            unfiltered = sla + errors.karin_noise(rng, shape[0], xtd, pixel_km)
+            filtered = _smooth_swath(unfiltered, valid, xtd, KARIN_FILTER_KM / pixel_km)
+        else:
+            unfiltered = filtered = sla
+        dims = ("num_lines", "num_pixels")
+        yield cycle, number, xr.Dataset({
+            "time": (("num_lines",), t),
+            "latitude": (dims, lat),
+            "longitude": (dims, lon),
+            "cross_track_distance": (("num_pixels",), xtd),
+            "ssha_filtered": (dims, np.where(valid, filtered, np.nan)),
+            "ssha_unfiltered": (dims, np.where(valid, unfiltered, np.nan)),
+            "mdt": (dims, np.where(np.isfinite(mdt), mdt, np.nan)),
+            "quality_flag": (dims, np.where(valid, 0, 102).astype(np.uint8)),
+        })
+
+
+def _smooth_swath(values: np.ndarray, valid: np.ndarray, xtd: np.ndarray, sigma: float
+                  ) -> np.ndarray:
+    """NaN-aware Gaussian smoothing (``sigma`` pixels) over (lines, pixels), per side."""
+    from scipy.ndimage import gaussian_filter
+
+    out = np.full(values.shape, np.nan)
+    for side in (xtd < 0, xtd > 0):
+        v = np.where(valid[:, side], values[:, side], 0.0)
+        w = valid[:, side].astype(np.float64)
+        num = gaussian_filter(v, sigma, mode="constant")
+        den = gaussian_filter(w, sigma, mode="constant")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, side] = np.where(w > 0, num / den, np.nan)
+    return out
+
+
+def nadir_file_name(mission: str, day: np.datetime64) -> str:
+    """CMEMS 1-Hz L3 name, e.g. ``dt_global_j3_phy_l3_1hz_20220101_20250101.nc``."""
+    production = _day(np.datetime64(PRODUCTION_DATE))
+    return f"dt_global_{mission}_phy_l3_1hz_{_day(day)}_{production}.nc"
+
+
+def _day(t: np.datetime64) -> str:
+    return np.datetime_as_string(np.datetime64(t, "D")).replace("-", "")
+
+
+def simulate_obs(
+    truth: str | Path,
+    output_dir: str | Path,
+    *,
+    missions: Sequence[str] = DEFAULT_MISSIONS,
+    noise: bool = True,
+    sst: bool = True,
+    seed: int = 0,
+    systematic: bool = False,
+    swot_pixel_km: float = swath.PIXEL_KM,
+    variable: str = "ssh",
+    overwrite: bool = False,
+    history: str = "oceaninterp.simulate.observations.simulate_obs",
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Sample a gridded truth along satellite tracks and write product files.
+
+    Parameters
+    ----------
+    truth
+        Gridded SSH truth (NetCDF or Zarr), daily, metres above the geoid.
+    output_dir
+        Folder receiving ``nadir/``, ``swot/`` and ``sst/`` (see the module docstring).
+    missions
+        Mission codes among :data:`~oceaninterp.simulate.orbits.ORBITS`.
+    noise
+        Add the instrument random noise (nadir white noise, KaRIn pixel noise,
+        L4 SST analysis error).
+    sst
+        Write GHRSST L4 SST files from the truth's ``sst`` variable.
+    seed
+        Seed of every random error (files are reproducible given the seed).
+    systematic
+        Add the KaRIn systematic errors (roll, phase, baseline dilation, timing).
+    swot_pixel_km
+        SWOT pixel and line spacing, km: 2 (native, 69 pixels) or coarser
+        for smaller files.
+    variable
+        Name of the truth SSH variable.
+    overwrite
+        Replace files of a previous run; otherwise an existing, non-empty
+        ``nadir``/``swot``/``sst`` sub-folder is an error.
+    history
+        The command line, for the files' ``history`` attribute.
+    progress
+        Called with a short message after each mission and the SST.
+
+    Returns
+    -------
+    list of Path
+        The written files.
+    """
+    from oceaninterp.io import open_dataset
+    from oceaninterp.products import cmems_l3, sst_l4, swot_l3
+
+    if swot_pixel_km < swath.PIXEL_KM:
+        raise ConfigError(f"swot_pixel_km: expected >= {swath.PIXEL_KM} km, got {swot_pixel_km}")
+
+    unknown = sorted(set(missions) - set(ORBITS))
+    if unknown:
+        raise ConfigError(f"missions: unknown {unknown}; expected some of {sorted(ORBITS)}")
+    output_dir = Path(output_dir)
+    for sub in ("nadir", "swot", "sst"):
+        folder = output_dir / sub
+        if not overwrite and folder.is_dir() and any(folder.iterdir()):
+            raise OutputExistsError(f"{folder}: output exists (use --overwrite to replace it)")
+    with open_dataset(truth) as ds:
+        sampler = TruthSampler(ds, variable, truth)
+    if sst and sampler.sst is None:
+        raise InputError(truth, "no 'sst' variable to make SST files from (use --no-sst)")
+    written: list[Path] = []
+    for mission in missions:
+        orbit = ORBITS[mission]
+        if mission == "swot":
+            amplitudes = errors.SystematicErrors() if systematic else None
+            for cycle, number, data in swot_passes(orbit, sampler, noise=noise, seed=seed,
+                                                   systematic=amplitudes,
+                                                   pixel_km=swot_pixel_km):
+                data.attrs["history"] = history
+                times = data["time"].values
+                name = swot_l3.file_name(cycle, number, times[0], times[-1])
+                written.append(swot_l3.write(data, output_dir / "swot" / name))
+        else:
+            tracks = nadir_tracks(orbit, sampler, noise=noise, seed=seed)
+            tracks.attrs["history"] = history
+            days = tracks["time"].values.astype("datetime64[D]")
+            for day in np.unique(days):
+                path = output_dir / "nadir" / mission / nadir_file_name(mission, day)
+                written.append(cmems_l3.write(tracks.isel(obs=days == day), path))
+        if progress:
+            progress(mission)
+    if sst:
+        written.extend(_write_sst(sampler, output_dir / "sst", noise=noise, seed=seed,
+                                  history=history, writer=sst_l4.write))
+        if progress:
+            progress("sst")
+    return written
+
+
+def _write_sst(sampler: TruthSampler, folder: Path, *, noise: bool, seed: int, history: str,
+               writer: Callable[[xr.DataArray, Path], Path]) -> list[Path]:
+    """One GHRSST L4 file per truth day (see :func:`oceaninterp.simulate.sst.l4_analysis`)."""
+    from oceaninterp.simulate.sst import l4_analysis
+
+    if sampler.sst is None:
+        return []
+    rng = _rng(seed, "sst")
+    paths = []
+    for k, time in enumerate(sampler.times):
+        field = (l4_analysis(rng, sampler.sst[k]) if noise
+                 else np.asarray(sampler.sst[k], dtype=np.float64))
+        da = xr.DataArray(field[None], dims=("time", "lat", "lon"),
+                          coords={"time": [time], "lat": sampler.lat, "lon": sampler.lon},
+                          name="analysed_sst", attrs={"history": history})
+        paths.append(writer(da, folder / SST_NAME.format(day=_day(time))))
+    return paths

@@ -1,0 +1,96 @@
+"""`oceaninterp info`: what a file is."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from oceaninterp.cli.app import app
+from oceaninterp.config import GridSpec
+from oceaninterp.grid import grid_files
+from oceaninterp.products import cmems_l3, describe
+from oceaninterp.products.schema import make_tracks
+
+
+def info(path: Path):  # noqa: ANN201
+    return CliRunner().invoke(app, ["info", str(path)], terminal_width=200)
+
+
+@pytest.fixture
+def along_track(tmp_path: Path, rng: np.random.Generator) -> Path:
+    n = 41
+    tracks = make_tracks(np.datetime64("2022-05-02T03:00", "ns") + np.arange(n).astype("m8[s]"),
+                         np.linspace(10, 12, n), np.linspace(-30, -29, n),
+                         rng.normal(0, 0.1, n), mission="s3b", source="test",
+                         ssh_variable="sla", extra={"mdt": np.full(n, 0.2, np.float32)})
+    return cmems_l3.write(tracks, tmp_path / cmems_l3.file_name("s3b", "2022-05-02"))
+
+
+def test_info_along_track(along_track: Path) -> None:
+    result = info(along_track)
+    assert result.exit_code == 0, result.output
+    for text in ("cmems_l3", "s3b", "sla_filtered (41 valid points)", "adt (41 valid points)",
+                 "2022-05-02T03:00:00 .. 2022-05-02T03:00:40", "time=41"):
+        assert text in result.output, text
+
+
+def test_info_cube(along_track: Path, tmp_path: Path) -> None:
+    spec = GridSpec(lon_min=-31, lon_max=-28, lat_min=9, lat_max=13, resolution=1,
+                    start="2022-05-01", end="2022-05-03")
+    cube = tmp_path / "cube.zarr"
+    grid_files([along_track], cube, spec)
+    result = info(cube)
+    assert result.exit_code == 0, result.output
+    for text in ("cube (oceaninterp grid)", "time=3", "latitude=4", "longitude=3",
+                 "observations", "41", "ssh (m)", "ssh_kind"):
+        assert text in result.output, text
+    assert describe(cube)["observed cells"].endswith("of 36")
+
+
+def test_info_refuses_unknown_files(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    result = info(path)
+    assert result.exit_code == 1 and "notes.txt: not a readable NetCDF file" in result.output
+    result = info(tmp_path / "absent.nc")
+    assert result.exit_code == 1 and "absent.nc: no such file" in result.output
+
+
+def test_info_checkpoint_without_model_package(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"PK\x03\x04")
+    monkeypatch.setitem(sys.modules, "oceaninterp.model.checkpoint", None)  # import fails
+    result = info(path)
+    assert result.exit_code == 1 and "model package is unavailable" in result.output
+
+
+def test_info_checkpoint(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    cfg = ModelConfig(tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6,
+                      lstm_hidden=6, n_step=2)
+    meta = {"resolution": 0.1, "ssh_kind": "adt", "training": {"cube": "cube.nc"},
+            "validation": {"mu": 0.9}}
+    path = save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
+    result = info(path)
+    assert result.exit_code == 0, result.output
+    for text in ("model checkpoint", "ssh_kind", "adt", "parameters", '"mu": 0.9'):
+        assert text in result.output, text
+    path.write_bytes(b"not a checkpoint")
+    result = info(path)
+    assert result.exit_code == 1 and "model.pt" in result.output  # refused in one line
+
+
+@pytest.mark.real
+def test_info_real_nasa_ssh(real_data: Path) -> None:
+    result = info(real_data / "nadir/nasa_ssh_jason3/GSFC-alt_ssh20220105.nc")
+    assert result.exit_code == 0, result.output
+    assert "nasa_ssh" in result.output and "j3" in result.output
+    assert "2022-01-05" in result.output

@@ -1,0 +1,187 @@
+"""score_maps and `oceaninterp score` on small synthetic OSSE/OSE files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from oceaninterp.cli.app import app
+from oceaninterp.errors import ConfigError, InputError, OutputExistsError
+from oceaninterp.report import RECORD_KEYS, open_map, score_maps
+
+DIMS = ("time", "latitude", "longitude")
+
+
+def field(rng: np.random.Generator, shape=(21, 13, 31)) -> xr.DataArray:
+    from scipy.ndimage import gaussian_filter
+
+    values = gaussian_filter(rng.normal(size=shape), (3, 2, 2), mode="wrap")
+    values = 0.3 + 0.1 * values / values.std()
+    nt, ny, nx = shape
+    return xr.DataArray(
+        values.astype(np.float32),
+        dims=DIMS,
+        coords={
+            "time": np.datetime64("2012-10-01", "ns") + np.arange(nt) * np.timedelta64(1, "D"),
+            "latitude": 33.1 + 0.2 * np.arange(ny),
+            "longitude": -64.9 + 0.2 * np.arange(nx),
+        },
+    )
+
+
+@pytest.fixture
+def osse(tmp_path: Path, rng: np.random.Generator) -> dict[str, Path]:
+    truth = field(rng)
+    paths = {
+        "truth": tmp_path / "truth.nc",
+        "noisy": tmp_path / "noisy_map.nc",
+        "oi": tmp_path / "oi.nc",
+    }
+    truth.to_dataset(name="ssh").to_netcdf(paths["truth"])
+    noisy = truth + rng.normal(0, 0.02, truth.shape).astype(np.float32)
+    noisy.to_dataset(name="adt").to_netcdf(paths["noisy"])
+    damped = (truth * 0.8).assign_attrs(ssh_kind="adt")
+    damped.to_dataset(name="ssh").to_netcdf(paths["oi"])
+    return paths
+
+
+def test_gridded_scores_and_outputs(osse: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    records = score_maps([osse["noisy"], osse["oi"]], truth=osse["truth"], output_dir=out)
+    assert [r["name"] for r in records] == ["noisy_map", "oi"]
+    assert all(set(r) == set(RECORD_KEYS) for r in records)
+    truth = xr.open_dataset(osse["truth"])["ssh"].astype(np.float64)
+    rms = float(np.sqrt((truth**2).mean()))
+    assert records[0]["mu"] == pytest.approx(1 - 0.02 / rms, abs=0.003)
+    assert records[0]["rmse_m"] == pytest.approx(0.02, rel=0.05)
+    assert records[1]["mu"] == pytest.approx(0.8, abs=1e-5)
+    assert records[1]["sigma"] == pytest.approx(0.0, abs=1e-5)
+    for r in records:
+        assert r["lambda_x_km"] == pytest.approx(
+            r["lambda_x_deg"] * 111.19 * np.cos(np.deg2rad(34.3)), rel=0.01
+        )
+        assert r["lambda_t_days"] > 0
+    assert json.loads((out / "scores.json").read_text()) == records
+    assert (out / "scores.csv").read_text().splitlines()[0] == ",".join(RECORD_KEYS)
+    for name in ("snapshots.png", "spectral_scores.png", "daily_scores.png"):
+        assert (out / name).stat().st_size > 1000
+    with pytest.raises(OutputExistsError):
+        score_maps([osse["oi"]], truth=osse["truth"], output_dir=out)
+    again = score_maps(
+        [osse["oi"]],
+        truth=osse["truth"],
+        output_dir=out,
+        overwrite=True,
+        start="2012-10-05",
+        end="2012-10-14",
+    )
+    assert again[0]["mu"] == pytest.approx(0.8, abs=1e-5)
+
+
+def test_maps_are_interpolated_to_the_truth_grid(osse: dict[str, Path], tmp_path: Path) -> None:
+    """A map on a coarser grid and a shorter period is scored on the common days."""
+    coarse = xr.open_dataset(osse["truth"])["ssh"].isel(
+        latitude=slice(None, None, 2), longitude=slice(None, None, 2), time=slice(2, 15)
+    )
+    path = tmp_path / "coarse.nc"
+    coarse.to_dataset(name="adt").to_netcdf(path)
+    records = score_maps([path], truth=osse["truth"], output_dir=tmp_path / "r")
+    assert 0.9 < records[0]["mu"] < 1.0
+
+
+def test_exactly_one_reference(osse: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="exactly one"):
+        score_maps([osse["oi"]], output_dir=tmp_path)
+    with pytest.raises(ConfigError, match="exactly one"):
+        score_maps([osse["oi"]], truth=osse["truth"], tracks=[osse["truth"]], output_dir=tmp_path)
+
+
+def test_kind_mismatch_is_refused(osse: dict[str, Path], tmp_path: Path) -> None:
+    sla_only = tmp_path / "sla.nc"
+    xr.open_dataset(osse["truth"])["ssh"].to_dataset(name="sla").to_netcdf(sla_only)
+    with pytest.raises(InputError, match="--variable"):
+        score_maps([sla_only], truth=osse["truth"], output_dir=tmp_path / "r")
+    records = score_maps([sla_only], truth=osse["truth"], output_dir=tmp_path / "r", variable="sla")
+    assert records[0]["mu"] == pytest.approx(1.0)
+
+
+def test_alongtrack_scores_from_product_files(
+    osse: dict[str, Path], tmp_path: Path, rng: np.random.Generator
+) -> None:
+    from oceaninterp.products import cmems_l3
+    from oceaninterp.products.schema import make_tracks
+
+    truth = xr.open_dataset(osse["truth"])["ssh"]
+    paths = []
+    for day in range(3, 9):
+        # One 1 Hz pass a day, 6.5 km spacing, along a meridian, sampled from the truth.
+        n = 330
+        time = (
+            truth["time"].values[day]
+            + np.arange(n) * np.timedelta64(1, "s")
+            + np.timedelta64(3, "h")
+        )
+        lat = np.linspace(33.2, 35.5, n)
+        lon = np.full(n, -63.0 + 0.3 * day)
+        ssh = truth.interp(
+            time=xr.DataArray(time), latitude=xr.DataArray(lat), longitude=xr.DataArray(lon)
+        ).values
+        tracks = make_tracks(
+            time,
+            lat,
+            lon,
+            ssh,
+            mission="c2",
+            source="test",
+            ssh_variable="adt",
+            ssh_kind="adt",
+            extra={"mdt": np.full(n, 0.3)},
+        )
+        paths.append(
+            cmems_l3.write(
+                tracks, tmp_path / f"dt_global_c2_phy_l3_201210{day + 1:02d}_20200101.nc"
+            )
+        )
+    records = score_maps([osse["noisy"], osse["oi"]], tracks=paths, output_dir=tmp_path / "ose")
+    assert records[1]["mu"] == pytest.approx(0.8, abs=0.01)  # int16 x 1 mm packing
+    assert records[0]["mu"] > records[1]["mu"]
+    assert records[0]["lambda_t_days"] is None and records[0]["lambda_x_deg"] is None
+    assert (tmp_path / "ose" / "daily_scores.png").exists()
+
+
+def test_open_map_reads_real_duacs_l4(real_data: Path) -> None:
+    path = real_data / "l4_duacs" / "dt_blacksea_allsat_phy_l4_20160707_20200801.nc"
+    adt = open_map(path, kind="adt")
+    sla = open_map(path, kind="sla")
+    assert adt.dims == DIMS and adt.sizes["time"] == 1
+    assert float(np.nanstd(adt.values - sla.values)) < float(
+        np.nanstd(adt.values)
+    )  # adt = sla + mdt
+
+
+def test_cli_score(osse: dict[str, Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(osse["noisy"]),
+            str(osse["oi"]),
+            "--truth",
+            str(osse["truth"]),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "noisy_map" in result.output and "0.800" in result.output
+    assert json.loads((out / "scores.json").read_text())[1]["name"] == "oi"
+    result = runner.invoke(app, ["score", str(osse["oi"]), "-o", str(out), "--overwrite"])
+    assert result.exit_code == 1
+    assert "exactly one reference" in result.output

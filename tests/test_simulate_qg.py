@@ -1,0 +1,72 @@
+"""The QG truth: bounded energy, eddies from a jet, the truth file contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oceaninterp.errors import ConfigError
+from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+from oceaninterp.simulate.truth import simulate_truth, truth_grid, truth_statistics
+
+
+def _eddy_ssh_std(model: TwoLayerQG) -> float:
+    ssh, _ = model.snapshot()
+    return float((ssh - ssh.mean(axis=1, keepdims=True)).std())
+
+
+def test_jet_goes_unstable_with_bounded_energy() -> None:
+    params = QGParameters(n=128)
+    model = TwoLayerQG(params, seed=3)
+    energy0, eddy0 = model.energy(), _eddy_ssh_std(model)
+    energies = []
+    for _ in model.run_days(90):
+        energies.append(model.energy())
+    eddy = _eddy_ssh_std(model)
+    assert np.all(np.isfinite(energies))
+    assert max(energies) < 1.5 * energy0  # relaxation keeps the energy bounded
+    assert eddy0 < 0.005 and eddy > 0.05  # metres: meanders and rings developed
+    assert model.max_speed() * model.dt / params.dx < 0.5 * 2  # CFL well below 1
+
+
+def test_sst_tracer_follows_the_front() -> None:
+    model = TwoLayerQG(QGParameters(n=64), seed=1)
+    _, sst = model.snapshot()
+    rows = sst.mean(axis=1)
+    n = rows.size
+    assert rows[n // 8] > rows[3 * n // 8] + 4.0  # warm south of the jet at L/4, cold north
+
+
+def test_truth_file_contract(tmp_path) -> None:
+    from oceaninterp.io import open_dataset
+
+    path = simulate_truth(tmp_path, days=3, resolution=0.5, grid_points=64, spinup_days=2,
+                          seed=5)
+    with open_dataset(path) as ds:
+        assert dict(ds["ssh"].sizes) == {"time": 3, "latitude": 20, "longitude": 20}
+        assert ds["ssh"].dtype == np.float32 and ds["sst"].dtype == np.float32
+        assert ds["ssh"].attrs["units"] == "m" and ds["sst"].attrs["units"] == "K"
+        assert ds["ssh"].attrs["standard_name"] == "sea_surface_height_above_geoid"
+        assert (ds["time"].values == np.arange("2022-01-01", "2022-01-04",
+                                               dtype="datetime64[D]")).all()
+        assert np.all(np.diff(ds["latitude"].values) > 0)
+        assert ds.attrs["ssh_kind"] == "adt"
+        assert 280 < float(ds["sst"].mean()) < 300
+        assert np.isfinite(ds["ssh"].values).all()
+
+
+def test_truth_refuses_a_box_larger_than_the_domain(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="region"):
+        simulate_truth(tmp_path, days=1, resolution=1.0, grid_points=32, spinup_days=0,
+                       region=(-80.0, -50.0, 20.0, 50.0))
+
+
+def test_statistics_find_the_wavelength_of_a_wave() -> None:
+    lat, lon = truth_grid((-65.0, -55.0, 33.0, 43.0), 0.05)
+    dx = 6371.0 * np.cos(np.radians(lat.mean())) * np.radians(0.05)
+    x = np.arange(lon.size) * dx
+    days = np.arange(6)[:, None, None]
+    ssh = 0.1 * np.sin(2 * np.pi * (x[None, None, :] / 250.0 - days / 4)) + np.zeros((1, lat.size, 1))
+    stats = truth_statistics(ssh, None, lat, 0.05)
+    assert stats["dominant_wavelength_km"] == pytest.approx(250.0, rel=0.1)
+    assert stats["eddy_std_m"] == pytest.approx(0.1 / np.sqrt(2), rel=0.05)

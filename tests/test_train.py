@@ -1,0 +1,288 @@
+"""Training: data pairing and splits, a tiny run that learns, repeatability, resume, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from typer.testing import CliRunner
+
+from oceaninterp.cli.app import app
+from oceaninterp.config import ModelConfig, TrainConfig
+from oceaninterp.errors import ConfigError, InputError, OutputExistsError
+from oceaninterp.model.checkpoint import describe_checkpoint, load_checkpoint
+from oceaninterp.model.data import load_training_data, make_batch, split_days, tile_starts
+from oceaninterp.train import read_config, resume_path, tile_window, train
+
+MODEL = ModelConfig(
+    tile_time=7, tile_latitude=32, tile_longitude=32, prior_width=8, lstm_hidden=8, n_step=3
+)
+FAST = TrainConfig(
+    epochs=2,
+    batch_size=4,
+    tiles_per_epoch=8,
+    loss_border=2,
+    learning_rate=5e-3,
+    prior_learning_rate=5e-3,
+)
+DIMS = ("time", "latitude", "longitude")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models run fastest on one thread, and the CPU is shared with other tests."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _truth(days: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """A smooth field (metres) of travelling waves, defined at any position (deg) and day."""
+    t = ((days - days[0]) / np.timedelta64(1, "D")).astype(float)[:, None, None]
+    y, x = lat[None, :, None] * 10.0, lon[None, None, :] * 10.0
+    return (
+        0.3
+        + 0.2 * np.sin(2 * np.pi * (x - 0.5 * t) / 20) * np.cos(2 * np.pi * (y + 0.3 * t) / 24)
+        + 0.1 * np.sin(2 * np.pi * y / 30)
+    ).astype(np.float32)
+
+
+def write_osse(folder: Path, n_days: int = 45, shape: tuple[int, int] = (35, 37), seed: int = 0):
+    """A cube (2 random tracks a day, 1 cm noise) and its truth, at 1/10 deg; returns paths."""
+    rng = np.random.default_rng(seed)
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + n_days)
+    lat = 30.0 + 0.1 * (np.arange(shape[0]) + 0.5)
+    lon = -60.0 + 0.1 * (np.arange(shape[1]) + 0.5)
+    ssh = _truth(days, lat, lon)
+    mask = np.zeros(ssh.shape, dtype=bool)
+    rows = np.arange(shape[0])
+    for day in range(n_days):
+        for _ in range(2):
+            cols = rng.integers(0, shape[1]) + rng.uniform(-0.5, 0.5) * rows
+            mask[day, rows, np.clip(cols.astype(int), 0, shape[1] - 1)] = True
+    obs = np.where(mask, ssh + 0.01 * rng.standard_normal(ssh.shape), np.nan).astype(np.float32)
+    coords = {"time": days.astype("datetime64[ns]"), "latitude": lat, "longitude": lon}
+    cube = xr.Dataset(
+        {
+            "ssh": (DIMS, obs, {"units": "m", "ssh_kind": "adt"}),
+            "count": (DIMS, mask.astype(np.int32)),
+            "mask": (DIMS, mask.astype(np.int8)),
+            "sst": (DIMS, (290.0 + 5.0 * ssh).astype(np.float32)),
+        },
+        coords=coords,
+        attrs={"ssh_kind": "adt", "resolution": 0.1},
+    )
+    # The truth on a finer (1/20 deg), larger grid, in 0..360 longitudes.
+    t_lat = np.arange(29.5, 34.5, 0.05)
+    t_lon = np.arange(299.5, 304.5, 0.05)
+    truth = xr.Dataset(
+        {"ssh": (DIMS, _truth(days, t_lat, t_lon - 360.0), {"units": "m"})},
+        coords={"time": days.astype("datetime64[ns]"), "latitude": t_lat, "longitude": t_lon},
+    )
+    cube.to_netcdf(folder / "cube.nc")
+    truth.to_netcdf(folder / "truth.nc")
+    return folder / "cube.nc", folder / "truth.nc"
+
+
+@pytest.fixture(scope="module")
+def osse(tmp_path_factory) -> tuple[Path, Path]:
+    return write_osse(tmp_path_factory.mktemp("osse"))
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(path).model.state_dict()
+
+
+def test_truth_is_brought_onto_the_cube_grid(osse) -> None:
+    cube, truth = osse
+    data = load_training_data(cube, truth, use_sst=True)
+    expected = _truth(data.days, data.latitude, data.longitude)
+    assert data.truth.shape == data.obs.shape == data.sst.shape == (45, 35, 37)
+    assert np.abs(data.truth - expected).max() < 0.01  # linear interpolation of a 1/20 deg field
+    observed = np.isfinite(data.obs)
+    assert 0 < observed.mean() < 0.1
+    assert np.abs(data.obs[observed] - data.truth[observed]).max() < 0.06
+    assert data.ssh_kind == "adt" and data.resolution == 0.1
+
+
+def test_refuses_truth_without_common_days_or_box(osse, tmp_path: Path) -> None:
+    cube, truth = osse
+    ds = xr.open_dataset(truth)
+    later = ds.assign_coords(time=ds.time + np.timedelta64(400, "D"))
+    later.to_netcdf(tmp_path / "later.nc")
+    with pytest.raises(InputError, match="no day in common"):
+        load_training_data(cube, tmp_path / "later.nc", use_sst=False)
+    away = ds.assign_coords(latitude=ds.latitude - 40.0)
+    away.to_netcdf(tmp_path / "away.nc")
+    with pytest.raises(InputError, match="does not cover"):
+        load_training_data(cube, tmp_path / "away.nc", use_sst=False)
+    ds.drop_vars("ssh").to_netcdf(tmp_path / "nossh.nc")
+    with pytest.raises(InputError, match="missing variable 'ssh'"):
+        load_training_data(cube, tmp_path / "nossh.nc", use_sst=False)
+
+
+def test_split_by_fractions_and_by_dates() -> None:
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-03-11"))  # 70 days
+    split = split_days(days, TrainConfig())
+    assert [split[p].size for p in ("train", "val", "test")] == [50, 10, 10]
+    assert split["train"][-1] + 1 == split["val"][0] and split["val"][-1] + 1 == split["test"][0]
+    dated = TrainConfig(
+        train_start="2020-02-01",
+        train_end="2020-03-10",
+        val_start="2020-01-01",
+        val_end="2020-01-20",
+        test_start="2020-01-21",
+        test_end="2020-01-31",
+    )
+    split = split_days(days, dated)
+    assert str(days[split["val"][0]]) == "2020-01-01" and split["val"].size == 20
+    assert split["train"].size == 39 and split["test"].size == 11
+    assert list(tile_starts(np.r_[0:5, 10:20], 7)) == [10, 11, 12, 13]
+    with pytest.raises(ConfigError, match="all six"):
+        TrainConfig(train_start="2020-01-01")
+
+
+def test_mask_swap_puts_truth_under_another_tiles_mask(osse) -> None:
+    data = load_training_data(*osse, use_sst=False)
+    origins = np.array([[0, 0, 0], [10, 3, 5], [20, 1, 1], [30, 2, 4]])
+    plain = make_batch(data, origins, MODEL)
+    swapped = make_batch(data, origins, MODEL, swap_fraction=1.0, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(swapped.truth, plain.truth)
+    for i in range(4):
+        seen = np.isfinite(swapped.obs[i])
+        np.testing.assert_array_equal(swapped.obs[i][seen], plain.truth[i][seen])
+        donors = [j for j in range(4) if j != i and np.array_equal(seen, np.isfinite(plain.obs[j]))]
+        assert donors, "each swapped tile carries the mask of another tile"
+
+
+def test_window_is_a_time_triangle_with_a_zero_border() -> None:
+    w = tile_window(MODEL, border=2)
+    assert w.shape == (1, 7, 32, 32)
+    assert float(w[0, 3, 16, 16]) == 1.0 and float(w[0, 0, 16, 16]) == pytest.approx(0.25)
+    assert float(w[0, :, :2].abs().sum()) == 0.0 and float(w[0, :, :, -2:].abs().sum()) == 0.0
+
+
+def test_tiny_training_lowers_the_loss_and_raises_mu(osse, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(FAST, epochs=4, tiles_per_epoch=16)
+    result = train(*osse, tmp_path / "m.pt", cfg, MODEL, device="cpu")
+    first, last = result.history[0], result.history[-1]
+    assert last.train_loss < 0.8 * first.train_loss
+    assert result.best_val_mu > first.val_mu
+    assert result.best_epoch == max(result.history, key=lambda r: r.val_mu).epoch
+    info = describe_checkpoint(result.checkpoint)
+    assert info["validation"]["mu"] == pytest.approx(result.best_val_mu)
+    assert info["training"]["train_dates"] == ["2020-01-01", "2020-01-31"]
+    assert info["tile"] == {"time": 7, "latitude": 32, "longitude": 32}
+    assert not resume_path(result.checkpoint).exists()  # removed once training is complete
+
+
+def test_same_seed_same_checkpoint_and_resume_continues(osse, tmp_path: Path) -> None:
+    straight = train(*osse, tmp_path / "a.pt", FAST, MODEL, device="cpu")
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(record) -> None:
+        if record.epoch == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(*osse, tmp_path / "b.pt", FAST, MODEL, device="cpu", on_epoch=interrupt)
+    assert resume_path(tmp_path / "b.pt").exists()
+    steps: list[int] = []
+    resumed = train(
+        *osse,
+        tmp_path / "b.pt",
+        FAST,
+        MODEL,
+        device="cpu",
+        resume=True,
+        on_step=lambda done, total: steps.append(done),
+    )
+    assert steps[0] == 3  # epoch 1 (2 steps) was not run again
+    assert [r.epoch for r in resumed.history] == [1, 2]
+    assert [r.val_mu for r in resumed.history] == [r.val_mu for r in straight.history]
+    a, b = _weights(tmp_path / "a.pt"), _weights(tmp_path / "b.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    other = train(*osse, tmp_path / "c.pt", dataclasses.replace(FAST, seed=1), MODEL, device="cpu")
+    c = _weights(other.checkpoint)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -> None:
+    def interrupt(record) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(*osse, tmp_path / "m.pt", FAST, MODEL, device="cpu", on_epoch=interrupt)
+    with pytest.raises(InputError, match="other data or another configuration"):
+        train(*osse, tmp_path / "m.pt", dataclasses.replace(FAST, seed=9), MODEL, resume=True)
+    with pytest.raises(InputError, match="nothing to resume"):
+        train(*osse, tmp_path / "none.pt", FAST, MODEL, resume=True)
+    with pytest.raises(OutputExistsError):
+        train(*osse, tmp_path / "m.pt", FAST, MODEL)
+
+
+def test_refuses_grids_and_periods_too_small(osse, tmp_path: Path) -> None:
+    big = dataclasses.replace(MODEL, tile_latitude=48)
+    with pytest.raises(InputError, match="smaller than the model's tile"):
+        train(*osse, tmp_path / "m.pt", FAST, big)
+    short = dataclasses.replace(FAST, val_fraction=0.1, test_fraction=0.0)
+    with pytest.raises(InputError, match="val period"):
+        train(*osse, tmp_path / "m.pt", short, MODEL)
+
+
+def test_read_config(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text("[model]\ntile_time = 7\n[train]\nepochs = 3\n")
+    model, cfg = read_config(path)
+    assert model.tile_time == 7 and cfg.epochs == 3 and cfg.batch_size == 4
+    path.write_text("[train]\nepoch = 3\n")
+    with pytest.raises(ConfigError, match="epoch"):
+        read_config(path)
+    path.write_text("[solver]\n")
+    with pytest.raises(ConfigError, match="unknown table"):
+        read_config(path)
+
+
+def test_cli_trains_and_reports_errors(osse, tmp_path: Path) -> None:
+    cube, truth = osse
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        "[model]\ntile_time = 7\ntile_latitude = 32\ntile_longitude = 32\nprior_width = 8\n"
+        "lstm_hidden = 8\nn_step = 3\n[train]\ntiles_per_epoch = 4\nloss_border = 2\n"
+    )
+    out = tmp_path / "cli.pt"
+    args = ["train", str(cube), "--truth", str(truth), "-o", str(out), "--config", str(config)]
+    result = CliRunner().invoke(app, [*args, "--epochs", "1", "--device", "cpu", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert "validation mu" in result.output
+    assert describe_checkpoint(out)["training"]["config"]["seed"] == 4
+    again = CliRunner().invoke(app, [*args, "--epochs", "1"])
+    assert again.exit_code == 1 and "exists" in again.output
+    bad = CliRunner().invoke(app, [*args, "--epochs", "0", "--overwrite"])
+    assert bad.exit_code == 1 and "epochs" in bad.output
+
+
+@pytest.mark.gpu
+def test_cuda_training_with_bf16_matches_cpu_maps(osse, tmp_path: Path) -> None:
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    result = train(*osse, tmp_path / "g.pt", FAST, MODEL, device="cuda")
+    assert result.device.startswith("cuda") and np.isfinite(result.best_val_mu)
+    on_gpu = load_checkpoint(result.checkpoint, device="cuda").model
+    on_cpu = load_checkpoint(result.checkpoint).model
+    obs = torch.from_numpy(
+        make_batch(
+            load_training_data(*osse, use_sst=False), np.array([[0, 0, 0], [5, 3, 4]]), MODEL
+        ).obs
+    )
+    torch.testing.assert_close(
+        on_gpu.reconstruct(obs.cuda()).cpu(), on_cpu.reconstruct(obs), atol=1e-3, rtol=0
+    )
