@@ -4,26 +4,33 @@ Usage::
 
     .venv/bin/python benchmarks/reconstruct_bench.py                 # synthetic year, CPU
     .venv/bin/python benchmarks/reconstruct_bench.py --cube CUBE --truth TRUTH \\
-        --checkpoint sample_data/checkpoint.pt --strides 1,3,5,7      # OSSE, with mu
+        --checkpoint sample_data/checkpoint.pt --strides 1,5          # OSSE, with mu
 
 Every measurement runs in its own subprocess (so its peak resident memory is
 its own) on the same machine in the same run:
 
-``4dvarnet stride S``
-    ``oceaninterp.reconstruct.reconstruct`` on the whole cube with tiles every
-    S days (S = 1 is the reference's one tile per output day); the model is
-    ``--checkpoint`` when given (else ``sample_data/checkpoint.pt`` when it
-    exists, else a random-init default :class:`~oceaninterp.config.ModelConfig`:
-    fine for timing, not for mu).
+``ours``
+    ``oceaninterp.reconstruct.reconstruct`` on the whole cube with the default
+    :class:`~oceaninterp.config.TileSpec` (tiles every 3 days, one spatial tile
+    up to 256 px); the model is ``--checkpoint`` when given (else
+    ``sample_data/checkpoint.pt`` when it exists, else a random-init default
+    :class:`~oceaninterp.config.ModelConfig`: fine for timing, not for mu).
+``reference tiling``
+    the same model and code with the reference's tiling: one tile per output
+    day, tiles of the training size with a 1/12 border. On a slow shared CPU
+    it can be run on the first ``--baseline-days`` days only: its rate
+    (pixel-days per second) is then extrapolated, and mu is compared on those
+    days for both (``mu_common``).
+``ours stride S``
+    optional (``--strides``): our tiling with other time strides.
 ``oi``
     ``reconstruct(method="oi")`` with the default :class:`~oceaninterp.config.OIConfig`.
 ``reference base model``
     the reference's base architecture (prior 32, ConvLSTM 48 at full
     resolution, 10 steps) on 15 x 240 x 240 tiles at 1/20 deg, built with our
-    classes: ``--reference-tiles`` tiles are timed and the year is
-    *extrapolated* for the reference tiling (one tile per output day on the
-    200 x 200 box) and for ours (the same tiles every ``--reference-stride``
-    days, batched); the ratio of seconds per output pixel-day is printed.
+    classes: ``--reference-tiles`` tiles are timed and a year of the 200 x 200
+    box is *extrapolated* for the reference tiling (one tile per output day)
+    and for our default tiling.
 
 Without ``--cube`` the cube is synthetic: a meandering jet with drifting
 eddies on the 10 x 10 deg box (-65..-55 E, 33..43 N) at the checkpoint's
@@ -109,12 +116,15 @@ def synthetic_osse(days: int, resolution: float, seed: int = 0):
     return cube, truth
 
 
-def _mu(maps_path: Path, truth_path: Path) -> float:
-    """mu = 1 - RMSE / RMS(truth) over the whole space-time domain (REFERENCE section 2)."""
+def _mu(maps_path: Path, truth_path: Path, days: int | None = None) -> float:
+    """mu = 1 - RMSE / RMS(truth) over the space-time domain (REFERENCE section 2).
+
+    ``days``: only the first ``days`` days of the maps.
+    """
     from oceaninterp.io import open_dataset
     from oceaninterp.products import duacs_l4
 
-    maps = duacs_l4.open(maps_path)
+    maps = duacs_l4.open(maps_path).isel(time=slice(0, days))
     truth = open_dataset(truth_path)["ssh"].interp_like(maps, method="nearest")
     est = maps["adt" if "adt" in maps else "sla"].values
     ref = truth.values
@@ -128,17 +138,23 @@ def _peak_rss_mb() -> float:
 
 
 def child_reconstruct(args: argparse.Namespace) -> dict:
-    """One reconstruction (4dvarnet at one stride, or oi), timed in this process."""
+    """One reconstruction, timed in this process."""
     import xarray as xr
 
     from oceaninterp.config import TileSpec
     from oceaninterp.reconstruct import reconstruct
 
     cube = xr.open_dataset(args.cube_path).load()
+    if args.days_limit:
+        cube = cube.isel(time=slice(0, args.days_limit))
     checkpoint = None
+    tiles = TileSpec(time_stride=args.stride)
     if args.method == "4dvarnet":
         checkpoint = _checkpoint(args.checkpoint, float(cube.attrs["resolution"]), args.device)
-    out = Path(args.workdir) / f"maps-{args.method}-{args.stride}.zarr"
+        if args.training_tiles:
+            tile = checkpoint.meta["tile"]
+            tiles = TileSpec(time_stride=1, latitude=tile["latitude"], longitude=tile["longitude"])
+    out = Path(args.workdir) / f"maps-{args.name.replace(' ', '_')}.zarr"
     start = time.perf_counter()
     reconstruct(
         cube,
@@ -147,20 +163,22 @@ def child_reconstruct(args: argparse.Namespace) -> dict:
         method=args.method,
         device=args.device,
         batch_size=args.batch_size,
-        tiles=TileSpec(time_stride=args.stride),
+        tiles=tiles,
         overwrite=True,
     )
     seconds = time.perf_counter() - start
     pixel_days = int(np.prod([cube.sizes[d] for d in ("time", "latitude", "longitude")]))
     record = {
-        "name": "oi" if args.method == "oi" else f"4dvarnet stride {args.stride}",
+        "name": args.name,
         "seconds": seconds,
+        "days": cube.sizes["time"],
         "peak_rss_mb": _peak_rss_mb(),
         "pixel_days": pixel_days,
         "pixel_days_per_s": pixel_days / seconds,
     }
     if args.truth_path:
         record["mu"] = _mu(out, Path(args.truth_path))
+        record["mu_common"] = _mu(out, Path(args.truth_path), days=args.mu_days)
     return record
 
 
@@ -211,8 +229,9 @@ def child_reference(args: argparse.Namespace) -> dict:
         n = max(1, args.reference_tiles // batch) * batch
         per_tile[batch] = (time.perf_counter() - start) / n
     days, px = args.days, REFERENCE_BOX_PX
-    size, stride, border = TileSpec(time_stride=args.reference_stride).resolve(
-        {"time": 15, "latitude": 240, "longitude": 240}
+    size, stride, border = TileSpec().resolve(
+        {"time": 15, "latitude": 240, "longitude": 240},
+        {"time": days, "latitude": px, "longitude": px},
     )
     dims = ("time", "latitude", "longitude")
     ours = len(TileGrid(dict(zip(dims, (days, px, px), strict=True)), size, stride, border=border))
@@ -252,18 +271,25 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="Days of the synthetic cube.")
     parser.add_argument("--resolution", type=float, default=None, help="Synthetic grid, deg.")
     parser.add_argument(
-        "--strides", default="1,5", help="Tile time strides to time, comma-separated."
+        "--baseline-days",
+        type=int,
+        default=0,
+        help="Run the reference tiling on the first N days only (0: all); mu_common is on them.",
     )
+    parser.add_argument("--strides", default="", help="Extra time strides of our tiling, e.g. 1,5.")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--skip-oi", action="store_true")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--reference-tiles", type=int, default=4)
-    parser.add_argument("--reference-stride", type=int, default=5)
     parser.add_argument("--json", help="Also write the records to this JSON file.")
     parser.add_argument("--child", choices=["reconstruct", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--name", default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--method", default="4dvarnet", help=argparse.SUPPRESS)
-    parser.add_argument("--stride", type=int, default=5, help=argparse.SUPPRESS)
+    parser.add_argument("--stride", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument("--training-tiles", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--days-limit", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--mu-days", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--cube-path", help=argparse.SUPPRESS)
     parser.add_argument("--truth-path", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -279,6 +305,7 @@ def main() -> None:
     checkpoint = args.checkpoint or (
         str(DEFAULT_CHECKPOINT) if DEFAULT_CHECKPOINT.exists() else None
     )
+    print(f"model: {checkpoint or 'random-init default ModelConfig (timing only)'}")
     common = ["--device", args.device, "--batch-size", str(args.batch_size)]
     records = []
     with tempfile.TemporaryDirectory() as work:
@@ -294,13 +321,27 @@ def main() -> None:
         base = ["--child", "reconstruct", "--cube-path", cube_path, "--workdir", work, *common]
         if truth_path:
             base += ["--truth-path", truth_path]
+        if args.baseline_days:
+            base += ["--mu-days", str(args.baseline_days)]
         if checkpoint:
             base += ["--checkpoint", checkpoint]
-        for stride in [int(s) for s in args.strides.split(",")]:
-            records.append(_run_child([*base, "--stride", str(stride)]))
-            print(_line(records[-1]), flush=True)
+        runs = [["--name", "ours"]]
+        runs += [
+            ["--name", f"ours stride {s}", "--stride", s] for s in args.strides.split(",") if s
+        ]
+        runs.append(
+            [
+                "--name",
+                "reference tiling",
+                "--training-tiles",
+                "--days-limit",
+                str(args.baseline_days),
+            ]
+        )
         if not args.skip_oi:
-            records.append(_run_child([*base, "--method", "oi"]))
+            runs.append(["--name", "oi", "--method", "oi"])
+        for run in runs:
+            records.append(_run_child([*base, *run]))
             print(_line(records[-1]), flush=True)
         if not args.skip_reference:
             ref = _run_child(
@@ -312,31 +353,31 @@ def main() -> None:
                     *common,
                     "--reference-tiles",
                     str(args.reference_tiles),
-                    "--reference-stride",
-                    str(args.reference_stride),
                 ]
             )
             records.append(ref)
             print(
                 f"reference base model 15x240x240 ({args.device}): "
                 f"{ref['seconds_per_tile']} s/tile by batch size; a year of the 1/20 deg box: "
-                f"reference tiling {ref['reference_tiles']} tiles ~{ref['reference_seconds']:.0f} s "
-                f"({ref['reference_pixel_days_per_s']:,.0f} px-days/s), ours (stride "
-                f"{args.reference_stride}) {ref['ours_tiles']} tiles ~{ref['ours_seconds']:.0f} s "
-                f"({ref['ours_pixel_days_per_s']:,.0f} px-days/s): ratio "
+                f"reference tiling {ref['reference_tiles']} tiles "
+                f"~{ref['reference_seconds']:.0f} s "
+                f"({ref['reference_pixel_days_per_s']:,.0f} px-days/s), our tiling "
+                f"{ref['ours_tiles']} tiles ~{ref['ours_seconds']:.0f} s "
+                f"({ref['ours_pixel_days_per_s']:,.0f} px-days/s): "
                 f"{ref['reference_seconds'] / ref['ours_seconds']:.1f}x fewer s per pixel-day "
                 f"(extrapolated from {args.reference_tiles} timed tiles); peak "
                 f"{ref['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
     by_name = {r["name"]: r for r in records}
-    if "4dvarnet stride 1" in by_name:
-        base_s = by_name["4dvarnet stride 1"]["seconds"]
-        for r in records:
-            if r["name"].startswith("4dvarnet") and r["name"] != "4dvarnet stride 1":
-                print(
-                    f"{r['name']}: {base_s / r['seconds']:.1f}x faster than stride 1 (same model)"
-                )
+    baseline = by_name["reference tiling"]
+    for r in records:
+        if r["name"].startswith("ours"):
+            gain = r["pixel_days_per_s"] / baseline["pixel_days_per_s"]
+            mu = ""
+            if "mu_common" in r:
+                mu = f" (mu {r['mu_common']:.4f} vs {baseline['mu_common']:.4f} on common days)"
+            print(f"{r['name']}: {gain:.1f}x fewer s per pixel-day than the reference tiling{mu}")
     if args.json:
         Path(args.json).write_text(json.dumps(records, indent=2))
 
@@ -353,7 +394,8 @@ def _checkpoint_resolution(checkpoint: str | None) -> float:
 def _line(r: dict) -> str:
     mu = f", mu {r['mu']:.4f}" if "mu" in r else ""
     return (
-        f"{r['name']}: {r['seconds']:.1f} s, {r['pixel_days_per_s']:,.0f} pixel-days/s, "
+        f"{r['name']}: {r['days']} days in {r['seconds']:.1f} s, "
+        f"{r['pixel_days_per_s']:,.0f} pixel-days/s, "
         f"peak {r['peak_rss_mb']:.0f} MB{mu}"
     )
 

@@ -61,6 +61,18 @@ QUOTED = {
     "train_peak_gb": 6.8,
 }
 TRAIN_BATCH = 4
+#: The reference's 163 GFLOP tile in 1.22 s: the rate its quiet 2-core CPU sustained.
+QUOTED_GFLOPS = 163.0 / 1.22
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """Float32 matrix-product rate of this CPU now (GFLOP/s): a gauge of the machine's load."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def _tiles(cfg: ModelConfig, batch: int, device: torch.device, seed: int = 0):
@@ -158,6 +170,7 @@ def main() -> None:
         plan += [(n, "infer", 16) for n in CONFIGS]
     if args.only:
         plan = [p for p in plan if p[0] == args.only]
+    gauge = [matmul_gflops()] if device.type == "cpu" else []
     results = []
     for name, mode, batch in plan:
         if device.type == "cpu":
@@ -172,7 +185,10 @@ def main() -> None:
             flush=True,
         )
     by_key = {(r["model"], r["mode"], r["batch"]): r for r in results}
-    print("\nratios (reference-size / default, same run):")
+    print(
+        "\nratios (reference-size / default, same run; a tile of the default holds 25x fewer "
+        "pixels, so per pixel-day is the like-for-like figure):"
+    )
     for mode, batch in {(r["mode"], r["batch"]) for r in results}:
         ref, ours = by_key.get(("reference", mode, batch)), by_key.get(("default", mode, batch))
         if ref and ours:
@@ -180,23 +196,36 @@ def main() -> None:
                 CONFIGS["default"].tile_latitude * CONFIGS["default"].tile_longitude
             )
             print(
-                f"  {mode} batch {batch}: {ref['seconds'] / ours['seconds']:.1f}x faster per tile; "
-                f"per pixel-day {ref['seconds'] / ours['seconds'] / pixels:.2f}x "
-                f"(the reference-size tile holds {pixels:.0f}x more pixels)"
+                f"  {mode} batch {batch}: {ref['seconds'] / ours['seconds']:.1f}x less time per "
+                f"tile; {ref['seconds'] / ours['seconds'] / pixels:.2f}x less per pixel-day"
             )
     print(
         "\nreference-size model vs the reference code (REFERENCE.md section 7, quoted, 2-core CPU):"
     )
+    if gauge:
+        gauge.append(matmul_gflops())
+        rate = statistics.mean(gauge)
+        print(
+            f"  this run's CPU: {rate:.0f} GFLOP/s on a float32 matmul (start/end "
+            f"{gauge[0]:.0f}/{gauge[1]:.0f}); the reference's tile implies "
+            f"{QUOTED_GFLOPS:.0f} GFLOP/s on its quiet CPU; 'load-adjusted' rescales our "
+            "time to that rate"
+        )
     for mode, key, peak in (
         ("infer", "infer_s_per_tile", "infer_peak_gb"),
         ("train", "train_s_per_step", "train_peak_gb"),
     ):
         row = by_key.get(("reference", mode, 1 if mode == "infer" else TRAIN_BATCH))
         if row:
+            adjusted = (
+                f", load-adjusted {QUOTED[key] / (row['seconds'] * rate / QUOTED_GFLOPS):.2f}x"
+                if gauge
+                else ""
+            )
             print(
                 f"  {mode}: {row['seconds']:.2f} s vs {QUOTED[key]} s quoted "
-                f"(ratio {QUOTED[key] / row['seconds']:.2f}x); peak {row['peak_gb']:.2f} GB vs "
-                f"{QUOTED[peak]} GB"
+                f"(speed ratio {QUOTED[key] / row['seconds']:.2f}x{adjusted}); "
+                f"peak {row['peak_gb']:.2f} GB vs {QUOTED[peak]} GB"
             )
     if args.json:
         with open(args.json, "w") as f:
@@ -204,6 +233,7 @@ def main() -> None:
                 {
                     "results": results,
                     "quoted": QUOTED,
+                    "cpu_matmul_gflops": gauge,
                     "configs": {k: asdict(v) for k, v in CONFIGS.items()},
                 },
                 f,

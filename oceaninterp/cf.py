@@ -119,7 +119,7 @@ def cf_grid_coords(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _iso(value: np.datetime64) -> str:
-    return np.datetime_as_string(np.datetime64(value, "s"), unit="s") + "Z"
+    return str(np.asarray(value, dtype="datetime64[s]")) + "Z"
 
 
 def _coverage(ds: xr.Dataset) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -84,9 +85,11 @@ class CellGrid:
 
     def day_index(self, time: np.ndarray) -> np.ndarray:
         """Day of each time relative to ``day0`` (int64, may be out of range)."""
-        t = np.asarray(time).astype("datetime64[ns]").view(np.int64)
-        t0 = np.datetime64(self.day0, "ns").astype(np.int64)
-        return (t - t0) // DAY_NS
+        t = np.asarray(time, dtype="datetime64[ns]").view(np.int64)  # no copy when ns
+        t0 = np.asarray(self.day0, dtype="datetime64[ns]").astype(np.int64)
+        day = np.subtract(t, t0)
+        day //= DAY_NS
+        return day
 
 
 #: Points per block of the index computation: its temporaries stay in the CPU cache.
@@ -827,7 +830,7 @@ class _ChunkProgress:
 
     def __init__(self, progress: ProgressCallback | None, total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
-        self._callback = None
+        self._callback: Any = None
 
     def __enter__(self) -> _ChunkProgress:
         if self.progress is not None:

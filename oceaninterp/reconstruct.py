@@ -287,8 +287,8 @@ def predict(
         raise ConfigError(f"batch_size: expected a positive integer, got {batch_size!r}")
     dev = resolve_device(device)
     spec = tiles or TileSpec()
-    size, stride, border = spec.resolve(dict(meta["tile"]))
     shape = {d: cube.sizes[d] for d in ("time", "latitude", "longitude")}
+    size, stride, border = spec.resolve(dict(meta["tile"]), shape)
     grid = TileGrid(shape, size, stride, border=border)
     padded = tuple(grid.padded.values())
     tile_shape = grid.tile_shape()

@@ -41,6 +41,7 @@ on_error = "{on_error}"
 
 [inputs]
 observations = ["obs/*.nc"]
+variable = "adt"
 
 [grid]
 lon_min = -60.0
@@ -59,30 +60,56 @@ block_days = 4
 """
 
 
+MDT = 0.5  # metres, the mean dynamic topography carried by the files
+
+
+def truth_ssh(time_: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The synthetic ocean: a slowly drifting wave of sea surface height (metres, ADT)."""
+    days = (time_ - np.datetime64("2024-01-01", "ns")) / np.timedelta64(1, "D")
+    return MDT + 0.3 * np.sin(np.radians(lon) * 40.0 + 0.1 * days) * np.cos(np.radians(lat) * 30.0)
+
+
 def write_day(folder: Path, day: str, mission: str, *, seed: int, production: str | None = None,
               n: int = 120) -> Path:
-    """One mission-day of synthetic along-track SLA (metres) as a CMEMS L3 file."""
+    """One mission-day of noisy along-track samples of :func:`truth_ssh` as a CMEMS L3 file."""
     rng = np.random.default_rng(seed)
     t0 = np.datetime64(day, "ns")
     time_ = t0 + (rng.uniform(0, 86_399, n) * 1e9).astype("timedelta64[ns]")
     lat, lon = rng.uniform(35, 37, n), rng.uniform(-60, -58, n)
-    ssh = 0.3 * np.sin(np.radians(lon) * 40.0) * np.cos(np.radians(lat) * 30.0)
-    ssh = ssh + rng.normal(0.0, 0.02, n)
+    ssh = truth_ssh(time_, lat, lon) + rng.normal(0.0, 0.02, n)
     tracks = make_tracks(time_, lat, lon, ssh, mission=mission, source="synthetic",
-                         ssh_variable="sla_filtered")
+                         ssh_variable="adt", ssh_kind="adt", extra={"mdt": np.full(n, MDT)})
     name = cmems_l3.file_name(mission, day, production=production, timeliness="nrt")
     return cmems_l3.write(tracks, folder / name)
 
 
+def write_truth(path: Path) -> Path:
+    """:func:`truth_ssh` on the pipeline's grid, daily (contract 4)."""
+    time_ = np.array([np.datetime64(d, "ns") for d in DAYS])
+    lat, lon = np.arange(35.125, 37, 0.25), np.arange(-59.875, -58, 0.25)
+    ssh = truth_ssh(time_[:, None, None], lat[None, :, None], lon[None, None, :])
+    ds = xr.Dataset(
+        {"ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32), {"units": "m"}),
+         "sst": (("time", "latitude", "longitude"), np.full(ssh.shape, 290.0, np.float32))},
+        coords={"time": time_, "latitude": lat, "longitude": lon},
+    )
+    ds.to_netcdf(path)
+    return path
+
+
 def make_pipeline(tmp: Path, days: list[str] = DAYS[:6], *, on_error: str = "skip",
-                  start: str = DAYS[0], end: str = DAYS[-1]) -> Path:
-    """A pipeline TOML in ``tmp`` with observation files for ``days``."""
+                  start: str = DAYS[0], end: str = DAYS[-1], score: bool = False) -> Path:
+    """A pipeline TOML in ``tmp`` with observation files for ``days`` (and a truth to score)."""
     (tmp / "obs").mkdir(parents=True, exist_ok=True)
     for i, day in enumerate(days):
         for j, mission in enumerate(MISSIONS):
             write_day(tmp / "obs", day, mission, seed=100 * i + j)
+    text = PIPELINE.format(on_error=on_error, start=start, end=end)
+    if score:
+        write_truth(tmp / "truth.nc")
+        text += '\n[score]\ntruth = "truth.nc"\n'
     path = tmp / "pipeline.toml"
-    path.write_text(PIPELINE.format(on_error=on_error, start=start, end=end))
+    path.write_text(text)
     return path
 
 
@@ -122,12 +149,17 @@ def pipeline(tmp_path: Path) -> Path:
     return make_pipeline(tmp_path)
 
 
-def test_run_maps_every_day_then_a_rerun_does_nothing(pipeline: Path) -> None:
+def test_run_maps_every_day_then_a_rerun_does_nothing(tmp_path: Path) -> None:
+    pipeline = make_pipeline(tmp_path, score=True)
     root = pipeline.parent / "out"
     summary = run_pipeline(pipeline)
     assert summary.ok, summary.line()
     assert computed(summary, "grid") == sorted(DAYS + HALO)  # days 7 to 9 have no observation
     assert computed(summary, "maps/oi") == DAYS
+    assert computed(summary, "score") == ["score"]
+    (record,) = summary.scores
+    assert record["name"] == "oi" and record["mu"] > 0.8  # the OI maps the drifting wave
+    assert {"scores.json", "scores.csv"} <= {p.name for p in (root / "scores").iterdir()}
     for day in DAYS[:6]:
         cube = root / "cubes/2024" / f"oceaninterp_cube_{day.replace('-', '')}.nc"
         with xr.open_dataset(cube) as ds:
@@ -135,13 +167,14 @@ def test_run_maps_every_day_then_a_rerun_does_nothing(pipeline: Path) -> None:
     for day in DAYS:
         with xr.open_dataset(root / f"maps/oi/2024/oceaninterp_oi_{day.replace('-', '')}.nc") as ds:
             assert ds.sizes["time"] == 1 and str(ds.time.values[0])[:10] == day
-            assert np.isfinite(ds["sla"]).all()
+            assert np.isfinite(ds["adt"]).all()
     assert summary.log_file is not None and "OK" in summary.log_file.read_text()
 
     before = output_files(root)
     again = run_pipeline(pipeline)
     assert again.ok and again.computed == 0, again.line()
     assert again.stages["grid"].current == 11 and again.stages["maps/oi"].current == 7
+    assert again.stages["score"].current == 1
     assert output_files(root) == before  # nothing rewritten, manifest included
 
     os.utime(pipeline.parent / "obs" / cmems_l3.file_name("j3", DAYS[2], timeliness="nrt"))
@@ -239,6 +272,8 @@ def test_concurrent_run_is_refused_or_waits(pipeline: Path) -> None:
     root = pipeline.parent / "out"
     with RunLock(root), pytest.raises(PipelineLockedError, match=f"pid {os.getpid()}"):
         run_pipeline(pipeline)
+    (refused,) = (root / "logs").glob("run-*.log")
+    assert "another run is in progress" in refused.read_text()  # cron sees why
     result = CliRunner().invoke(app, ["run", str(pipeline)], catch_exceptions=False)
     assert result.exit_code == 0  # the lock was released
 
@@ -305,7 +340,7 @@ block_days = 4
 
 
 def tiny_checkpoint(path: Path, tile_time: int = 5) -> Path:
-    """A randomly initialised 4DVarNet for 8 x 8 tiles at 0.25 deg (SLA), saved as a checkpoint."""
+    """A randomly initialised 4DVarNet for 8 x 8 tiles at 0.25 deg (ADT), saved as a checkpoint."""
     import torch
 
     from oceaninterp.config import ModelConfig
@@ -315,7 +350,7 @@ def tiny_checkpoint(path: Path, tile_time: int = 5) -> Path:
     torch.manual_seed(0)
     model = build_model(ModelConfig(tile_time=tile_time, tile_latitude=8, tile_longitude=8,
                                     prior_width=4, lstm_hidden=4, n_step=2))
-    meta = {"resolution": 0.25, "ssh_kind": "sla", "training": {}, "validation": {}}
+    meta = {"resolution": 0.25, "ssh_kind": "adt", "training": {}, "validation": {}}
     return save_checkpoint(path, model, meta)
 
 

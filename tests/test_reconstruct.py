@@ -82,9 +82,9 @@ def make_cube(rng, shape=(23, 29, 37), kind="adt", res=RES, sst=False, coverage=
             "mask": (dims, observed.astype(np.int8)),
         },
         coords={
-            "time": np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + nt).astype(
-                "datetime64[ns]"
-            ),
+            "time": np.arange(
+                np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + np.timedelta64(nt, "D")
+            ).astype("datetime64[ns]"),
             "latitude": lat,
             "longitude": lon,
         },
@@ -105,10 +105,14 @@ def cube(rng) -> xr.Dataset:
     return make_cube(rng)
 
 
-@pytest.mark.parametrize("stride", [1, 3, 7])
-def test_predict_merges_tiles_back_onto_the_cube(cube, stride) -> None:
+@pytest.mark.parametrize(
+    ("stride", "space"),
+    [(1, 12), (3, 12), (7, 16), (3, None)],  # None: one automatic tile
+)
+def test_predict_merges_tiles_back_onto_the_cube(cube, stride, space) -> None:
     model = GapsToZero(7)
-    tiles = TileSpec(time_stride=stride, time_window=10)  # several streamed windows
+    # several streamed windows of days, several tiles in space unless automatic
+    tiles = TileSpec(time_stride=stride, time_window=10, latitude=space, longitude=space)
     windows = list(predict(cube, model, _meta(), tiles=tiles, device="cpu", batch_size=3))
     starts = [w.start for w in windows]
     assert starts == sorted(starts) and len(windows) > 1

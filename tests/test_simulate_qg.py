@@ -16,7 +16,8 @@ def _eddy_ssh_std(model: TwoLayerQG) -> float:
 
 
 def test_jet_goes_unstable_with_bounded_energy() -> None:
-    params = QGParameters(n=128)
+    # A small, coarse domain (1000 km, 15.6 km cells) keeps the test to seconds.
+    params = QGParameters(n=64, length=1.0e6)
     model = TwoLayerQG(params, seed=3)
     energy0, eddy0 = model.energy(), _eddy_ssh_std(model)
     energies = []
@@ -65,8 +66,10 @@ def test_statistics_find_the_wavelength_of_a_wave() -> None:
     lat, lon = truth_grid((-65.0, -55.0, 33.0, 43.0), 0.05)
     dx = 6371.0 * np.cos(np.radians(lat.mean())) * np.radians(0.05)
     x = np.arange(lon.size) * dx
+    wavelength = lon.size * dx / 4  # km, a resolved wavenumber of the box
     days = np.arange(6)[:, None, None]
-    ssh = 0.1 * np.sin(2 * np.pi * (x[None, None, :] / 250.0 - days / 4)) + np.zeros((1, lat.size, 1))
+    ssh = 0.1 * np.sin(2 * np.pi * (x[None, None, :] / wavelength - days / 4))
+    ssh = ssh + np.zeros((1, lat.size, 1))
     stats = truth_statistics(ssh, None, lat, 0.05)
-    assert stats["dominant_wavelength_km"] == pytest.approx(250.0, rel=0.1)
+    assert stats["dominant_wavelength_km"] == pytest.approx(wavelength, rel=0.01)
     assert stats["eddy_std_m"] == pytest.approx(0.1 / np.sqrt(2), rel=0.05)

@@ -55,7 +55,9 @@ def _truth(days: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 def write_osse(folder: Path, n_days: int = 45, shape: tuple[int, int] = (35, 37), seed: int = 0):
     """A cube (2 random tracks a day, 1 cm noise) and its truth, at 1/10 deg; returns paths."""
     rng = np.random.default_rng(seed)
-    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + n_days)
+    days = np.arange(
+        np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + np.timedelta64(n_days, "D")
+    )
     lat = 30.0 + 0.1 * (np.arange(shape[0]) + 0.5)
     lon = -60.0 + 0.1 * (np.arange(shape[1]) + 0.5)
     ssh = _truth(days, lat, lon)

@@ -99,7 +99,7 @@ def _print_summary(summary) -> None:  # noqa: ANN001
     table = Table(title="input files", title_justify="left")
     for column in ("file", "product", "mission", "points", "in grid", "status", "problem"):
         table.add_column(column, justify="right" if column in ("points", "in grid") else "left",
-                         overflow="fold", no_wrap=column == "file")
+                         overflow="fold", min_width=6)
     shown = summary.skipped + summary.read
     for f in shown[:_TABLE_ROWS]:
         style = None if f.status in ("read", "superseded") else "red"

@@ -3,38 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from oceaninterp.cli.common import LOG_LEVELS, console, setup_logging, user_errors
 
+if TYPE_CHECKING:
+    from oceaninterp.pipeline import RunSummary
+
 
 def run(
-    pipeline: Path = typer.Argument(..., help="Pipeline TOML file (see pipelines/README.md)."),
-    output: Path = typer.Option(
-        None, "-o", "--output", help="Output root folder; overrides \\[pipeline] output_root."
-    ),
-    start: str = typer.Option(
-        None, "-t", "--start", help="First day to map (ISO date); default: \\[grid] start."
-    ),
-    end: str = typer.Option(
-        None, "-T", "--end", help="Last day to map (ISO date); default: \\[grid] end."
-    ),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Print what would be computed and why; write nothing."
-    ),
-    wait: float = typer.Option(
-        0.0, "--wait", help="Seconds to wait for another run on the same output root (0: refuse)."
-    ),
-    log_level: str = typer.Option(
-        "info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)} (console and log file)."
-    ),
+    pipeline: Annotated[
+        Path, typer.Argument(help="Pipeline TOML file (see pipelines/README.md).")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Output root; overrides \\[pipeline] output_root."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("-t", "--start", help="First day to map (ISO date); default \\[grid] start."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("-T", "--end", help="Last day to map (ISO date); default \\[grid] end."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be computed; write nothing.")
+    ] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for another run on the output root."),
+    ] = 0.0,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help=f"One of {', '.join(LOG_LEVELS)}.")
+    ] = "info",
 ) -> None:
     """Run a pipeline: ingest -> grid -> reconstruct -> score, only what is new.
 
     Days whose outputs exist and whose inputs did not change are not recomputed;
-    a run killed at any moment is completed by the next one. Exit code 0 only
-    when every input file was readable and every day succeeded.
+    a run killed at any moment is completed by the next one. Each run logs to
+    OUTPUT_ROOT/logs/. Exit code 0 only when every input file was readable and
+    every day succeeded.
     """
     setup_logging(log_level)
     with user_errors():
@@ -52,7 +63,7 @@ def run(
         raise typer.Exit(code=1)
 
 
-def _print_plan(summary) -> None:
+def _print_plan(summary: RunSummary) -> None:
     """The units a dry run would compute, stage by stage."""
     from rich.table import Table
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
-from oceaninterp.errors import ConfigError, InputError
+from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.pipeline import plan, tasks
 from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, sha256_file
 from oceaninterp.pipeline.executor import Executor, make_executor
@@ -168,10 +168,11 @@ def run_pipeline(
     output_root
         Overrides ``[pipeline] output_root``.
     start, end
-        Narrow the days mapped to this ISO range (inclusive) within ``[grid]``'s;
-        cubes of the halo around them are gridded too.
+        Narrow the run to this ISO range of days (inclusive) within ``[grid]``'s:
+        the map blocks holding them are mapped whole, and the cubes they read
+        gridded.
     dry_run
-        Print nothing, write nothing: return the plan (units that would run).
+        Compute nothing, write nothing: return the plan (units that would run).
     wait
         Seconds to wait for another run holding the lock (0: refuse at once).
 
@@ -197,17 +198,22 @@ def run_pipeline(
         summary.elapsed_s = time.perf_counter() - t0
         return summary
     root.mkdir(parents=True, exist_ok=True)
-    with run_log(root) as log_file, RunLock(root, wait=wait):
+    with run_log(root) as log_file:
         summary.log_file = log_file
         logger.info("oceaninterp run %s: output root %s, days %s..%s", cfg.pipeline.name, root,
                     summary.days[0] if summary.days else "-",
                     summary.days[-1] if summary.days else "-")
-        remove_scratch(root)
-        executor = make_executor(cfg.dask)
         try:
-            _Run(cfg, Manifest(root), summary, executor=executor).execute()
-        finally:
-            executor.close()
+            with RunLock(root, wait=wait):
+                remove_scratch(root)
+                executor = make_executor(cfg.dask)
+                try:
+                    _Run(cfg, Manifest(root), summary, executor=executor).execute()
+                finally:
+                    executor.close()
+        except OceanInterpError as exc:  # logged for cron, then shown by the CLI
+            logger.error("oceaninterp run %s: FAILED | %s", cfg.pipeline.name, exc)
+            raise
         summary.elapsed_s = time.perf_counter() - t0
         log = logger.info if summary.ok else logger.error
         log("%s", summary.line())

@@ -201,9 +201,9 @@ def latest_production(paths: Iterable[str | Path]) -> tuple[list[Path], dict[Pat
         The files to read (input order kept) and, for each dropped file, the file
         that supersedes it.
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     best: dict[tuple[str, str], Path] = {}
-    for p in paths:
+    for p in files:
         key = production_key(p)
         if key is None:
             continue
@@ -212,11 +212,11 @@ def latest_production(paths: Iterable[str | Path]) -> tuple[list[Path], dict[Pat
         if current is None or production_key(current)[2] < key[2]:  # type: ignore[index]
             best[group] = p
     superseded: dict[Path, Path] = {}
-    for p in paths:
+    for p in files:
         key = production_key(p)
         if key is not None and best[(key[0], key[1])] != p:
             superseded[p] = best[(key[0], key[1])]
-    return [p for p in paths if p not in superseded], superseded
+    return [p for p in files if p not in superseded], superseded
 
 
 def file_name(
@@ -228,8 +228,8 @@ def file_name(
     area: str = "global",
 ) -> str:
     """A CMEMS-style file name, e.g. ``dt_global_j3_phy_l3_20220101_20220101.nc``."""
-    d = np.datetime_as_string(np.datetime64(day, "D")).replace("-", "")
-    p = np.datetime_as_string(np.datetime64(production or day, "D")).replace("-", "")
+    d = str(np.asarray(day, dtype="datetime64[D]")).replace("-", "")
+    p = str(np.asarray(production or day, dtype="datetime64[D]")).replace("-", "")
     return f"{timeliness}_{area}_{mission}_phy_l3_{d}_{p}.nc"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -123,7 +124,7 @@ def _running_mean(values: np.ndarray, points: int) -> np.ndarray:
 
 def file_name(day: str | np.datetime64) -> str:
     """The NASA-SSH daily file name, e.g. ``GSFC-alt_ssh20220101.nc``."""
-    return "GSFC-alt_ssh" + np.datetime_as_string(np.datetime64(day, "D")).replace("-", "") + ".nc"
+    return "GSFC-alt_ssh" + str(np.asarray(day, dtype="datetime64[D]")).replace("-", "") + ".nc"
 
 
 def write(tracks: xr.Dataset, path: str | Path) -> Path:
@@ -171,7 +172,7 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
             "history": "written by oceaninterp",
         },
     )
-    encoding = {
+    encoding: dict[str, dict[str, Any]] = {
         "time": {"units": "seconds since 1990-01-01", "calendar": "proleptic_gregorian"},
         "nasa_flag": {"_FillValue": np.int8(127)},
     }

@@ -14,6 +14,7 @@ kept as the file has them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -134,7 +135,7 @@ def write(sst: xr.DataArray, path: str | Path) -> Path:
                "processing_level": "L4", "gds_version_id": "2.0",
                "history": str(sst.attrs.get("history", "written by oceaninterp"))},
     )
-    encoding = {
+    encoding: dict[str, dict[str, Any]] = {
         "analysed_sst": {"dtype": "int16", "scale_factor": 0.01, "add_offset": 273.15,
                          "_FillValue": np.int16(-32768), "zlib": True},
         "mask": {"_FillValue": np.int8(-128), "zlib": True},

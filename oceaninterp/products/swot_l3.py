@@ -153,7 +153,7 @@ def file_name(
     ``SWOT_L3_LR_SSH_Expert_026_165_20241229T165806_20241229T174933_v2.0.1.nc``."""
 
     def stamp(t: np.datetime64) -> str:
-        return np.datetime_as_string(np.datetime64(t, "s")).replace("-", "").replace(":", "")
+        return str(np.asarray(t, dtype="datetime64[s]")).replace("-", "").replace(":", "")
 
     return (
         f"SWOT_L3_LR_SSH_Expert_{cycle:03d}_{pass_number:03d}_"
