@@ -40,8 +40,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +50,7 @@ from torch import Tensor, nn
 from oceaninterp.variational import (
     BilinearDynamics,
     ConvLSTMModulator,
+    DirectNet,
     GradientDescentSolver,
     LearnedGradientSolver,
     Lorenz63,
@@ -88,7 +90,9 @@ def lorenz63(observed: tuple[int, ...] = (0, 1, 2)) -> Problem:
 
 def lorenz96() -> Problem:
     """The lecture's Lorenz-96 set-up (even-numbered variables observed)."""
-    return Problem("Lorenz-96", Lorenz96(8.0), 40, 0.05, 200, 4, tuple(range(0, 40, 2)), 2.0, 400, 8.0, 1.0)
+    return Problem(
+        "Lorenz-96", Lorenz96(8.0), 40, 0.05, 200, 4, tuple(range(0, 40, 2)), 2.0, 400, 8.0, 1.0
+    )
 
 
 @dataclass(frozen=True)
@@ -179,47 +183,77 @@ def score(estimate: Tensor, truth: Tensor) -> tuple[float, float]:
     return mse, mse / variance
 
 
-def train_solver(
-    solver: LearnedGradientSolver,
-    first_guess: Tensor,
-    y: Tensor,
-    mask: Tensor,
-    truth: Tensor,
+def train(
+    model: nn.Module,
+    batch_loss: Callable[[Tensor], tuple[Tensor, Tensor]],
+    n_samples: int,
     *,
     epochs: int,
     batch_size: int,
     lr: float,
-    weights: LossWeights,
+    label: str,
+    verbose: bool,
 ) -> list[float]:
-    """Adam with cosine annealing and clipping; returns the mean state MSE of each epoch."""
-    params = [p for p in solver.parameters() if p.requires_grad]
+    """Adam with cosine annealing and clipping; returns the mean state MSE of each epoch.
+
+    ``batch_loss(indices)`` returns (loss to minimise, state MSE) for those
+    training samples. With ``verbose`` each epoch's state MSE goes to stderr,
+    prefixed by ``label``.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(params, lr=lr)
-    n_batches = -(-len(truth) // batch_size)
+    n_batches = -(-n_samples // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs * n_batches)
-    history = []
-    solver.train()
+    history: list[float] = []
+    model.train()
     for _ in range(epochs):
-        order = torch.randperm(len(truth))
+        order = torch.randperm(n_samples)
         total = 0.0
-        for start in range(0, len(truth), batch_size):
+        for start in range(0, n_samples, batch_size):
             idx = order[start : start + batch_size]
-            estimate = solver(first_guess[idx], y[idx], mask[idx])
-            loss = training_loss(LossKind.REGULARISED, weights, estimate, solver.cost, truth=truth[idx])
+            loss, state_mse = batch_loss(idx)
             optimiser.zero_grad()
-            loss.total.backward()
+            loss.backward()
             nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             schedule.step()
-            total += float(loss.state.detach()) * len(idx)
-        history.append(total / len(truth))
-    solver.eval()
+            total += float(state_mse.detach()) * len(idx)
+        history.append(total / n_samples)
+        if verbose:
+            print(f"{label} epoch {len(history)}/{epochs}: state MSE {history[-1]:.4f}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    model.eval()
     return history
 
 
-def solve_in_batches(solver: nn.Module, x0: Tensor, y: Tensor, mask: Tensor, size: int = 256) -> Tensor:
+def train_solver(
+    solver: LearnedGradientSolver,
+    windows: Windows,
+    norm: Standardiser,
+    weights: LossWeights,
+    **options: Any,
+) -> list[float]:
+    """Train a learned solver end to end (regularised loss) from the interpolation first guess."""
+    y, truth = norm(windows.y), norm(windows.truth)
+    first_guess = interpolate_in_time(y, windows.mask)
+
+    def batch_loss(idx: Tensor) -> tuple[Tensor, Tensor]:
+        estimate = solver(first_guess[idx], y[idx], windows.mask[idx])
+        terms = training_loss(
+            LossKind.REGULARISED, weights, estimate, solver.cost, truth=truth[idx]
+        )
+        return terms.total, terms.state
+
+    return train(solver, batch_loss, len(truth), **options)
+
+
+def solve_in_batches(
+    solver: nn.Module, x0: Tensor, y: Tensor, mask: Tensor, size: int = 256
+) -> Tensor:
     """Run a solver over windows in batches (results do not depend on ``size``)."""
     parts = [
-        solver(x0[i : i + size], y[i : i + size], mask[i : i + size]) for i in range(0, len(x0), size)
+        solver(x0[i : i + size], y[i : i + size], mask[i : i + size])
+        for i in range(0, len(x0), size)
     ]
     return torch.cat(parts)
 
@@ -238,7 +272,7 @@ class Budget:
     n_step96: int
 
 
-QUICK = Budget(gd_windows=16, gd_steps=1500, train_windows=128, test_windows=32,
+QUICK = Budget(gd_windows=8, gd_steps=1000, train_windows=96, test_windows=32,
                epochs63=2, epochs96=2, n_step63=5, n_step96=5)  # fmt: skip
 FULL = Budget(gd_windows=256, gd_steps=4000, train_windows=2048, test_windows=512,
               epochs63=30, epochs96=10, n_step63=10, n_step96=10)  # fmt: skip
@@ -266,12 +300,17 @@ def fourdvar_rows(problem: Problem, budget: Budget, seed: int, lecture: str) -> 
     label = observed_label(problem)
     return [
         Row(problem.name, "linear interpolation", label, *score(norm.inverse(x0), test.truth), "-"),
-        Row(problem.name, f"4DVar (GD, true ODE, {budget.gd_steps} steps)", label,
-            *score(estimate, test.truth), lecture),  # fmt: skip
+        Row(
+            problem.name,
+            f"4DVar (GD, true ODE, {budget.gd_steps} steps)",
+            label,
+            *score(estimate, test.truth),
+            lecture,
+        ),  # fmt: skip
     ]
 
 
-def fourdvarnet63_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float]]:
+def fourdvarnet63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
     """4DVarNet with a learnable bilinear ODE prior, only x1 observed."""
     problem = lorenz63(observed=(0,))
     train = simulate(problem, budget.train_windows, seed)
@@ -280,21 +319,25 @@ def fourdvarnet63_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float
     torch.manual_seed(seed)
     prior = ODEPrior(BilinearDynamics(problem.n_vars), problem.dt)
     cost = VariationalCost(MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0)
-    modulator = ConvLSTMModulator(problem.n_vars, 32, spatial_dims=1, downsample=4, kernel_size=5, dropout=0.0)
+    modulator = ConvLSTMModulator(
+        problem.n_vars, 32, spatial_dims=1, downsample=4, kernel_size=5, dropout=0.0
+    )
     solver = LearnedGradientSolver(cost, modulator, n_step=budget.n_step63, lr_grad=0.01)
     history = train_solver(
         solver,
-        interpolate_in_time(norm(train.y), train.mask),
-        norm(train.y),
-        train.mask,
-        norm(train.truth),
+        train,
+        norm,
+        LossWeights(state=1.0, gradient=0.0, prior=1.0),
         epochs=budget.epochs63,
         batch_size=32,
         lr=3e-3,
-        weights=LossWeights(state=1.0, gradient=0.0, prior=1.0),
+        label="Lorenz-63 4DVarNet",
+        verbose=verbose,
     )
     y = norm(test.y)
-    estimate = norm.inverse(solve_in_batches(solver, interpolate_in_time(y, test.mask), y, test.mask))
+    estimate = norm.inverse(
+        solve_in_batches(solver, interpolate_in_time(y, test.mask), y, test.mask)
+    )
     rows = [
         Row(problem.name, "linear interpolation", "x1",
             *score(norm.inverse(interpolate_in_time(y, test.mask)), test.truth), "-"),
@@ -304,7 +347,30 @@ def fourdvarnet63_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float
     return rows, history
 
 
-def fourdvarnet96_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float]]:
+def direct63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
+    """The lecture's plain end-to-end baseline on the data of :func:`fourdvarnet63_rows`."""
+    problem = lorenz63(observed=(0,))
+    train_windows = simulate(problem, budget.train_windows, seed)
+    test = simulate(problem, budget.test_windows, seed + 1)
+    norm = Standardiser.fit(train_windows.truth)
+    torch.manual_seed(seed)
+    net = DirectNet(problem.n_vars, width=16, spatial_dims=1, depth=3)
+    y, truth = norm(train_windows.y), norm(train_windows.truth)
+
+    def batch_loss(idx: Tensor) -> tuple[Tensor, Tensor]:
+        mse = (net(y[idx], train_windows.mask[idx]) - truth[idx]).square().mean()
+        return mse, mse
+
+    history = train(net, batch_loss, len(truth), epochs=budget.epochs63, batch_size=32, lr=3e-3,
+                    label="Lorenz-63 direct", verbose=verbose)  # fmt: skip
+    with torch.no_grad():
+        estimate = norm.inverse(net(norm(test.y), test.mask))
+    row = Row(problem.name, "direct UNet (observations + mask -> state)", "x1",
+              *score(estimate, test.truth), "-")  # fmt: skip
+    return [row], history
+
+
+def fourdvarnet96_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
     """Fixed-step descent vs the learned solver, both with the true ODE prior."""
     problem = lorenz96()
     train = simulate(problem, budget.train_windows, seed)
@@ -315,7 +381,9 @@ def fourdvarnet96_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float
     y = norm(test.y)
     x0 = interpolate_in_time(y, test.mask)
     label = observed_label(problem)
-    rows = [Row(problem.name, "linear interpolation", label, *score(norm.inverse(x0), test.truth), "-")]
+    rows = [
+        Row(problem.name, "linear interpolation", label, *score(norm.inverse(x0), test.truth), "-")
+    ]
     for n_step in (budget.n_step96, 10 * budget.n_step96):
         descent = GradientDescentSolver(cost, n_step=n_step, step_size=10.0).eval()
         rows.append(
@@ -324,18 +392,20 @@ def fourdvarnet96_rows(budget: Budget, seed: int) -> tuple[list[Row], list[float
                 "0.168 (normalised)" if n_step == budget.n_step96 else "-")
         )  # fmt: skip
     torch.manual_seed(seed)
-    modulator = ConvLSTMModulator(problem.n_vars, 64, spatial_dims=1, downsample=2, kernel_size=5, dropout=0.0)
+    modulator = ConvLSTMModulator(
+        problem.n_vars, 64, spatial_dims=1, downsample=2, kernel_size=5, dropout=0.0
+    )
     solver = LearnedGradientSolver(cost, modulator, n_step=budget.n_step96, lr_grad=0.1)
     history = train_solver(
         solver,
-        interpolate_in_time(norm(train.y), train.mask),
-        norm(train.y),
-        train.mask,
-        norm(train.truth),
+        train,
+        norm,
+        LossWeights(state=1.0, gradient=0.0, prior=0.0),
         epochs=budget.epochs96,
         batch_size=32,
         lr=3e-3,
-        weights=LossWeights(state=1.0, gradient=0.0, prior=0.0),
+        label="Lorenz-96 4DVarNet",
+        verbose=verbose,
     )
     estimate = norm.inverse(solve_in_batches(solver, x0, y, test.mask))
     rows.append(
@@ -355,20 +425,38 @@ class Results:
     seconds: float
 
 
-def run(quick: bool, seed: int = 2021) -> Results:
-    """Run every experiment; ``quick`` uses tiny sizes (seconds), else the full budget."""
+EXPERIMENTS = ("4dvar63", "4dvarnet63", "direct63", "lorenz96")
+
+
+def run(
+    quick: bool, seed: int = 2021, experiments: Sequence[str] = EXPERIMENTS, verbose: bool = False
+) -> Results:
+    """Run the experiments; ``quick`` uses tiny sizes (seconds), else the full budget."""
     budget = QUICK if quick else FULL
     start = time.perf_counter()
-    rows = fourdvar_rows(lorenz63(), budget, seed, "1.998 / 0.024")
-    rows63, history63 = fourdvarnet63_rows(budget, seed)
-    rows96, history96 = fourdvarnet96_rows(budget, seed)
-    return Results(rows + rows63 + rows96, history63, history96, time.perf_counter() - start)
+    rows: list[Row] = []
+    history63: list[float] = []
+    history96: list[float] = []
+    if "4dvar63" in experiments:
+        rows += fourdvar_rows(lorenz63(), budget, seed, "1.998 / 0.024")
+    if "4dvarnet63" in experiments:
+        rows63, history63 = fourdvarnet63_rows(budget, seed, verbose)
+        rows += rows63
+    if "direct63" in experiments:
+        rows += direct63_rows(budget, seed, verbose)[0]
+    if "lorenz96" in experiments:
+        rows96, history96 = fourdvarnet96_rows(budget, seed, verbose)
+        rows += rows96
+    return Results(rows, history63, history96, time.perf_counter() - start)
 
 
 def format_table(rows: Sequence[Row]) -> str:
     """A plain-text table like the lecture's."""
     header = ("system", "method", "observed", "MSE", "normalised MSE", "lecture (MSE / norm.)")
-    lines = [(r.system, r.method, r.observed, f"{r.mse:.3f}", f"{r.normalised_mse:.4f}", r.lecture) for r in rows]
+    lines = [
+        (r.system, r.method, r.observed, f"{r.mse:.3f}", f"{r.normalised_mse:.4f}", r.lecture)
+        for r in rows
+    ]
     widths = [max(len(str(c)) for c in col) for col in zip(header, *lines, strict=True)]
     fmt = " | ".join(f"{{:<{w}}}" for w in widths)
     out = [fmt.format(*header), "-+-".join("-" * w for w in widths)]
@@ -381,16 +469,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for the tests")
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument(
+        "--experiment", choices=EXPERIMENTS, action="append", help="run only these (repeatable)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    results = run(args.quick, args.seed)
+    results = run(args.quick, args.seed, args.experiment or EXPERIMENTS, verbose=True)
     print(format_table(results.rows))
     print(
         "normalised MSE = MSE / variance of the true state (per variable over the test windows, "
         "averaged over variables)"
     )
-    print(f"training state MSE per epoch (standardised), Lorenz-63: {[round(v, 4) for v in results.history63]}")
-    print(f"training state MSE per epoch (standardised), Lorenz-96: {[round(v, 4) for v in results.history96]}")
+    for name, history in (("Lorenz-63", results.history63), ("Lorenz-96", results.history96)):
+        if history:
+            losses = ", ".join(f"{v:.4f}" for v in history)
+            print(f"{name}: training state MSE per epoch (standardised units): {losses}")
     print(f"mode: {'quick' if args.quick else 'full'}, seed {args.seed}, {args.threads} thread(s), "
           f"{results.seconds:.1f} s")  # fmt: skip
     return 0

@@ -52,10 +52,12 @@ def truth_field(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, rng: np.random.
     return field
 
 
-def synthetic_cube(days: int, rng: np.random.Generator, swot: bool = False) -> xr.Dataset:
-    """A 0.2 deg cube of 4 nadir-like missions (plus one SWOT-like swath a day)."""
-    lon = np.arange(BOX[0] + RES / 2, BOX[1], RES)
-    lat = np.arange(BOX[2] + RES / 2, BOX[3], RES)
+def synthetic_cube(
+    days: int, rng: np.random.Generator, swot: bool = False, res: float = RES
+) -> xr.Dataset:
+    """A cube (default 0.2 deg) of 4 nadir-like missions (plus one SWOT-like swath a day)."""
+    lon = BOX[0] + res * (np.arange(round((BOX[1] - BOX[0]) / res)) + 0.5)
+    lat = BOX[2] + res * (np.arange(round((BOX[3] - BOX[2]) / res)) + 0.5)
     field = truth_field(np.zeros(1), lat, lon, rng)
     pts_t, pts_y, pts_x = [], [], []
     step = 6.0 / 111.0  # 6 km along track, in degrees of latitude
@@ -81,8 +83,8 @@ def synthetic_cube(days: int, rng: np.random.Generator, swot: bool = False) -> x
     t, y, x = (np.concatenate(a) for a in (pts_t, pts_y, pts_x))
     values = field(t, y, x) + rng.normal(0, 0.02, t.size)
     it = np.floor(t).astype(int)
-    iy = ((y - BOX[2]) // RES).astype(int)
-    ix = ((x - BOX[0]) // RES).astype(int)
+    iy = np.minimum(((y - BOX[2]) // res).astype(int), lat.size - 1)
+    ix = np.minimum(((x - BOX[0]) // res).astype(int), lon.size - 1)
     shape = (days, lat.size, lon.size)
     flat = np.ravel_multi_index((it, iy, ix), shape)
     count = np.bincount(flat, minlength=np.prod(shape)).reshape(shape)
@@ -94,7 +96,7 @@ def synthetic_cube(days: int, rng: np.random.Generator, swot: bool = False) -> x
     return xr.Dataset(
         {"ssh": (dims, ssh.astype(np.float32)), "count": (dims, count.astype(np.int32))},
         coords={"time": time_, "latitude": lat, "longitude": lon},
-        attrs={"ssh_kind": "sla", "resolution": RES},
+        attrs={"ssh_kind": "sla", "resolution": res},
     )
 
 
@@ -149,6 +151,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=5, help="output days timed for both methods")
     parser.add_argument("--year", action="store_true", help="also time our OI on a full year")
     parser.add_argument("--swot", action="store_true", help="also the SWOT-like case")
+    parser.add_argument("--fine", action="store_true", help="also ours on a 1/20 deg cube")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     import torch
@@ -197,6 +200,16 @@ def main() -> None:
                 print(
                     f"  ours on {torch.cuda.get_device_name()}, a year ({label}): {seconds:.1f} s"
                 )
+    if args.fine:
+        fine = synthetic_cube(60, np.random.default_rng(args.seed + 3), res=0.05)
+        per_day = int(np.isfinite(fine["ssh"].values).sum() / 60)
+        print(f"1/20 deg: cube {dict(fine.sizes)}, {per_day} observed cells a day")
+        for label, c in (("maps", fast), ("maps+err", cfg)):
+            _, seconds = _timed(oi_map, fine, c)
+            print(
+                f"  ours ({label}, default super-obs of 0.2 deg) {seconds / 60:.3f} s/day, "
+                f"a year {365 * seconds / 60:.0f} s"
+            )
     if args.swot:
         swot = synthetic_cube(29, np.random.default_rng(args.seed + 2), swot=True)
         n_swot = int(np.isfinite(swot["ssh"].values).sum() / 29)

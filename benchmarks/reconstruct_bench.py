@@ -12,12 +12,12 @@ its own) on the same machine in the same run:
 ``ours``
     ``oceaninterp.reconstruct.reconstruct`` on the whole cube with the default
     :class:`~oceaninterp.config.TileSpec` (tiles every 3 days, one spatial tile
-    up to 256 px); the model is ``--checkpoint`` when given (else
+    up to 256 px over the domain and a margin); the model is ``--checkpoint`` when given (else
     ``sample_data/checkpoint.pt`` when it exists, else a random-init default
     :class:`~oceaninterp.config.ModelConfig`: fine for timing, not for mu).
 ``reference tiling``
     the same model and code with the reference's tiling: one tile per output
-    day, tiles of the training size with a 1/12 border. On a slow shared CPU
+    day, tiles of the training size with a 1/12 border, no margin. On a slow shared CPU
     it can be run on the first ``--baseline-days`` days only: its rate
     (pixel-days per second) is then extrapolated, and mu is compared on those
     days for both (``mu_common``).
@@ -153,7 +153,9 @@ def child_reconstruct(args: argparse.Namespace) -> dict:
         checkpoint = _checkpoint(args.checkpoint, float(cube.attrs["resolution"]), args.device)
         if args.training_tiles:
             tile = checkpoint.meta["tile"]
-            tiles = TileSpec(time_stride=1, latitude=tile["latitude"], longitude=tile["longitude"])
+            tiles = TileSpec(
+                time_stride=1, latitude=tile["latitude"], longitude=tile["longitude"], margin=0
+            )
     out = Path(args.workdir) / f"maps-{args.name.replace(' ', '_')}.zarr"
     start = time.perf_counter()
     reconstruct(
@@ -229,12 +231,12 @@ def child_reference(args: argparse.Namespace) -> dict:
         n = max(1, args.reference_tiles // batch) * batch
         per_tile[batch] = (time.perf_counter() - start) / n
     days, px = args.days, REFERENCE_BOX_PX
-    size, stride, border = TileSpec().resolve(
-        {"time": 15, "latitude": 240, "longitude": 240},
-        {"time": days, "latitude": px, "longitude": px},
+    shape = {"time": days, "latitude": px, "longitude": px}
+    size, stride, border, margin = TileSpec().resolve(
+        {"time": 15, "latitude": 240, "longitude": 240}, shape
     )
-    dims = ("time", "latitude", "longitude")
-    ours = len(TileGrid(dict(zip(dims, (days, px, px), strict=True)), size, stride, border=border))
+    framed = {d: n + 2 * margin[d] for d, n in shape.items()}
+    ours = len(TileGrid(framed, size, stride, border=border))
     reference_tiles = days  # one tile per output day
     pixel_days = days * px * px
     best = min(per_tile.values())

@@ -120,9 +120,11 @@ class ModelConfig:
     pixels; days are stacked as the channels of 2-D convolutions. The defaults
     are a model that trains on 2 CPU cores in minutes on a 1/10 deg grid: the
     sample OSSE is the Gulf Stream box at 1/10 deg (100 x 100 pixels), so a
-    48-pixel tile spans 4.8 deg (about 3 meander wavelengths of 150 km), and the
+    48-pixel training tile spans 4.8 deg (about 450 km: eddies of 100-200 km
+    and most of a 500 km meander; the reference's tile spans 12 deg), and the
     ConvLSTM gradient modulator, 77 % of the reference's FLOPs, runs at half
-    resolution with 32 channels. The reference base model (CIA-Oceanix
+    resolution with 32 channels. The convolutions apply to any tile size, so
+    inference may use larger tiles than training. The reference base model (CIA-Oceanix
     4dvarnet-starter, 1/20 deg) is ``ModelConfig(tile_latitude=240,
     tile_longitude=240, lstm_hidden=48, modulator_downsample=1, n_step=10,
     lr_grad=250)``.
@@ -348,11 +350,15 @@ class RunPipeline:
         ``"skip"`` (default): a failing input file or day is reported, the
         other days go on and the run exits non-zero; ``"fail"``: the run stops
         at the first failure (finished outputs stay valid).
+    format
+        ``"netcdf"`` (default): one NetCDF-4 file per day for cubes and maps;
+        ``"zarr"``: one Zarr v3 store per day.
     """
 
     name: str
     output_root: str = "runs"
     on_error: str = "skip"
+    format: str = "netcdf"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -365,6 +371,10 @@ class RunPipeline:
             raise ConfigError(
                 f"[pipeline] on_error: expected one of {list(ON_ERROR_POLICIES)}, "
                 f"got {self.on_error!r}"
+            )
+        if self.format not in ("netcdf", "zarr"):
+            raise ConfigError(
+                f"[pipeline] format: expected 'netcdf' or 'zarr', got {self.format!r}"
             )
 
 
@@ -678,6 +688,10 @@ class TileSpec:
     border
         Pixels of zero merge weight at tile sides inside the domain; ``None``:
         a twelfth of the tile size (the reference's 20 of 240).
+    margin
+        Unobserved pixels added around the domain in latitude and longitude,
+        so that no map edge lies on a tile edge, where the network's
+        convolutions see zero padding; ``None``: the border.
     time_window
         Days of observations held in memory at once (tiles are streamed over
         time and merged days are written as soon as no later tile touches
@@ -690,6 +704,7 @@ class TileSpec:
     max_space_tile: int = 256
     space_stride: int | None = None
     border: int | None = None
+    margin: int | None = None
     time_window: int = 60
 
     def __post_init__(self) -> None:
@@ -705,15 +720,17 @@ class TileSpec:
             value = getattr(self, name)
             if value is not None and value % 4:
                 raise ConfigError(f"{name}: expected a multiple of 4 pixels, got {value!r}")
-        if self.border is not None and (
-            not isinstance(self.border, int) or isinstance(self.border, bool) or self.border < 0
-        ):
-            raise ConfigError(f"border: expected an integer >= 0, got {self.border!r}")
+        for name in ("border", "margin"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                raise ConfigError(f"{name}: expected an integer >= 0, got {value!r}")
 
     def resolve(
         self, tile: dict[str, int], shape: dict[str, int] | None = None
-    ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-        """Tile sizes, strides and borders by dimension.
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+        """Tile sizes, strides, borders and domain margins by dimension.
 
         Parameters
         ----------
@@ -725,33 +742,37 @@ class TileSpec:
 
         Returns
         -------
-        (size, stride, border)
-            Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells).
+        (size, stride, border, margin)
+            Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells); the
+            margin is 0 in time.
         """
-        size = {"time": int(tile["time"])}
+        if self.time_window < int(tile["time"]):
+            raise ConfigError(
+                f"time_window: expected at least the tile length {tile['time']} days, "
+                f"got {self.time_window}"
+            )
+        if self.time_stride > int(tile["time"]):
+            raise ConfigError(
+                f"time_stride: {self.time_stride} days would skip days between "
+                f"{tile['time']}-day tiles"
+            )
+        size, stride = {"time": int(tile["time"])}, {"time": self.time_stride}
+        border, margin = {"time": 0}, {"time": 0}
         for dim in ("latitude", "longitude"):
             explicit = getattr(self, dim)
             if explicit is not None:
                 size[dim] = explicit
             elif shape is None:
                 size[dim] = int(tile[dim])
-            else:
-                whole = -(-int(shape[dim]) // 4) * 4
-                size[dim] = max(int(tile[dim]), min(whole, self.max_space_tile))
-        if self.time_stride > size["time"]:
-            raise ConfigError(
-                f"time_stride: {self.time_stride} days would skip days between "
-                f"{size['time']}-day tiles"
-            )
-        if self.time_window < size["time"]:
-            raise ConfigError(
-                f"time_window: expected at least the tile length {size['time']} days, "
-                f"got {self.time_window}"
-            )
-        border = {"time": 0}
-        stride = {"time": self.time_stride}
-        for dim in ("latitude", "longitude"):
-            border[dim] = size[dim] // 12 if self.border is None else self.border
+            else:  # the smallest multiple of 4 holding the domain and its margins
+                size[dim] = max(int(tile[dim]), -(-int(shape[dim]) // 4) * 4)
+                while size[dim] < self.max_space_tile and size[dim] < int(shape[dim]) + 2 * (
+                    self._border(size[dim]) if self.margin is None else self.margin
+                ):
+                    size[dim] += 4
+                size[dim] = min(size[dim], max(self.max_space_tile, int(tile[dim])))
+            border[dim] = self._border(size[dim])
+            margin[dim] = border[dim] if self.margin is None else self.margin
             core = size[dim] - 2 * border[dim]
             if core < 1:
                 raise ConfigError(
@@ -763,7 +784,10 @@ class TileSpec:
                     f"space_stride: {stride[dim]} pixels leave gaps between tiles of "
                     f"{size[dim]} pixels with a {border[dim]}-pixel border (at most {core})"
                 )
-        return size, stride, border
+        return size, stride, border, margin
+
+    def _border(self, size: int) -> int:
+        return size // 12 if self.border is None else self.border
 
 @dataclass(frozen=True)
 class OIConfig:

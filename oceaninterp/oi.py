@@ -30,6 +30,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -246,7 +247,8 @@ class _Analysis:
         return self.torch.as_tensor(values, dtype=self.dtype, device=self.device)
 
     def _factorise(self, batch: list[_Block]):
-        """Batched Cholesky factors and weights ``(HBH^T+R)^-1 (y-m)`` (padded)."""
+        """Batched Cholesky factors ``U`` (``U^T U = HBH^T+R``) and weights
+        ``(HBH^T+R)^-1 (y-m)``, padded to the batch's largest block."""
         torch, cfg, obs = self.torch, self.cfg, self.obs
         nmax = max(b.obs.size for b in batch)
         feats = np.zeros((len(batch), nmax, 3))
@@ -272,9 +274,12 @@ class _Analysis:
                 f"oi: the observation covariance is not positive definite in {cfg.dtype}; "
                 "use dtype = 'float64' or a larger noise"
             )
-        # Two triangular solves: much faster than torch.cholesky_solve on CPU.
-        z = torch.linalg.solve_triangular(chol, self._tensor(y), upper=False)
-        return chol, torch.linalg.solve_triangular(chol.mT, z, upper=True)[..., 0]
+        # U = L^T is row-major (LAPACK returns L column-major); triangular solves
+        # with row-major factors take the fast path on CPU, so L z = y is solved
+        # as z^T U = y^T. Much faster than torch.cholesky_solve on CPU.
+        upper = chol.mT
+        zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
+        return upper, torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
 
     def _gaussians(self, o: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray):
         """Factors ``exp(-(d/L)^2)`` between observations ``o`` and output axes."""
@@ -308,7 +313,7 @@ class _Analysis:
         for batch in _batches(blocks, itemsize, cfg.batch_bytes):
             busy = [b for b in batch if b.obs.size]
             if busy:
-                chol, weights = self._factorise(busy)
+                upper, weights = self._factorise(busy)
                 for i, b in enumerate(busy):
                     n = b.obs.size
                     ct, cy, cx = self._gaussians(
@@ -320,7 +325,7 @@ class _Analysis:
                     block_map = (ty.T @ cx).reshape(ct.shape[1], cy.shape[1], cx.shape[1])
                     ssh[b.t, b.y, b.x] += sigma2 * block_map.double().cpu().numpy()
                     if with_error:
-                        self._error(b, chol[i, :n, :n], lattice, err_lattice)
+                        self._error(b, upper[i, :n, :n], lattice, err_lattice)
             done += len(batch)
             if progress is not None:
                 progress(done, len(blocks))
@@ -335,8 +340,12 @@ class _Analysis:
             t=np.arange(shape[0]), y=np.arange(shape[1]), x=np.arange(shape[2])
         ).values
 
-    def _error(self, b: _Block, chol, lattice: tuple[np.ndarray, ...], err: np.ndarray) -> None:
-        """Exact formal error on the lattice points inside block ``b``."""
+    def _error(self, b: _Block, upper, lattice: tuple[np.ndarray, ...], err: np.ndarray) -> None:
+        """Exact formal error on the lattice points inside block ``b``.
+
+        ``err**2 = signal_std**2 - |L^-1 b|**2`` for each point's covariance
+        column ``b`` with the observations, solved as ``Z^T U = B^T``.
+        """
         torch, cfg = self.torch, self.cfg
         picks = [
             np.flatnonzero((idx >= s.start) & (idx < s.stop))
@@ -346,12 +355,12 @@ class _Analysis:
             return
         it, iy, ix = (lattice[k][picks[k]] for k in range(3))
         ct, cy, cx = self._gaussians(b.obs, self.days[it], self.lat[iy], self.lon[ix])
-        n = b.obs.size
-        cols = cfg.signal_std**2 * (
-            ct[:, :, None, None] * cy[:, None, :, None] * cx[:, None, None, :]
+        sigma2 = cfg.signal_std**2
+        rows = sigma2 * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
+        zt = torch.linalg.solve_triangular(
+            upper, rows.reshape(-1, b.obs.size), upper=True, left=False
         )
-        z = torch.linalg.solve_triangular(chol, cols.reshape(n, -1), upper=False)
-        var = cfg.signal_std**2 - z.square().sum(dim=0)
+        var = sigma2 - zt.square().sum(dim=1)
         values = (
             var.clamp_(min=0.0).sqrt_().double().cpu().numpy().reshape(it.size, iy.size, ix.size)
         )
@@ -499,7 +508,7 @@ def tune_oi(
     combos = list(itertools.product(*(candidates[k] for k in names)))
     best: tuple[float, OIConfig] | None = None
     for done, values in enumerate(combos, start=1):
-        changes = dict(zip(names, values, strict=True))
+        changes: dict[str, Any] = dict(zip(names, values, strict=True))
         if "lx" in changes and "ly" not in changes:
             changes["ly"] = changes["lx"]
         cfg = dataclasses.replace(base, **changes)

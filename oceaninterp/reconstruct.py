@@ -8,9 +8,11 @@ reconstruct`` runs. With ``method="4dvarnet"``:
    or ``adt``, SST when the model uses it); a mismatch is refused with both
    values named, or, with ``resample=True``, a finer cube is coarsened by an
    integer factor to the checkpoint's resolution;
-2. the cube is covered by overlapping tiles (:mod:`oceaninterp.tiling`): the
-   checkpoint's tile length in time, every ``time_stride`` days, and its
-   spatial tile with a cropped border; tiles go to the device in batches
+2. the cube, framed by a margin of unobserved cells (so that no map edge lies
+   on a tile edge), is covered by overlapping tiles (:mod:`oceaninterp.tiling`,
+   :class:`~oceaninterp.config.TileSpec`): the checkpoint's tile length in
+   time, every ``time_stride`` days, and a spatial tile as large as the domain
+   (up to 256 px) with a cropped border; tiles go to the device in batches
    (bf16 autocast on CUDA only) and are merged there by one weighted sum;
 3. tiles are streamed over time: the observations of at most
    ``TileSpec.time_window`` days are held at once (read in a background thread
@@ -66,8 +68,16 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class _Window:
-    """Days ``[start, start + ssh.shape[0])`` of merged SSH, metres."""
+class MergedDays:
+    """Days ``[start, start + ssh.shape[0])`` of the cube, merged SSH in metres.
+
+    Attributes
+    ----------
+    start
+        Index of the first day in the cube's ``time``.
+    ssh
+        float32 ``(days, latitude, longitude)``, metres.
+    """
 
     start: int
     ssh: np.ndarray
@@ -229,14 +239,21 @@ def _groups(starts: np.ndarray, tile_time: int, window: int) -> list[np.ndarray]
     return [np.asarray(g, dtype=np.int64) for g in groups]
 
 
-def _read_days(da: xr.DataArray, first: int, last: int, padded: tuple[int, ...]) -> np.ndarray:
-    """Days ``[first, last)`` of a cube variable as float32, NaN-padded to ``padded`` cells."""
+def _read_days(
+    da: xr.DataArray, first: int, last: int, padded: tuple[int, ...], margin: tuple[int, int]
+) -> np.ndarray:
+    """Days ``[first, last)`` of a cube variable as float32 in a NaN frame.
+
+    The frame has ``padded`` cells in latitude and longitude; the cube's cells
+    start at ``margin`` (latitude, longitude); days past the cube are NaN.
+    """
     n_days = da.sizes["time"]
     out = np.full((last - first, padded[1], padded[2]), np.nan, dtype=np.float32)
     stop = min(last, n_days)
     if stop > first:
         values = np.asarray(da.isel(time=slice(first, stop)).values, dtype=np.float32)
-        out[: stop - first, : values.shape[1], : values.shape[2]] = values
+        i, j = margin
+        out[: stop - first, i : i + values.shape[1], j : j + values.shape[2]] = values
     return out
 
 
@@ -250,7 +267,7 @@ def predict(
     batch_size: int = 4,
     bf16: bool = True,
     progress: Progress | None = None,
-) -> Iterator[_Window]:
+) -> Iterator[MergedDays]:
     """Run a 4DVarNet over a cube on overlapping tiles, yielding merged days in order.
 
     Parameters
@@ -275,21 +292,23 @@ def predict(
 
     Yields
     ------
-    _Window
+    MergedDays
         Consecutive blocks of days of merged SSH, float32 metres, shape
         ``(days, latitude, longitude)`` of the cube (land not yet masked).
     """
     import torch
 
-    from oceaninterp.tiling import Merger, TileGrid, extract, flat_indices
+    from oceaninterp.tiling import Merger, TileGrid, extract, flat_indices, separable
 
     if batch_size < 1:
         raise ConfigError(f"batch_size: expected a positive integer, got {batch_size!r}")
     dev = resolve_device(device)
     spec = tiles or TileSpec()
     shape = {d: cube.sizes[d] for d in ("time", "latitude", "longitude")}
-    size, stride, border = spec.resolve(dict(meta["tile"]), shape)
-    grid = TileGrid(shape, size, stride, border=border)
+    size, stride, border, margin = spec.resolve(dict(meta["tile"]), shape)
+    framed = {d: shape[d] + 2 * margin[d] for d in shape}
+    grid = TileGrid(framed, size, stride, border=border)
+    offset = (margin["latitude"], margin["longitude"])
     padded = tuple(grid.padded.values())
     tile_shape = grid.tile_shape()
     n_time = shape["time"]
@@ -307,8 +326,8 @@ def predict(
 
     def load(g: np.ndarray):
         first, last = int(g[0]), int(g[-1]) + size["time"]
-        obs = _read_days(cube["ssh"], first, last, padded)
-        sst = _read_days(cube["sst"], first, last, padded) if use_sst else None
+        obs = _read_days(cube["ssh"], first, last, padded, offset)
+        sst = _read_days(cube["sst"], first, last, padded, offset) if use_sst else None
         return obs, sst
 
     merger = Merger((0, padded[1], padded[2]), device=dev)
@@ -325,18 +344,16 @@ def predict(
             for lo in range(0, group_rows.size, batch_size):
                 starts_np = grid.starts[group_rows[lo : lo + batch_size]]
                 starts = torch.from_numpy(starts_np).to(dev)
-                offset = torch.tensor([int(group[0]), 0, 0], device=dev)
-                read_index = flat_indices(starts - offset, tile_shape, tuple(obs.shape))
+                # the observation window and the merger both begin on the
+                # group's first day: the same flat indices read one, write the other
+                window_starts = starts - torch.tensor([int(group[0]), 0, 0], device=dev)
+                index = flat_indices(window_starts, tile_shape, tuple(obs.shape))
                 with autocast:
                     pred = model.reconstruct(
-                        extract(obs, read_index),
-                        extract(sst, read_index) if sst is not None else None,
+                        extract(obs, index), extract(sst, index) if sst is not None else None
                     )
-                write_index = flat_indices(
-                    starts - torch.tensor([origin, 0, 0], device=dev), tile_shape, merger.shape
-                )
-                weights = torch.from_numpy(grid.weights(starts_np)).to(dev)
-                merger.add(write_index, pred.detach().float(), weights)
+                weights = separable([torch.from_numpy(p).to(dev) for p in grid.profiles(starts_np)])
+                merger.add(index, pred.detach().float(), weights)
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -344,8 +361,9 @@ def predict(
             merged = merger.pop(0, final - origin)
             keep = max(0, min(final, n_time) - origin)
             if keep:
-                ssh = merged[:keep, : shape["latitude"], : shape["longitude"]]
-                yield _Window(origin, ssh.cpu().numpy().astype(np.float32))
+                i, j = offset
+                ssh = merged[:keep, i : i + shape["latitude"], j : j + shape["longitude"]]
+                yield MergedDays(origin, ssh.cpu().numpy().astype(np.float32))
             origin = final
 
 

@@ -164,7 +164,7 @@ def rmse_scores(estimate: xr.DataArray, reference: xr.DataArray) -> RmseScores:
     err2 = ((estimate - reference) ** 2).where(valid)
     ref2 = (reference**2).where(valid)
     space = [d for d in reference.dims if d != "time"]
-    daily = 1.0 - np.sqrt(err2.mean(space) / ref2.mean(space))
+    daily: xr.DataArray = 1.0 - (err2.mean(space) / ref2.mean(space)) ** 0.5
     rmse = float(np.sqrt(err2.mean()))
     return RmseScores(
         mu=1.0 - rmse / float(np.sqrt(ref2.mean())),

@@ -159,8 +159,8 @@ class TileGrid:
         """The tile size in array order."""
         return tuple(self.size[d] for d in self.dims)
 
-    def weights(self, starts: np.ndarray) -> np.ndarray:
-        """Merge weights of the tiles starting at ``starts``.
+    def profiles(self, starts: np.ndarray) -> list[np.ndarray]:
+        """The 1-D merge weights (:func:`weight_profile`) of tiles, one array per dimension.
 
         Parameters
         ----------
@@ -169,25 +169,38 @@ class TileGrid:
 
         Returns
         -------
-        numpy.ndarray
-            ``float32`` array ``(B, *tile_shape)``, the product of the 1-D
-            profiles of :func:`weight_profile`.
+        list of numpy.ndarray
+            For each dimension in array order, a float32 ``(B, size)`` array.
         """
         starts = np.asarray(starts, dtype=np.int64).reshape(-1, len(self.dims))
-        out = np.ones((starts.shape[0], *self.tile_shape()), dtype=np.float64)
+        out = []
         for axis, d in enumerate(self.dims):
-            profiles = np.stack(
-                [
-                    weight_profile(
-                        self.size[d], int(s), self.padded[d], self.taper[d], self.border[d]
-                    )
-                    for s in starts[:, axis]
-                ]
-            )
-            view = [starts.shape[0]] + [1] * len(self.dims)
-            view[axis + 1] = self.size[d]
-            out = out * profiles.reshape(view)
-        return out.astype(np.float32)
+            table = {
+                int(s): weight_profile(
+                    self.size[d], int(s), self.padded[d], self.taper[d], self.border[d]
+                )
+                for s in np.unique(starts[:, axis])
+            }
+            out.append(np.stack([table[int(s)] for s in starts[:, axis]]).astype(np.float32))
+        return out
+
+    def weights(self, starts: np.ndarray) -> np.ndarray:
+        """Merge weights ``(B, *tile_shape)`` (float32) of the tiles starting at ``starts``."""
+        return separable(self.profiles(starts))
+
+
+def separable(profiles):
+    """The outer product ``(B, n_1, ..., n_k)`` of per-dimension weights ``(B, n_i)``.
+
+    Works on numpy arrays and torch tensors alike (broadcast products only).
+    """
+    out = None
+    for axis, p in enumerate(profiles):
+        view = [p.shape[0]] + [1] * len(profiles)
+        view[axis + 1] = p.shape[1]
+        factor = p.reshape(view)
+        out = factor if out is None else out * factor
+    return out
 
 
 def flat_indices(starts, tile_shape: tuple[int, ...], domain_shape: tuple[int, ...]):
@@ -203,19 +216,23 @@ def flat_indices(starts, tile_shape: tuple[int, ...], domain_shape: tuple[int, .
     Returns
     -------
     torch.Tensor
-        int64 ``(B, *tile_shape)`` on the device of ``starts``.
+        ``(B, *tile_shape)`` on the device of ``starts``: the index of each
+        tile's first cell plus the (shared) offsets of a tile's cells; int32
+        when the domain has fewer than 2**31 cells (half the memory traffic),
+        else int64.
     """
     import torch
 
-    strides = np.cumprod((1, *domain_shape[:0:-1]))[::-1]
-    flat = torch.zeros((starts.shape[0], *tile_shape), dtype=torch.int64, device=starts.device)
+    strides = np.cumprod((1, *domain_shape[:0:-1]))[::-1].tolist()
+    dev = starts.device
+    dtype = torch.int32 if int(np.prod(domain_shape)) < 2**31 else torch.int64
+    relative = torch.zeros((), dtype=dtype, device=dev)
     for axis, (n, step) in enumerate(zip(tile_shape, strides, strict=True)):
-        offset = torch.arange(n, device=starts.device)
-        view = [1] * (len(tile_shape) + 1)
-        view[axis + 1] = n
-        coord = starts[:, axis].reshape(-1, *[1] * len(tile_shape)) + offset.reshape(view)
-        flat = flat + coord * int(step)
-    return flat
+        view = [1] * len(tile_shape)
+        view[axis] = n
+        relative = relative + (torch.arange(n, device=dev, dtype=dtype) * step).reshape(view)
+    first = (starts * torch.tensor(strides, dtype=torch.int64, device=dev)).sum(dim=1)
+    return first.to(dtype).reshape(-1, *[1] * len(tile_shape)) + relative
 
 
 def extract(field, index):
@@ -247,7 +264,7 @@ class Merger:
         Parameters
         ----------
         index
-            int64 flat indices ``(B, *tile)`` from :func:`flat_indices`.
+            Flat indices ``(B, *tile)`` into the accumulated domain (:func:`flat_indices`).
         values, weights
             float tensors ``(B, *tile)`` (predictions and their merge weights).
         """

@@ -20,7 +20,7 @@ import logging
 import math
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,29 @@ def make_optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
     )
 
 
+def training_batches(
+    data: TrainingData, index: np.ndarray, model: SSH4DVarNet, cfg: TrainConfig, epoch: int
+) -> Iterator[TileBatch]:
+    """The batches of one epoch: ``cfg.tiles_per_epoch`` random tiles of the period ``index``.
+
+    Draws, mask swaps and torch's generator (dropout) are seeded by
+    ``(cfg.seed, epoch)``, so an epoch is the same whether or not the run was
+    resumed before it. Puts the model in training mode.
+    """
+    rng = np.random.default_rng([cfg.seed, epoch])
+    torch.manual_seed(int(rng.integers(2**62)))
+    origins = random_origins(data, index, model.cfg, cfg.tiles_per_epoch, rng)
+    model.train()
+    for start in range(0, len(origins), cfg.batch_size):
+        yield make_batch(
+            data,
+            origins[start : start + cfg.batch_size],
+            model.cfg,
+            swap_fraction=cfg.mask_swap_fraction,
+            rng=rng,
+        )
+
+
 def training_step(
     model: SSH4DVarNet,
     optimizer: torch.optim.Optimizer,
@@ -420,19 +443,8 @@ def train(
     total_steps = cfg.epochs * steps_per_epoch
     for epoch in range(first_epoch, cfg.epochs):
         epoch_start = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])
-        torch.manual_seed(int(rng.integers(2**62)))
-        origins = random_origins(data, periods["train"], model_cfg, cfg.tiles_per_epoch, rng)
-        model.train()
         losses = []
-        for step in range(steps_per_epoch):
-            batch = make_batch(
-                data,
-                origins[step * cfg.batch_size : (step + 1) * cfg.batch_size],
-                model_cfg,
-                swap_fraction=cfg.mask_swap_fraction,
-                rng=rng,
-            )
+        for step, batch in enumerate(training_batches(data, periods["train"], model, cfg, epoch)):
             losses.append(training_step(model, optimizer, *_tensors(batch, dev), window, cfg))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)

@@ -29,8 +29,8 @@ from oceaninterp.products.schema import make_tracks
 
 DAYS = [f"2024-01-0{d}" for d in range(1, 8)]  # the grid's period
 HALO = ["2023-12-30", "2023-12-31", "2024-01-08", "2024-01-09"]  # cube days of the OI halo
-# Map blocks of 4 days, aligned on 1970-01-01 and cut to the period: [1], [2..5], [6..7];
-# with a halo of 2 days they read the cubes of Dec 30..Jan 3, Dec 31..Jan 7, Jan 4..9.
+# Map blocks of 4 days from the period's start: [1..4], [5..7]; with a halo of 2 days
+# they read the cubes of Dec 30..Jan 6 and Jan 3..9.
 MISSIONS = ("j3", "s3a")
 
 PIPELINE = """
@@ -191,24 +191,41 @@ def test_new_day_and_newer_production_recompute_only_the_days_that_see_them(
         write_day(obs, DAYS[6], mission, seed=900 + j)
     new_day = run_pipeline(pipeline)
     assert computed(new_day, "grid") == [DAYS[6]]
-    assert computed(new_day, "maps/oi") == DAYS[1:]  # the blocks that see day 7
+    assert computed(new_day, "maps/oi") == DAYS[4:]  # the block that sees day 7
 
     newer = write_day(obs, DAYS[1], "j3", seed=555, production="2024-01-09")
     reprocessed = run_pipeline(pipeline)
     assert reprocessed.superseded == 1
     assert computed(reprocessed, "grid") == [DAYS[1]]
-    assert computed(reprocessed, "maps/oi") == DAYS[:5]  # the blocks that see day 2
+    assert computed(reprocessed, "maps/oi") == DAYS[:4]  # the block that sees day 2
     with xr.open_dataset(pipeline.parent / "out/cubes/2024/oceaninterp_cube_20240102.nc") as ds:
         assert newer.name in ds.attrs["source_files"]
 
 
 def test_start_end_narrow_the_days_and_grid_their_halo(pipeline: Path) -> None:
     summary = run_pipeline(pipeline, start=DAYS[3], end=DAYS[3])
-    assert computed(summary, "maps/oi") == DAYS[1:5]  # the whole block of day 4
-    assert computed(summary, "grid") == ["2023-12-31", *DAYS]
+    assert computed(summary, "maps/oi") == DAYS[:4]  # the whole block of day 4
+    assert computed(summary, "grid") == ["2023-12-30", "2023-12-31", *DAYS[:6]]
     rest = run_pipeline(pipeline)
-    assert computed(rest, "grid") == ["2023-12-30", "2024-01-08", "2024-01-09"]
-    assert computed(rest, "maps/oi") == [DAYS[0], DAYS[5], DAYS[6]]
+    assert computed(rest, "grid") == [DAYS[6], "2024-01-08", "2024-01-09"]
+    assert computed(rest, "maps/oi") == DAYS[4:]
+
+
+def test_zarr_format_writes_one_store_per_day_with_the_same_maps(
+    tmp_path: Path, reference: Path
+) -> None:
+    pipeline = make_pipeline(tmp_path)
+    pipeline.write_text(pipeline.read_text().replace('on_error = "skip"',
+                                                     'on_error = "skip"\nformat = "zarr"'))
+    assert run_pipeline(pipeline).ok
+    root = tmp_path / "out"
+    stores = sorted((root / "maps/oi/2024").iterdir())
+    assert [p.name for p in stores] == [f"oceaninterp_oi_{d.replace('-', '')}.zarr" for d in DAYS]
+    for store in stores:
+        with xr.open_zarr(store, consolidated=False) as ds, \
+                xr.open_dataset(reference / "maps/oi/2024" / store.with_suffix(".nc").name) as nc:
+            np.testing.assert_array_equal(ds["adt"].values, nc["adt"].values)
+    assert run_pipeline(pipeline).computed == 0
 
 
 def test_dry_run_plans_and_writes_nothing(pipeline: Path) -> None:
@@ -265,7 +282,7 @@ def test_a_failing_day_is_reported_while_the_others_complete(
     monkeypatch.setattr(tasks, "grid_day", real)
     healed = run_pipeline(pipeline)
     assert healed.ok and computed(healed, "grid") == [DAYS[4]]
-    assert computed(healed, "maps/oi") == DAYS[1:]
+    assert computed(healed, "maps/oi") == DAYS  # both blocks read day 5
 
 
 def test_concurrent_run_is_refused_or_waits(pipeline: Path) -> None:
@@ -298,13 +315,24 @@ def test_a_stale_lock_of_a_dead_run_is_recovered(pipeline: Path) -> None:
 RUNNER = "import sys; from oceaninterp.pipeline import run_pipeline; run_pipeline(sys.argv[1])"
 
 
-@pytest.mark.parametrize("stage", ["grid", "maps"])
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output root of one uninterrupted run of :func:`make_pipeline`."""
+    pipeline = make_pipeline(tmp_path_factory.mktemp("reference"))
+    assert run_pipeline(pipeline).ok
+    return pipeline.parent / "out"
+
+
+@pytest.mark.parametrize(
+    ("stage", "sig"),
+    [pytest.param("grid", signal.SIGKILL, id="grid-SIGKILL"),
+     pytest.param("maps", signal.SIGKILL, id="maps-SIGKILL"),
+     pytest.param("maps", signal.SIGTERM, id="maps-SIGTERM")],
+)
 def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
-    tmp_path: Path, stage: str
+    tmp_path: Path, reference: Path, stage: str, sig: signal.Signals
 ) -> None:
-    reference = make_pipeline(tmp_path / "reference")
-    assert run_pipeline(reference).ok
-    pipeline = make_pipeline(tmp_path / "killed")
+    pipeline = make_pipeline(tmp_path)
     root = pipeline.parent / "out"
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(pipeline)])
     deadline = time.monotonic() + 60
@@ -314,9 +342,13 @@ def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
             if sum(u.startswith(stage) for u in units) >= 2:
                 break
         time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(sig)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    expected = -signal.SIGKILL if sig == signal.SIGKILL else 128 + signal.SIGTERM
+    assert proc.returncode == expected, "the run ended before it could be killed"
+    if sig == signal.SIGTERM:  # a clean stop: the lock file is emptied, the log says why
+        assert (root / ".lock").read_text() == ""
+        assert "INTERRUPTED" in next((root / "logs").glob("run-*.log")).read_text()
 
     finals = [p for p in root.rglob("*.nc") if not p.name.startswith(".")]
     for path in finals:  # whatever is under a final name is complete
@@ -326,8 +358,8 @@ def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
     assert summary.ok, summary.line()
     assert 0 < summary.computed < 18
     assert not [p for p in root.rglob(".*") if p.name != ".lock"]
-    for path in sorted((reference.parent / "out").rglob("*.nc")):
-        assert_same_data(path, root / path.relative_to(reference.parent / "out"))
+    for path in sorted(reference.rglob("*.nc")):
+        assert_same_data(path, root / path.relative_to(reference))
 
 
 NET = """
@@ -380,3 +412,29 @@ def test_local_cluster_run_equals_the_serial_run(tmp_path: Path) -> None:
     assert len(files) == 20  # 6 cubes (days 7 to 9 have no observation), 7 + 7 maps
     for path in files:
         assert_same_data(path, b / path.relative_to(a))
+
+
+@pytest.mark.real
+def test_real_nrt_files_keep_the_latest_production_date(tmp_path: Path, real_data: Path) -> None:
+    """Real CMEMS Black Sea NRT L3 files; an older production of Jan 2 is superseded."""
+    folder = real_data / "nadir" / "cmems_l3"
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for day in ("20190101", "20190102", "20190103"):
+        (real_file,) = folder.glob(f"nrt_blacksea_al_phy_vfec_l3_{day}_*.nc")
+        (archive / real_file.name).symlink_to(real_file)
+    older = archive / "nrt_blacksea_al_phy_vfec_l3_20190102_20190110.nc"
+    older.symlink_to(folder / "nrt_blacksea_al_phy_vfec_l3_20190101_20190122.nc")
+    (tmp_path / "nrt.toml").write_text(
+        '[pipeline]\nname = "blacksea"\noutput_root = "out"\n'
+        '[inputs]\nobservations = ["archive/nrt_*.nc"]\nvariable = "sla_filtered"\n'
+        "[grid]\nlon_min = 27.0\nlon_max = 42.0\nlat_min = 40.0\nlat_max = 47.0\n"
+        'resolution = 0.25\nstart = "2019-01-01"\nend = "2019-01-03"\n'
+    )
+    summary = run_pipeline(tmp_path / "nrt.toml")
+    assert summary.ok and summary.superseded == 1, summary.line()
+    counts = []
+    for day in ("20190101", "20190102", "20190103"):
+        with xr.open_dataset(tmp_path / f"out/cubes/2019/oceaninterp_cube_{day}.nc") as ds:
+            counts.append(int(ds["count"].sum()))
+    assert counts == [76, 68, 56]  # every point of each day's latest file, none of the older

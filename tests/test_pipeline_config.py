@@ -58,6 +58,7 @@ def test_relative_days_resolve_against_today() -> None:
         (changed("pipeline", on_error="ignore"),
          r"\[pipeline\] on_error: expected one of \['skip', 'fail'\], got 'ignore'"),
         (changed("pipeline", colour="red"), r"\[pipeline\]: unknown key\(s\) \['colour'\]"),
+        (changed("pipeline", format="grib"), r"\[pipeline\] format: expected 'netcdf' or 'zarr'"),
         (changed("inputs", observations=[]), r"\[inputs\] observations: expected at least one"),
         (changed("inputs", observations=3), r"\[inputs\] observations: expected a list"),
         (changed("grid", resolution=-0.1), r"\[grid\] resolution: expected a positive"),

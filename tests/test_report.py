@@ -185,3 +185,24 @@ def test_cli_score(osse: dict[str, Path], tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(osse["oi"]), "-o", str(out), "--overwrite"])
     assert result.exit_code == 1
     assert "exactly one reference" in result.output
+
+
+def test_alongtrack_scores_on_real_cmems_tracks(real_data: Path, tmp_path: Path) -> None:
+    """Real CryoSat-2 L3 tracks (2021a OSE extract) against a zero map: mu is exactly 0."""
+    track = real_data / "nadir" / "cmems_l3" / "l3_c2_subset.nc"
+    time = np.arange("2016-12-15", "2017-01-31", dtype="datetime64[D]").astype("datetime64[ns]")
+    zero = xr.DataArray(
+        np.zeros((time.size, 41, 51), dtype=np.float32),
+        dims=DIMS,
+        coords={
+            "time": time,
+            "latitude": np.linspace(35.5, 39.5, 41),
+            "longitude": np.linspace(-60.5, -55.5, 51),
+        },
+        attrs={"ssh_kind": "adt"},
+    )
+    path = tmp_path / "zero.nc"
+    zero.to_dataset(name="ssh").to_netcdf(path)
+    (record,) = score_maps([path], tracks=[track], output_dir=tmp_path / "ose")
+    assert record["mu"] == pytest.approx(0.0, abs=1e-12)
+    assert record["rmse_m"] > 0.3  # the ADT of the Gulf Stream region

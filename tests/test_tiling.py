@@ -135,18 +135,28 @@ def test_crop_border_must_leave_no_gap() -> None:
 
 def test_tilespec_resolves_from_the_checkpoint_tile() -> None:
     reference = {"time": 15, "latitude": 240, "longitude": 240}
-    size, stride, border = TileSpec(time_stride=1).resolve(reference)
+    size, stride, border, margin = TileSpec(time_stride=1).resolve(reference)
     assert size == {"time": 15, "latitude": 240, "longitude": 240}
     assert border == {"time": 0, "latitude": 20, "longitude": 20}  # the reference's 20 of 240
     assert stride == {"time": 1, "latitude": 200, "longitude": 200}  # the reference's 200 px
     # automatic spatial tile: the whole domain rounded up to a multiple of 4 ...
     small = {"time": 15, "latitude": 48, "longitude": 48}
-    size, _, border = TileSpec().resolve(small, {"time": 365, "latitude": 101, "longitude": 30})
-    assert size == {"time": 15, "latitude": 104, "longitude": 48}  # ... never below training
-    assert border == {"time": 0, "latitude": 8, "longitude": 4}
+    size, _, border, margin = TileSpec().resolve(
+        small, {"time": 365, "latitude": 101, "longitude": 30}
+    )
+    # the whole domain and a margin of one border each side, in a multiple of 4 ...
+    assert size == {"time": 15, "latitude": 120, "longitude": 48}  # ... never below training
+    assert border == margin == {"time": 0, "latitude": 10, "longitude": 4}
+    assert 101 + 2 * 10 <= 124
     # ... up to max_space_tile
-    size, _, _ = TileSpec().resolve(small, {"time": 365, "latitude": 3600, "longitude": 7200})
+    size, *_ = TileSpec().resolve(small, {"time": 365, "latitude": 3600, "longitude": 7200})
     assert size["latitude"] == size["longitude"] == 256
+    assert (
+        TileSpec(margin=0).resolve(small, {"time": 9, "latitude": 100, "longitude": 100})[0][
+            "latitude"
+        ]
+        == 100
+    )
     with pytest.raises(ConfigError, match="time_stride"):
         TileSpec(time_stride=16).resolve({"time": 15, "latitude": 48, "longitude": 48})
     with pytest.raises(ConfigError, match="space_stride"):

@@ -21,8 +21,8 @@ from oceaninterp.variational import (
     LossWeights,
     MaskOperator,
     MultimodalTerm,
-    ODEPrior,
     ObservationOperator,
+    ODEPrior,
     StandardisedDynamics,
     UNet,
     VariationalCost,
@@ -35,8 +35,13 @@ from oceaninterp.variational.losses import sobel_gradient, weighted_mse
 
 
 @pytest.fixture(autouse=True)
-def _seed() -> None:
+def _seed_and_one_thread():
+    """Seeded, and one torch thread: tiny ops on a loaded shared CPU thrash with more."""
     torch.manual_seed(20211)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _problem_2d(dtype: torch.dtype = torch.float32):
@@ -163,7 +168,9 @@ def test_2d_priors_keep_odd_shapes(prior: nn.Module) -> None:
     assert prior(x).shape == x.shape
 
 
-@pytest.mark.parametrize("prior", [BilinearAE(3, 8, spatial_dims=1, downsample=4), UNet(3, 4, 1, depth=3)])
+@pytest.mark.parametrize(
+    "prior", [BilinearAE(3, 8, spatial_dims=1, downsample=4), UNet(3, 4, 1, depth=3)]
+)
 def test_1d_priors_keep_shapes(prior: nn.Module) -> None:
     x = torch.randn(2, 3, 37)
     assert prior(x).shape == x.shape
@@ -206,7 +213,9 @@ def test_bilinear_dynamics_can_be_lorenz63() -> None:
     dynamics = BilinearDynamics(3).double()
     with torch.no_grad():
         dynamics.constant.zero_()
-        dynamics.linear.copy_(torch.tensor([[-10.0, 10.0, 0.0], [28.0, -1.0, 0.0], [0.0, 0.0, -8 / 3]]))
+        dynamics.linear.copy_(
+            torch.tensor([[-10.0, 10.0, 0.0], [28.0, -1.0, 0.0], [0.0, 0.0, -8 / 3]])
+        )
         dynamics.quadratic.zero_()
         pairs = list(zip(dynamics.pair_j.tolist(), dynamics.pair_k.tolist(), strict=True))
         dynamics.quadratic[1, pairs.index((0, 2))] = -1.0  # -x1 x3 in dx2/dt
@@ -282,7 +291,9 @@ def test_learned_solver_trains_on_a_tiny_problem() -> None:
     weights = LossWeights(state=1.0, gradient=1.0, prior=0.1)
     losses = []
     for _ in range(40):
-        loss = training_loss(LossKind.SUPERVISED, weights, solver(x0, y, mask), solver.cost, truth=truth)
+        loss = training_loss(
+            LossKind.SUPERVISED, weights, solver(x0, y, mask), solver.cost, truth=truth
+        )
         optimiser.zero_grad()
         loss.total.backward()
         optimiser.step()
@@ -293,7 +304,9 @@ def test_learned_solver_trains_on_a_tiny_problem() -> None:
 def test_learned_solver_graph_policy() -> None:
     truth, y, mask = _problem_2d()
     cost = VariationalCost(MaskOperator(), BilinearAE(5, 4), 1.0, 1.0)
-    solver = LearnedGradientSolver(cost, ConvLSTMModulator(5, 3), n_step=3, lr_grad=1.0, final_prior=True)
+    solver = LearnedGradientSolver(
+        cost, ConvLSTMModulator(5, 3), n_step=3, lr_grad=1.0, final_prior=True
+    )
     x0 = observations_first_guess(y, mask)
     out = solver.train()(x0, y, mask)
     out.square().mean().backward()
@@ -352,7 +365,9 @@ def test_losses_by_kind() -> None:
     assert float(shifted.state) == pytest.approx(1.0)
     assert float(shifted.gradient) == pytest.approx(0.0, abs=1e-6)
     assert float(shifted.total) == pytest.approx(2.0)
-    unsupervised = training_loss(LossKind.UNSUPERVISED, weights, truth + 1.0, identity, y=y, mask=mask)
+    unsupervised = training_loss(
+        LossKind.UNSUPERVISED, weights, truth + 1.0, identity, y=y, mask=mask
+    )
     assert float(unsupervised.total) == pytest.approx(7.0)
     with pytest.raises(ValueError, match="truth"):
         training_loss(LossKind.REGULARISED, weights, truth, identity)

@@ -32,6 +32,7 @@ def truth(
     grid_points: Annotated[int, typer.Option(help="QG points per side (2000 km).")] = 256,
     spinup_days: Annotated[int, typer.Option(help="Model days run and discarded first.")] = 120,
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, ...")] = "cpu",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="nc or zarr.")] = "nc",
     overwrite: Overwrite = False,
     log_level: LogLevel = "info",
@@ -46,7 +47,8 @@ def truth(
             path = simulate_truth(
                 output, days=days, resolution=resolution, seed=seed, start=start,
                 region=(lon_min, lon_max, lat_min, lat_max), grid_points=grid_points,
-                spinup_days=spinup_days, device=device, fmt=fmt, overwrite=overwrite,
+                spinup_days=spinup_days, device=device, threads=threads or None, fmt=fmt,
+                overwrite=overwrite,
                 history=command_line(),
                 progress=lambda done, total: bar.update(task, completed=done),
             )

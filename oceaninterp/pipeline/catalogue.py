@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def expand(patterns: tuple[str, ...], base_dir: Path) -> list[Path]:
     found: set[Path] = set()
     for pattern in patterns:
         full = str(base_dir / Path(pattern).expanduser())
-        matches = [Path(m).resolve() for m in glob.glob(full, recursive=True)]
+        # absolute, but symlinks kept: file names carry the day and production date
+        matches = [Path(os.path.abspath(m)) for m in glob.glob(full, recursive=True)]
         matches = [m for m in matches if m.is_file()]
         if not matches:
             logger.warning("input pattern %s matches no file", full)

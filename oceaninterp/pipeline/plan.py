@@ -6,6 +6,7 @@ file is written whole, atomically)::
     OUTPUT_ROOT/
       cubes/YYYY/oceaninterp_cube_YYYYMMDD.nc        one day of the gridded cube
       maps/<name>/YYYY/oceaninterp_<name>_YYYYMMDD.nc one day of maps per method
+                                                      (.zarr stores with format = "zarr")
       scores/                                         what score_maps writes
       manifest.json   logs/run-*.log   .lock
 
@@ -24,10 +25,12 @@ maps, one per day and method
 score, one per pipeline
     the keys of every map day of every method and the reference's hash.
 
-Map days are computed in *blocks* of ``block_days`` days (aligned on
-1970-01-01, so they do not move when ``start`` does; cut to the grid's
-period): one reconstruction call maps a whole block from its cubes plus the
-halo on each side, and is redone whole when any cube of that window changes.
+Map days are computed in *blocks* of ``block_days`` days, from ``[grid]
+start`` on (the last block is cut at ``end``; keep ``start`` fixed for daily
+runs, or every block moves): one reconstruction call maps a whole block from
+its cubes plus the halo on each side, and is redone whole when any cube of
+that window changes (a new day re-maps the last block, which grew, and the
+blocks whose halo sees it).
 A day's map is therefore always the same function of the same inputs: a
 serial, a distributed and a crash-resumed run give the same maps, bit for bit.
 """
@@ -60,14 +63,18 @@ def shift(day: str, days: int) -> str:
     return str(np.datetime64(day, "D") + np.timedelta64(days, "D"))
 
 
-def cube_path(root: Path, day: str) -> Path:
-    """The cube file of ``day`` under ``root``."""
-    return root / "cubes" / day[:4] / f"oceaninterp_cube_{compact(day)}.nc"
+#: File suffix of each ``[pipeline] format``.
+SUFFIXES = {"netcdf": ".nc", "zarr": ".zarr"}
 
 
-def map_path(root: Path, name: str, day: str) -> Path:
-    """The map file of method ``name`` for ``day`` under ``root``."""
-    return root / "maps" / name / day[:4] / f"oceaninterp_{name}_{compact(day)}.nc"
+def cube_path(root: Path, day: str, fmt: str = "netcdf") -> Path:
+    """The cube file (``fmt`` ``"netcdf"`` or ``"zarr"``) of ``day`` under ``root``."""
+    return root / "cubes" / day[:4] / f"oceaninterp_cube_{compact(day)}{SUFFIXES[fmt]}"
+
+
+def map_path(root: Path, name: str, day: str, fmt: str = "netcdf") -> Path:
+    """The map file (``fmt`` ``"netcdf"`` or ``"zarr"``) of method ``name`` for ``day``."""
+    return root / "maps" / name / day[:4] / f"oceaninterp_{name}_{compact(day)}{SUFFIXES[fmt]}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,7 @@ def plan_grid(
         "box": [spec.lon_min, spec.lon_max, spec.lat_min, spec.lat_max],
         "resolution": spec.resolution,
         "variable": cfg.inputs.variable,
+        "format": cfg.pipeline.format,
     }
     units = []
     for day in days:
@@ -211,29 +219,28 @@ def plan_grid(
             inputs=tuple(f.path for f in obs),
             sst=tuple(f.path for f in sst_day),
             key=key,
-            output=cube_path(manifest.root, day),
+            output=cube_path(manifest.root, day, cfg.pipeline.format),
             current=manifest.is_current(f"grid/{day}", key),
         ))
     return units
 
 
 def map_blocks(days: list[str], block_days: int, period: tuple[str, str]) -> list[list[str]]:
-    """The blocks that hold ``days``: aligned ``block_days``-day spans, cut to ``period``.
+    """The blocks that hold ``days``: ``block_days``-day spans from ``period[0]``.
 
-    Blocks start every ``block_days`` days from 1970-01-01, so they do not move
-    when the period does; the first and last are cut to ``period`` (ISO days,
-    inclusive). Every day of a returned block is mapped, also the days of it
-    outside ``days`` (``--start/--end`` narrow the blocks, not the days).
+    Blocks start at the period's first day and every ``block_days`` days after
+    it; the last is cut at ``period[1]`` (ISO days, inclusive). Every day of a
+    returned block is mapped, also the days of it outside ``days``
+    (``--start/--end`` select blocks, not single days).
     """
-    epoch = np.datetime64("1970-01-01", "D")
-    indices = sorted({int((np.datetime64(d, "D") - epoch).astype(int)) // block_days
+    origin = np.datetime64(period[0], "D")
+    indices = sorted({int((np.datetime64(d, "D") - origin).astype(int)) // block_days
                       for d in days})
-    blocks = []
-    for k in indices:
-        first = max(str(epoch + np.timedelta64(k * block_days, "D")), period[0])
-        last = min(str(epoch + np.timedelta64((k + 1) * block_days - 1, "D")), period[1])
-        blocks.append(day_range(first, last))
-    return blocks
+    return [
+        day_range(str(origin + np.timedelta64(k * block_days, "D")),
+                  min(str(origin + np.timedelta64((k + 1) * block_days - 1, "D")), period[1]))
+        for k in indices
+    ]
 
 
 def plan_maps(
@@ -243,6 +250,7 @@ def plan_maps(
     blocks: list[list[str]],
     cube_keys: dict[str, str | None],
     manifest: Manifest,
+    fmt: str = "netcdf",
 ) -> tuple[list[MapDay], list[MapBlock]]:
     """The map days of ``method`` in ``blocks``, and the blocks to compute.
 
@@ -266,6 +274,8 @@ def plan_maps(
         absent for a day whose cube is missing or failed.
     manifest
         The record of finished work.
+    fmt
+        ``"netcdf"`` or ``"zarr"``: the format of the map files.
     """
     map_days: list[MapDay] = []
     stale: list[MapBlock] = []
@@ -275,12 +285,13 @@ def plan_maps(
             "stage": "maps",
             "method": method.method,
             "checkpoint": checkpoint_sha256,
+            "format": fmt,
             "days": days,
             "cubes": [[d, cube_keys.get(d)] for d in window],
         })
         block = tuple(
             MapDay(name=method.name, day=day, key=key,
-                   output=map_path(manifest.root, method.name, day),
+                   output=map_path(manifest.root, method.name, day, fmt),
                    current=manifest.is_current(f"maps/{method.name}/{day}", key))
             for day in days
         )

@@ -17,6 +17,8 @@ import datetime as _dt
 import logging
 import os
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -204,7 +206,7 @@ def run_pipeline(
                     summary.days[0] if summary.days else "-",
                     summary.days[-1] if summary.days else "-")
         try:
-            with RunLock(root, wait=wait):
+            with terminate_as_exit(), RunLock(root, wait=wait):
                 remove_scratch(root)
                 executor = make_executor(cfg.dask)
                 try:
@@ -213,6 +215,10 @@ def run_pipeline(
                     executor.close()
         except OceanInterpError as exc:  # logged for cron, then shown by the CLI
             logger.error("oceaninterp run %s: FAILED | %s", cfg.pipeline.name, exc)
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            logger.error("oceaninterp run %s: INTERRUPTED | finished units are kept; "
+                         "the next run does the rest", cfg.pipeline.name)
             raise
         summary.elapsed_s = time.perf_counter() - t0
         log = logger.info if summary.ok else logger.error
@@ -251,6 +257,28 @@ def run_log(root: Path) -> Iterator[Path]:
         for h in quiet:
             h.setLevel(logging.NOTSET)
         handler.close()
+
+
+@contextlib.contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM (cron's or a batch system's time limit) into SystemExit while running.
+
+    The run then stops like on Ctrl-C: the dask cluster it started is shut
+    down, the lock released and the log closed. (SIGKILL cannot be caught; the
+    outputs and manifest are safe either way.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def remove_scratch(root: Path) -> None:
@@ -310,7 +338,8 @@ class _Run:
         from oceaninterp.products.cmems_l3 import latest_production
 
         base = Path(self.cfg.base_dir)
-        paths = expand(self.cfg.inputs.observations, base)
+        root = self.manifest.root
+        paths = [p for p in expand(self.cfg.inputs.observations, base) if root not in p.parents]
         if self.cfg.inputs.latest_production:
             paths, superseded = latest_production(paths)
             for old, new in superseded.items():
@@ -402,7 +431,7 @@ class _Run:
         checkpoint = self._checkpoint(method)
         map_days, stale = plan.plan_maps(
             method, halo, None if checkpoint is None else sha256_file(checkpoint),
-            blocks, cube_keys, self.manifest)
+            blocks, cube_keys, self.manifest, self.cfg.pipeline.format)
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
         stage.computed = [m.id for b in stale for m in b.days]
         stage.current = len(map_days) - len(stage.computed)

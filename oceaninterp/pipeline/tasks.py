@@ -68,8 +68,20 @@ def grid_day(
     return {"n_obs": summary.points, "observed_cells": summary.observed_cells}
 
 
+def _open_day(path: str) -> xr.Dataset:
+    """One cube day in memory, without its time bounds (rebuilt for the window)."""
+    from oceaninterp.io import open_dataset
+
+    with open_dataset(path) as ds:
+        return ds.drop_vars([v for v in ("time_bnds",) if v in ds.variables]).load()
+
+
 def _empty_day(template: xr.Dataset, day: np.datetime64) -> xr.Dataset:
-    """A cube day without observations, shaped like ``template`` (one day)."""
+    """A cube day without observations, shaped like ``template`` (one day).
+
+    Floating variables (``ssh``, ``sst``) are NaN, integer ones (``count``,
+    ``mask``) zero.
+    """
     empty = xr.zeros_like(template.isel(time=[0]))
     for name, var in empty.data_vars.items():
         if var.dtype.kind == "f":
@@ -90,9 +102,7 @@ def assemble_window(cubes: list[tuple[str, str | None]]) -> xr.Dataset:
     InputError
         When no day of the window has a cube (no observation at all).
     """
-    from oceaninterp.io import open_dataset
-
-    present = {day: open_dataset(path).load() for day, path in cubes if path is not None}
+    present = {day: _open_day(path) for day, path in cubes if path is not None}
     if not present:
         raise InputError(None, f"no observations from {cubes[0][0]} to {cubes[-1][0]}")
     template = next(iter(present.values()))
@@ -102,9 +112,10 @@ def assemble_window(cubes: list[tuple[str, str | None]]) -> xr.Dataset:
         days.append(ds if ds is not None else _empty_day(template, np.datetime64(day, "ns")))
     window = xr.concat(days, dim="time", data_vars="minimal", coords="minimal",
                        compat="override", combine_attrs="drop_conflicts")
-    sources = sorted({s for ds in present.values()
-                      for s in str(ds.attrs.get("source_files", "")).split(",") if s.strip()})
-    window.attrs["source_files"] = ",".join(sources)
+    sources = sorted({name.strip() for ds in present.values()
+                      for name in str(ds.attrs.get("source_files", "")).split(",")
+                      if name.strip()})
+    window.attrs["source_files"] = ", ".join(sources)
     return window
 
 
@@ -227,8 +238,8 @@ def join_days(files: list[str], output: Path) -> Path:
     days = [open_dataset(p) for p in files]
     try:
         names = [v for v in days[0].data_vars if v in duacs_l4.VARIABLES]
-        joined = xr.concat([d[names] for d in days], dim="time", coords="minimal",
-                           compat="override", combine_attrs="override")
+        joined = xr.concat([d[names] for d in days], dim="time", data_vars="minimal",
+                           coords="minimal", compat="override", combine_attrs="override")
         return duacs_l4.write(joined, output, overwrite=True, **{
             k: days[0].attrs[k] for k in ("method", "ssh_kind") if k in days[0].attrs})
     finally:

@@ -39,7 +39,12 @@ DEFAULT_MISSIONS = ("j3", "s3a", "s3b", "alg", "c2", "h2b", "swot")
 #: Production date in the CMEMS file names: fixed so that re-runs give the same names.
 PRODUCTION_DATE = "2025-01-01"
 COARSE_STEP_S = 20.0  # s between coarse ground-track samples when finding box crossings
-SWOT_MARGIN_DEG = 1.0  # box margin for SWOT nadir lines (the swath reaches 60 km off nadir)
+# Box margins (degrees) of the coarse search: 20 s of flight (< 140 km, 2 deg of
+# longitude at 45N) so that no crossing falls between two coarse samples, plus
+# the swath half-width (60 km) for SWOT.
+NADIR_MARGIN_DEG = 2.0
+SWOT_MARGIN_DEG = 3.0
+SWATH_REACH_DEG = 1.0  # nadir lines farther than this from the box have no pixel in it
 NADIR_FILTER_KM = 12.0  # Gaussian sigma of sla_filtered (half-power cut-off about 65 km)
 KARIN_FILTER_KM = 6.0  # Gaussian sigma of ssha_filtered over the swath
 SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
@@ -178,7 +183,7 @@ def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int)
     """
     from oceaninterp.products.schema import make_tracks
 
-    times = _times_in(_crossings(orbit, sampler, 0.0), 1.0, sampler.start)
+    times = _times_in(_crossings(orbit, sampler, NADIR_MARGIN_DEG), 1.0, sampler.start)
     lat, lon = orbit.ground_track(times)
     keep = sampler.inside(lat, lon)
     times, lat, lon = times[keep], lat[keep], lon[keep]
@@ -232,6 +237,11 @@ def swot_passes(
             continue
         t = times[part]
         nlat, nlon = orbit.ground_track(t)
+        near = np.flatnonzero(sampler.inside(nlat, nlon, SWATH_REACH_DEG))
+        if near.size < 2:
+            continue
+        sl = slice(near[0], near[-1] + 1)
+        t, nlat, nlon = t[sl], nlat[sl], nlon[sl]
         lat, lon = swath.swath_positions(nlat, nlon, xtd)
         valid = karin[None, :] & sampler.inside(lat, lon)
         lines = np.flatnonzero(valid.any(axis=1))

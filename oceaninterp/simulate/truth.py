@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import ConfigError
-from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, torch_threads
 
 #: Gulf Stream box (lon_min, lon_max, lat_min, lat_max), degrees.
 GULF_STREAM_BOX = (-65.0, -55.0, 33.0, 43.0)
@@ -131,6 +131,7 @@ def simulate_truth(
     spinup_days: int = 120,
     device: str = "cpu",
     dtype: str = "float64",
+    threads: int | None = 1,
     fmt: str = "nc",
     overwrite: bool = False,
     history: str = "oceaninterp.simulate.truth.simulate_truth",
@@ -158,6 +159,8 @@ def simulate_truth(
         Model days run and discarded before the first output day.
     device, dtype
         Torch device and float type of the model.
+    threads
+        Torch CPU threads while the model runs (``None``: leave torch's setting).
     fmt
         ``"nc"`` or ``"zarr"``.
     overwrite
@@ -189,16 +192,17 @@ def simulate_truth(
     rows, cols = model_coordinates(lat, lon, params)
     model = TwoLayerQG(params, seed=seed, device=device, dtype=dtype)
     total = spinup_days + days
-    for done, _ in enumerate(model.run_days(spinup_days), start=1):
-        if progress:
-            progress(done, total)
     ssh = np.empty((days, lat.size, lon.size), np.float32)
     sst = np.empty_like(ssh)
-    for day, (eta, tracer) in enumerate(model.run_days(days)):
-        ssh[day] = map_coordinates(eta, [rows, cols], order=3, mode="grid-wrap") + SSH_OFFSET
-        sst[day] = map_coordinates(tracer, [rows, cols], order=3, mode="grid-wrap")
-        if progress:
-            progress(spinup_days + day + 1, total)
+    with torch_threads(threads):
+        for done, _ in enumerate(model.run_days(spinup_days), start=1):
+            if progress:
+                progress(done, total)
+        for day, (eta, tracer) in enumerate(model.run_days(days)):
+            ssh[day] = map_coordinates(eta, [rows, cols], order=3, mode="grid-wrap") + SSH_OFFSET
+            sst[day] = map_coordinates(tracer, [rows, cols], order=3, mode="grid-wrap")
+            if progress:
+                progress(spinup_days + day + 1, total)
     stats = truth_statistics(ssh, sst, lat, resolution)
     times = np.datetime64(start, "D") + np.arange(days).astype("timedelta64[D]")
     ds = xr.Dataset(

@@ -86,6 +86,9 @@ class BilinearDynamics(nn.Module):
         Standard deviation of the initial coefficients.
     """
 
+    pair_j: Tensor
+    pair_k: Tensor
+
     def __init__(self, n_vars: int, init_scale: float = 0.01) -> None:
         super().__init__()
         pairs = list(itertools.combinations_with_replacement(range(n_vars), 2))
@@ -118,6 +121,9 @@ class StandardisedDynamics(nn.Module):
     mean, std
         Per-variable mean and standard deviation, shape ``(C,)``.
     """
+
+    mean: Tensor
+    std: Tensor
 
     def __init__(self, dynamics: nn.Module, mean: Tensor, std: Tensor) -> None:
         super().__init__()

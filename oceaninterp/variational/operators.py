@@ -95,6 +95,7 @@ class ConvOperator(ObservationOperator):
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel_size: expected an odd size, got {kernel_size}")
         self.spatial_dims = spatial_dims
+        self.padding = kernel_size // 2
         self.conv = conv_class(spatial_dims)(
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False
         )
@@ -104,7 +105,7 @@ class ConvOperator(ObservationOperator):
 
     def adjoint(self, r: Tensor, mask: Tensor | None = None) -> Tensor:
         transpose = F.conv_transpose1d if self.spatial_dims == 1 else F.conv_transpose2d
-        return transpose(r, self.conv.weight, padding=self.conv.padding)
+        return transpose(r, self.conv.weight, padding=self.padding)
 
 
 class MultimodalTerm(nn.Module):

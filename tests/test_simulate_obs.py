@@ -1,0 +1,189 @@
+"""Simulated observation files: exact sampling, noise levels, read back by the products and grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from oceaninterp.simulate import errors, swath
+from oceaninterp.simulate.observations import simulate_obs
+
+DAYS = 5
+START = np.datetime64("2022-03-01", "ns")
+# A truth linear in longitude, latitude and time: bilinear/linear sampling is exact.
+A, B, C, D = 0.4, 0.02, -0.03, 0.005  # m, m/deg, m/deg, m/day
+
+
+def _inner(tracks: xr.Dataset) -> xr.Dataset:
+    """Points between the first and last day centres (held constant outside)."""
+    t = tracks["time"].values
+    first = START + np.timedelta64(12, "h")
+    return tracks.isel(obs=(t >= first) & (t <= first + (DAYS - 1) * np.timedelta64(1, "D")))
+
+
+def _analytic(times, lat, lon):
+    days = (np.asarray(times).astype("datetime64[ns]") - START) / np.timedelta64(1, "D") - 0.5
+    return A + B * (lon + 60.0) + C * (lat - 38.0) + D * days
+
+
+@pytest.fixture(scope="module")
+def truth(tmp_path_factory):
+    lat = np.linspace(32.9, 43.1, 35)
+    lon = np.linspace(-65.1, -54.9, 33)
+    times = START + np.arange(DAYS) * np.timedelta64(1, "D")
+    t3 = times[:, None, None] + np.timedelta64(12, "h")
+    ssh = _analytic(t3, lat[None, :, None], lon[None, None, :])
+    sst = 290.0 + 0.1 * (lat[None, :, None] - 38.0) + 0.0 * ssh
+    ds = xr.Dataset(
+        {"ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32)),
+         "sst": (("time", "latitude", "longitude"), sst.astype(np.float32))},
+        coords={"time": times, "latitude": lat, "longitude": lon},
+    )
+    path = tmp_path_factory.mktemp("truth") / "truth.nc"
+    ds.to_netcdf(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean(truth, tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean")
+    return out, simulate_obs(truth, out, noise=False, seed=4)
+
+
+@pytest.fixture(scope="module")
+def noisy(truth, tmp_path_factory):
+    out = tmp_path_factory.mktemp("noisy")
+    return out, simulate_obs(truth, out, noise=True, seed=4)
+
+
+def test_every_mission_and_kind_is_written(clean) -> None:
+    out, paths = clean
+    kinds = {p.relative_to(out).parts[0] for p in paths}
+    assert kinds == {"nadir", "swot", "sst"}
+    missions = {p.parent.name for p in paths if p.parent.parent.name == "nadir"}
+    assert missions == {"j3", "s3a", "s3b", "alg", "c2", "h2b"}
+    assert len([p for p in paths if p.parent.name == "sst"]) == DAYS
+    name = next(p.name for p in paths if p.parent.name == "j3")
+    assert name.startswith("dt_global_j3_phy_l3_1hz_202203") and name.endswith("_20250101.nc")
+    swot = [p.name for p in paths if p.parent.name == "swot"]
+    assert all(name.startswith("SWOT_L3_LR_SSH_Expert_") for name in swot)
+
+
+def test_nadir_files_carry_the_truth_without_noise(clean) -> None:
+    from oceaninterp.products import open_product
+
+    _, paths = clean
+    nadir = [p for p in paths if p.parent.parent.name == "nadir"]
+    tracks = _inner(xr.concat([open_product(p, variable="adt") for p in nadir], dim="obs"))
+    expected = _analytic(tracks["time"].values, tracks["latitude"].values,
+                         tracks["longitude"].values)
+    assert tracks.sizes["obs"] > 1000
+    np.testing.assert_allclose(tracks["ssh"].values, expected, atol=1.5e-3)  # int16 x 1 mm
+
+
+def test_swot_files_carry_the_truth_on_the_karin_swaths(clean) -> None:
+    from oceaninterp.products import open_product
+
+    _, paths = clean
+    swot = [p for p in paths if p.parent.name == "swot"]
+    assert swot
+    with xr.open_dataset(swot[0]) as ds:
+        assert ds.sizes["num_pixels"] == 69
+        np.testing.assert_array_equal(ds["cross_track_distance"].values,
+                                      swath.cross_track_distance())
+        good = ds["quality_flag"].values == 0
+        assert np.isfinite(ds["ssha_filtered"].values[good]).all()
+        assert not good[:, ~swath.karin_pixels()].any()
+        assert np.all(np.diff(ds["time"].values) > np.timedelta64(0))
+    tracks = _inner(xr.concat([open_product(p, variable="adt") for p in swot], dim="obs"))
+    expected = _analytic(tracks["time"].values, tracks["latitude"].values,
+                         tracks["longitude"].values)
+    np.testing.assert_allclose(tracks["ssh"].values, expected, atol=2e-4)  # int32 x 0.1 mm
+
+
+def test_noise_has_the_specified_std(clean, noisy) -> None:
+    from oceaninterp.products import open_product
+
+    for mission, sigma in errors.NADIR_NOISE.items():
+        a = [p for p in clean[1] if p.parent.name == mission]
+        b = [p for p in noisy[1] if p.parent.name == mission]
+        assert [p.name for p in a] == [p.name for p in b]
+        diff = np.concatenate([
+            open_product(q, variable="sla_unfiltered")["ssh"].values
+            - open_product(p, variable="sla_unfiltered")["ssh"].values
+            for p, q in zip(a, b, strict=True)])
+        assert diff.std() == pytest.approx(sigma, rel=0.12), mission
+        filtered = np.concatenate([
+            open_product(q, variable="sla_filtered")["ssh"].values
+            - open_product(p, variable="sla_filtered")["ssh"].values
+            for p, q in zip(a, b, strict=True)])
+        assert filtered.std() < 0.6 * sigma  # the along-track low-pass removes most noise
+    a = sorted(p for p in clean[1] if p.parent.name == "swot")
+    b = sorted(p for p in noisy[1] if p.parent.name == "swot")
+    diffs = []
+    for p, q in zip(a, b, strict=True):
+        with xr.open_dataset(p) as x, xr.open_dataset(q) as y:
+            diffs.append(y["ssha_unfiltered"].values - x["ssha_unfiltered"].values)
+    karin = swath.karin_pixels()
+    std = np.nanstd(np.concatenate(diffs)[:, karin], axis=0)
+    expected = errors.karin_noise_std(swath.cross_track_distance())[karin]
+    np.testing.assert_allclose(std, expected, rtol=0.12)
+
+
+def test_grid_reads_every_file_and_gives_back_the_truth(clean, tmp_path) -> None:
+    from oceaninterp.config import GridSpec
+    from oceaninterp.grid import grid_files
+
+    out, paths = clean
+    obs = [p for p in paths if p.parent.name != "sst"]
+    sst = [p for p in paths if p.parent.name == "sst"]
+    spec = GridSpec(lon_min=-65.0, lon_max=-55.0, lat_min=33.0, lat_max=43.0, resolution=0.25,
+                    start="2022-03-01", end="2022-03-05")
+    summary = grid_files(obs, tmp_path / "cube.nc", spec, variable="adt", sst=sst)
+    assert len(summary.read) == len(paths) and not summary.skipped
+    with xr.open_dataset(summary.output) as cube:
+        seen = cube["count"].values > 0
+        assert seen.mean() > 0.05
+        lat = cube["latitude"].values[None, :, None]
+        lon = cube["longitude"].values[None, None, :]
+        noon = cube["time"].values[:, None, None] + np.timedelta64(12, "h")
+        expected = np.broadcast_to(_analytic(noon, lat, lon), seen.shape)
+        np.testing.assert_allclose(cube["ssh"].values[seen], expected[seen], atol=0.01)
+        assert np.isfinite(cube["sst"].values).all()
+
+
+def test_same_seed_same_files(truth, noisy, tmp_path) -> None:
+    from oceaninterp.products import open_product
+
+    again = simulate_obs(truth, tmp_path, missions=["j3"], noise=True, sst=False, seed=4)
+    first = [p for p in noisy[1] if p.parent.name == "j3"]
+    assert [p.name for p in again] == [p.name for p in first]
+    for p, q in zip(first, again, strict=True):
+        np.testing.assert_array_equal(open_product(p)["ssh"].values, open_product(q)["ssh"].values)
+
+
+def test_cli_obs_writes_files_and_refuses_to_overwrite(truth, tmp_path) -> None:
+    from oceaninterp.cli.app import app
+
+    args = ["simulate", "obs", str(truth), "-o", str(tmp_path), "--missions", "j3,s3a",
+            "--no-sst"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert any((tmp_path / "nadir" / "j3").iterdir())
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    bad = CliRunner().invoke(app, ["simulate", "obs", str(tmp_path / "nope.nc"), "-o",
+                                   str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "nope.nc" in bad.output
+
+
+def test_cli_truth_prints_statistics(tmp_path) -> None:
+    from oceaninterp.cli.app import app
+
+    result = CliRunner().invoke(app, ["simulate", "truth", "-o", str(tmp_path), "--days", "2",
+                                      "--resolution", "1.0", "--grid-points", "32",
+                                      "--spinup-days", "1"])
+    assert result.exit_code == 0, result.output
+    assert "eddy" in result.output and (tmp_path / "truth.nc").exists()
