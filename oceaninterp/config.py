@@ -543,7 +543,7 @@ def resolve_day(value: Any, key: str, today: np.datetime64) -> str:
         match = re.fullmatch(r"today(?:\s*([+-])\s*(\d+))?", value.strip())
         if match:
             offset = int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
-            return str(np.datetime64(today, "D") + np.timedelta64(offset, "D"))
+            return str(today.astype("datetime64[D]") + np.timedelta64(offset, "D"))
     if hasattr(value, "isoformat"):  # a TOML date
         value = value.isoformat()
     try:
@@ -615,7 +615,7 @@ class RunConfig:
         for table in ("pipeline", "inputs", "grid"):
             if not isinstance(data.get(table), dict):
                 raise ConfigError(f"[{table}]: missing table")
-        today = np.datetime64("today", "D") if today is None else np.datetime64(today, "D")
+        today = np.datetime64("today", "D") if today is None else today.astype("datetime64[D]")
         grid = dict(data["grid"])
         for key in ("start", "end"):
             if key in grid:
@@ -665,18 +665,20 @@ class TileSpec:
     weight on ``border`` pixels of each tile side inside the domain
     (:mod:`oceaninterp.tiling`).
 
-    Measured on a synthetic Gulf Stream year at 1/10 deg with a model trained
-    on 48-pixel tiles (``benchmarks/reconstruct_bench.py``; test-period mu):
-    48-pixel tiles every 1 / 3 / 5 / 7 / 10 / 15 days gave 0.812 / 0.812 /
-    0.809 / 0.809 / 0.794 / 0.791; 104-pixel tiles (the whole box) every 1 / 5
-    days gave 0.845 / 0.843.
+    Measured (mu over the last 55 days of a synthetic Gulf Stream year at
+    1/10 deg, 100 x 100 px, with a model trained on 48-px tiles of its first
+    255 days; the synthetic OSSE of ``benchmarks/reconstruct_bench.py``):
+    the reference's tiling (48-px tiles every day, no margin) 0.812; 48-px
+    tiles every 3 days with the margin 0.860; the defaults (one 120-px tile
+    every 3 days, 10-px margin) 0.880, with a margin of 0 / 4 / 20 px 0.823 /
+    0.876 / 0.879, every 1 / 5 days 0.881 / 0.875.
 
     Attributes
     ----------
     time_stride
         Days between consecutive tile starts. The reference runs one tile per
         output day (1); each output day is then computed ``tile_time`` times.
-        Default 3: the same mu as 1 (within 0.001) with a third of the tiles.
+        Default 3: a third of the tiles for 0.001 less mu than 1.
     latitude, longitude
         Spatial tile size in pixels (multiples of 4); ``None``: automatic (see
         above).
@@ -695,7 +697,10 @@ class TileSpec:
     time_window
         Days of observations held in memory at once (tiles are streamed over
         time and merged days are written as soon as no later tile touches
-        them). Must be at least the tile length. Default 60.
+        them); at least the tile length. ``None``: 60 days, fewer on large
+        grids so that one window of the grid is at most 2**28 cells (1 GiB of
+        float32; memory is about three such windows: observations, weighted
+        sum, weights), never fewer than the tile length.
     """
 
     time_stride: int = 3
@@ -705,14 +710,14 @@ class TileSpec:
     space_stride: int | None = None
     border: int | None = None
     margin: int | None = None
-    time_window: int = 60
+    time_window: int | None = None
 
     def __post_init__(self) -> None:
         for name in (
             "time_stride", "time_window", "max_space_tile", "latitude", "longitude", "space_stride"
         ):
             value = getattr(self, name)
-            if value is None and name in ("latitude", "longitude", "space_stride"):
+            if value is None and name in ("latitude", "longitude", "space_stride", "time_window"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
@@ -746,7 +751,7 @@ class TileSpec:
             Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells); the
             margin is 0 in time.
         """
-        if self.time_window < int(tile["time"]):
+        if self.time_window is not None and self.time_window < int(tile["time"]):
             raise ConfigError(
                 f"time_window: expected at least the tile length {tile['time']} days, "
                 f"got {self.time_window}"
@@ -785,6 +790,12 @@ class TileSpec:
                     f"{size[dim]} pixels with a {border[dim]}-pixel border (at most {core})"
                 )
         return size, stride, border, margin
+
+    def window_days(self, tile_time: int, cells_per_day: int) -> int:
+        """Days held in memory at once for a grid of ``cells_per_day`` cells (``time_window``)."""
+        if self.time_window is not None:
+            return self.time_window
+        return max(tile_time, min(60, 2**28 // max(1, cells_per_day)))
 
     def _border(self, size: int) -> int:
         return size // 12 if self.border is None else self.border
@@ -858,11 +869,15 @@ class OIConfig:
         if not (isinstance(self.block_days, int) and self.block_days >= 1):
             raise ConfigError(f"oi.block_days: expected an integer >= 1, got {self.block_days!r}")
         if self.block_deg is not None and not self.block_deg > 0:
-            raise ConfigError(f"oi.block_deg: expected a positive number or None, got {self.block_deg!r}")
+            raise ConfigError(
+                f"oi.block_deg: expected a positive number or None, got {self.block_deg!r}"
+            )
         for name in ("superobs", "error_step"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"oi.{name}: expected a number >= 0, got {getattr(self, name)!r}")
         if self.dtype not in ("float64", "float32"):
             raise ConfigError(f"oi.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
         if not self.batch_bytes > 0:
-            raise ConfigError(f"oi.batch_bytes: expected a positive number, got {self.batch_bytes!r}")
+            raise ConfigError(
+                f"oi.batch_bytes: expected a positive number, got {self.batch_bytes!r}"
+            )

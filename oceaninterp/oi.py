@@ -24,6 +24,7 @@ Land and no-data masking is the caller's business: every cell gets a value.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import logging
@@ -215,6 +216,27 @@ def _batches(blocks: list[_Block], itemsize: int, budget: int) -> Iterator[list[
         yield batch
 
 
+@contextlib.contextmanager
+def _threads(torch: Any, count: int) -> Iterator[None]:
+    """Run torch CPU operations with ``count`` threads, then restore."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(min(count, before))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+#: Below this many observations a block's factorisation runs on one thread:
+#: threaded LAPACK on small matrices mostly waits on synchronisation, badly so
+#: on a shared CPU.
+THREADED_MIN_OBS = 2000
+
+
+def _linalg_threads(n: int) -> int:
+    return 1 if n < THREADED_MIN_OBS else 1_000_000
+
+
 def _lattice(n: int, step: float) -> np.ndarray:
     """Indices ``0, s, 2s, ..., n-1`` of a sub-lattice with spacing ``step`` cells."""
     s = max(1, int(round(step)))
@@ -251,24 +273,24 @@ class _Analysis:
         ``(HBH^T+R)^-1 (y-m)``, padded to the batch's largest block."""
         torch, cfg, obs = self.torch, self.cfg, self.obs
         nmax = max(b.obs.size for b in batch)
+        # Padding entries sit 100 correlation lengths from everything (their
+        # covariances underflow to exactly 0) with unit noise and zero data.
         feats = np.zeros((len(batch), nmax, 3))
+        feats[:, :, 0] = 100.0 * (1 + np.arange(nmax))
         y = np.zeros((len(batch), nmax, 1))
         noise = np.ones((len(batch), nmax))
-        valid = np.zeros((len(batch), nmax), dtype=bool)
         for i, b in enumerate(batch):
             n, o = b.obs.size, b.obs
             # Scaled coordinates, centred per block for precision.
             f = np.stack([obs.t[o] / cfg.lt, obs.lat[o] / cfg.ly, obs.lon[o] / cfg.lx], axis=1)
-            feats[i, :n] = f - f.mean(axis=0) if n else f
+            feats[i, :n] = f - f.mean(axis=0)
             y[i, :n, 0] = obs.value[o] - self.mean
             noise[i, :n] = cfg.noise**2 / obs.count[o]
-            valid[i, :n] = True
         f = self._tensor(feats)
-        v = torch.as_tensor(valid, device=self.device)
         cov = torch.cdist(f, f).square_().neg_().exp_().mul_(cfg.signal_std**2)
-        cov.mul_((v[:, :, None] & v[:, None, :]).to(self.dtype))
         cov.diagonal(dim1=1, dim2=2).add_(self._tensor(noise))
-        chol, info = torch.linalg.cholesky_ex(cov)
+        with _threads(torch, _linalg_threads(nmax)):
+            chol, info = torch.linalg.cholesky_ex(cov)
         if bool((info != 0).any()):
             raise ConfigError(
                 f"oi: the observation covariance is not positive definite in {cfg.dtype}; "
@@ -277,9 +299,13 @@ class _Analysis:
         # U = L^T is row-major (LAPACK returns L column-major); triangular solves
         # with row-major factors take the fast path on CPU, so L z = y is solved
         # as z^T U = y^T. Much faster than torch.cholesky_solve on CPU.
+        # One right-hand side is memory-bound: a single thread avoids the
+        # synchronisation stalls of threaded trsv (100x slower on a busy CPU).
         upper = chol.mT
-        zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
-        return upper, torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
+        with _threads(torch, 1):
+            zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
+            weights = torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
+        return upper, weights
 
     def _gaussians(self, o: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray):
         """Factors ``exp(-(d/L)^2)`` between observations ``o`` and output axes."""
@@ -357,9 +383,10 @@ class _Analysis:
         ct, cy, cx = self._gaussians(b.obs, self.days[it], self.lat[iy], self.lon[ix])
         sigma2 = cfg.signal_std**2
         rows = sigma2 * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
-        zt = torch.linalg.solve_triangular(
-            upper, rows.reshape(-1, b.obs.size), upper=True, left=False
-        )
+        with _threads(torch, _linalg_threads(b.obs.size)):
+            zt = torch.linalg.solve_triangular(
+                upper, rows.reshape(-1, b.obs.size), upper=True, left=False
+            )
         var = sigma2 - zt.square().sum(dim=1)
         values = (
             var.clamp_(min=0.0).sqrt_().double().cpu().numpy().reshape(it.size, iy.size, ix.size)
@@ -452,6 +479,7 @@ def tune_oi(
     every: int = 4,
     cluster_deg: float | None = None,
     seed: int = 0,
+    device: str = "cpu",
     progress: ProgressCallback | None = None,
 ) -> OIConfig:
     """Pick OI parameters by cross-validation on withheld observation clusters.
@@ -475,6 +503,8 @@ def tune_oi(
         Values of the other fields (defaults when ``None``).
     every, cluster_deg, seed
         The withholding pattern (seeded, reproducible).
+    device
+        Torch device of the linear algebra.
     progress
         Called as ``progress(done, total)`` after each candidate.
 
@@ -513,7 +543,7 @@ def tune_oi(
             changes["ly"] = changes["lx"]
         cfg = dataclasses.replace(base, **changes)
         obs = cube_observations(train, cfg)
-        analysis = _Analysis(obs, _days(cube["time"]), lat, lon, cfg)
+        analysis = _Analysis(obs, _days(cube["time"]), lat, lon, cfg, device)
         mapped, _ = analysis.run(with_error=False)
         rmse = float(np.sqrt(np.mean((mapped[held] - truth) ** 2)))
         log.info("tune_oi: %s -> validation RMSE %.4f m (%d cells)", changes, rmse, truth.size)

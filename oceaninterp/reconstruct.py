@@ -17,7 +17,9 @@ reconstruct`` runs. With ``method="4dvarnet"``:
 3. tiles are streamed over time: the observations of at most
    ``TileSpec.time_window`` days are held at once (read in a background thread
    while the device works), and each day is written as soon as no later tile
-   covers it, so memory does not grow with the number of days;
+   covers it, so memory does not grow with the number of days (about three
+   windows of the grid: 60 days of a 200 x 200 box, 15 days, about 5 GB, of
+   the global ocean at 1/20 deg);
 4. maps are written with DUACS L4 names (``adt`` + ``ugos``/``vgos`` for an
    ADT cube, ``sla`` + ``ugosa``/``vgosa`` for an SLA cube) through
    :mod:`oceaninterp.products.duacs_l4`. A ``.zarr`` output is a Zarr v3 store
@@ -319,7 +321,8 @@ def predict(
         if bf16 and dev.type == "cuda"
         else contextlib.nullcontext()
     )
-    groups = _groups(grid.axis_starts["time"], size["time"], spec.time_window)
+    window = spec.window_days(size["time"], padded[1] * padded[2])
+    groups = _groups(grid.axis_starts["time"], size["time"], window)
     rows = [np.flatnonzero(np.isin(grid.starts[:, 0], g)) for g in groups]
     total = sum(-(-r.size // batch_size) for r in rows)
     done = 0

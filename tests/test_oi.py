@@ -168,3 +168,21 @@ def test_tuning_finds_the_true_correlation_length() -> None:
 def test_tuning_rejects_unknown_parameters(rng: np.random.Generator) -> None:
     with pytest.raises(ConfigError, match="unknown"):
         tune_oi(random_cube(rng), {"wavelength": [1.0]})
+
+
+def test_batched_padded_blocks_equal_one_by_one(rng: np.random.Generator) -> None:
+    cube = random_cube(rng, shape=(9, 11, 13), fraction=0.1)
+    cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.0)
+    batched = oi_map(cube, cfg)
+    alone = oi_map(cube, OIConfig(**{**cfg.__dict__, "batch_bytes": 1}))
+    np.testing.assert_allclose(batched["ssh"].values, alone["ssh"].values, atol=1e-7)
+    np.testing.assert_allclose(batched["err"].values, alone["err"].values, atol=1e-7)
+
+
+@pytest.mark.gpu
+def test_gpu_matches_cpu(rng: np.random.Generator) -> None:
+    cube = random_cube(rng)
+    cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.0)
+    cpu, gpu = oi_map(cube, cfg), oi_map(cube, cfg, device="cuda")
+    np.testing.assert_allclose(gpu["ssh"].values, cpu["ssh"].values, atol=1e-6)
+    np.testing.assert_allclose(gpu["err"].values, cpu["err"].values, atol=1e-6)

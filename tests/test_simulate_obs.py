@@ -67,6 +67,8 @@ def test_every_mission_and_kind_is_written(clean) -> None:
     assert len([p for p in paths if p.parent.name == "sst"]) == DAYS
     name = next(p.name for p in paths if p.parent.name == "j3")
     assert name.startswith("dt_global_j3_phy_l3_1hz_202203") and name.endswith("_20250101.nc")
+    days = {p.name.split("_")[-2] for p in paths if p.parent.parent.name == "nadir"}
+    assert days == {f"2022030{d}" for d in range(1, DAYS + 1)}  # no day outside the truth
     swot = [p.name for p in paths if p.parent.name == "swot"]
     assert all(name.startswith("SWOT_L3_LR_SSH_Expert_") for name in swot)
 

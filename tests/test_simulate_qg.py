@@ -74,3 +74,14 @@ def test_statistics_find_the_wavelength_of_a_wave() -> None:
     stats = truth_statistics(ssh, None, lat, 0.05)
     assert stats["dominant_wavelength_km"] == pytest.approx(wavelength, rel=0.01)
     assert stats["eddy_std_m"] == pytest.approx(0.1 / np.sqrt(2), rel=0.05)
+
+
+@pytest.mark.gpu
+def test_gpu_run_matches_the_cpu_run() -> None:
+    params = QGParameters(n=128)
+    cpu = TwoLayerQG(params, seed=2)
+    gpu = TwoLayerQG(params, seed=2, device="cuda")
+    with torch_threads(1):
+        for (ssh_c, sst_c), (ssh_g, sst_g) in zip(cpu.run_days(3), gpu.run_days(3), strict=True):
+            np.testing.assert_allclose(ssh_g, ssh_c, atol=1e-9)
+            np.testing.assert_allclose(sst_g, sst_c, atol=1e-7)

@@ -396,3 +396,16 @@ class _Scale(nn.Module):
 def test_loss_weights_refuse_negative_values() -> None:
     with pytest.raises(ValueError, match="gradient"):
         LossWeights(gradient=-1.0)
+
+
+@pytest.mark.gpu
+def test_learned_solver_gives_the_same_result_on_the_gpu(device: str) -> None:
+    if device != "cuda":
+        pytest.skip("no CUDA device")
+    truth, y, mask = _problem_2d()
+    cost = VariationalCost(MaskOperator(), BilinearAE(5, 4), 1.0, 1.0)
+    solver = LearnedGradientSolver(cost, ConvLSTMModulator(5, 3, downsample=2), 3, 1.0).eval()
+    x0 = observations_first_guess(y, mask)
+    on_cpu = solver(x0, y, mask)
+    on_gpu = solver.to(device)(x0.to(device), y.to(device), mask.to(device))
+    assert torch.allclose(on_gpu.cpu(), on_cpu, atol=1e-4)

@@ -34,7 +34,7 @@ def reconstruct(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Tiles per model call.")] = 4,
     time_stride: Annotated[
         int | None,
-        typer.Option("--time-stride", help="Days between tile starts (default 5; reference 1)."),
+        typer.Option("--time-stride", help="Days between tile starts (default 3; reference 1)."),
     ] = None,
     resample: Annotated[
         bool, typer.Option("--resample", help="Coarsen a finer cube to the checkpoint's grid.")

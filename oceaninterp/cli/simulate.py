@@ -24,7 +24,7 @@ def truth(
     days: Annotated[int, typer.Option(help="Days written after the spin-up.")] = 365,
     resolution: Annotated[float, typer.Option(help="Grid spacing, degrees.")] = 0.05,
     seed: Seed = 0,
-    start: Annotated[str, typer.Option("-t", "--start", help="First day, ISO.")] = "2022-01-01",
+    start: Annotated[str, typer.Option("-t", "--start-datetime", help="First day.")] = "2022-01-01",
     lon_min: Annotated[float, typer.Option("-x", "--minimum-longitude")] = -65.0,
     lon_max: Annotated[float, typer.Option("-X", "--maximum-longitude")] = -55.0,
     lat_min: Annotated[float, typer.Option("-y", "--minimum-latitude")] = 33.0,

@@ -75,6 +75,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def fingerprint(path: Path, cache: dict[str, dict[str, Any]]) -> str:
+    """SHA-256 of a file (checkpoint, truth...), re-hashed only when its size or mtime changed.
+
+    ``cache`` (the manifest's ``inputs``) is updated in place.
+    """
+    st = path.stat()
+    stat = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    record = cache.get(str(path))
+    if record is None or any(record.get(k) != v for k, v in stat.items()):
+        record = cache[str(path)] = {**stat, "sha256": sha256_file(path)}
+    return str(record["sha256"])
+
+
 def product_days(path: Path, **options: Any) -> tuple[str, ...]:
     """ISO days (UTC) of the data in a product file (track points or map times).
 

@@ -21,12 +21,15 @@ from oceaninterp.config import RunDask
 
 logger = logging.getLogger(__name__)
 
+#: A unit of work: (tag handed back with the outcome, function, args, kwargs).
+Job = tuple[Any, Callable[..., Any], tuple, dict]
+
 
 class Executor(Protocol):
     """Runs ``fn(*args, **kwargs)`` for each tag; yields ``(tag, future)`` as they finish."""
 
     def map_unordered(
-        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+        self, jobs: list[Job]
     ) -> Iterator[tuple[Any, concurrent.futures.Future]]: ...
 
     def close(self) -> None: ...
@@ -36,7 +39,7 @@ class SerialExecutor:
     """Runs every job in this process, one after the other."""
 
     def map_unordered(
-        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+        self, jobs: list[Job]
     ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
         for tag, fn, args, kwargs in jobs:
             future: concurrent.futures.Future = concurrent.futures.Future()
@@ -77,7 +80,7 @@ class DaskExecutor:
             logger.info("dask: started a LocalCluster of %d workers", settings.workers)
 
     def map_unordered(
-        self, jobs: list[tuple[Any, Callable[..., Any], tuple, dict]]
+        self, jobs: list[Job]
     ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
         from distributed import as_completed
 

@@ -125,8 +125,3 @@ class Manifest:
         }
         if save:
             self.save()
-
-    def key(self, unit: str) -> str | None:
-        """The key ``unit`` was last finished with, if any."""
-        record = self.units.get(unit)
-        return None if record is None else record.get("key")

@@ -30,8 +30,8 @@ import numpy as np
 from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.pipeline import plan, tasks
-from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, sha256_file
-from oceaninterp.pipeline.executor import Executor, make_executor
+from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, fingerprint
+from oceaninterp.pipeline.executor import Executor, Job, make_executor
 from oceaninterp.pipeline.lock import RunLock
 from oceaninterp.pipeline.manifest import Manifest
 
@@ -312,6 +312,7 @@ class _Run:
     # -- stages ------------------------------------------------------------------------------
 
     def execute(self) -> None:
+        """Ingest, grid the cubes every map block needs, map the stale blocks, score."""
         try:
             observations, sst = self.ingest()
             period = (str(np.datetime64(self.cfg.grid.start, "D")),
@@ -356,9 +357,9 @@ class _Run:
             if f.error is not None:
                 self.summary.input_errors[f.path] = f.error
                 logger.error("input file %s: %s", f.path, f.error)
+        seen = {f.path for f in observations + sst} | {str(p) for p in self._references()}
+        self.manifest.inputs = {p: r for p, r in cache.items() if p in seen}  # forget files gone
         if not self.dry_run:
-            seen = {f.path for f in observations + sst}
-            self.manifest.inputs = {p: r for p, r in cache.items() if p in seen}
             self.manifest.save()
         if self.summary.input_errors and self.cfg.pipeline.on_error == "fail":
             raise _StopRun(f"{len(self.summary.input_errors)} unreadable input file(s)")
@@ -373,8 +374,26 @@ class _Run:
             return int(np.ceil(oi.time_window * oi.lt))
         from oceaninterp.model.checkpoint import describe_checkpoint
 
-        meta = describe_checkpoint(self._checkpoint(method))
+        checkpoint = self._checkpoint(method)
+        assert checkpoint is not None  # RunReconstruct requires one for 4dvarnet
+        meta = describe_checkpoint(checkpoint)
         return int(meta["tile"]["time"]) // 2
+
+    def _references(self) -> list[Path]:
+        """Checkpoints, truth and withheld tracks named by the pipeline."""
+        paths = [self.cfg.path(m.checkpoint) for m in self.cfg.reconstruct if m.checkpoint]
+        if self.cfg.score is not None:
+            if self.cfg.score.truth is not None:
+                paths.append(self.cfg.path(self.cfg.score.truth))
+            paths += expand(self.cfg.score.tracks, Path(self.cfg.base_dir))
+        return paths
+
+    def _fingerprint(self, path: Path) -> str:
+        """SHA-256 of a checkpoint or reference file, cached in the manifest by size and mtime."""
+        digest = fingerprint(path, self.manifest.inputs)
+        if not self.dry_run:
+            self.manifest.save()  # a no-op unless the file is new or changed
+        return digest
 
     def _checkpoint(self, method: RunReconstruct) -> Path | None:
         if method.checkpoint is None:
@@ -400,10 +419,12 @@ class _Run:
         spec = self.cfg.grid
         box = {"lon_min": spec.lon_min, "lon_max": spec.lon_max, "lat_min": spec.lat_min,
                "lat_max": spec.lat_max, "resolution": spec.resolution}
-        jobs = []
+        jobs: list[Job] = []
         for u in stale:
             if not u.inputs:  # no observation that day: an empty day, no file
-                if u.output.exists():
+                if u.output.is_dir():
+                    shutil.rmtree(u.output)
+                elif u.output.exists():
                     u.output.unlink()
                 self.manifest.record(u.id, u.key, [], n_obs=0)
                 continue
@@ -430,7 +451,7 @@ class _Run:
         """Map the stale blocks of ``method``; return its map days (None: failed)."""
         checkpoint = self._checkpoint(method)
         map_days, stale = plan.plan_maps(
-            method, halo, None if checkpoint is None else sha256_file(checkpoint),
+            method, halo, None if checkpoint is None else self._fingerprint(checkpoint),
             blocks, cube_keys, self.manifest, self.cfg.pipeline.format)
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
         stage.computed = [m.id for b in stale for m in b.days]
@@ -473,7 +494,7 @@ class _Run:
         for path in [truth] if truth is not None else []:
             if not path.is_file():
                 raise InputError(path, "[score] truth: no such file")
-        reference = [sha256_file(p) for p in ([truth] if truth else []) + tracks]
+        reference = [self._fingerprint(p) for p in ([truth] if truth else []) + tracks]
         unit = plan.plan_score(reference, maps, self.manifest)  # type: ignore[arg-type]
         if unit.current:
             stage.current = 1
@@ -496,7 +517,7 @@ class _Run:
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _run_jobs(self, jobs: list[tuple[Any, Any, tuple, dict]], stage: StageResult):
+    def _run_jobs(self, jobs: list[Job], stage: StageResult) -> Iterator[tuple[Any, Any]]:
         """Run ``jobs``; yield ``(unit, result)`` for each success, record each failure."""
         assert self.executor is not None
         if not jobs:

@@ -68,7 +68,8 @@ class TruthSampler:
         ds = ds.rename({k: v for k, v in (("lat", "latitude"), ("lon", "longitude"))
                         if k in ds.dims})
         if variable not in ds:
-            raise InputError(source, f"no variable {variable!r} (have {sorted(ds.data_vars)})")
+            have = sorted(map(str, ds.data_vars))
+            raise InputError(source, f"no variable {variable!r} (have {have})")
         da = ds[variable]
         if set(da.dims) != {"time", "latitude", "longitude"}:
             raise InputError(source, f"{variable!r} must be over (time, latitude, longitude), "
@@ -83,9 +84,9 @@ class TruthSampler:
             raise InputError(source, "the truth needs at least 2 latitudes and longitudes")
         step = np.median(np.diff(self.times)) if self.times.size > 1 else np.timedelta64(1, "D")
         self.step = np.timedelta64(step, "ns")
-        self.mdt = np.nanmean(self.values, axis=0) if np.isfinite(self.values).any() else None
-        if self.mdt is None:
+        if not np.isfinite(self.values).any():
             raise InputError(source, f"{variable!r} has no finite value")
+        self.mdt = np.nanmean(self.values, axis=0)
         self.sst = (np.asarray(ds["sst"].transpose("time", "latitude", "longitude")
                                .sortby(["time", "latitude", "longitude"]).values)
                     if "sst" in ds else None)
@@ -161,11 +162,16 @@ def _crossings(orbit: Orbit, sampler: TruthSampler, margin: float) -> np.ndarray
                      np.minimum(coarse[last] + COARSE_STEP_S, total)], axis=-1)
 
 
-def _times_in(windows: np.ndarray, step: float, start: np.datetime64) -> np.ndarray:
-    """datetime64[ns] every ``step`` seconds (on a grid from ``start``) inside the windows."""
+def _times_in(windows: np.ndarray, step: float, sampler: TruthSampler) -> np.ndarray:
+    """datetime64[ns] every ``step`` seconds from the truth's start, inside the windows.
+
+    Times at or after the end of the truth's last day are left out.
+    """
+    total = (sampler.end - sampler.start) / np.timedelta64(1, "s")
     parts = [np.arange(np.ceil(a / step), np.floor(b / step) + 1) * step for a, b in windows]
     seconds = np.unique(np.concatenate(parts)) if parts else np.zeros(0)
-    return start + np.round(seconds * 1e9).astype("timedelta64[ns]")
+    seconds = seconds[seconds < total]
+    return sampler.start + np.round(seconds * 1e9).astype("timedelta64[ns]")
 
 
 def _rng(seed: int, *keys: int | str) -> np.random.Generator:
@@ -183,7 +189,7 @@ def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int)
     """
     from oceaninterp.products.schema import make_tracks
 
-    times = _times_in(_crossings(orbit, sampler, NADIR_MARGIN_DEG), 1.0, sampler.start)
+    times = _times_in(_crossings(orbit, sampler, NADIR_MARGIN_DEG), 1.0, sampler)
     lat, lon = orbit.ground_track(times)
     keep = sampler.inside(lat, lon)
     times, lat, lon = times[keep], lat[keep], lon[keep]
@@ -226,7 +232,7 @@ def swot_passes(
     xtd = swath.cross_track_distance(pixel_km)
     karin = swath.karin_pixels(xtd)
     step = pixel_km * 1e3 / orbit.ground_speed
-    times = _times_in(_crossings(orbit, sampler, SWOT_MARGIN_DEG), step, sampler.start)
+    times = _times_in(_crossings(orbit, sampler, SWOT_MARGIN_DEG), step, sampler)
     if times.size == 0:
         return
     cycles, passes = orbit.pass_index(times)
@@ -300,7 +306,7 @@ def nadir_file_name(mission: str, day: np.datetime64) -> str:
 
 
 def _day(t: np.datetime64) -> str:
-    return np.datetime_as_string(np.datetime64(t, "D")).replace("-", "")
+    return str(np.asarray(t).astype("datetime64[D]")).replace("-", "")
 
 
 def simulate_obs(

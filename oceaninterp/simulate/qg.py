@@ -250,6 +250,7 @@ class TwoLayerQG:
         self._history.insert(0, (dq, dsst))
         del self._history[3:]
         h = self._history
+        c: tuple[float, ...]
         if len(h) == 1:
             c = (1.0,)
         elif len(h) == 2:

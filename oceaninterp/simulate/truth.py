@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -219,6 +220,7 @@ def simulate_truth(
         coords={"time": times.astype("datetime64[ns]"), "latitude": lat, "longitude": lon},
     )
     ds = cf.cf_grid_coords(ds)
+    extra: dict[str, Any] = {f"stat_{k}": v for k, v in stats.items()}
     ds.attrs.update(cf.global_attributes(
         ds,
         title="oceaninterp OSSE truth: two-layer QG Gulf-Stream-like jet",
@@ -235,7 +237,7 @@ def simulate_truth(
         spinup_days=int(spinup_days),
         qg_grid_points=int(grid_points),
         qg_domain_km=params.length / 1e3,
-        **{f"stat_{k}": v for k, v in stats.items()},
+        **extra,
     ))
     encoding = cf.encoding(ds, output_format(path))
     if output_format(path) == "netcdf":
