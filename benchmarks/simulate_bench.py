@@ -3,13 +3,14 @@
 Usage::
 
     .venv/bin/python benchmarks/simulate_bench.py [--days 365] [--spinup-days 120]
-        [--resolution 0.05] [--workdir DIR]
+        [--resolution 0.05] [--baseline-days 3] [--workdir DIR]
 
 Prints, with the baselines measured in the same run:
 
 - truth: wall time of ``simulate_truth`` (spin-up + ``days`` model days at
   256^2, 1/20 deg output), the time per model year, and the ratio against the
-  same model run with torch's default CPU threads (measured over 10 model days);
+  same model run with torch's default CPU threads (measured over
+  ``--baseline-days`` model days each);
 - observations: wall time to sample a year of j3, s3a, s3b, alg, c2, h2b and
   SWOT (2 km KaRIn pixels) from that truth in memory, against a brute-force
   baseline that computes the ground track every second of the year instead of
@@ -39,7 +40,7 @@ def _truth(workdir: Path, days: int, spinup: int, resolution: float) -> tuple[Pa
     return path, time.perf_counter() - start
 
 
-def _qg_day_seconds(threads: int | None, days: int = 10) -> float:
+def _qg_day_seconds(threads: int | None, days: int) -> float:
     from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, torch_threads
 
     model = TwoLayerQG(QGParameters(n=256), seed=0)
@@ -100,14 +101,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--spinup-days", type=int, default=120)
     parser.add_argument("--resolution", type=float, default=0.05)
+    parser.add_argument("--baseline-days", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="simulate_bench_"))
 
     truth, truth_s = _truth(workdir, args.days, args.spinup_days, args.resolution)
     model_days = args.days + args.spinup_days
-    one = _qg_day_seconds(1)
-    default = _qg_day_seconds(None)
+    one = _qg_day_seconds(1, args.baseline_days)
+    default = _qg_day_seconds(None, args.baseline_days)
     print(f"truth: {model_days} model days at 256^2 ({args.spinup_days} spin-up) + "
           f"1/{round(1 / args.resolution)} deg output in {truth_s:.1f} s "
           f"= {truth_s * 365 / model_days:.1f} s per model year")

@@ -453,6 +453,10 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+class OutsidePeriod(InputError):
+    """A readable file with no data in the requested dates: left out, not an error."""
+
+
 def _open_obs(path: Path, variable: str, drop_nadir: bool) -> xr.Dataset:
     from oceaninterp.products import open_product
 
@@ -478,6 +482,8 @@ def _scan_obs(path: Path, spec: GridSpec, variable: str, drop_nadir: bool) -> Fi
     index = flat_cell_index(grid, day, tracks["latitude"].values, tracks["longitude"].values)
     inside = index >= 0
     report.in_grid = int(inside.sum())
+    if report.in_grid == 0 and not ((day >= 0) & (day < grid.shape[0])).any():
+        raise OutsidePeriod(path, f"no point in the dates {spec.start}..{spec.end}")
     if report.in_grid == 0:
         raise InputError(
             path,
@@ -504,7 +510,7 @@ def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
     if report.points == 0:
         raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
     if not inside.any():
-        raise InputError(path, f"SST dates outside {spec.start}..{spec.end}")
+        raise OutsidePeriod(path, f"SST dates outside {spec.start}..{spec.end}")
     report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
     report.in_grid = report.points
     return report
@@ -613,6 +619,11 @@ def _scan_all(
                 reports.append(_scan_obs(path, spec, variable, drop_nadir))
             else:
                 reports.append(_scan_sst(path, spec))
+        except OutsidePeriod as exc:
+            # Not an error: a folder of a whole archive gridded over a few days.
+            reports.append(FileReport(path, status="outside period", role=role,
+                                      problem=exc.problem))
+            log.info("%s: %s", path, exc.problem)
         except InputError as exc:
             report = FileReport(path, role=role)
             _handle(exc, report, on_error)
@@ -799,7 +810,8 @@ def grid_files(
     obs = [r for r in reports if r.role == "obs" and r.status == "read"]
     sst_read = [r for r in reports if r.role == "sst" and r.status == "read"]
     if not obs:
-        raise InputError(None, f"no usable observation file among {len(obs_paths)} given")
+        raise InputError(None, f"no usable observation file among {len(obs_paths)} given "
+                         f"(inside the box and the dates {spec.start}..{spec.end})")
     kinds = {r.ssh_kind for r in obs}
     if len(kinds) > 1:
         raise InputError(None, f"inputs mix sea level kinds {sorted(kinds)} for {variable!r}")

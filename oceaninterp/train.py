@@ -526,8 +526,8 @@ def _checkpoint_meta(
         "resolution": data.resolution,
         "ssh_kind": data.ssh_kind,
         "training": {
-            "cube": str(cube.resolve()),
-            "truth": str(truth.resolve()),
+            "cube": str(cube),
+            "truth": str(truth),
             "days": [str(data.days[0]), str(data.days[-1])],
             "train_dates": dates["train"],
             "val_dates": dates["val"],

@@ -241,13 +241,21 @@ def _out_of_box(tmp: Path, rng: np.random.Generator) -> tuple[Path, str]:
     return write_day(tmp / "x.nc", rng, "2022-03-02", lon=(10.0, 20.0)), "no point inside"
 
 
-def _out_of_dates(tmp: Path, rng: np.random.Generator) -> tuple[Path, str]:
-    return write_day(tmp / "x.nc", rng, "2021-03-02"), "no point inside"
-
-
 BAD = {"truncated": _truncated, "not_netcdf": _not_netcdf, "missing": _missing_variable,
-       "units": _unknown_units, "all_nan": _all_nan, "out_of_box": _out_of_box,
-       "out_of_dates": _out_of_dates}
+       "units": _unknown_units, "all_nan": _all_nan, "out_of_box": _out_of_box}
+
+
+def test_files_outside_the_dates_are_left_out_not_errors(
+    tmp_path: Path, rng: np.random.Generator, three_days: list[Path]
+) -> None:
+    """A folder of a whole archive gridded over a few days: other days are not errors."""
+    other_year = write_day(tmp_path / "x.nc", rng, "2021-03-02")
+    out = tmp_path / "cube.nc"
+    result = run_grid([*map(str, three_days), str(other_year), "-o", str(out), *BOX, *DATES])
+    assert result.exit_code == 0, result.output
+    assert "no point in the dates" in result.output
+    result = run_grid([str(other_year), "-o", str(tmp_path / "none.nc"), *BOX, *DATES])
+    assert result.exit_code == 1 and "no usable observation file" in result.output
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

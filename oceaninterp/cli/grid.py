@@ -102,7 +102,7 @@ def _print_summary(summary) -> None:  # noqa: ANN001
                          overflow="fold", min_width=6)
     shown = summary.skipped + summary.read
     for f in shown[:_TABLE_ROWS]:
-        style = None if f.status in ("read", "superseded") else "red"
+        style = None if f.status in ("read", "superseded", "outside period") else "red"
         table.add_row(f.path.name, f.product or "-", f.mission or "-", str(f.points),
                       str(f.in_grid), f.status, f.problem, style=style)
     if len(shown) > _TABLE_ROWS:

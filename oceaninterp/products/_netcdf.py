@@ -7,6 +7,7 @@ and, where there is one, the variable and what was expected.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ LENGTH_UNITS = {
     "millimeters": 0.001,
     "millimetres": 0.001,
 }
+
+#: HDF5 (under netCDF4) is not thread-safe: every open and read in this process goes
+#: through this lock, so dask's threaded scheduler can run several product reads at
+#: once without crashing (processes, e.g. dask.distributed workers, stay parallel).
+HDF5_LOCK = threading.RLock()
 
 #: Errors raised by netCDF4/h5py/xarray on unreadable or truncated files.
 READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, TypeError, IndexError)
@@ -70,7 +76,7 @@ def _header_cached(path: str, _mtime_ns: int, _size: int) -> Header:
     import netCDF4
 
     try:
-        with netCDF4.Dataset(path) as nc:
+        with HDF5_LOCK, netCDF4.Dataset(path) as nc:
             nc.set_auto_mask(False)
             return Header(
                 dims={k: len(v) for k, v in nc.dimensions.items()},
@@ -112,7 +118,7 @@ def load(path: str | Path, variables: list[str] | None = None) -> xr.Dataset:
     path = Path(path)
     hdr = header(path)
     try:
-        with xr.open_dataset(path, engine="netcdf4", decode_timedelta=False) as ds:
+        with HDF5_LOCK, xr.open_dataset(path, engine="netcdf4", decode_timedelta=False) as ds:
             if variables is not None:
                 keep = [v for v in variables if v in hdr.variables]
                 ds = ds[keep]
