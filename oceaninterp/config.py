@@ -589,9 +589,8 @@ class RunConfig:
             The day ``"today"`` means in ``[grid] start/end`` (default: the
             current UTC day).
         """
-        from pathlib import Path
-
         import tomllib
+        from pathlib import Path
 
         path = Path(path)
         try:

@@ -139,7 +139,10 @@ def score_maps(
         Withheld along-track product files (any format of
         :mod:`oceaninterp.products`), read as ``track_variable``.
     output_dir
-        Folder of ``scores.json``, ``scores.csv`` and the figures.
+        Folder of ``scores.json``, ``scores.csv`` and the figures:
+        ``snapshots.png`` (truth, maps and errors on the middle day; gridded
+        truth only), ``spectral_scores.png`` (score curves with the 0.5
+        crossing marked) and ``daily_scores.png``.
     names
         One name per map (default: the file names without suffix).
     start, end
@@ -404,6 +407,14 @@ def _plot_alongtrack_spectra(
             a.score["wavelength"], a.score, color=f"C{k}", label=f"{label}: {a.lambda_x_km:.0f} km"
         )
         ax.axvline(a.lambda_x_km, color=f"C{k}", ls=":", lw=1)
+    if not any(a.n_segments for a in results):
+        ax.text(
+            0.5,
+            0.7,
+            "no track long enough for a 1000 km segment",
+            ha="center",
+            transform=ax.transAxes,
+        )
     ax.axhline(scores.LEVEL, color="k", lw=0.8)
     ax.set_ylim(-0.1, 1.05)
     ax.set_xlabel("along-track wavelength (km)")

@@ -109,7 +109,7 @@ def test_float32_close_to_float64(rng: np.random.Generator) -> None:
 def test_cutoffs_only_truncate_far_observations() -> None:
     """On a domain wider than the cut-offs, blocks stay close to the full solve."""
     rng = np.random.default_rng(5)
-    field = smooth_field(rng, (40, 13, 41), length=1.0, days=7.0)
+    field = smooth_field(rng, (30, 11, 33), length=1.0, days=7.0)
     seen = rng.random(field.shape) < 0.05
     cube = make_cube(np.where(seen, field, np.nan), seen.astype(int))
     cfg = OIConfig(superobs=0, error_step=1e9, block_days=5)

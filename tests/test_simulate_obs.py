@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from oceaninterp.errors import InputError
 from oceaninterp.simulate import errors, swath
 from oceaninterp.simulate.observations import simulate_obs
 
@@ -189,3 +190,24 @@ def test_cli_truth_prints_statistics(tmp_path) -> None:
                                       "--spinup-days", "1"])
     assert result.exit_code == 0, result.output
     assert "eddy" in result.output and (tmp_path / "truth.nc").exists()
+
+
+def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
+    from oceaninterp.products import open_product
+
+    lat = np.linspace(32.9, 43.1, 21)
+    lon = np.linspace(294.9, 305.1, 23)  # 0..360 longitudes
+    zos = np.full((3, lat.size, lon.size), 0.5, np.float32)
+    zos[:, :, :8] = np.nan  # land in the west
+    ds = xr.Dataset({"zos": (("time", "lat", "lon"), zos)},
+                    coords={"time": START + np.arange(3) * np.timedelta64(1, "D"),
+                            "lat": lat, "lon": lon})
+    ds.to_netcdf(tmp_path / "map.nc")
+    paths = simulate_obs(tmp_path / "map.nc", tmp_path / "obs", missions=["j3", "s3a", "swot"],
+                         sst=False, noise=False, variable="zos")
+    tracks = xr.concat([open_product(p, variable="adt") for p in paths], dim="obs")
+    assert tracks.sizes["obs"] > 100
+    assert (tracks["longitude"].values % 360 >= lon[7]).all()  # nothing over land
+    np.testing.assert_allclose(tracks["ssh"].values, 0.5, atol=1e-3)
+    with pytest.raises(InputError, match="sst"):
+        simulate_obs(tmp_path / "map.nc", tmp_path / "obs2", missions=["j3"], variable="zos")

@@ -17,6 +17,7 @@ import glob
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ from oceaninterp.errors import InputError
 logger = logging.getLogger(__name__)
 
 _HASH_BLOCK = 1 << 20
+#: SWOT L3 names carry the pass's first and last times: ..._<YYYYMMDD>T<HHMMSS>_<...>T<...>_...
+_SWOT_TIMES = re.compile(r"_(\d{8})T\d{6}_(\d{8})T\d{6}_")
+#: GHRSST L4 names start with the analysis time: <YYYYMMDD>000000-...
+_GHRSST_TIME = re.compile(r"^(\d{8})\d{6}-")
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,46 @@ def expand(patterns: tuple[str, ...], base_dir: Path) -> list[Path]:
             logger.warning("input pattern %s matches no file", full)
         found.update(matches)
     return sorted(found)
+
+
+def name_days(path: Path) -> tuple[str, str] | None:
+    """First and last ISO day of a product file's data, read from its name.
+
+    Known conventions only: CMEMS/DUACS ``..._<day>_<production>.nc``, SWOT L3
+    ``..._<start>_<end>_v*.nc``, GHRSST ``<day>000000-...nc``. ``None`` when
+    the name follows none of them (the file is then opened to learn its days).
+    """
+    from oceaninterp.products.cmems_l3 import production_key
+
+    def iso(compact: str) -> str:
+        return f"{compact[:4]}-{compact[4:6]}-{compact[6:]}"
+
+    cmems = production_key(path)
+    if cmems is not None:
+        return iso(cmems[1]), iso(cmems[1])
+    for pattern in (_SWOT_TIMES, _GHRSST_TIME):
+        match = pattern.search(path.name)
+        if match:
+            return iso(match.group(1)), iso(match.groups()[-1])
+    return None
+
+
+def near(paths: list[Path], first: str, last: str) -> list[Path]:
+    """The files that may hold data from ``first`` to ``last`` (ISO days), by name.
+
+    A file whose name dates it (:func:`name_days`) is kept when its days, widened
+    by one day each side (passes across midnight), meet the range; a file not
+    dated by its name is always kept. This spares opening a whole archive to
+    map a few days of it.
+    """
+    lo = str(np.datetime64(first, "D") - np.timedelta64(1, "D"))
+    hi = str(np.datetime64(last, "D") + np.timedelta64(1, "D"))
+    kept = []
+    for path in paths:
+        days = name_days(path)
+        if days is None or (days[0] <= hi and days[1] >= lo):
+            kept.append(path)
+    return kept
 
 
 def sha256_file(path: Path) -> str:

@@ -112,7 +112,7 @@ class RunLock:
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)

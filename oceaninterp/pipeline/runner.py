@@ -30,7 +30,7 @@ import numpy as np
 from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.pipeline import plan, tasks
-from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, fingerprint
+from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, fingerprint, near
 from oceaninterp.pipeline.executor import Executor, Job, make_executor
 from oceaninterp.pipeline.lock import RunLock
 from oceaninterp.pipeline.manifest import Manifest
@@ -233,7 +233,7 @@ def run_log(root: Path) -> Iterator[Path]:
     The file gets INFO and above (DEBUG when the console is at DEBUG), whatever
     the console's level, which the console handlers keep.
     """
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = root / LOG_DIR / f"run-{stamp}-{os.getpid()}.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path)
@@ -314,7 +314,6 @@ class _Run:
     def execute(self) -> None:
         """Ingest, grid the cubes every map block needs, map the stale blocks, score."""
         try:
-            observations, sst = self.ingest()
             period = (str(np.datetime64(self.cfg.grid.start, "D")),
                       str(np.datetime64(self.cfg.grid.end, "D")))
             halos = {m.name: self.halo(m) for m in self.cfg.reconstruct}
@@ -325,7 +324,9 @@ class _Run:
                 if method_blocks:
                     span = [method_blocks[0][0], method_blocks[-1][-1]]
                     cube_days.update(plan.grid_days(span, halos[name]))
-            cube_keys, cube_files = self.grid(observations, sst, sorted(cube_days))
+            days = sorted(cube_days)
+            observations, sst = self.ingest(days)
+            cube_keys, cube_files = self.grid(observations, sst, days)
             maps = {m.name: self.maps(m, halos[m.name], blocks[m.name], cube_keys, cube_files)
                     for m in self.cfg.reconstruct}
             if self.cfg.score is not None and maps:
@@ -334,8 +335,8 @@ class _Run:
             self.summary.stopped = str(stop)
             logger.error("stopping (on_error = \"fail\"): %s", stop)
 
-    def ingest(self) -> tuple[list[InputFile], list[InputFile]]:
-        """Find, de-duplicate and fingerprint the input files."""
+    def ingest(self, days: list[str]) -> tuple[list[InputFile], list[InputFile]]:
+        """Find, de-duplicate and fingerprint the input files that may hold ``days``."""
         from oceaninterp.products.cmems_l3 import latest_production
 
         base = Path(self.cfg.base_dir)
@@ -347,6 +348,8 @@ class _Run:
                 logger.debug("%s superseded by %s (later production date)", old.name, new.name)
             self.summary.superseded = len(superseded)
         sst_paths = expand(self.cfg.inputs.sst, base) if self.cfg.inputs.sst else []
+        if days:  # files dated by their names outside the days are not even opened
+            paths, sst_paths = near(paths, days[0], days[-1]), near(sst_paths, days[0], days[-1])
         cache = dict(self.manifest.inputs)
         observations = catalogue(paths, options={"variable": self.cfg.inputs.variable},
                                  cache=cache)

@@ -18,12 +18,13 @@ Every file carries ``mdt`` = the time mean of the truth SSH, and
 ``sla = ssh - mdt`` (+ errors), so that ``adt = sla + mdt`` gives back the
 truth SSH. ``*_filtered`` variables are low-passed copies of the noisy
 ``*_unfiltered`` ones (a Gaussian of about 65 km half-power cut-off along
-track for nadirs, 3 pixels across the KaRIn swath); without noise they are
-equal.
+track for nadirs, a 6 km Gaussian over the KaRIn swath); without noise they
+are equal. Truth cells that are NaN (land) give no observation.
 """
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -80,13 +81,15 @@ class TruthSampler:
         self.lat = np.asarray(da["latitude"].values, dtype=np.float64)
         self.lon = np.asarray(da["longitude"].values, dtype=np.float64)
         self.times = np.asarray(da["time"].values).astype("datetime64[ns]")
-        if min(self.values.shape) < 2 and self.values.shape[0] != 1:
+        if min(self.values.shape[1:]) < 2:
             raise InputError(source, "the truth needs at least 2 latitudes and longitudes")
         step = np.median(np.diff(self.times)) if self.times.size > 1 else np.timedelta64(1, "D")
         self.step = np.timedelta64(step, "ns")
         if not np.isfinite(self.values).any():
             raise InputError(source, f"{variable!r} has no finite value")
-        self.mdt = np.nanmean(self.values, axis=0)
+        with warnings.catch_warnings():  # all-NaN (land) cells stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.mdt = np.nanmean(self.values, axis=0)
         self.sst = (np.asarray(ds["sst"].transpose("time", "latitude", "longitude")
                                .sortby(["time", "latitude", "longitude"]).values)
                     if "sst" in ds else None)
