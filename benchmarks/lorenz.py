@@ -68,7 +68,24 @@ from oceaninterp.variational import (
 
 @dataclass(frozen=True)
 class Problem:
-    """A twin experiment: dynamics, sampling of the window and of the observations."""
+    """A twin experiment: dynamics, sampling of the window and of the observations.
+
+    Attributes
+    ----------
+    dt
+        Time between samples of a window (model time units); RK4 step too.
+    window
+        Samples per window.
+    obs_every
+        Observations every this many samples, from the first.
+    observed
+        Observed variables (0-based channel indices).
+    noise_variance
+        Variance of the Gaussian observation noise (model units squared).
+    spinup
+        RK4 steps from the random start (``initial_mean`` per variable, or
+        broadcast, plus ``initial_std`` Gaussian noise) before the window.
+    """
 
     name: str
     dynamics: nn.Module
@@ -79,20 +96,26 @@ class Problem:
     observed: tuple[int, ...]
     noise_variance: float
     spinup: int
-    initial_mean: float
+    initial_mean: tuple[float, ...]
     initial_std: float
 
 
 def lorenz63(observed: tuple[int, ...] = (0, 1, 2)) -> Problem:
     """The lecture's Lorenz-63 set-up with the given observed variables (0-based)."""
-    return Problem("Lorenz-63", Lorenz63(), 3, 0.01, 200, 8, observed, 2.0, 1500, 0.0, 5.0)
+    return Problem(
+        name="Lorenz-63", dynamics=Lorenz63(), n_vars=3, dt=0.01, window=200, obs_every=8,
+        observed=observed, noise_variance=2.0, spinup=1500, initial_mean=(0.0, 0.0, 25.0),
+        initial_std=5.0,
+    )  # fmt: skip
 
 
 def lorenz96() -> Problem:
     """The lecture's Lorenz-96 set-up (even-numbered variables observed)."""
     return Problem(
-        "Lorenz-96", Lorenz96(8.0), 40, 0.05, 200, 4, tuple(range(0, 40, 2)), 2.0, 400, 8.0, 1.0
-    )
+        name="Lorenz-96", dynamics=Lorenz96(8.0), n_vars=40, dt=0.05, window=200, obs_every=4,
+        observed=tuple(range(0, 40, 2)), noise_variance=2.0, spinup=400, initial_mean=(8.0,),
+        initial_std=1.0,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,11 +130,10 @@ class Windows:
 def simulate(problem: Problem, n_windows: int, seed: int) -> Windows:
     """Independent windows on the attractor, each from its own random start after spin-up."""
     gen = torch.Generator().manual_seed(seed)
-    x = problem.initial_mean + problem.initial_std * torch.randn(
+    mean = torch.tensor(problem.initial_mean, dtype=torch.float64)
+    x = mean + problem.initial_std * torch.randn(
         n_windows, problem.n_vars, generator=gen, dtype=torch.float64
     )
-    if problem.name == "Lorenz-63":
-        x[:, 2] += 25.0
     with torch.no_grad():
         for _ in range(problem.spinup):
             x = rk4_step(problem.dynamics, x, problem.dt)

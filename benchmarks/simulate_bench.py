@@ -35,8 +35,9 @@ def _truth(workdir: Path, days: int, spinup: int, resolution: float) -> tuple[Pa
     from oceaninterp.simulate.truth import simulate_truth
 
     start = time.perf_counter()
-    path = simulate_truth(workdir, days=days, spinup_days=spinup, resolution=resolution,
-                          seed=0, overwrite=True)
+    path = simulate_truth(
+        workdir, days=days, spinup_days=spinup, resolution=resolution, seed=0, overwrite=True
+    )
     return path, time.perf_counter() - start
 
 
@@ -61,10 +62,11 @@ def _sampling(truth: Path) -> tuple[float, int, int]:
     for orbit in ORBITS.values():
         _ = orbit.ground_speed  # solve the orbits outside the timing
     start = time.perf_counter()
-    points = sum(nadir_tracks(ORBITS[m], sampler, noise=True, seed=0).sizes["obs"]
-                 for m in NADIRS)
-    pixels = sum(int(np.isfinite(s["ssha_unfiltered"].values).sum())
-                 for _, _, s in swot_passes(ORBITS["swot"], sampler, noise=True, seed=0))
+    points = sum(nadir_tracks(ORBITS[m], sampler, noise=True, seed=0).sizes["obs"] for m in NADIRS)
+    pixels = sum(
+        int(np.isfinite(s["ssha_unfiltered"].values).sum())
+        for _, _, s in swot_passes(ORBITS["swot"], sampler, noise=True, seed=0)
+    )
     return time.perf_counter() - start, points, pixels
 
 
@@ -91,8 +93,9 @@ def _brute_force_j3(truth: Path) -> tuple[float, float]:
     windowed = nadir_tracks(orbit, sampler, noise=False, seed=0)
     fast = time.perf_counter() - start
     if windowed.sizes["obs"] != kept:
-        raise SystemExit(f"windowed sampling kept {windowed.sizes['obs']} points, "
-                         f"brute force {kept}")
+        raise SystemExit(
+            f"windowed sampling kept {windowed.sizes['obs']} points, brute force {kept}"
+        )
     return brute, fast
 
 
@@ -110,18 +113,26 @@ def main() -> None:
     model_days = args.days + args.spinup_days
     one = _qg_day_seconds(1, args.baseline_days)
     default = _qg_day_seconds(None, args.baseline_days)
-    print(f"truth: {model_days} model days at 256^2 ({args.spinup_days} spin-up) + "
-          f"1/{round(1 / args.resolution)} deg output in {truth_s:.1f} s "
-          f"= {truth_s * 365 / model_days:.1f} s per model year")
-    print(f"  QG day: {one:.3f} s with 1 torch thread, {default:.3f} s with torch's default "
-          f"threads: ratio {default / one:.1f}x")
+    print(
+        f"truth: {model_days} model days at 256^2 ({args.spinup_days} spin-up) + "
+        f"1/{round(1 / args.resolution)} deg output in {truth_s:.1f} s "
+        f"= {truth_s * 365 / model_days:.1f} s per model year"
+    )
+    print(
+        f"  QG day: {one:.3f} s with 1 torch thread, {default:.3f} s with torch's default "
+        f"threads: ratio {default / one:.1f}x"
+    )
 
     sample_s, points, pixels = _sampling(truth)
-    print(f"obs sampling, one year, 6 nadirs + SWOT: {sample_s:.1f} s "
-          f"({points} nadir points, {pixels} KaRIn pixels in the box)")
+    print(
+        f"obs sampling, one year, 6 nadirs + SWOT: {sample_s:.1f} s "
+        f"({points} nadir points, {pixels} KaRIn pixels in the box)"
+    )
     brute, fast = _brute_force_j3(truth)
-    print(f"  Jason-3 year: brute-force every second {brute:.2f} s, box crossings only "
-          f"{fast:.2f} s: ratio {brute / fast:.1f}x")
+    print(
+        f"  Jason-3 year: brute-force every second {brute:.2f} s, box crossings only "
+        f"{fast:.2f} s: ratio {brute / fast:.1f}x"
+    )
 
     from oceaninterp.simulate.observations import simulate_obs
 

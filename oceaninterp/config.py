@@ -446,6 +446,9 @@ class RunReconstruct:
         Days mapped by one reconstruction call (one dask task); blocks are
         aligned on the grid's first day, so a serial and a distributed run do
         the same calls. Default 30.
+    oi
+        For ``method = "oi"``: the :class:`OIConfig` fields to change, as an
+        inline table (``oi = { lx = 1.5, lt = 10.0 }``); defaults otherwise.
     """
 
     name: str
@@ -454,6 +457,7 @@ class RunReconstruct:
     device: str = "auto"
     halo_days: int | None = None
     block_days: int = 30
+    oi: OIConfig | None = None
 
     def __post_init__(self) -> None:
         plain = self.name.replace("-", "").replace("_", "") if isinstance(self.name, str) else ""
@@ -477,6 +481,15 @@ class RunReconstruct:
         if self.halo_days is not None:
             _positive_int(self.halo_days, f"{where}: halo_days", minimum=0)
         _positive_int(self.block_days, f"{where}: block_days")
+        if self.oi is not None:
+            if self.method != "oi" or not isinstance(self.oi, (dict, OIConfig)):
+                raise ConfigError(f"{where}: oi: expected a table of OI settings for method 'oi'")
+            if isinstance(self.oi, dict):
+                try:
+                    oi = from_mapping(OIConfig, self.oi, "oi")
+                except ConfigError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+                object.__setattr__(self, "oi", oi)
 
 
 @dataclass(frozen=True)

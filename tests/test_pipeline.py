@@ -399,6 +399,13 @@ def test_a_4dvarnet_reads_half_its_tile_length_around_each_block(tmp_path: Path)
     assert computed(plan, "maps/net") == DAYS
 
 
+def test_oi_settings_set_the_halo(tmp_path: Path) -> None:
+    pipeline = make_pipeline(tmp_path)
+    pipeline.write_text(pipeline.read_text().replace("halo_days = 2\n", "oi = { lt = 3.0 }\n"))
+    plan = run_pipeline(pipeline, dry_run=True)
+    assert computed(plan, "grid")[0] == "2023-12-26"  # time_window 2 x lt 3 = 6 days
+
+
 def test_local_cluster_run_equals_the_serial_run(tmp_path: Path) -> None:
     serial = make_pipeline(tmp_path / "serial", DAYS[:5], end=DAYS[3])  # one block a method
     distributed = make_pipeline(tmp_path / "distributed", DAYS[:5], end=DAYS[3])

@@ -87,11 +87,24 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
         ({"name": "x", "method": "oi", "device": "tpu"}, r"x: device: expected 'auto'"),
         ({"name": "a b", "method": "oi"}, r"\[\[reconstruct\]\] name: expected letters"),
         ({"method": "oi"}, r"\[\[reconstruct\]\].*missing 1 required .*'name'"),
+        ({"name": "x", "method": "oi", "oi": {"lx": 1.0, "Lt": 7}},
+         r"\[\[reconstruct\]\] x: \[oi\]: unknown key\(s\) \['Lt'\]"),
+        ({"name": "x", "method": "oi", "oi": {"lt": -7.0}},
+         r"\[\[reconstruct\]\] x: oi.lt: expected a positive number"),
+        ({"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi": {"lt": 7.0}},
+         r"net: oi: expected a table of OI settings for method 'oi'"),
     ],
 )
 def test_reconstruct_table_errors(table: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load({**VALID, "reconstruct": [table]})
+
+
+def test_oi_settings_load_into_an_oi_config() -> None:
+    cfg = load({**VALID, "reconstruct": [{"name": "oi", "method": "oi",
+                                          "oi": {"lx": 1.5, "lt": 10.0}}]})
+    (oi,) = cfg.reconstruct
+    assert oi.oi is not None and (oi.oi.lx, oi.oi.lt, oi.oi.ly) == (1.5, 10.0, 1.0)
 
 
 def test_duplicate_method_names_are_refused() -> None:

@@ -38,8 +38,10 @@ def truth(tmp_path_factory):
     ssh = _analytic(t3, lat[None, :, None], lon[None, None, :])
     sst = 290.0 + 0.1 * (lat[None, :, None] - 38.0) + 0.0 * ssh
     ds = xr.Dataset(
-        {"ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32)),
-         "sst": (("time", "latitude", "longitude"), sst.astype(np.float32))},
+        {
+            "ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32)),
+            "sst": (("time", "latitude", "longitude"), sst.astype(np.float32)),
+        },
         coords={"time": times, "latitude": lat, "longitude": lon},
     )
     path = tmp_path_factory.mktemp("truth") / "truth.nc"
@@ -80,8 +82,9 @@ def test_nadir_files_carry_the_truth_without_noise(clean) -> None:
     _, paths = clean
     nadir = [p for p in paths if p.parent.parent.name == "nadir"]
     tracks = _inner(xr.concat([open_product(p, variable="adt") for p in nadir], dim="obs"))
-    expected = _analytic(tracks["time"].values, tracks["latitude"].values,
-                         tracks["longitude"].values)
+    expected = _analytic(
+        tracks["time"].values, tracks["latitude"].values, tracks["longitude"].values
+    )
     assert tracks.sizes["obs"] > 1000
     np.testing.assert_allclose(tracks["ssh"].values, expected, atol=1.5e-3)  # int16 x 1 mm
 
@@ -94,15 +97,17 @@ def test_swot_files_carry_the_truth_on_the_karin_swaths(clean) -> None:
     assert swot
     with xr.open_dataset(swot[0]) as ds:
         assert ds.sizes["num_pixels"] == 69
-        np.testing.assert_array_equal(ds["cross_track_distance"].values,
-                                      swath.cross_track_distance())
+        np.testing.assert_array_equal(
+            ds["cross_track_distance"].values, swath.cross_track_distance()
+        )
         good = ds["quality_flag"].values == 0
         assert np.isfinite(ds["ssha_filtered"].values[good]).all()
         assert not good[:, ~swath.karin_pixels()].any()
         assert np.all(np.diff(ds["time"].values) > np.timedelta64(0))
     tracks = _inner(xr.concat([open_product(p, variable="adt") for p in swot], dim="obs"))
-    expected = _analytic(tracks["time"].values, tracks["latitude"].values,
-                         tracks["longitude"].values)
+    expected = _analytic(
+        tracks["time"].values, tracks["latitude"].values, tracks["longitude"].values
+    )
     np.testing.assert_allclose(tracks["ssh"].values, expected, atol=2e-4)  # int32 x 0.1 mm
 
 
@@ -113,15 +118,21 @@ def test_noise_has_the_specified_std(clean, noisy) -> None:
         a = [p for p in clean[1] if p.parent.name == mission]
         b = [p for p in noisy[1] if p.parent.name == mission]
         assert [p.name for p in a] == [p.name for p in b]
-        diff = np.concatenate([
-            open_product(q, variable="sla_unfiltered")["ssh"].values
-            - open_product(p, variable="sla_unfiltered")["ssh"].values
-            for p, q in zip(a, b, strict=True)])
+        diff = np.concatenate(
+            [
+                open_product(q, variable="sla_unfiltered")["ssh"].values
+                - open_product(p, variable="sla_unfiltered")["ssh"].values
+                for p, q in zip(a, b, strict=True)
+            ]
+        )
         assert diff.std() == pytest.approx(sigma, rel=0.12), mission
-        filtered = np.concatenate([
-            open_product(q, variable="sla_filtered")["ssh"].values
-            - open_product(p, variable="sla_filtered")["ssh"].values
-            for p, q in zip(a, b, strict=True)])
+        filtered = np.concatenate(
+            [
+                open_product(q, variable="sla_filtered")["ssh"].values
+                - open_product(p, variable="sla_filtered")["ssh"].values
+                for p, q in zip(a, b, strict=True)
+            ]
+        )
         assert filtered.std() < 0.6 * sigma  # the along-track low-pass removes most noise
     a = sorted(p for p in clean[1] if p.parent.name == "swot")
     b = sorted(p for p in noisy[1] if p.parent.name == "swot")
@@ -142,8 +153,15 @@ def test_grid_reads_every_file_and_gives_back_the_truth(clean, tmp_path) -> None
     out, paths = clean
     obs = [p for p in paths if p.parent.name != "sst"]
     sst = [p for p in paths if p.parent.name == "sst"]
-    spec = GridSpec(lon_min=-65.0, lon_max=-55.0, lat_min=33.0, lat_max=43.0, resolution=0.25,
-                    start="2022-03-01", end="2022-03-05")
+    spec = GridSpec(
+        lon_min=-65.0,
+        lon_max=-55.0,
+        lat_min=33.0,
+        lat_max=43.0,
+        resolution=0.25,
+        start="2022-03-01",
+        end="2022-03-05",
+    )
     summary = grid_files(obs, tmp_path / "cube.nc", spec, variable="adt", sst=sst)
     assert len(summary.read) == len(paths) and not summary.skipped
     with xr.open_dataset(summary.output) as cube:
@@ -170,24 +188,38 @@ def test_same_seed_same_files(truth, noisy, tmp_path) -> None:
 def test_cli_obs_writes_files_and_refuses_to_overwrite(truth, tmp_path) -> None:
     from oceaninterp.cli.app import app
 
-    args = ["simulate", "obs", str(truth), "-o", str(tmp_path), "--missions", "j3,s3a",
-            "--no-sst"]
+    args = ["simulate", "obs", str(truth), "-o", str(tmp_path), "--missions", "j3,s3a", "--no-sst"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert any((tmp_path / "nadir" / "j3").iterdir())
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 1 and "--overwrite" in again.output
-    bad = CliRunner().invoke(app, ["simulate", "obs", str(tmp_path / "nope.nc"), "-o",
-                                   str(tmp_path / "x")])
+    bad = CliRunner().invoke(
+        app, ["simulate", "obs", str(tmp_path / "nope.nc"), "-o", str(tmp_path / "x")]
+    )
     assert bad.exit_code == 1 and "nope.nc" in bad.output
 
 
 def test_cli_truth_prints_statistics(tmp_path) -> None:
     from oceaninterp.cli.app import app
 
-    result = CliRunner().invoke(app, ["simulate", "truth", "-o", str(tmp_path), "--days", "2",
-                                      "--resolution", "1.0", "--grid-points", "32",
-                                      "--spinup-days", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "truth",
+            "-o",
+            str(tmp_path),
+            "--days",
+            "2",
+            "--resolution",
+            "1.0",
+            "--grid-points",
+            "32",
+            "--spinup-days",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "eddy" in result.output and (tmp_path / "truth.nc").exists()
 
@@ -199,15 +231,36 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
     lon = np.linspace(294.9, 305.1, 23)  # 0..360 longitudes
     zos = np.full((3, lat.size, lon.size), 0.5, np.float32)
     zos[:, :, :8] = np.nan  # land in the west
-    ds = xr.Dataset({"zos": (("time", "lat", "lon"), zos)},
-                    coords={"time": START + np.arange(3) * np.timedelta64(1, "D"),
-                            "lat": lat, "lon": lon})
+    ds = xr.Dataset(
+        {"zos": (("time", "lat", "lon"), zos)},
+        coords={"time": START + np.arange(3) * np.timedelta64(1, "D"), "lat": lat, "lon": lon},
+    )
     ds.to_netcdf(tmp_path / "map.nc")
-    paths = simulate_obs(tmp_path / "map.nc", tmp_path / "obs", missions=["j3", "s3a", "swot"],
-                         sst=False, noise=False, variable="zos")
+    paths = simulate_obs(
+        tmp_path / "map.nc",
+        tmp_path / "obs",
+        missions=["j3", "s3a", "swot"],
+        sst=False,
+        noise=False,
+        variable="zos",
+    )
     tracks = xr.concat([open_product(p, variable="adt") for p in paths], dim="obs")
     assert tracks.sizes["obs"] > 100
     assert (tracks["longitude"].values % 360 >= lon[7]).all()  # nothing over land
     np.testing.assert_allclose(tracks["ssh"].values, 0.5, atol=1e-3)
     with pytest.raises(InputError, match="sst"):
         simulate_obs(tmp_path / "map.nc", tmp_path / "obs2", missions=["j3"], variable="zos")
+
+
+def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) -> None:
+    paths = simulate_obs(
+        truth, tmp_path, missions=["swot"], sst=False, noise=False, systematic=True, seed=4
+    )
+    base = sorted(p for p in clean[1] if p.parent.name == "swot")
+    assert [p.name for p in sorted(paths)] == [p.name for p in base]
+    with xr.open_dataset(sorted(paths)[0]) as x, xr.open_dataset(base[0]) as y:
+        diff = x["ssha_unfiltered"].values - y["ssha_unfiltered"].values
+    karin = swath.karin_pixels()
+    assert 0.002 < np.nanstd(diff[:, karin]) < 0.1  # metres: a few cm
+    along = np.nanstd(np.diff(diff[:, karin], axis=0))
+    assert along < 0.05 * np.nanstd(diff[:, karin])  # red along track, not white

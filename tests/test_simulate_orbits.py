@@ -65,18 +65,26 @@ def _jason3(real_data):
             parts.append(day[["pass", "cycle", "nasa_flag"]].load())
     ds = xr.concat(parts, dim="time")
     good = ds["nasa_flag"].values == 0
-    return (ds["time"].values[good], ds["latitude"].values[good].astype(float),
-            ds["longitude"].values[good].astype(float), ds["pass"].values[good].astype(int),
-            ds["cycle"].values[good].astype(int))
+    return (
+        ds["time"].values[good],
+        ds["latitude"].values[good].astype(float),
+        ds["longitude"].values[good].astype(float),
+        ds["pass"].values[good].astype(int),
+        ds["cycle"].values[good].astype(int),
+    )
 
 
 def _swot_nadir(real_data):
     path = next((real_data / "swot_l3").glob("SWOT_L3_LR_SSH_*_026_165_*.nc"))
     with xr.open_dataset(path) as ds:
         nadir = int(np.argmin(np.abs(ds["cross_track_distance"].values)))
-        return (ds["time"].values, ds["latitude"].values[:, nadir],
-                ds["longitude"].values[:, nadir], np.full(ds.sizes["num_lines"], 165),
-                np.full(ds.sizes["num_lines"], 26))
+        return (
+            ds["time"].values,
+            ds["latitude"].values[:, nadir],
+            ds["longitude"].values[:, nadir],
+            np.full(ds.sizes["num_lines"], 165),
+            np.full(ds.sizes["num_lines"], 26),
+        )
 
 
 def test_jason3_falls_on_the_real_cycle(real_data) -> None:

@@ -42,25 +42,34 @@ def test_sst_tracer_follows_the_front() -> None:
 def test_truth_file_contract(tmp_path) -> None:
     from oceaninterp.io import open_dataset
 
-    path = simulate_truth(tmp_path, days=3, resolution=0.5, grid_points=64, spinup_days=2,
-                          seed=5)
+    path = simulate_truth(tmp_path, days=3, resolution=0.5, grid_points=64, spinup_days=2, seed=5)
     with open_dataset(path) as ds:
         assert dict(ds["ssh"].sizes) == {"time": 3, "latitude": 20, "longitude": 20}
         assert ds["ssh"].dtype == np.float32 and ds["sst"].dtype == np.float32
         assert ds["ssh"].attrs["units"] == "m" and ds["sst"].attrs["units"] == "K"
         assert ds["ssh"].attrs["standard_name"] == "sea_surface_height_above_geoid"
-        assert (ds["time"].values == np.arange("2022-01-01", "2022-01-04",
-                                               dtype="datetime64[D]")).all()
+        assert (
+            ds["time"].values == np.arange("2022-01-01", "2022-01-04", dtype="datetime64[D]")
+        ).all()
         assert np.all(np.diff(ds["latitude"].values) > 0)
         assert ds.attrs["ssh_kind"] == "adt"
         assert 280 < float(ds["sst"].mean()) < 300
         assert np.isfinite(ds["ssh"].values).all()
+    from cfcheck import compliance_failures
+
+    assert compliance_failures(path) == []
 
 
 def test_truth_refuses_a_box_larger_than_the_domain(tmp_path) -> None:
     with pytest.raises(ConfigError, match="region"):
-        simulate_truth(tmp_path, days=1, resolution=1.0, grid_points=32, spinup_days=0,
-                       region=(-80.0, -50.0, 20.0, 50.0))
+        simulate_truth(
+            tmp_path,
+            days=1,
+            resolution=1.0,
+            grid_points=32,
+            spinup_days=0,
+            region=(-80.0, -50.0, 20.0, 50.0),
+        )
 
 
 def test_statistics_find_the_wavelength_of_a_wave() -> None:

@@ -16,7 +16,8 @@ def _nadir(lines: int = 300) -> tuple[np.ndarray, np.ndarray]:
     orbit = ORBITS["swot"]
     step = swath.PIXEL_KM * 1e3 / orbit.ground_speed
     t = np.datetime64("2023-05-01T03:00") + (np.arange(lines) * step * 1e9).astype(
-        "timedelta64[ns]")
+        "timedelta64[ns]"
+    )
     return orbit.ground_track(t)
 
 
@@ -33,8 +34,9 @@ def test_karin_pixels_lie_10_to_60_km_from_nadir_across_the_track() -> None:
     lat, lon = swath.swath_positions(nlat, nlon, xtd)
     karin = swath.karin_pixels(xtd)
     shape = lat.shape
-    az, _, dist = GEOD.inv(np.broadcast_to(nlon[:, None], shape),
-                           np.broadcast_to(nlat[:, None], shape), lon, lat)
+    az, _, dist = GEOD.inv(
+        np.broadcast_to(nlon[:, None], shape), np.broadcast_to(nlat[:, None], shape), lon, lat
+    )
     d = dist[:, karin] / 1e3
     assert d.min() >= 10.0 - 1e-6 and d.max() <= 60.0 + 1e-6
     np.testing.assert_allclose(d, np.abs(xtd[karin])[None, :].repeat(shape[0], 0), atol=1e-6)

@@ -9,8 +9,9 @@ import typer
 
 from oceaninterp.cli.common import command_line, console, progress, setup_logging, user_errors
 
-app = typer.Typer(help="Make an OSSE: a truth ocean, then satellite observations of it.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Make an OSSE: a truth ocean, then satellite observations of it.", no_args_is_help=True
+)
 
 DEFAULT_MISSIONS = "j3,s3a,s3b,alg,c2,h2b,swot"
 LogLevel = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
@@ -45,9 +46,17 @@ def truth(
         with progress("QG model days") as bar:
             task = bar.add_task("QG model days", total=spinup_days + days)
             path = simulate_truth(
-                output, days=days, resolution=resolution, seed=seed, start=start,
-                region=(lon_min, lon_max, lat_min, lat_max), grid_points=grid_points,
-                spinup_days=spinup_days, device=device, threads=threads or None, fmt=fmt,
+                output,
+                days=days,
+                resolution=resolution,
+                seed=seed,
+                start=start,
+                region=(lon_min, lon_max, lat_min, lat_max),
+                grid_points=grid_points,
+                spinup_days=spinup_days,
+                device=device,
+                threads=threads or None,
+                fmt=fmt,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=lambda done, total: bar.update(task, completed=done),
@@ -74,10 +83,16 @@ def obs(
     missions: Annotated[str, typer.Option(help="Comma-separated codes.")] = DEFAULT_MISSIONS,
     noise: Annotated[bool, typer.Option("--noise/--no-noise", help="Instrument noise.")] = True,
     sst: Annotated[bool, typer.Option("--sst/--no-sst", help="GHRSST L4 SST files.")] = True,
-    systematic: Annotated[bool, typer.Option(
-        "--systematic/--no-systematic", help="KaRIn roll/phase/dilation/timing errors.")] = False,
-    swot_pixel_km: Annotated[float, typer.Option(
-        help="SWOT pixel and line spacing, km (2 = native; coarser for small files).")] = 2.0,
+    systematic: Annotated[
+        bool,
+        typer.Option(
+            "--systematic/--no-systematic", help="KaRIn roll/phase/dilation/timing errors."
+        ),
+    ] = False,
+    swot_pixel_km: Annotated[
+        float,
+        typer.Option(help="SWOT pixel and line spacing, km (2 = native; coarser for small files)."),
+    ] = 2.0,
     variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
     seed: Seed = 0,
     overwrite: Overwrite = False,
@@ -92,14 +107,23 @@ def obs(
         with progress("missions") as bar:
             task = bar.add_task("missions", total=len(names) + int(sst))
             paths = simulate_obs(
-                truth, output, missions=names, noise=noise, sst=sst, seed=seed,
-                systematic=systematic, swot_pixel_km=swot_pixel_km, variable=variable,
-                overwrite=overwrite, history=command_line(),
+                truth,
+                output,
+                missions=names,
+                noise=noise,
+                sst=sst,
+                seed=seed,
+                systematic=systematic,
+                swot_pixel_km=swot_pixel_km,
+                variable=variable,
+                overwrite=overwrite,
+                history=command_line(),
                 progress=lambda name: bar.update(task, advance=1, description=name),
             )
         counts: dict[str, int] = {}
         for path in paths:
             counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-        console.print(f"[green]wrote[/] {len(paths)} files under {output} ({summary})",
-                      highlight=False)
+        console.print(
+            f"[green]wrote[/] {len(paths)} files under {output} ({summary})", highlight=False
+        )

@@ -37,6 +37,7 @@ serial, a distributed and a crash-resumed run give the same maps, bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,6 +286,7 @@ def plan_maps(
             "stage": "maps",
             "method": method.method,
             "checkpoint": checkpoint_sha256,
+            "oi": None if method.oi is None else dataclasses.asdict(method.oi),
             "format": fmt,
             "days": days,
             "cubes": [[d, cube_keys.get(d)] for d in window],

@@ -373,7 +373,7 @@ class _Run:
         if method.halo_days is not None:
             return method.halo_days
         if method.method == "oi":
-            oi = OIConfig()
+            oi = method.oi or OIConfig()
             return int(np.ceil(oi.time_window * oi.lt))
         from oceaninterp.model.checkpoint import describe_checkpoint
 
@@ -470,6 +470,7 @@ class _Run:
              {"method": method.method,
               "checkpoint": None if checkpoint is None else str(checkpoint),
               "device": method.device,
+              "oi": method.oi,
               "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
               "history": f"oceaninterp run {self.cfg.pipeline.name}"})
             for block in stale

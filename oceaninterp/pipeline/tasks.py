@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from oceaninterp.config import OIConfig
 from oceaninterp.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ def reconstruct_block(
     method: str,
     checkpoint: str | None,
     device: str,
+    oi: OIConfig | None,
     work_dir: str,
     history: str,
 ) -> list[str]:
@@ -192,6 +194,8 @@ def reconstruct_block(
     method, checkpoint, device
         As for :func:`oceaninterp.reconstruct.reconstruct` (``device="auto"``:
         see :func:`select_device`).
+    oi
+        OI settings (``None``: the defaults).
     work_dir
         A scratch folder private to this call.
     history
@@ -214,6 +218,7 @@ def reconstruct_block(
             checkpoint=None if checkpoint is None else Path(checkpoint),
             method=method,
             device=select_device(device),
+            oi_config=oi,
             overwrite=True,
             history=history,
         )

@@ -155,6 +155,7 @@ def along_track_lowpass(
     bounds = np.flatnonzero(np.diff(segment)) + 1
     for part in np.split(np.arange(values.size), bounds):
         if part.size:
-            out[part] = gaussian_filter1d(values[part].astype(np.float64), sigma_samples,
-                                          mode="reflect")
+            out[part] = gaussian_filter1d(
+                values[part].astype(np.float64), sigma_samples, mode="reflect"
+            )
     return out

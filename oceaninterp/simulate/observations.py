@@ -66,15 +66,17 @@ class TruthSampler:
     """
 
     def __init__(self, ds: xr.Dataset, variable: str = "ssh", source: str | Path | None = None):
-        ds = ds.rename({k: v for k, v in (("lat", "latitude"), ("lon", "longitude"))
-                        if k in ds.dims})
+        ds = ds.rename(
+            {k: v for k, v in (("lat", "latitude"), ("lon", "longitude")) if k in ds.dims}
+        )
         if variable not in ds:
             have = sorted(map(str, ds.data_vars))
             raise InputError(source, f"no variable {variable!r} (have {have})")
         da = ds[variable]
         if set(da.dims) != {"time", "latitude", "longitude"}:
-            raise InputError(source, f"{variable!r} must be over (time, latitude, longitude), "
-                                     f"got {da.dims}")
+            raise InputError(
+                source, f"{variable!r} must be over (time, latitude, longitude), got {da.dims}"
+            )
         da = da.transpose("time", "latitude", "longitude").sortby(["time", "latitude", "longitude"])
         self.source = source
         self.values = np.asarray(da.values, dtype=np.float32)
@@ -90,9 +92,16 @@ class TruthSampler:
         with warnings.catch_warnings():  # all-NaN (land) cells stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mdt = np.nanmean(self.values, axis=0)
-        self.sst = (np.asarray(ds["sst"].transpose("time", "latitude", "longitude")
-                               .sortby(["time", "latitude", "longitude"]).values)
-                    if "sst" in ds else None)
+        self.sst = (
+            np.asarray(
+                ds["sst"]
+                .transpose("time", "latitude", "longitude")
+                .sortby(["time", "latitude", "longitude"])
+                .values
+            )
+            if "sst" in ds
+            else None
+        )
 
     @property
     def start(self) -> np.datetime64:
@@ -113,11 +122,15 @@ class TruthSampler:
         """Whether points lie in the box of cell centres grown by ``margin`` degrees."""
         lon_min, lon_max, lat_min, lat_max = self.region
         east = (np.asarray(lon) - (lon_min - margin)) % 360.0
-        return ((lat >= lat_min - margin) & (lat <= lat_max + margin)
-                & (east <= lon_max - lon_min + 2 * margin))
+        return (
+            (lat >= lat_min - margin)
+            & (lat <= lat_max + margin)
+            & (east <= lon_max - lon_min + 2 * margin)
+        )
 
-    def sample(self, times: np.ndarray, lat: np.ndarray, lon: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def sample(
+        self, times: np.ndarray, lat: np.ndarray, lon: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Truth SSH and MDT (metres) at points; NaN outside the grid or next to NaN cells.
 
         Bilinear in space; linear in time between day centres (held constant
@@ -161,8 +174,13 @@ def _crossings(orbit: Orbit, sampler: TruthSampler, margin: float) -> np.ndarray
     near = np.r_[False, sampler.inside(lat, lon, margin), False]
     edges = np.diff(near.astype(np.int8))
     first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    return np.stack([np.maximum(coarse[first] - COARSE_STEP_S, 0.0),
-                     np.minimum(coarse[last] + COARSE_STEP_S, total)], axis=-1)
+    return np.stack(
+        [
+            np.maximum(coarse[first] - COARSE_STEP_S, 0.0),
+            np.minimum(coarse[last] + COARSE_STEP_S, total),
+        ],
+        axis=-1,
+    )
 
 
 def _times_in(windows: np.ndarray, step: float, sampler: TruthSampler) -> np.ndarray:
@@ -207,10 +225,21 @@ def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int)
     else:
         filtered = sla
     return make_tracks(
-        times, lat, lon, sla + mdt, mission=orbit.mission, source="oceaninterp simulate obs",
-        ssh_variable="adt_unfiltered", ssh_kind="adt",
-        extra={"mdt": mdt, "sla_unfiltered": sla, "sla_filtered": filtered,
-               "cycle": cycle, "pass_number": pass_number},
+        times,
+        lat,
+        lon,
+        sla + mdt,
+        mission=orbit.mission,
+        source="oceaninterp simulate obs",
+        ssh_variable="adt_unfiltered",
+        ssh_kind="adt",
+        extra={
+            "mdt": mdt,
+            "sla_unfiltered": sla,
+            "sla_filtered": filtered,
+            "cycle": cycle,
+            "pass_number": pass_number,
+        },
     )
 
 
@@ -259,8 +288,9 @@ def swot_passes(
         sl = slice(lines[0], lines[-1] + 1)
         t, lat, lon, valid = t[sl], lat[sl], lon[sl], valid[sl]
         shape = lat.shape
-        ssh, mdt = sampler.sample(np.broadcast_to(t[:, None], shape).ravel(), lat.ravel(),
-                                  lon.ravel())
+        ssh, mdt = sampler.sample(
+            np.broadcast_to(t[:, None], shape).ravel(), lat.ravel(), lon.ravel()
+        )
         ssh, mdt = ssh.reshape(shape), mdt.reshape(shape)
         valid &= np.isfinite(ssh)
         sla = np.where(valid, ssh - mdt, np.nan)
@@ -274,20 +304,27 @@ def swot_passes(
         else:
             unfiltered = filtered = sla
         dims = ("num_lines", "num_pixels")
-        yield cycle, number, xr.Dataset({
-            "time": (("num_lines",), t),
-            "latitude": (dims, lat),
-            "longitude": (dims, lon),
-            "cross_track_distance": (("num_pixels",), xtd),
-            "ssha_filtered": (dims, np.where(valid, filtered, np.nan)),
-            "ssha_unfiltered": (dims, np.where(valid, unfiltered, np.nan)),
-            "mdt": (dims, np.where(np.isfinite(mdt), mdt, np.nan)),
-            "quality_flag": (dims, np.where(valid, 0, 102).astype(np.uint8)),
-        })
+        yield (
+            cycle,
+            number,
+            xr.Dataset(
+                {
+                    "time": (("num_lines",), t),
+                    "latitude": (dims, lat),
+                    "longitude": (dims, lon),
+                    "cross_track_distance": (("num_pixels",), xtd),
+                    "ssha_filtered": (dims, np.where(valid, filtered, np.nan)),
+                    "ssha_unfiltered": (dims, np.where(valid, unfiltered, np.nan)),
+                    "mdt": (dims, np.where(np.isfinite(mdt), mdt, np.nan)),
+                    "quality_flag": (dims, np.where(valid, 0, 102).astype(np.uint8)),
+                }
+            ),
+        )
 
 
-def _smooth_swath(values: np.ndarray, valid: np.ndarray, xtd: np.ndarray, sigma: float
-                  ) -> np.ndarray:
+def _smooth_swath(
+    values: np.ndarray, valid: np.ndarray, xtd: np.ndarray, sigma: float
+) -> np.ndarray:
     """NaN-aware Gaussian smoothing (``sigma`` pixels) over (lines, pixels), per side."""
     from scipy.ndimage import gaussian_filter
 
@@ -387,9 +424,14 @@ def simulate_obs(
         orbit = ORBITS[mission]
         if mission == "swot":
             amplitudes = errors.SystematicErrors() if systematic else None
-            for cycle, number, data in swot_passes(orbit, sampler, noise=noise, seed=seed,
-                                                   systematic=amplitudes,
-                                                   pixel_km=swot_pixel_km):
+            for cycle, number, data in swot_passes(
+                orbit,
+                sampler,
+                noise=noise,
+                seed=seed,
+                systematic=amplitudes,
+                pixel_km=swot_pixel_km,
+            ):
                 data.attrs["history"] = history
                 times = data["time"].values
                 name = swot_l3.file_name(cycle, number, times[0], times[-1])
@@ -404,15 +446,30 @@ def simulate_obs(
         if progress:
             progress(mission)
     if sst:
-        written.extend(_write_sst(sampler, output_dir / "sst", noise=noise, seed=seed,
-                                  history=history, writer=sst_l4.write))
+        written.extend(
+            _write_sst(
+                sampler,
+                output_dir / "sst",
+                noise=noise,
+                seed=seed,
+                history=history,
+                writer=sst_l4.write,
+            )
+        )
         if progress:
             progress("sst")
     return written
 
 
-def _write_sst(sampler: TruthSampler, folder: Path, *, noise: bool, seed: int, history: str,
-               writer: Callable[[xr.DataArray, Path], Path]) -> list[Path]:
+def _write_sst(
+    sampler: TruthSampler,
+    folder: Path,
+    *,
+    noise: bool,
+    seed: int,
+    history: str,
+    writer: Callable[[xr.DataArray, Path], Path],
+) -> list[Path]:
     """One GHRSST L4 file per truth day (see :func:`oceaninterp.simulate.sst.l4_analysis`)."""
     from oceaninterp.simulate.sst import l4_analysis
 
@@ -421,10 +478,17 @@ def _write_sst(sampler: TruthSampler, folder: Path, *, noise: bool, seed: int, h
     rng = _rng(seed, "sst")
     paths = []
     for k, time in enumerate(sampler.times):
-        field = (l4_analysis(rng, sampler.sst[k]) if noise
-                 else np.asarray(sampler.sst[k], dtype=np.float64))
-        da = xr.DataArray(field[None], dims=("time", "lat", "lon"),
-                          coords={"time": [time], "lat": sampler.lat, "lon": sampler.lon},
-                          name="analysed_sst", attrs={"history": history})
+        field = (
+            l4_analysis(rng, sampler.sst[k])
+            if noise
+            else np.asarray(sampler.sst[k], dtype=np.float64)
+        )
+        da = xr.DataArray(
+            field[None],
+            dims=("time", "lat", "lon"),
+            coords={"time": [time], "lat": sampler.lat, "lon": sampler.lon},
+            name="analysed_sst",
+            attrs={"history": history},
+        )
         paths.append(writer(da, folder / SST_NAME.format(day=_day(time))))
     return paths

@@ -217,8 +217,10 @@ class TwoLayerQG:
         """Streamfunction (spectral, m^2 s^-1) of PV ``qh`` (default: the current state)."""
         qh = self.qh if qh is None else qh
         return self.torch.stack(
-            [self.inv[0, 0] * qh[0] + self.inv[0, 1] * qh[1],
-             self.inv[1, 0] * qh[0] + self.inv[1, 1] * qh[1]]
+            [
+                self.inv[0, 0] * qh[0] + self.inv[0, 1] * qh[1],
+                self.inv[1, 0] * qh[0] + self.inv[1, 1] * qh[1],
+            ]
         )
 
     def _tendency(self):
@@ -231,17 +233,13 @@ class TwoLayerQG:
             torch.cat([uh, vh, self.qh, self.sst_h[None]]), s=(n, n)
         )  # u1 u2 v1 v2 q1 q2 T
         u, v, q, sst = fields[0:2], fields[2:4], fields[4:6], fields[6]
-        fluxes = torch.fft.rfft2(
-            torch.cat([u * q, v * q, (u[0] * sst)[None], (v[0] * sst)[None]])
-        )
+        fluxes = torch.fft.rfft2(torch.cat([u * q, v * q, (u[0] * sst)[None], (v[0] * sst)[None]]))
         adv_q = self.ikx * fluxes[0:2] + self.iky * fluxes[2:4]
         adv_t = self.ikx * fluxes[4] + self.iky * fluxes[5]
         tau = p.relaxation_days * 86400.0
         dq = -adv_q - p.beta * vh - (self.qh - self.qjet_h) / tau
         dq[1] += p.bottom_drag * self.k2 * psih[1]
-        dt_sst = -adv_t - (self.sst_h - self.sst_ref_h) / (
-            p.sst_relaxation_days * 86400.0
-        )
+        dt_sst = -adv_t - (self.sst_h - self.sst_ref_h) / (p.sst_relaxation_days * 86400.0)
         return dq, dt_sst
 
     def step(self) -> None:

@@ -37,13 +37,16 @@ EARTH_RADIUS_KM = 6371.0
 TRUTH_NAME = "truth"
 
 
-def truth_grid(region: tuple[float, float, float, float], resolution: float
-               ) -> tuple[np.ndarray, np.ndarray]:
+def truth_grid(
+    region: tuple[float, float, float, float], resolution: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centre latitudes and longitudes (degrees) of a box at ``resolution`` degrees."""
     lon_min, lon_max, lat_min, lat_max = region
     if not (lon_min < lon_max and lat_min < lat_max and resolution > 0):
-        raise ConfigError(f"region/resolution: expected lon_min < lon_max, lat_min < lat_max and "
-                          f"a positive resolution, got {region}, {resolution}")
+        raise ConfigError(
+            f"region/resolution: expected lon_min < lon_max, lat_min < lat_max and "
+            f"a positive resolution, got {region}, {resolution}"
+        )
     nlon = int(round((lon_max - lon_min) / resolution))
     nlat = int(round((lat_max - lat_min) / resolution))
     lon = lon_min + resolution * (np.arange(nlon) + 0.5)
@@ -51,8 +54,9 @@ def truth_grid(region: tuple[float, float, float, float], resolution: float
     return lat, lon
 
 
-def model_coordinates(lat: np.ndarray, lon: np.ndarray, params: QGParameters
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def model_coordinates(
+    lat: np.ndarray, lon: np.ndarray, params: QGParameters
+) -> tuple[np.ndarray, np.ndarray]:
     """Fractional model grid indices (row along y, column along x) of a lon/lat grid.
 
     Raises
@@ -75,8 +79,9 @@ def model_coordinates(lat: np.ndarray, lon: np.ndarray, params: QGParameters
     return y / params.dx - 0.5, x / params.dx - 0.5
 
 
-def truth_statistics(ssh: np.ndarray, sst: np.ndarray | None, lat: np.ndarray,
-                     resolution: float) -> dict[str, float]:
+def truth_statistics(
+    ssh: np.ndarray, sst: np.ndarray | None, lat: np.ndarray, resolution: float
+) -> dict[str, float]:
     """Summary statistics of a truth.
 
     Parameters
@@ -183,8 +188,9 @@ def simulate_truth(
     from oceaninterp.io import check_output, output_format, write_dataset
 
     if days < 1 or spinup_days < 0:
-        raise ConfigError(f"days/spinup_days: expected days >= 1 and spinup_days >= 0, "
-                          f"got {days}, {spinup_days}")
+        raise ConfigError(
+            f"days/spinup_days: expected days >= 1 and spinup_days >= 0, got {days}, {spinup_days}"
+        )
     if fmt not in ("nc", "zarr"):
         raise ConfigError(f"format: expected 'nc' or 'zarr', got {fmt!r}")
     path = check_output(Path(output_dir) / f"{TRUTH_NAME}.{fmt}", overwrite)
@@ -208,37 +214,54 @@ def simulate_truth(
     times = np.datetime64(start, "D") + np.arange(days).astype("timedelta64[D]")
     ds = xr.Dataset(
         {
-            "ssh": (("time", "latitude", "longitude"), ssh, {
-                "standard_name": "sea_surface_height_above_geoid",
-                "long_name": "Sea surface height above geoid (QG truth)", "units": "m",
-                "cell_methods": "time: point"}),
-            "sst": (("time", "latitude", "longitude"), sst, {
-                "standard_name": "sea_surface_temperature",
-                "long_name": "Sea surface temperature (QG tracer truth)", "units": "K",
-                "cell_methods": "time: point"}),
+            "ssh": (
+                ("time", "latitude", "longitude"),
+                ssh,
+                {
+                    "standard_name": "sea_surface_height_above_geoid",
+                    "long_name": "Sea surface height above geoid (QG truth)",
+                    "units": "m",
+                    "cell_methods": "time: point",
+                    "coverage_content_type": "modelResult",
+                },
+            ),
+            "sst": (
+                ("time", "latitude", "longitude"),
+                sst,
+                {
+                    "standard_name": "sea_surface_temperature",
+                    "long_name": "Sea surface temperature (QG tracer truth)",
+                    "units": "K",
+                    "cell_methods": "time: point",
+                    "coverage_content_type": "modelResult",
+                },
+            ),
         },
         coords={"time": times.astype("datetime64[ns]"), "latitude": lat, "longitude": lon},
     )
     ds = cf.cf_grid_coords(ds)
     extra: dict[str, Any] = {f"stat_{k}": v for k, v in stats.items()}
-    ds.attrs.update(cf.global_attributes(
-        ds,
-        title="oceaninterp OSSE truth: two-layer QG Gulf-Stream-like jet",
-        summary=(
-            "Daily SSH and SST of a two-layer quasi-geostrophic model (beta-plane 37N, "
-            "PV relaxed toward a jet, SST tracer) interpolated onto a lon/lat box; "
-            f"spin-up of {spinup_days} model days discarded."),
-        history=history,
-        processing_level="model output",
-        source="oceaninterp two-layer QG model",
-        ssh_kind="adt",
-        resolution=float(resolution),
-        seed=int(seed),
-        spinup_days=int(spinup_days),
-        qg_grid_points=int(grid_points),
-        qg_domain_km=params.length / 1e3,
-        **extra,
-    ))
+    ds.attrs.update(
+        cf.global_attributes(
+            ds,
+            title="oceaninterp OSSE truth: two-layer QG Gulf-Stream-like jet",
+            summary=(
+                "Daily SSH and SST of a two-layer quasi-geostrophic model (beta-plane 37N, "
+                "PV relaxed toward a jet, SST tracer) interpolated onto a lon/lat box; "
+                f"spin-up of {spinup_days} model days discarded."
+            ),
+            history=history,
+            processing_level="model output",
+            source="oceaninterp two-layer QG model",
+            ssh_kind="adt",
+            resolution=float(resolution),
+            seed=int(seed),
+            spinup_days=int(spinup_days),
+            qg_grid_points=int(grid_points),
+            qg_domain_km=params.length / 1e3,
+            **extra,
+        )
+    )
     encoding = cf.encoding(ds, output_format(path))
     if output_format(path) == "netcdf":
         encoding["ssh"]["least_significant_digit"] = 4

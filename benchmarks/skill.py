@@ -1,0 +1,499 @@
+"""OSSE skill of 4DVarNet against a cross-validated OI, per observing system.
+
+The SSH-mapping data challenge protocol on the sample's Gulf Stream box at
+1/10 deg (``sample_data``: one year of QG truth, seed 2021, 4 nadirs, SWOT at
+8 km pixels, L4 SST): train / validation / 42-day test periods kept apart
+(``sample_data/train.toml``), observations of a spin-up window before the
+test period allowed, for three observing systems:
+
+* ``nadir``: 4 nadirs (j3, s3a, c2, alg);
+* ``nadir_swot``: 4 nadirs + SWOT;
+* ``nadir_swot_sst``: 4 nadirs + SWOT + SST (the model's multimodal term).
+
+For each system:
+
+* the OI (:func:`oceaninterp.oi.oi_map`), DUACS-like: it maps the SLA (the
+  cube's ADT minus the MDT that the observation files carry, i.e. the time mean
+  of the truth) and adds the MDT back; its ``lx``/``lt``/``noise`` are picked by
+  :func:`oceaninterp.oi.tune_oi` (withheld observation clusters) on the
+  validation period, never on the test period;
+* a 4DVarNet trained (:func:`oceaninterp.train.train`, CPU, fixed epochs) on
+  the system's cube, best epoch by validation mu, and run on the test window
+  by :func:`oceaninterp.reconstruct.reconstruct`;
+* both scored together on the test period against the truth by
+  :func:`oceaninterp.report.score_maps` (mu, sigma, lambda_x, lambda_t, RMSE),
+  and the MSE gain ``1 - MSE_4dvarnet / MSE_oi`` (MSE = RMSE squared).
+
+Every stage writes a file under ``--work`` and is skipped when that file
+exists, so an interrupted run resumes where it stopped. The leaderboard is
+printed and written to ``--results`` as ``skill.md`` and ``skill.json`` (with
+seeds, epochs, wall times and the host), plus each system's spectral-score
+and snapshot figures.
+
+Run (full, about 40 min on 2 shared CPU cores)::
+
+    OMP_WAIT_POLICY=PASSIVE DASK_SCHEDULER=synchronous \\
+        .venv/bin/python benchmarks/skill.py
+
+``--quick`` (nadir system only, one OI candidate, 2 short epochs, 10 test
+days) checks the chain end to end in a few minutes; its scores mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+BOX = {"lon_min": -65.0, "lon_max": -55.0, "lat_min": 33.0, "lat_max": 43.0}
+RESOLUTION = 0.1
+#: Observing systems: (label, observation folders, SST folder or None, model uses SST).
+SYSTEMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "nadir": ("4 nadirs", ("nadir",), False),
+    "nadir_swot": ("4 nadirs + SWOT", ("nadir", "swot"), False),
+    "nadir_swot_sst": ("4 nadirs + SWOT + SST", ("nadir", "swot"), True),
+}
+#: OI candidates tried by cross-validation (lx = ly in degrees, lt in days, noise in metres).
+OI_CANDIDATES: dict[str, list[float]] = {
+    "lx": [0.6, 1.0, 1.4],
+    "lt": [7.0, 14.0],
+    "noise": [0.02, 0.08],
+}
+QUICK_OI_CANDIDATES: dict[str, list[float]] = {"lx": [1.0], "lt": [7.0], "noise": [0.05]}
+#: Days of observations before the test period given to both methods (spin-up).
+SPINUP_DAYS = 21
+
+log = logging.getLogger("skill")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """Where and how one run works.
+
+    Attributes
+    ----------
+    work
+        Folder of the intermediate files (cubes, checkpoints, maps, scores).
+    truth, obs
+        The truth file and the observation folder (``nadir/``, ``swot/``, ``sst/``).
+    periods
+        ISO dates: train_start .. test_end (``sample_data/train.toml``).
+    epochs, tiles_per_epoch, seed
+        Training budget and seed of every model.
+    candidates
+        OI values tried by cross-validation.
+    quick
+        The shortened smoke run.
+    last_day
+        Last day of the truth: the cubes span train_start .. last_day.
+    """
+
+    work: Path
+    truth: Path
+    obs: Path
+    periods: dict[str, str]
+    epochs: int
+    tiles_per_epoch: int
+    seed: int
+    candidates: dict[str, list[float]]
+    quick: bool
+    last_day: str
+
+
+def _stage(path: Path, what: str, make: Callable[[], Any]) -> Path:
+    """Run ``make`` unless ``path`` exists (resumable stages)."""
+    if path.exists():
+        log.info("skip %s: %s exists", what, path)
+    else:
+        started = time.perf_counter()
+        log.info("%s -> %s", what, path)
+        make()
+        log.info("%s done in %.0f s", what, time.perf_counter() - started)
+    return path
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    from oceaninterp.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def read_periods(path: Path) -> dict[str, str]:
+    """The six period dates of a training TOML (``[train]`` table)."""
+    from oceaninterp.train import read_config
+
+    _, cfg = read_config(path)
+    names = ("train_start", "train_end", "val_start", "val_end", "test_start", "test_end")
+    return {n: str(getattr(cfg, n)) for n in names}
+
+
+def shift(day: str, days: int) -> str:
+    """ISO date ``day`` moved by ``days`` days."""
+    return str(np.datetime64(day, "D") + np.timedelta64(days, "D"))
+
+
+def cube_path(setup: Setup, system: str) -> Path:
+    """The cube of a system (SWOT systems share one cube, with SST)."""
+    folders = SYSTEMS[system][1]
+    return setup.work / ("cube_" + "_".join(folders) + ("_sst" if "swot" in folders else "") + ".nc")
+
+
+def make_cube(setup: Setup, system: str) -> Path:
+    """Grid the system's observations (ADT, 1/10 deg, the whole year) into its cube."""
+    from oceaninterp.config import GridSpec
+    from oceaninterp.grid import grid_files
+
+    folders = SYSTEMS[system][1]
+    out = cube_path(setup, system)
+    spec = GridSpec(**BOX, resolution=RESOLUTION, start=setup.periods["train_start"],
+                    end=setup.last_day)
+    sst = [setup.obs / "sst"] if "swot" in folders else []
+    return _stage(
+        out,
+        f"grid {system}",
+        lambda: grid_files(
+            [setup.obs / f for f in folders],
+            out,
+            spec,
+            variable="adt",
+            sst=sst,
+            history=f"benchmarks/skill.py: grid {'+'.join(folders)}",
+        ),
+    )
+
+
+def last_day(truth: Path) -> str:
+    """ISO date of the truth's last day."""
+    from oceaninterp.io import open_dataset
+
+    return str(open_dataset(truth)["time"].values.max().astype("datetime64[D]"))
+
+
+def mdt_of(truth: Path) -> Any:
+    """The MDT the observation files carry: the time mean of the truth SSH (m)."""
+    from oceaninterp.io import open_dataset
+
+    return open_dataset(truth)["ssh"].mean("time").load()
+
+
+def _window(cube: Any, start: str, end: str) -> Any:
+    times = cube["time"].values
+    keep = (times >= np.datetime64(start, "ns")) & (times <= np.datetime64(end, "ns"))
+    return cube.isel(time=np.flatnonzero(keep)).load()
+
+
+def tune(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
+    """OI parameters cross-validated on the validation period's SLA (JSON cached)."""
+    from oceaninterp.config import OIConfig
+    from oceaninterp.io import open_dataset
+    from oceaninterp.oi import tune_oi
+
+    out = setup.work / oi_name(system) / "oi_config.json"
+
+    def make() -> None:
+        cube = _window(open_dataset(cube_path(setup, system)), setup.periods["val_start"],
+                       setup.periods["val_end"])
+        sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
+        started = time.perf_counter()
+        cfg = tune_oi(sla, setup.candidates, seed=setup.seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(out, {"config": dataclasses.asdict(cfg), "candidates": setup.candidates,
+                          "wall_s": time.perf_counter() - started})
+
+    _stage(out, f"tune OI {system}", make)
+    payload = json.loads(out.read_text())
+    payload["config"] = OIConfig(**payload["config"])
+    return payload
+
+
+def oi_name(system: str) -> str:
+    """Work folder of a system's OI (the OI ignores SST: SWOT systems share it)."""
+    return "oi_" + "_".join(SYSTEMS[system][1])
+
+
+def test_window(setup: Setup) -> tuple[str, str]:
+    """Days mapped: the test period and its spin-up before."""
+    return shift(setup.periods["test_start"], -SPINUP_DAYS), setup.periods["test_end"]
+
+
+def oi_maps(setup: Setup, system: str, mdt: Any) -> tuple[Path, float]:
+    """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
+    from oceaninterp.io import open_dataset, write_dataset
+    from oceaninterp.oi import oi_map
+
+    cfg = tune(setup, system, mdt)["config"]
+    out = setup.work / oi_name(system) / "maps.nc"
+    timing = out.with_suffix(".json")
+
+    def make() -> None:
+        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
+        sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
+        started = time.perf_counter()
+        result = oi_map(sla, cfg)
+        adt = (result["ssh"] + mdt).astype(np.float32)
+        adt.attrs = {"units": "m", "long_name": "OI of SLA plus MDT", "ssh_kind": "adt"}
+        maps = result.drop_vars("ssh").assign(adt=adt)
+        write_dataset(maps, out, overwrite=True)
+        _write_json(timing, {"wall_s": time.perf_counter() - started})
+
+    _stage(out, f"OI {system}", make)
+    return out, json.loads(timing.read_text())["wall_s"]
+
+
+def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
+    """The system's 4DVarNet checkpoint and its training record (JSON cached)."""
+    from oceaninterp.config import ModelConfig, TrainConfig
+    from oceaninterp.train import train
+
+    folder = setup.work / system
+    out, record = folder / "model.pt", folder / "train.json"
+    model_cfg = ModelConfig(use_sst=SYSTEMS[system][2])
+    cfg = TrainConfig(epochs=setup.epochs, tiles_per_epoch=setup.tiles_per_epoch,
+                      seed=setup.seed, **setup.periods)
+
+    def make() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        result = train(cube_path(setup, system), setup.truth, out, cfg, model_cfg,
+                       device="cpu", resume=out.with_name(out.name + ".resume").exists(),
+                       overwrite=True)
+        _write_json(record, {
+            "wall_s": result.wall_s,
+            "device": result.device,
+            "best_epoch": result.best_epoch,
+            "best_val_mu": result.best_val_mu,
+            "n_parameters": result.n_parameters,
+            "epochs": cfg.epochs,
+            "tiles_per_epoch": cfg.tiles_per_epoch,
+            "seed": cfg.seed,
+            "model": dataclasses.asdict(model_cfg),
+            "history": [dataclasses.asdict(r) for r in result.history],
+        })
+
+    _stage(record, f"train {system}", make)
+    return out, json.loads(record.read_text())
+
+
+def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
+    """The trained 4DVarNet's maps of the test window, and the wall time."""
+    from oceaninterp.io import open_dataset
+    from oceaninterp.reconstruct import reconstruct
+
+    checkpoint, _ = trained(setup, system)
+    out = setup.work / system / "maps.nc"
+    timing = out.with_suffix(".json")
+
+    def make() -> None:
+        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
+        started = time.perf_counter()
+        reconstruct(cube, out, checkpoint=checkpoint, method="4dvarnet", device="cpu",
+                    overwrite=True, history="benchmarks/skill.py: reconstruct")
+        _write_json(timing, {"wall_s": time.perf_counter() - started})
+
+    _stage(out, f"4DVarNet {system}", make)
+    return out, json.loads(timing.read_text())["wall_s"]
+
+
+def mse_gain(rmse_net: float, rmse_oi: float) -> float:
+    """``1 - MSE_4dvarnet / MSE_oi`` from the two RMSEs (same cells and days)."""
+    return 1.0 - (rmse_net / rmse_oi) ** 2
+
+
+def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
+    """Score the OI and the 4DVarNet of a system on the test period (one row)."""
+    from oceaninterp.report import score_maps
+
+    oi, oi_wall = oi_maps(setup, system, mdt)
+    net, net_wall = net_maps(setup, system)
+    folder = setup.work / system / "scores"
+    if not (folder / "scores.json").exists():
+        score_maps([oi, net], truth=setup.truth, output_dir=folder, names=["oi", "4dvarnet"],
+                   start=setup.periods["test_start"], end=setup.periods["test_end"])
+    records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
+    _, training = trained(setup, system)
+    tuning = tune(setup, system, mdt)
+    oi_cfg = tuning["config"]
+    return {
+        "system": system,
+        "label": SYSTEMS[system][0],
+        "oi": records["oi"],
+        "4dvarnet": records["4dvarnet"],
+        "mse_gain": mse_gain(records["4dvarnet"]["rmse_m"], records["oi"]["rmse_m"]),
+        "lambda_x_ratio": records["4dvarnet"]["lambda_x_deg"] / records["oi"]["lambda_x_deg"]
+        if records["4dvarnet"]["lambda_x_deg"] and records["oi"]["lambda_x_deg"] else None,
+        "oi_params": {"lx": oi_cfg.lx, "lt": oi_cfg.lt, "noise": oi_cfg.noise},
+        "oi_tune_wall_s": tuning["wall_s"],
+        "oi_map_wall_s": oi_wall,
+        "train": {k: v for k, v in training.items() if k != "history"},
+        "train_history": training["history"],
+        "reconstruct_wall_s": net_wall,
+        "scores_dir": str(folder),
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The leaderboard as a markdown table (one line per method and system)."""
+    lines = [
+        "| observing system | method | mu | sigma | lambda_x (deg) | lambda_t (days) "
+        "| RMSE (cm) | MSE gain vs OI | lambda_x / OI's |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        for method in ("oi", "4dvarnet"):
+            r = row[method]
+            net = method == "4dvarnet"
+            name = ("4DVarNet" if net else
+                    "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"]))
+            lines.append(
+                f"| {row['label']} | {name} | {_fmt(r['mu'], '.3f')} | {_fmt(r['sigma'], '.3f')} "
+                f"| {_fmt(r['lambda_x_deg'], '.2f')} | {_fmt(r['lambda_t_days'], '.1f')} "
+                f"| {_fmt(r['rmse_m'] and r['rmse_m'] * 100, '.2f')} "
+                f"| {_fmt(row['mse_gain'] * 100, '+.0f') + ' %' if net else '-'} "
+                f"| {_fmt(row['lambda_x_ratio'], '.2f') if net else '-'} |"
+            )
+    return "\n".join(lines)
+
+
+def host() -> dict[str, Any]:
+    """The hardware and software the run used."""
+    import torch
+
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+        "python": platform.python_version(),
+    }
+
+
+def run(
+    setup: Setup, systems: list[str], results: Path, command: str, stage: str = "all"
+) -> list[dict[str, Any]]:
+    """All stages for ``systems``; write ``skill.md``/``skill.json`` and figures to ``results``.
+
+    ``stage="oi"`` or ``"4dvarnet"`` only makes that method's maps (two such
+    runs can share the CPU); ``"all"`` makes what is missing and scores.
+    """
+    for system in systems:
+        make_cube(setup, system)
+    mdt = mdt_of(setup.truth)
+    if stage != "all":
+        for system in systems:
+            oi_maps(setup, system, mdt) if stage == "oi" else net_maps(setup, system)
+        return []
+    rows = [score_system(setup, s, mdt) for s in systems]
+    results.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        for fig in ("spectral_scores.png", "snapshots.png"):
+            source = Path(row["scores_dir"]) / fig
+            if source.exists():
+                shutil.copyfile(source, results / f"{row['system']}_{fig}")
+    text = table(rows)
+    epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles"
+    meta = {
+        "command": command,
+        "truth": str(setup.truth.relative_to(ROOT) if setup.truth.is_relative_to(ROOT)
+                     else setup.truth),
+        "truth_seed": "2021 (sample_data, see sample_data/README.md)",
+        "periods": setup.periods,
+        "spinup_days": SPINUP_DAYS,
+        "seed": setup.seed,
+        "training": epochs,
+        "oi_candidates": setup.candidates,
+        "quick": setup.quick,
+        "host": host(),
+    }
+    _write_json(results / "skill.json", {"meta": meta, "rows": rows})
+    walls = "\n".join(
+        f"- {r['label']}: training {r['train']['wall_s'] / 60:.1f} min "
+        f"(best epoch {r['train']['best_epoch']}/{r['train']['epochs']}, "
+        f"{r['train']['n_parameters']} parameters, {r['train']['device']}); "
+        f"4DVarNet test maps {r['reconstruct_wall_s']:.0f} s; "
+        f"OI tuning {r['oi_tune_wall_s']:.0f} s, OI test maps {r['oi_map_wall_s']:.0f} s"
+        for r in rows
+    )
+    md = (
+        f"Test period {setup.periods['test_start']} .. {setup.periods['test_end']} "
+        f"({SPINUP_DAYS} days of spin-up observations before it), truth `{meta['truth']}` "
+        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet: {epochs}, seed {setup.seed}, "
+        f"trained on {setup.periods['train_start']} .. {setup.periods['train_end']}, "
+        f"best epoch by validation mu on {setup.periods['val_start']} .. "
+        f"{setup.periods['val_end']}; OI tuned on the validation period among {setup.candidates}."
+        f"\n\n{text}\n\nCommand: `{command}`\n\nWall times "
+        f"({meta['host']['cpu_count']} CPU cores, load {meta['host']['load_average_1min']:.1f}, "
+        f"torch {meta['host']['torch']}):\n{walls}\n"
+    )
+    with open(results / "skill.md", "w") as fh:
+        fh.write(md)
+    print(md)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the benchmark; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=None,
+                        help="intermediate files, resumed when present (default runs/skill, "
+                             "runs/skill-quick with --quick)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where skill.md, skill.json and the figures go (default "
+                             "benchmarks/results, WORK/results with --quick)")
+    parser.add_argument("--truth", type=Path, default=SAMPLE / "truth.nc")
+    parser.add_argument("--obs", type=Path, default=SAMPLE / "obs")
+    parser.add_argument("--periods", type=Path, default=SAMPLE / "train.toml",
+                        help="TOML whose [train] table gives the six period dates")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help=f"comma-separated among {list(SYSTEMS)}")
+    parser.add_argument("--epochs", type=int, default=24)
+    parser.add_argument("--tiles-per-epoch", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stage", choices=("all", "oi", "4dvarnet"), default="all",
+                        help="only make the OI or the 4DVarNet maps (no scores)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, "
+                             "10 test days")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    work = args.work or ROOT / "runs" / ("skill-quick" if args.quick else "skill")
+    results = args.results or (work / "results" if args.quick else ROOT / "benchmarks" / "results")
+    periods = read_periods(args.periods)
+    systems = [s for s in args.systems.split(",") if s]
+    unknown = sorted(set(systems) - set(SYSTEMS))
+    if unknown:
+        parser.error(f"unknown system(s) {unknown}; expected some of {list(SYSTEMS)}")
+    candidates, epochs, tiles = OI_CANDIDATES, args.epochs, args.tiles_per_epoch
+    if args.quick:
+        systems, candidates, epochs, tiles = ["nadir"], QUICK_OI_CANDIDATES, 2, 8
+        periods = {**periods, "test_end": shift(periods["test_start"], 9)}
+    setup = Setup(work=work, truth=args.truth.resolve(), obs=args.obs, periods=periods,
+                  epochs=epochs, tiles_per_epoch=tiles, seed=args.seed,
+                  candidates=candidates, quick=args.quick, last_day=last_day(args.truth))
+    work.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])
+    run(setup, systems, results, command, args.stage)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The OSSE skill benchmark (benchmarks/skill.py): its bookkeeping, and a slow smoke run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "skill.py"
+SAMPLE = ROOT / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def skill() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("skill_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(name: str, rmse: float, lambda_x: float | None) -> dict:
+    return {"name": name, "mu": 0.9, "sigma": 0.01, "lambda_x_deg": lambda_x,
+            "lambda_x_km": None, "lambda_t_days": 12.0, "rmse_m": rmse}
+
+
+def test_mse_gain_is_relative_to_the_oi(skill: ModuleType) -> None:
+    assert skill.mse_gain(0.05, 0.10) == pytest.approx(0.75)
+    assert skill.mse_gain(0.10, 0.10) == pytest.approx(0.0)
+    assert skill.mse_gain(0.20, 0.10) == pytest.approx(-3.0)
+
+
+def test_table_has_one_line_per_method_and_system(skill: ModuleType) -> None:
+    row = {
+        "label": "4 nadirs",
+        "oi": _record("oi", 0.10, 1.5),
+        "4dvarnet": _record("4dvarnet", 0.05, None),
+        "mse_gain": 0.75,
+        "lambda_x_ratio": None,
+        "oi_params": {"lx": 1.0, "lt": 7.0, "noise": 0.02},
+    }
+    lines = skill.table([row]).splitlines()
+    assert len(lines) == 4
+    oi, net = lines[2], lines[3]
+    assert "OI (lx 1 deg, lt 7 d, noise 0.02 m)" in oi and "| 1.50 |" in oi and "| 10.00 |" in oi
+    assert "| +75 % |" in net and "| n/a |" in net and "| 5.00 |" in net
+
+
+def test_periods_and_test_window_follow_the_sample(skill: ModuleType, tmp_path: Path) -> None:
+    periods = skill.read_periods(SAMPLE / "train.toml")
+    assert periods["test_start"] == "2022-10-22" and periods["test_end"] == "2022-12-02"
+    assert periods["val_end"] < periods["test_start"]
+    setup = skill.Setup(work=tmp_path, truth=tmp_path / "t.nc", obs=tmp_path, periods=periods,
+                        epochs=1, tiles_per_epoch=1, seed=0, candidates={}, quick=True,
+                        last_day="2022-12-31")
+    assert skill.test_window(setup) == ("2022-10-01", "2022-12-02")
+    assert skill.cube_path(setup, "nadir").name == "cube_nadir.nc"
+    assert skill.cube_path(setup, "nadir_swot") == skill.cube_path(setup, "nadir_swot_sst")
+    assert skill.oi_name("nadir_swot") == skill.oi_name("nadir_swot_sst") != skill.oi_name("nadir")
+
+
+def test_existing_stage_outputs_are_not_remade(skill: ModuleType, tmp_path: Path) -> None:
+    done = tmp_path / "done.json"
+    done.write_text("{}")
+    calls: list[str] = []
+    skill._stage(done, "existing", lambda: calls.append("existing"))
+    skill._stage(tmp_path / "new.json", "new", lambda: calls.append("new"))
+    assert calls == ["new"]
+
+
+@pytest.mark.slow
+def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> None:
+    """The whole chain on the sample (grid, tuned OI, 2 short epochs, maps, scores): minutes."""
+    assert skill.main(["--quick", "--work", str(tmp_path / "work"),
+                       "--results", str(tmp_path / "results")]) == 0
+    payload = json.loads((tmp_path / "results" / "skill.json").read_text())
+    (row,) = payload["rows"]
+    assert row["system"] == "nadir" and payload["meta"]["quick"]
+    for method in ("oi", "4dvarnet"):
+        assert 0 < row[method]["rmse_m"] < 1
+    assert row["mse_gain"] == pytest.approx(
+        1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2)
+    assert "| 4 nadirs | 4DVarNet |" in (tmp_path / "results" / "skill.md").read_text()
