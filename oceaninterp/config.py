@@ -154,6 +154,14 @@ class ModelConfig:
         the step per observed value scales like lr_grad / (T H W). Default 10:
         on 15 x 48 x 48 tiles, the reference's step (1000 with a cost averaged
         over batches of 4 tiles of 15 x 240 x 240, i.e. 250 here at that size).
+    first_guess
+        The solver's initial state: ``"smooth"`` (default), a Gaussian
+        normalised convolution of the observations (on the sample OSSE this
+        alone maps the test period with mu 0.95, where an untuned 4DVarNet
+        started from zeros reached 0.90 after 12 min of CPU training), or
+        ``"zeros"`` (the reference: observations, 0 in the gaps).
+    first_guess_sigma_days, first_guess_sigma_pixels
+        Widths of that Gaussian: 2 days, 3 cells (0.3 deg at 1/10 deg).
     use_sst
         Add the multimodal observation term alpha * ||G x - F z||^2 with the
         SST field z of the cube (variable ``sst``). Default False.
@@ -169,6 +177,9 @@ class ModelConfig:
     modulator_downsample: int = 2
     n_step: int = 8
     lr_grad: float = 10.0
+    first_guess: str = "smooth"
+    first_guess_sigma_days: float = 2.0
+    first_guess_sigma_pixels: float = 3.0
     use_sst: bool = False
     sst_features: int = 8
 
@@ -189,6 +200,11 @@ class ModelConfig:
             raise ConfigError(f"lr_grad: expected a number >= 0, got {self.lr_grad!r}")
         if not isinstance(self.use_sst, bool):
             raise ConfigError(f"use_sst: expected true or false, got {self.use_sst!r}")
+        if self.first_guess not in ("smooth", "zeros"):
+            raise ConfigError(f"first_guess: expected smooth or zeros, got {self.first_guess!r}")
+        for name in ("first_guess_sigma_days", "first_guess_sigma_pixels"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)

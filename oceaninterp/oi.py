@@ -471,6 +471,16 @@ def oi_map(
     )
 
 
+#: Candidates of :func:`tune_oi` for ``reconstruct --method oi --tune``: around the
+#: data challenge's defaults (1 deg, 7 days, 5 cm), wide enough to reach both a
+#: smooth and a sharp optimum; 24 OIs of the tuning slice.
+DEFAULT_CANDIDATES: dict[str, tuple[float, ...]] = {
+    "lx": (0.7, 1.0, 1.5, 2.0),
+    "lt": (5.0, 8.0, 12.0),
+    "noise": (0.03, 0.1),
+}
+
+
 def tune_oi(
     cube: xr.Dataset,
     candidates: Mapping[str, Sequence[float]],
@@ -528,6 +538,8 @@ def tune_oi(
     cy = ((lat - lat.min()) // cluster).astype(int)
     cx = ((lon - lon.min()) // cluster).astype(int)
     drawn = rng.random((cy.max() + 1, cx.max() + 1)) < 0.5
+    if not drawn.any():  # a small domain of few clusters: withhold one all the same
+        drawn.flat[rng.integers(drawn.size)] = True
     held_days = (np.arange(ssh.shape[0]) % every) == every // 2
     held = held_days[:, None, None] & drawn[cy][:, cx][None, :, :] & np.isfinite(ssh.values)
     if not held.any():

@@ -443,6 +443,7 @@ def reconstruct(
     batch_size: int = 4,
     tiles: TileSpec | None = None,
     oi_config: OIConfig | None = None,
+    tune_days: int = 0,
     resample: bool = False,
     bf16: bool = True,
     overwrite: bool = False,
@@ -470,6 +471,10 @@ def reconstruct(
         Tile strides, borders and streaming window; default :class:`TileSpec()`.
     oi_config
         OI parameters for ``"oi"``; default :class:`OIConfig()`.
+    tune_days
+        For ``"oi"``: when positive, first pick Lx/Ly, Lt and noise by
+        cross-validation on withheld observations of the first ``tune_days``
+        days (:func:`oceaninterp.oi.tune_oi` over ``DEFAULT_CANDIDATES``).
     resample
         Coarsen a finer cube to the checkpoint's resolution instead of refusing it.
     bf16
@@ -507,7 +512,17 @@ def reconstruct(
         "method": method,
     }
     if method == "oi":
-        maps = _run_oi(ds, kind, oi_config or OIConfig(), progress)
+        oi_device = str(resolve_device(device))
+        cfg = oi_config or OIConfig()
+        if tune_days > 0:
+            from oceaninterp.oi import DEFAULT_CANDIDATES, tune_oi
+
+            cfg = tune_oi(ds.isel(time=slice(0, tune_days)), DEFAULT_CANDIDATES, base=cfg,
+                          device=oi_device)
+            log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
+        attrs["oi_parameters"] = (f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, "
+                                  f"noise={cfg.noise} m")
+        maps = _run_oi(ds, kind, cfg, oi_device, progress)
         return duacs_l4.write(
             maps,
             output,
@@ -565,11 +580,13 @@ def _load(checkpoint: str | Path | Any, device: str):
     return load_checkpoint(checkpoint, device=str(resolve_device(device)))
 
 
-def _run_oi(cube: xr.Dataset, kind: str, cfg: OIConfig, progress: Progress | None) -> xr.Dataset:
+def _run_oi(
+    cube: xr.Dataset, kind: str, cfg: OIConfig, device: str, progress: Progress | None
+) -> xr.Dataset:
     """The OI baseline's maps with DUACS names, velocities and ``err_sla``."""
     from oceaninterp.oi import oi_map
 
-    result = oi_map(cube, cfg, progress=progress)
+    result = oi_map(cube, cfg, device=device, progress=progress)
     return _maps_window(
         cube,
         np.asarray(result["ssh"].transpose("time", "latitude", "longitude").values),

@@ -373,3 +373,13 @@ def test_oi_method_writes_sla_error_and_velocities(rng, tmp_path) -> None:
     assert np.isfinite(maps["adt"].values).all() and (maps["err_sla"].values > 0).all()
     assert calls and calls[-1][0] == calls[-1][1]
     assert_cf_compliant(out)
+
+
+def test_oi_tuning_mode_records_the_parameters_it_picked(rng, tmp_path) -> None:
+    from oceaninterp.oi import DEFAULT_CANDIDATES
+
+    cube = make_cube(rng, shape=(9, 15, 19), coverage=0.2)
+    out = reconstruct(cube, tmp_path / "oi.nc", method="oi", tune_days=9)
+    picked = dict(kv.split("=") for kv in xr.open_dataset(out).attrs["oi_parameters"].split(", "))
+    assert float(picked["lx"].split()[0]) in DEFAULT_CANDIDATES["lx"]
+    assert float(picked["noise"].split()[0]) in DEFAULT_CANDIDATES["noise"]

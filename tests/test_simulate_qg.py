@@ -94,3 +94,14 @@ def test_gpu_run_matches_the_cpu_run() -> None:
         for (ssh_c, sst_c), (ssh_g, sst_g) in zip(cpu.run_days(3), gpu.run_days(3), strict=True):
             np.testing.assert_allclose(ssh_g, ssh_c, atol=1e-9)
             np.testing.assert_allclose(sst_g, sst_c, atol=1e-7)
+
+
+def test_same_seed_same_ocean() -> None:
+    params = QGParameters(n=32, length=1.0e6)
+    runs = []
+    for seed in (7, 7, 8):
+        model = TwoLayerQG(params, seed=seed)
+        with torch_threads(1):
+            runs.append(list(model.run_days(2))[-1][0])
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])

@@ -49,6 +49,14 @@ def reconstruct(
     noise: Annotated[
         float | None, typer.Option("--noise", help="OI: observation noise std, m.")
     ] = None,
+    tune: Annotated[
+        int,
+        typer.Option(
+            "--tune",
+            help="OI: first pick Lx, Lt and noise by cross-validation on withheld "
+            "observations of the first N days (0: no tuning).",
+        ),
+    ] = 0,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing output.")
     ] = False,
@@ -95,6 +103,7 @@ def reconstruct(
                 batch_size=batch_size,
                 tiles=tiles,
                 oi_config=oi_config,
+                tune_days=tune,
                 resample=resample,
                 overwrite=overwrite,
                 history=command_line(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from oceaninterp.config import ModelConfig
 from oceaninterp.variational import (
@@ -27,6 +28,42 @@ from oceaninterp.variational import (
     observations_first_guess,
 )
 from oceaninterp.variational.operators import masked_observations
+
+
+def _gaussian(radius: int, sigma: float, like: Tensor) -> Tensor:
+    offsets = torch.arange(-radius, radius + 1, dtype=like.dtype, device=like.device)
+    return torch.exp(-0.5 * (offsets / sigma) ** 2)
+
+
+def smoothed_observations(
+    y: Tensor, mask: Tensor, sigma_days: float, sigma_pixels: float
+) -> Tensor:
+    """Gaussian normalised convolution of the observations: a smooth gap-filled field.
+
+    ``G * (mask y) / G * mask`` with a Gaussian ``G`` of ``sigma_days`` across
+    the days (channels) and ``sigma_pixels`` in space (truncated at 4 sigma);
+    0 (the normalised mean) where no observation lies within reach.
+
+    Parameters
+    ----------
+    y, mask
+        Normalised observations and their 0/1 mask, ``(B, T, H, W)``.
+    sigma_days, sigma_pixels
+        Gaussian widths in days and in grid cells.
+    """
+    mask = mask.to(y.dtype)
+    stack = torch.cat((masked_observations(y, mask) * mask, mask))  # numerator and denominator
+    days = torch.arange(y.shape[1], dtype=y.dtype, device=y.device)
+    in_time = torch.exp(-0.5 * ((days[:, None] - days[None, :]) / sigma_days) ** 2)
+    stack = torch.einsum("ts,bshw->bthw", in_time, stack)
+    radius = max(1, int(4 * sigma_pixels))
+    g = _gaussian(radius, sigma_pixels, y)
+    flat = stack.reshape(-1, 1, *stack.shape[2:])
+    flat = F.conv2d(flat, g.view(1, 1, -1, 1), padding=(radius, 0))
+    flat = F.conv2d(flat, g.view(1, 1, 1, -1), padding=(0, radius))
+    numerator, weight = flat.reshape(stack.shape).chunk(2)
+    reached = weight > 1e-6
+    return torch.where(reached, numerator / weight.clamp_min(1e-6), torch.zeros_like(weight))
 
 
 class SSH4DVarNet(nn.Module):
@@ -124,9 +161,17 @@ class SSH4DVarNet(nn.Module):
             aux = torch.nan_to_num((sst - self.sst_mean) / self.sst_std, nan=0.0)
         return y, mask.to(obs.dtype), aux
 
+    def first_guess(self, y: Tensor, mask: Tensor) -> Tensor:
+        """The solver's initial state (normalised units), per ``cfg.first_guess``."""
+        if self.cfg.first_guess == "zeros":
+            return observations_first_guess(y, mask)
+        return smoothed_observations(
+            y, mask, self.cfg.first_guess_sigma_days, self.cfg.first_guess_sigma_pixels
+        )
+
     def forward(self, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
         """Solve for the normalised state from normalised observations (see :meth:`normalise`)."""
-        return self.solver(observations_first_guess(y, mask), y, mask, aux)
+        return self.solver(self.first_guess(y, mask), y, mask, aux)
 
     def _check(self, name: str, tile: Tensor) -> None:
         if tile.ndim != 4 or tile.shape[1] != self.cfg.tile_time:
