@@ -191,7 +191,9 @@ class ModelConfig:
         for name in ("tile_latitude", "tile_longitude"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 4 or value % 4:
-                raise ConfigError(f"{name}: expected a positive multiple of 4 pixels, got {value!r}")
+                raise ConfigError(
+                    f"{name}: expected a positive multiple of 4 pixels, got {value!r}"
+                )
         if self.modulator_downsample not in (1, 2):
             raise ConfigError(
                 f"modulator_downsample: expected 1 or 2, got {self.modulator_downsample!r}"
@@ -204,7 +206,9 @@ class ModelConfig:
             raise ConfigError(f"first_guess: expected smooth or zeros, got {self.first_guess!r}")
         for name in ("first_guess_sigma_days", "first_guess_sigma_pixels"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"{name}: expected a positive number, got {getattr(self, name)!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,9 @@ class TrainConfig:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
         for name in ("learning_rate", "prior_learning_rate", "grad_clip"):
             if not getattr(self, name) > 0:
-                raise ConfigError(f"{name}: expected a positive number, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"{name}: expected a positive number, got {getattr(self, name)!r}"
+                )
         if self.loss not in ("supervised", "regularised", "unsupervised"):
             raise ConfigError(
                 f"loss: expected supervised, regularised or unsupervised, got {self.loss!r}"

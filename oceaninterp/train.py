@@ -20,13 +20,13 @@ import logging
 import math
 import pickle
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 import torch
 
 from oceaninterp.config import ModelConfig, TrainConfig, from_mapping

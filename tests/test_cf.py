@@ -17,18 +17,33 @@ def small_grid(rng: np.random.Generator) -> xr.Dataset:
     dims = ("time", "latitude", "longitude")
     time = np.arange(np.datetime64("2022-01-01"), np.datetime64("2022-01-08")).astype("M8[ns]")
     return xr.Dataset(
-        {"ssh": (dims, rng.normal(0, 0.1, (7, 37, 31)).astype(np.float32),
-                 {"standard_name": "sea_surface_height_above_sea_level", "units": "m",
-                  "long_name": "sea level anomaly", "coverage_content_type": "modelResult"})},
-        coords={"time": time, "latitude": 30 + 0.25 * (np.arange(37) + 0.5),
-                "longitude": 170 + 0.25 * (np.arange(31) + 0.5)},
+        {
+            "ssh": (
+                dims,
+                rng.normal(0, 0.1, (7, 37, 31)).astype(np.float32),
+                {
+                    "standard_name": "sea_surface_height_above_sea_level",
+                    "units": "m",
+                    "long_name": "sea level anomaly",
+                    "coverage_content_type": "modelResult",
+                },
+            )
+        },
+        coords={
+            "time": time,
+            "latitude": 30 + 0.25 * (np.arange(37) + 0.5),
+            "longitude": 170 + 0.25 * (np.arange(31) + 0.5),
+        },
     )
 
 
 def described(ds: xr.Dataset) -> xr.Dataset:
     ds = cf.cf_grid_coords(ds)
-    ds.attrs.update(cf.global_attributes(ds, title="test", summary="a test grid",
-                                         history="pytest", source_files=["/a/b.nc"]))
+    ds.attrs.update(
+        cf.global_attributes(
+            ds, title="test", summary="a test grid", history="pytest", source_files=["/a/b.nc"]
+        )
+    )
     return ds
 
 
@@ -51,8 +66,11 @@ def test_coords_bounds_and_crs(rng: np.random.Generator) -> None:
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_encoding_round_trip(tmp_path: Path, rng: np.random.Generator, suffix: str) -> None:
     ds = described(small_grid(rng))
-    path = write_dataset(ds, tmp_path / f"g{suffix}",
-                         encoding=cf.encoding(ds, "zarr" if suffix == ".zarr" else "netcdf"))
+    path = write_dataset(
+        ds,
+        tmp_path / f"g{suffix}",
+        encoding=cf.encoding(ds, "zarr" if suffix == ".zarr" else "netcdf"),
+    )
     raw = open_dataset(path, decode_times=False)
     assert raw["time"].attrs["units"].startswith("days since 1950-01-01")
     assert raw["time"].attrs["calendar"] == "standard"

@@ -20,8 +20,15 @@ from oceaninterp.products import cmems_l3, open_product, sst_l4
 from oceaninterp.products.schema import make_tracks
 
 # 7 days x 37 x 31 cells of 0.5 degree, over the antimeridian (170E .. 175.5W)
-SPEC = GridSpec(lon_min=170.0, lon_max=-174.5, lat_min=-10.0, lat_max=8.5, resolution=0.5,
-                start="2022-03-01", end="2022-03-07")
+SPEC = GridSpec(
+    lon_min=170.0,
+    lon_max=-174.5,
+    lat_min=-10.0,
+    lat_max=8.5,
+    resolution=0.5,
+    start="2022-03-01",
+    end="2022-03-07",
+)
 BOX = ["-x", "170", "-X", "-174.5", "-y", "-10", "-Y", "8.5", "--resolution", "0.5"]
 DATES = ["-t", "2022-03-01", "-T", "2022-03-07"]
 
@@ -68,15 +75,24 @@ def test_bin_points_matches_brute_force(rng: np.random.Generator) -> None:
 def test_antimeridian_and_greenwich_cells() -> None:
     grid = CellGrid.from_spec(SPEC)
     day = np.zeros(4, np.int64)
-    _, counts = bin_points(grid, day, np.zeros(4), np.array([179.9, -179.9, 180.1, 169.9]),
-                           np.ones(4))
+    _, counts = bin_points(
+        grid, day, np.zeros(4), np.array([179.9, -179.9, 180.1, 169.9]), np.ones(4)
+    )
     # 179.9 -> column 19, -179.9 and 180.1 (same place) -> column 20, 169.9 outside
     assert counts[0, 20, 19] == 1 and counts[0, 20, 20] == 2 and counts.sum() == 3
-    greenwich = GridSpec(lon_min=-5, lon_max=5, lat_min=0, lat_max=1, resolution=1,
-                         start="2022-01-01", end="2022-01-01")
+    greenwich = GridSpec(
+        lon_min=-5,
+        lon_max=5,
+        lat_min=0,
+        lat_max=1,
+        resolution=1,
+        start="2022-01-01",
+        end="2022-01-01",
+    )
     g = CellGrid.from_spec(greenwich)
-    _, counts = bin_points(g, np.zeros(3, np.int64), np.full(3, 0.5),
-                           np.array([359.5, -0.5, 0.5]), np.ones(3))
+    _, counts = bin_points(
+        g, np.zeros(3, np.int64), np.full(3, 0.5), np.array([359.5, -0.5, 0.5]), np.ones(3)
+    )
     assert counts[0, 0, 4] == 2 and counts[0, 0, 5] == 1
 
 
@@ -93,8 +109,9 @@ def test_accumulator_flushes_give_the_same_result(rng: np.random.Generator) -> N
     time, lat, lon, values = (np.concatenate(x) for x in zip(*parts, strict=True))
     sums, counts = bin_points(grid, grid.day_index(time), lat, lon, values)
     np.testing.assert_array_equal(count, counts)
-    np.testing.assert_allclose(mean, np.where(counts > 0, sums / np.maximum(counts, 1), np.nan),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        mean, np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), rtol=1e-6
+    )
     assert count.dtype == np.int32 and mean.dtype == np.float32
 
 
@@ -123,13 +140,27 @@ def test_regrid_sst_cell_average_and_nearest() -> None:
     assert sums[1, 0, 0] == pytest.approx(280.0 - 4.5 + np.cos(np.deg2rad(170.0)))
 
 
-def write_day(path: Path, rng: np.random.Generator, day: str, n: int = 301, *,
-              mission: str = "s3a", lon=(168.0, 192.0), ssh=None) -> Path:  # noqa: ANN001
+def write_day(
+    path: Path,
+    rng: np.random.Generator,
+    day: str,
+    n: int = 301,
+    *,
+    mission: str = "s3a",
+    lon=(168.0, 192.0),
+    ssh=None,
+) -> Path:  # noqa: ANN001
     time = np.datetime64(day, "ns") + np.sort(rng.integers(0, 86399, n)).astype("m8[s]")
-    tracks = make_tracks(time, rng.uniform(-11, 9, n), rng.uniform(*lon, n),
-                         rng.normal(0, 0.1, n) if ssh is None else ssh,
-                         mission=mission, source="test", ssh_variable="sla",
-                         extra={"mdt": np.full(n, 0.4, np.float32)})
+    tracks = make_tracks(
+        time,
+        rng.uniform(-11, 9, n),
+        rng.uniform(*lon, n),
+        rng.normal(0, 0.1, n) if ssh is None else ssh,
+        mission=mission,
+        source="test",
+        ssh_variable="sla",
+        extra={"mdt": np.full(n, 0.4, np.float32)},
+    )
     return cmems_l3.write(tracks, path)
 
 
@@ -139,22 +170,23 @@ def three_days(tmp_path: Path, rng: np.random.Generator) -> list[Path]:
     folder.mkdir()
     return [
         write_day(folder / cmems_l3.file_name("s3a", "2022-03-01"), rng, "2022-03-01"),
-        write_day(folder / cmems_l3.file_name("j3", "2022-03-01"), rng, "2022-03-01",
-                  mission="j3"),
+        write_day(folder / cmems_l3.file_name("j3", "2022-03-01"), rng, "2022-03-01", mission="j3"),
         write_day(folder / cmems_l3.file_name("s3a", "2022-03-04"), rng, "2022-03-04"),
     ]
 
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
-def test_grid_files_equals_direct_mean(tmp_path: Path, three_days: list[Path],
-                                       suffix: str) -> None:
+def test_grid_files_equals_direct_mean(tmp_path: Path, three_days: list[Path], suffix: str) -> None:
     out = tmp_path / f"cube{suffix}"
-    summary = grid_files([three_days[0].parent], out, SPEC, variable="adt", time_chunk=3,
-                         history="pytest grid")
+    summary = grid_files(
+        [three_days[0].parent], out, SPEC, variable="adt", time_chunk=3, history="pytest grid"
+    )
     assert summary.shape == (7, 37, 31) and len(summary.read) == 3
     points = [open_product(p, variable="adt") for p in three_days]
-    time, lat, lon, ssh = (np.concatenate([t[v].values for t in points])
-                           for v in ("time", "latitude", "longitude", "ssh"))
+    time, lat, lon, ssh = (
+        np.concatenate([t[v].values for t in points])
+        for v in ("time", "latitude", "longitude", "ssh")
+    )
     sums, counts = brute_force(SPEC, time, lat, lon, ssh.astype(np.float64))
     cube = open_dataset(out)
     assert cube["ssh"].dims == ("time", "latitude", "longitude")
@@ -179,9 +211,15 @@ def test_grid_with_sst(tmp_path: Path, three_days: list[Path]) -> None:
     field = sst_field(lat, (lon + 180) % 360 - 180).sortby("longitude")
     values = field["sst"].values.copy()
     values[:, :10, :] = np.nan  # land south of 9.5S
-    sst = xr.DataArray(values, dims=("time", "lat", "lon"),
-                       coords={"time": field["time"].values, "lat": field["latitude"].values,
-                               "lon": field["longitude"].values})
+    sst = xr.DataArray(
+        values,
+        dims=("time", "lat", "lon"),
+        coords={
+            "time": field["time"].values,
+            "lat": field["latitude"].values,
+            "lon": field["longitude"].values,
+        },
+    )
     sst_path = sst_l4.write(sst, tmp_path / "sst.nc")
     out = tmp_path / "cube.nc"
     grid_files(three_days, out, SPEC, sst=[sst_path])
@@ -190,7 +228,8 @@ def test_grid_with_sst(tmp_path: Path, three_days: list[Path]) -> None:
     assert np.isnan(cube["sst"].values[0]).all() and np.isfinite(cube["sst"].values[1, 1:]).all()
     assert np.isnan(cube["sst"].values[1, 0]).all()  # land (lat < -9.5) stays NaN
     assert cube["sst"].values[1, 5, 0] == pytest.approx(
-        280.0 + (-7.25) * 0.5 + np.cos(np.deg2rad(170.25)), abs=0.02)
+        280.0 + (-7.25) * 0.5 + np.cos(np.deg2rad(170.25)), abs=0.02
+    )
     assert_cf_compliant(out)
 
 
@@ -241,8 +280,14 @@ def _out_of_box(tmp: Path, rng: np.random.Generator) -> tuple[Path, str]:
     return write_day(tmp / "x.nc", rng, "2022-03-02", lon=(10.0, 20.0)), "no point inside"
 
 
-BAD = {"truncated": _truncated, "not_netcdf": _not_netcdf, "missing": _missing_variable,
-       "units": _unknown_units, "all_nan": _all_nan, "out_of_box": _out_of_box}
+BAD = {
+    "truncated": _truncated,
+    "not_netcdf": _not_netcdf,
+    "missing": _missing_variable,
+    "units": _unknown_units,
+    "all_nan": _all_nan,
+    "out_of_box": _out_of_box,
+}
 
 
 def test_files_outside_the_dates_are_left_out_not_errors(
@@ -259,8 +304,9 @@ def test_files_outside_the_dates_are_left_out_not_errors(
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_fails_cleanly(tmp_path: Path, rng: np.random.Generator, case: str,
-                                 three_days: list[Path]) -> None:
+def test_bad_input_fails_cleanly(
+    tmp_path: Path, rng: np.random.Generator, case: str, three_days: list[Path]
+) -> None:
     bad, problem = BAD[case](tmp_path, rng)
     out = tmp_path / "cube.nc"
     result = run_grid([str(three_days[0]), str(bad), "-o", str(out), *BOX, *DATES])
@@ -271,19 +317,22 @@ def test_bad_input_fails_cleanly(tmp_path: Path, rng: np.random.Generator, case:
     assert no_output_left(out)
 
 
-def test_skip_mode_writes_the_rest_and_says_so(tmp_path: Path, rng: np.random.Generator,
-                                               three_days: list[Path]) -> None:
+def test_skip_mode_writes_the_rest_and_says_so(
+    tmp_path: Path, rng: np.random.Generator, three_days: list[Path]
+) -> None:
     bad, _ = _not_netcdf(tmp_path, rng)
     out = tmp_path / "cube.zarr"
-    result = run_grid([*map(str, three_days), str(bad), "-o", str(out), *BOX, *DATES,
-                       "--on-error", "skip"])
+    result = run_grid(
+        [*map(str, three_days), str(bad), "-o", str(out), *BOX, *DATES, "--on-error", "skip"]
+    )
     assert result.exit_code == 3, result.output
     assert "readme.nc" in result.output and "3 file(s) read, 1 not used" in result.output
     assert open_dataset(out)["count"].sum() > 0
 
 
-def test_duplicates_and_superseded(tmp_path: Path, rng: np.random.Generator,
-                                   three_days: list[Path]) -> None:
+def test_duplicates_and_superseded(
+    tmp_path: Path, rng: np.random.Generator, three_days: list[Path]
+) -> None:
     copy = tmp_path / "copy_of_first.nc"
     shutil.copy(three_days[0], copy)
     out = tmp_path / "cube.nc"
@@ -300,8 +349,9 @@ def test_duplicates_and_superseded(tmp_path: Path, rng: np.random.Generator,
 
 def test_empty_date_range_and_existing_output(tmp_path: Path, three_days: list[Path]) -> None:
     out = tmp_path / "cube.nc"
-    result = run_grid([str(three_days[0]), "-o", str(out), *BOX,
-                       "-t", "2022-03-07", "-T", "2022-03-01"])
+    result = run_grid(
+        [str(three_days[0]), "-o", str(out), *BOX, "-t", "2022-03-07", "-T", "2022-03-01"]
+    )
     assert result.exit_code == 1 and "empty date range" in result.output
     assert no_output_left(out)
     out.write_text("precious")
@@ -314,8 +364,15 @@ def test_empty_date_range_and_existing_output(tmp_path: Path, three_days: list[P
 
 
 def test_sst_file_given_as_observations(tmp_path: Path, three_days: list[Path]) -> None:
-    sst = xr.DataArray(np.full((1, 3, 4), 290.0), dims=("time", "lat", "lon"), coords={
-        "time": [np.datetime64("2022-03-02", "ns")], "lat": [0.0, 1, 2], "lon": [0.0, 1, 2, 3]})
+    sst = xr.DataArray(
+        np.full((1, 3, 4), 290.0),
+        dims=("time", "lat", "lon"),
+        coords={
+            "time": [np.datetime64("2022-03-02", "ns")],
+            "lat": [0.0, 1, 2],
+            "lon": [0.0, 1, 2, 3],
+        },
+    )
     path = sst_l4.write(sst, tmp_path / "sst.nc")
     result = run_grid([str(path), "-o", str(tmp_path / "c.nc"), *BOX, *DATES])
     assert result.exit_code == 1 and "pass SST with --sst" in result.output
@@ -333,17 +390,41 @@ def test_real_jason3_north_atlantic(real_data: Path, tmp_path: Path) -> None:
 
     folder = real_data / "nadir/nasa_ssh_jason3"
     out = tmp_path / "natl.nc"
-    result = run_grid([str(folder), "-o", str(out), "-x", "-80", "-X", "-10", "-y", "20",
-                       "-Y", "60", "-t", "2022-01-01", "-T", "2022-01-10",
-                       "--resolution", "0.25", "--variable", "ssh"])
+    result = run_grid(
+        [
+            str(folder),
+            "-o",
+            str(out),
+            "-x",
+            "-80",
+            "-X",
+            "-10",
+            "-y",
+            "20",
+            "-Y",
+            "60",
+            "-t",
+            "2022-01-01",
+            "-T",
+            "2022-01-10",
+            "--resolution",
+            "0.25",
+            "--variable",
+            "ssh",
+        ]
+    )
     assert result.exit_code == 0, result.output
     cube = xr.open_dataset(out)
     assert dict(cube.sizes) == {"time": 10, "latitude": 160, "longitude": 280, "nv": 2}
     expected = 0
     for path in sorted(folder.glob("*.nc")):
         t = open_product(path, variable="ssh")
-        inside = ((t["longitude"] >= -80) & (t["longitude"] < -10) & (t["latitude"] >= 20)
-                  & (t["latitude"] < 60))
+        inside = (
+            (t["longitude"] >= -80)
+            & (t["longitude"] < -10)
+            & (t["latitude"] >= 20)
+            & (t["latitude"] < 60)
+        )
         expected += int(inside.sum())
     assert int(cube["count"].sum()) == expected > 30_000
     assert int(cube["ssh"].notnull().sum()) == int(cube["mask"].sum())

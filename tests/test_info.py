@@ -23,30 +23,57 @@ def info(path: Path):  # noqa: ANN201
 @pytest.fixture
 def along_track(tmp_path: Path, rng: np.random.Generator) -> Path:
     n = 41
-    tracks = make_tracks(np.datetime64("2022-05-02T03:00", "ns") + np.arange(n).astype("m8[s]"),
-                         np.linspace(10, 12, n), np.linspace(-30, -29, n),
-                         rng.normal(0, 0.1, n), mission="s3b", source="test",
-                         ssh_variable="sla", extra={"mdt": np.full(n, 0.2, np.float32)})
+    tracks = make_tracks(
+        np.datetime64("2022-05-02T03:00", "ns") + np.arange(n).astype("m8[s]"),
+        np.linspace(10, 12, n),
+        np.linspace(-30, -29, n),
+        rng.normal(0, 0.1, n),
+        mission="s3b",
+        source="test",
+        ssh_variable="sla",
+        extra={"mdt": np.full(n, 0.2, np.float32)},
+    )
     return cmems_l3.write(tracks, tmp_path / cmems_l3.file_name("s3b", "2022-05-02"))
 
 
 def test_info_along_track(along_track: Path) -> None:
     result = info(along_track)
     assert result.exit_code == 0, result.output
-    for text in ("cmems_l3", "s3b", "sla_filtered (41 valid points)", "adt (41 valid points)",
-                 "2022-05-02T03:00:00 .. 2022-05-02T03:00:40", "time=41"):
+    for text in (
+        "cmems_l3",
+        "s3b",
+        "sla_filtered (41 valid points)",
+        "adt (41 valid points)",
+        "2022-05-02T03:00:00 .. 2022-05-02T03:00:40",
+        "time=41",
+    ):
         assert text in result.output, text
 
 
 def test_info_cube(along_track: Path, tmp_path: Path) -> None:
-    spec = GridSpec(lon_min=-31, lon_max=-28, lat_min=9, lat_max=13, resolution=1,
-                    start="2022-05-01", end="2022-05-03")
+    spec = GridSpec(
+        lon_min=-31,
+        lon_max=-28,
+        lat_min=9,
+        lat_max=13,
+        resolution=1,
+        start="2022-05-01",
+        end="2022-05-03",
+    )
     cube = tmp_path / "cube.zarr"
     grid_files([along_track], cube, spec)
     result = info(cube)
     assert result.exit_code == 0, result.output
-    for text in ("cube (oceaninterp grid)", "time=3", "latitude=4", "longitude=3",
-                 "observations", "41", "ssh (m)", "ssh_kind"):
+    for text in (
+        "cube (oceaninterp grid)",
+        "time=3",
+        "latitude=4",
+        "longitude=3",
+        "observations",
+        "41",
+        "ssh (m)",
+        "ssh_kind",
+    ):
         assert text in result.output, text
     assert describe(cube)["observed cells"].endswith("of 36")
 
@@ -74,10 +101,15 @@ def test_info_checkpoint(tmp_path: Path) -> None:
     from oceaninterp.model import build_model
     from oceaninterp.model.checkpoint import save_checkpoint
 
-    cfg = ModelConfig(tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6,
-                      lstm_hidden=6, n_step=2)
-    meta = {"resolution": 0.1, "ssh_kind": "adt", "training": {"cube": "cube.nc"},
-            "validation": {"mu": 0.9}}
+    cfg = ModelConfig(
+        tile_time=5, tile_latitude=12, tile_longitude=16, prior_width=6, lstm_hidden=6, n_step=2
+    )
+    meta = {
+        "resolution": 0.1,
+        "ssh_kind": "adt",
+        "training": {"cube": "cube.nc"},
+        "validation": {"mu": 0.9},
+    }
     path = save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
     result = info(path)
     assert result.exit_code == 0, result.output

@@ -136,3 +136,32 @@ def test_reference_base_model_is_expressible() -> None:
 def test_model_config_refuses_bad_values(bad: dict) -> None:
     with pytest.raises(ConfigError, match=next(iter(bad))):
         ModelConfig(**bad)
+
+
+def test_smooth_first_guess_fills_gaps_and_keeps_constants() -> None:
+    from oceaninterp.model.ssh import smoothed_observations
+
+    mask = torch.zeros(1, 5, 24, 24)
+    mask[0, 2, 3, 4] = mask[0, 0, 20, 18] = 1.0
+    y = torch.where(mask.bool(), torch.tensor(0.7), torch.tensor(float("nan")))
+    filled = smoothed_observations(y, mask, sigma_days=2.0, sigma_pixels=3.0)
+    reached = filled != 0
+    assert torch.allclose(filled[reached], torch.tensor(0.7))  # a weighted mean of 0.7s
+    assert reached[0, :, 3, 4].all() and not reached[0, :, 23, 0].any()  # 0 beyond 4 sigma
+    two = mask.clone()
+    two[0, 2, 3, 6] = 1.0
+    y2 = torch.where(two.bool(), torch.tensor(0.0), y)
+    y2[0, 2, 3, 6] = 1.0
+    between = smoothed_observations(y2, two, 2.0, 3.0)[0, 2, 3, 5]
+    assert float(between) == pytest.approx(0.5, abs=1e-4)  # halfway between 0 and 1
+    assert torch.isfinite(
+        smoothed_observations(torch.zeros(1, 5, 8, 8), torch.zeros(1, 5, 8, 8), 2, 3)
+    ).all()
+
+
+@pytest.mark.parametrize("start", ["zeros", "smooth"])
+def test_both_first_guesses_map(start: str) -> None:
+    model = tiny_model(ModelConfig(**{**TINY.__dict__, "first_guess": start}))
+    assert torch.isfinite(model.reconstruct(sparse_obs((1, 5, 12, 16)))).all()
+    with pytest.raises(ConfigError, match="first_guess"):
+        ModelConfig(first_guess="mean")

@@ -69,16 +69,26 @@ def truth_ssh(time_: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray
     return MDT + 0.3 * np.sin(np.radians(lon) * 40.0 + 0.1 * days) * np.cos(np.radians(lat) * 30.0)
 
 
-def write_day(folder: Path, day: str, mission: str, *, seed: int, production: str | None = None,
-              n: int = 120) -> Path:
+def write_day(
+    folder: Path, day: str, mission: str, *, seed: int, production: str | None = None, n: int = 120
+) -> Path:
     """One mission-day of noisy along-track samples of :func:`truth_ssh` as a CMEMS L3 file."""
     rng = np.random.default_rng(seed)
     t0 = np.datetime64(day, "ns")
     time_ = t0 + (rng.uniform(0, 86_399, n) * 1e9).astype("timedelta64[ns]")
     lat, lon = rng.uniform(35, 37, n), rng.uniform(-60, -58, n)
     ssh = truth_ssh(time_, lat, lon) + rng.normal(0.0, 0.02, n)
-    tracks = make_tracks(time_, lat, lon, ssh, mission=mission, source="synthetic",
-                         ssh_variable="adt", ssh_kind="adt", extra={"mdt": np.full(n, MDT)})
+    tracks = make_tracks(
+        time_,
+        lat,
+        lon,
+        ssh,
+        mission=mission,
+        source="synthetic",
+        ssh_variable="adt",
+        ssh_kind="adt",
+        extra={"mdt": np.full(n, MDT)},
+    )
     name = cmems_l3.file_name(mission, day, production=production, timeliness="nrt")
     return cmems_l3.write(tracks, folder / name)
 
@@ -89,17 +99,26 @@ def write_truth(path: Path) -> Path:
     lat, lon = np.arange(35.125, 37, 0.25), np.arange(-59.875, -58, 0.25)
     ssh = truth_ssh(time_[:, None, None], lat[None, :, None], lon[None, None, :])
     ds = xr.Dataset(
-        {"ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32), {"units": "m"}),
-         "sst": (("time", "latitude", "longitude"), np.full(ssh.shape, 290.0, np.float32))},
+        {
+            "ssh": (("time", "latitude", "longitude"), ssh.astype(np.float32), {"units": "m"}),
+            "sst": (("time", "latitude", "longitude"), np.full(ssh.shape, 290.0, np.float32)),
+        },
         coords={"time": time_, "latitude": lat, "longitude": lon},
     )
     ds.to_netcdf(path)
     return path
 
 
-def make_pipeline(tmp: Path, days: list[str] = DAYS[:6], *, on_error: str = "skip",
-                  start: str = DAYS[0], end: str = DAYS[-1], score: bool = False,
-                  block_days: int = 4) -> Path:
+def make_pipeline(
+    tmp: Path,
+    days: list[str] = DAYS[:6],
+    *,
+    on_error: str = "skip",
+    start: str = DAYS[0],
+    end: str = DAYS[-1],
+    score: bool = False,
+    block_days: int = 4,
+) -> Path:
     """A pipeline TOML in ``tmp`` with observation files for ``days`` (and a truth to score)."""
     (tmp / "obs").mkdir(parents=True, exist_ok=True)
     for i, day in enumerate(days):
@@ -116,8 +135,11 @@ def make_pipeline(tmp: Path, days: list[str] = DAYS[:6], *, on_error: str = "ski
 
 def output_files(root: Path) -> dict[Path, int]:
     """Every output (and the manifest) under ``root`` -> its mtime (ns); logs excluded."""
-    return {p: p.stat().st_mtime_ns for p in sorted(root.rglob("*"))
-            if p.is_file() and "logs" not in p.parts and p.name != ".lock"}
+    return {
+        p: p.stat().st_mtime_ns
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "logs" not in p.parts and p.name != ".lock"
+    }
 
 
 def computed(summary, stage: str) -> list[str]:
@@ -216,15 +238,18 @@ def test_zarr_format_writes_one_store_per_day_with_the_same_maps(
     tmp_path: Path, reference: Path
 ) -> None:
     pipeline = make_pipeline(tmp_path, block_days=2)
-    pipeline.write_text(pipeline.read_text().replace('on_error = "skip"',
-                                                     'on_error = "skip"\nformat = "zarr"'))
+    pipeline.write_text(
+        pipeline.read_text().replace('on_error = "skip"', 'on_error = "skip"\nformat = "zarr"')
+    )
     assert run_pipeline(pipeline).ok
     root = tmp_path / "out"
     stores = sorted((root / "maps/oi/2024").iterdir())
     assert [p.name for p in stores] == [f"oceaninterp_oi_{d.replace('-', '')}.zarr" for d in DAYS]
     for store in stores:
-        with xr.open_zarr(store, consolidated=False) as ds, \
-                xr.open_dataset(reference / "maps/oi/2024" / store.with_suffix(".nc").name) as nc:
+        with (
+            xr.open_zarr(store, consolidated=False) as ds,
+            xr.open_dataset(reference / "maps/oi/2024" / store.with_suffix(".nc").name) as nc,
+        ):
             np.testing.assert_array_equal(ds["adt"].values, nc["adt"].values)
     assert run_pipeline(pipeline).computed == 0
 
@@ -328,9 +353,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     ("stage", "sig"),
-    [pytest.param("grid", signal.SIGKILL, id="grid-SIGKILL"),
-     pytest.param("maps", signal.SIGKILL, id="maps-SIGKILL"),
-     pytest.param("maps", signal.SIGTERM, id="maps-SIGTERM")],
+    [
+        pytest.param("grid", signal.SIGKILL, id="grid-SIGKILL"),
+        pytest.param("maps", signal.SIGKILL, id="maps-SIGKILL"),
+        pytest.param("maps", signal.SIGTERM, id="maps-SIGTERM"),
+    ],
 )
 def test_a_killed_run_leaves_valid_outputs_and_the_next_run_completes(
     tmp_path: Path, reference: Path, stage: str, sig: signal.Signals
@@ -383,8 +410,16 @@ def tiny_checkpoint(path: Path, tile_time: int = 5) -> Path:
     from oceaninterp.model.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
-    model = build_model(ModelConfig(tile_time=tile_time, tile_latitude=8, tile_longitude=8,
-                                    prior_width=4, lstm_hidden=4, n_step=2))
+    model = build_model(
+        ModelConfig(
+            tile_time=tile_time,
+            tile_latitude=8,
+            tile_longitude=8,
+            prior_width=4,
+            lstm_hidden=4,
+            n_step=2,
+        )
+    )
     meta = {"resolution": 0.25, "ssh_kind": "adt", "training": {}, "validation": {}}
     return save_checkpoint(path, model, meta)
 

@@ -15,10 +15,19 @@ REPO = Path(__file__).resolve().parents[1]
 VALID = {
     "pipeline": {"name": "t", "output_root": "../runs/t"},
     "inputs": {"observations": ["obs/*.nc"], "variable": "adt"},
-    "grid": {"lon_min": -65.0, "lon_max": -55.0, "lat_min": 33.0, "lat_max": 43.0,
-             "resolution": 0.1, "start": "2024-01-01", "end": "2024-01-31"},
-    "reconstruct": [{"name": "oi", "method": "oi"},
-                    {"name": "net", "method": "4dvarnet", "checkpoint": "ckpt.pt"}],
+    "grid": {
+        "lon_min": -65.0,
+        "lon_max": -55.0,
+        "lat_min": 33.0,
+        "lat_max": 43.0,
+        "resolution": 0.1,
+        "start": "2024-01-01",
+        "end": "2024-01-31",
+    },
+    "reconstruct": [
+        {"name": "oi", "method": "oi"},
+        {"name": "net", "method": "4dvarnet", "checkpoint": "ckpt.pt"},
+    ],
     "score": {"truth": "truth.nc"},
     "dask": {"workers": 2},
 }
@@ -55,15 +64,19 @@ def test_relative_days_resolve_against_today() -> None:
     [
         ({k: v for k, v in VALID.items() if k != "inputs"}, r"\[inputs\]: missing table"),
         ({**VALID, "extra": {}}, r"unknown table\(s\) \['extra'\]"),
-        (changed("pipeline", on_error="ignore"),
-         r"\[pipeline\] on_error: expected one of \['skip', 'fail'\], got 'ignore'"),
+        (
+            changed("pipeline", on_error="ignore"),
+            r"\[pipeline\] on_error: expected one of \['skip', 'fail'\], got 'ignore'",
+        ),
         (changed("pipeline", colour="red"), r"\[pipeline\]: unknown key\(s\) \['colour'\]"),
         (changed("pipeline", format="grib"), r"\[pipeline\] format: expected 'netcdf' or 'zarr'"),
         (changed("inputs", observations=[]), r"\[inputs\] observations: expected at least one"),
         (changed("inputs", observations=3), r"\[inputs\] observations: expected a list"),
         (changed("grid", resolution=-0.1), r"\[grid\] resolution: expected a positive"),
-        (changed("grid", end="yesterday"),
-         r"\[grid\] end: expected an ISO date \(YYYY-MM-DD\), 'today' or 'today-N'"),
+        (
+            changed("grid", end="yesterday"),
+            r"\[grid\] end: expected an ISO date \(YYYY-MM-DD\), 'today' or 'today-N'",
+        ),
         (changed("grid", start="2024-02-01"), r"\[grid\] start/end: empty date range"),
         (changed("dask", workers=-1), r"\[dask\] workers: expected an integer >= 0, got -1"),
         (changed("dask", scheduler="localhost"), r"\[dask\] scheduler: expected an address"),
@@ -78,21 +91,33 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"name": "net", "method": "4dvarnet"},
-         r"\[\[reconstruct\]\] net: checkpoint: expected a checkpoint file"),
-        ({"name": "x", "method": "kriging"},
-         r"\[\[reconstruct\]\] x: method: expected one of \['4dvarnet', 'oi'\]"),
-        ({"name": "x", "method": "oi", "block_days": 0},
-         r"x: block_days: expected an integer >= 1"),
+        (
+            {"name": "net", "method": "4dvarnet"},
+            r"\[\[reconstruct\]\] net: checkpoint: expected a checkpoint file",
+        ),
+        (
+            {"name": "x", "method": "kriging"},
+            r"\[\[reconstruct\]\] x: method: expected one of \['4dvarnet', 'oi'\]",
+        ),
+        (
+            {"name": "x", "method": "oi", "block_days": 0},
+            r"x: block_days: expected an integer >= 1",
+        ),
         ({"name": "x", "method": "oi", "device": "tpu"}, r"x: device: expected 'auto'"),
         ({"name": "a b", "method": "oi"}, r"\[\[reconstruct\]\] name: expected letters"),
         ({"method": "oi"}, r"\[\[reconstruct\]\].*missing 1 required .*'name'"),
-        ({"name": "x", "method": "oi", "oi": {"lx": 1.0, "Lt": 7}},
-         r"\[\[reconstruct\]\] x: \[oi\]: unknown key\(s\) \['Lt'\]"),
-        ({"name": "x", "method": "oi", "oi": {"lt": -7.0}},
-         r"\[\[reconstruct\]\] x: oi.lt: expected a positive number"),
-        ({"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi": {"lt": 7.0}},
-         r"net: oi: expected a table of OI settings for method 'oi'"),
+        (
+            {"name": "x", "method": "oi", "oi": {"lx": 1.0, "Lt": 7}},
+            r"\[\[reconstruct\]\] x: \[oi\]: unknown key\(s\) \['Lt'\]",
+        ),
+        (
+            {"name": "x", "method": "oi", "oi": {"lt": -7.0}},
+            r"\[\[reconstruct\]\] x: oi.lt: expected a positive number",
+        ),
+        (
+            {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi": {"lt": 7.0}},
+            r"net: oi: expected a table of OI settings for method 'oi'",
+        ),
     ],
 )
 def test_reconstruct_table_errors(table: dict, message: str) -> None:
@@ -101,8 +126,9 @@ def test_reconstruct_table_errors(table: dict, message: str) -> None:
 
 
 def test_oi_settings_load_into_an_oi_config() -> None:
-    cfg = load({**VALID, "reconstruct": [{"name": "oi", "method": "oi",
-                                          "oi": {"lx": 1.5, "lt": 10.0}}]})
+    cfg = load(
+        {**VALID, "reconstruct": [{"name": "oi", "method": "oi", "oi": {"lx": 1.5, "lt": 10.0}}]}
+    )
     (oi,) = cfg.reconstruct
     assert oi.oi is not None and (oi.oi.lx, oi.oi.lt, oi.oi.ly) == (1.5, 10.0, 1.0)
 

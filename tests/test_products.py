@@ -25,8 +25,14 @@ from oceaninterp.products.schema import make_tracks, validate_tracks
 DAY = np.datetime64("2022-03-04T00:00:00", "ns")
 
 
-def tracks(rng: np.random.Generator, n: int = 37, *, mission: str = "j3", kind: str = "sla",
-           mdt: bool = True) -> xr.Dataset:
+def tracks(
+    rng: np.random.Generator,
+    n: int = 37,
+    *,
+    mission: str = "j3",
+    kind: str = "sla",
+    mdt: bool = True,
+) -> xr.Dataset:
     """Odd-sized synthetic tidy tracks over the antimeridian (lon 170..190)."""
     extra = {"cycle": np.full(n, 12, np.int32), "pass_number": np.arange(n, dtype=np.int32)}
     if mdt:
@@ -36,7 +42,11 @@ def tracks(rng: np.random.Generator, n: int = 37, *, mission: str = "j3", kind: 
         rng.uniform(-60, 60, n),
         rng.uniform(170, 190, n),
         rng.normal(0, 0.2, n),
-        mission=mission, source="synthetic", ssh_variable="ssh", ssh_kind=kind, extra=extra,
+        mission=mission,
+        source="synthetic",
+        ssh_variable="ssh",
+        ssh_kind=kind,
+        extra=extra,
     )
 
 
@@ -167,8 +177,10 @@ def swath(rng: np.random.Generator, lines: int = 37, pixels: int = 11) -> xr.Dat
         {
             "latitude": (dims, lat),
             "longitude": (dims, lon),
-            "cross_track_distance": (dims, np.broadcast_to(np.linspace(-60, 60, pixels),
-                                                           (lines, pixels))),
+            "cross_track_distance": (
+                dims,
+                np.broadcast_to(np.linspace(-60, 60, pixels), (lines, pixels)),
+            ),
             "ssha_filtered": (dims, ssha),
             "ssha_unfiltered": (dims, ssha + 0.01),
             "mdt": (dims, np.full((lines, pixels), 0.5)),
@@ -217,8 +229,12 @@ def test_swot_v1_names(tmp_path: Path, rng: np.random.Generator) -> None:
 def test_sst_round_trip_mask_and_celsius(tmp_path: Path, rng: np.random.Generator) -> None:
     field = 290 + rng.uniform(0, 10, (1, 7, 9))
     field[0, 0, :3] = np.nan  # land
-    sst = xr.DataArray(field, dims=("time", "lat", "lon"), name="analysed_sst", coords={
-        "time": [DAY], "lat": np.linspace(30, 33, 7), "lon": np.linspace(-5, 5, 9)})
+    sst = xr.DataArray(
+        field,
+        dims=("time", "lat", "lon"),
+        name="analysed_sst",
+        coords={"time": [DAY], "lat": np.linspace(30, 33, 7), "lon": np.linspace(-5, 5, 9)},
+    )
     path = sst_l4.write(sst, tmp_path / "sst.nc")
     assert detect(path) == "sst_l4"
     back = open_product(path)
@@ -298,8 +314,9 @@ def test_real_nasa_ssh_matches_flag_count(real_data: Path) -> None:
         ("nrt_blacksea_al_phy_vfec_l3_20190101_20190122.nc", "sla_filtered", "al", 76, "sla"),
     ],
 )
-def test_real_cmems_layouts(real_data: Path, name: str, variable: str, mission: str,
-                            points: int, kind: str) -> None:
+def test_real_cmems_layouts(
+    real_data: Path, name: str, variable: str, mission: str, points: int, kind: str
+) -> None:
     path = real_data / "nadir/cmems_l3" / name
     assert detect(path) == "cmems_l3"
     t = validate_tracks(open_product(path, variable=variable))

@@ -26,8 +26,15 @@ def skill() -> ModuleType:
 
 
 def _record(name: str, rmse: float, lambda_x: float | None) -> dict:
-    return {"name": name, "mu": 0.9, "sigma": 0.01, "lambda_x_deg": lambda_x,
-            "lambda_x_km": None, "lambda_t_days": 12.0, "rmse_m": rmse}
+    return {
+        "name": name,
+        "mu": 0.9,
+        "sigma": 0.01,
+        "lambda_x_deg": lambda_x,
+        "lambda_x_km": None,
+        "lambda_t_days": 12.0,
+        "rmse_m": rmse,
+    }
 
 
 def test_mse_gain_is_relative_to_the_oi(skill: ModuleType) -> None:
@@ -56,9 +63,18 @@ def test_periods_and_test_window_follow_the_sample(skill: ModuleType, tmp_path: 
     periods = skill.read_periods(SAMPLE / "train.toml")
     assert periods["test_start"] == "2022-10-22" and periods["test_end"] == "2022-12-02"
     assert periods["val_end"] < periods["test_start"]
-    setup = skill.Setup(work=tmp_path, truth=tmp_path / "t.nc", obs=tmp_path, periods=periods,
-                        epochs=1, tiles_per_epoch=1, seed=0, candidates={}, quick=True,
-                        last_day="2022-12-31")
+    setup = skill.Setup(
+        work=tmp_path,
+        truth=tmp_path / "t.nc",
+        obs=tmp_path,
+        periods=periods,
+        epochs=1,
+        tiles_per_epoch=1,
+        seed=0,
+        candidates={},
+        quick=True,
+        last_day="2022-12-31",
+    )
     assert skill.test_window(setup) == ("2022-10-01", "2022-12-02")
     assert skill.cube_path(setup, "nadir").name == "cube_nadir.nc"
     assert skill.cube_path(setup, "nadir_swot") == skill.cube_path(setup, "nadir_swot_sst")
@@ -77,13 +93,18 @@ def test_existing_stage_outputs_are_not_remade(skill: ModuleType, tmp_path: Path
 @pytest.mark.slow
 def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> None:
     """The whole chain on the sample (grid, tuned OI, 2 short epochs, maps, scores): minutes."""
-    assert skill.main(["--quick", "--work", str(tmp_path / "work"),
-                       "--results", str(tmp_path / "results")]) == 0
+    assert (
+        skill.main(
+            ["--quick", "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results")]
+        )
+        == 0
+    )
     payload = json.loads((tmp_path / "results" / "skill.json").read_text())
     (row,) = payload["rows"]
     assert row["system"] == "nadir" and payload["meta"]["quick"]
     for method in ("oi", "4dvarnet"):
         assert 0 < row[method]["rmse_m"] < 1
     assert row["mse_gain"] == pytest.approx(
-        1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2)
+        1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2
+    )
     assert "| 4 nadirs | 4DVarNet |" in (tmp_path / "results" / "skill.md").read_text()

@@ -8,7 +8,9 @@ so a checkpoint maps metres to metres on its own.
 Pieces (all from :mod:`oceaninterp.variational`): the bilinear auto-encoder
 prior Phi, the masked observation term (plus the multimodal SST term when
 ``use_sst``), the ConvLSTM-modulated gradient solver, and a final pass of
-the estimate through Phi.
+the estimate through Phi. The solver starts from a Gaussian gap-filling of the
+observations (:func:`smoothed_observations`) unless ``first_guess="zeros"``
+(the reference's start: observations, 0 in the gaps).
 """
 
 from __future__ import annotations

@@ -213,6 +213,7 @@ def run_pipeline(
                     _Run(cfg, Manifest(root), summary, executor=executor).execute()
                 finally:
                     executor.close()
+                shutil.rmtree(root / WORK_DIR, ignore_errors=True)  # every task is over
         except OceanInterpError as exc:  # logged for cron, then shown by the CLI
             logger.error("oceaninterp run %s: FAILED | %s", cfg.pipeline.name, exc)
             raise

@@ -29,7 +29,7 @@ leave out values where the truth is not finite (e.g. land).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import NamedTuple
 
 import torch
@@ -39,7 +39,7 @@ from torch.nn import functional as F
 from oceaninterp.variational.costs import VariationalCost
 
 
-class LossKind(str, Enum):
+class LossKind(StrEnum):
     """Which training loss (see the module docstring); ``LossKind("supervised")`` works."""
 
     SUPERVISED = "supervised"
