@@ -75,6 +75,8 @@ OI_CANDIDATES: dict[str, list[float]] = {
     "noise": [0.08, 0.15],
 }
 QUICK_OI_CANDIDATES: dict[str, list[float]] = {"lx": [1.0], "lt": [7.0], "noise": [0.05]}
+#: How the 4DVarNet's maps are made, per ``--target``.
+TARGETS = {"sla": "SLA + MDT", "adt": "ADT"}
 #: Days of observations before the test period given to both methods (spin-up).
 SPINUP_DAYS = 21
 
@@ -101,6 +103,9 @@ class Setup:
         The shortened smoke run.
     last_day
         Last day of the truth: the cubes span train_start .. last_day.
+    target
+        What the 4DVarNet maps: ``"sla"`` (cube and truth minus the MDT, the
+        MDT added back to its maps, as the OI) or ``"adt"`` (the ADT cube as is).
     """
 
     work: Path
@@ -113,6 +118,7 @@ class Setup:
     candidates: dict[str, list[float]]
     quick: bool
     last_day: str
+    target: str = "sla"
 
 
 def _stage(path: Path, what: str, make: Callable[[], Any]) -> Path:
@@ -256,20 +262,51 @@ def oi_maps(setup: Setup, system: str, mdt: Any) -> tuple[Path, float]:
     return out, json.loads(timing.read_text())["wall_s"]
 
 
+def net_folder(setup: Setup, system: str) -> Path:
+    """Work folder of a system's 4DVarNet (``<system>`` for ADT, ``<system>_sla``)."""
+    return setup.work / (system if setup.target == "adt" else f"{system}_sla")
+
+
+def _sla_copy(source: Path, out: Path, mdt: Any, what: str) -> Path:
+    """``source`` with ``ssh`` minus the MDT and ``ssh_kind`` "sla", written to ``out``."""
+    from oceaninterp.io import open_dataset, write_dataset
+
+    def make() -> None:
+        ds = open_dataset(source).load()
+        ssh = (ds["ssh"] - mdt).astype(np.float32)
+        ssh.attrs = {**ds["ssh"].attrs, "ssh_kind": "sla",
+                     "comment": "minus the MDT of the observation files (benchmarks/skill.py)"}
+        attrs = {**ds.attrs, "ssh_kind": "sla"} if "ssh_kind" in ds.attrs else ds.attrs
+        write_dataset(ds.assign(ssh=ssh).assign_attrs(attrs).drop_encoding(), out)
+
+    return _stage(out, what, make)
+
+
+def net_inputs(setup: Setup, system: str) -> tuple[Path, Path]:
+    """The cube and truth the system's 4DVarNet trains on (SLA copies for ``target="sla"``)."""
+    cube = cube_path(setup, system)
+    if setup.target == "adt":
+        return cube, setup.truth
+    mdt = mdt_of(setup.truth)
+    return (_sla_copy(cube, cube.with_name(cube.stem + "_sla.nc"), mdt, f"SLA cube {system}"),
+            _sla_copy(setup.truth, setup.work / "truth_sla.nc", mdt, "SLA truth"))
+
+
 def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
     """The system's 4DVarNet checkpoint and its training record (JSON cached)."""
     from oceaninterp.config import ModelConfig, TrainConfig
     from oceaninterp.train import train
 
-    folder = setup.work / system
+    folder = net_folder(setup, system)
     out, record = folder / "model.pt", folder / "train.json"
+    cube, truth = net_inputs(setup, system)
     model_cfg = ModelConfig(use_sst=SYSTEMS[system][2])
     cfg = TrainConfig(epochs=setup.epochs, tiles_per_epoch=setup.tiles_per_epoch,
                       seed=setup.seed, **setup.periods)
 
     def make() -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        result = train(cube_path(setup, system), setup.truth, out, cfg, model_cfg,
+        result = train(cube, truth, out, cfg, model_cfg,
                        device="cpu", resume=out.with_name(out.name + ".resume").exists(),
                        overwrite=True)
         _write_json(record, {
@@ -291,18 +328,25 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
 
 def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
     """The trained 4DVarNet's maps of the test window, and the wall time."""
-    from oceaninterp.io import open_dataset
+    from oceaninterp.io import open_dataset, write_dataset
     from oceaninterp.reconstruct import reconstruct
 
     checkpoint, _ = trained(setup, system)
-    out = setup.work / system / "maps.nc"
+    out = net_folder(setup, system) / "maps.nc"
     timing = out.with_suffix(".json")
+    cube_file, _ = net_inputs(setup, system)
 
     def make() -> None:
-        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
+        cube = _window(open_dataset(cube_file), *test_window(setup))
         started = time.perf_counter()
-        reconstruct(cube, out, checkpoint=checkpoint, method="4dvarnet", device="cpu",
+        raw = out if setup.target == "adt" else out.with_name("maps_sla.nc")
+        reconstruct(cube, raw, checkpoint=checkpoint, method="4dvarnet", device="cpu",
                     overwrite=True, history="benchmarks/skill.py: reconstruct")
+        if setup.target == "sla":
+            sla = open_dataset(raw)["sla"].load()
+            adt = (sla + mdt_of(setup.truth)).astype(np.float32)
+            adt.attrs = {"units": "m", "long_name": "4DVarNet SLA plus MDT", "ssh_kind": "adt"}
+            write_dataset(adt.to_dataset(name="adt"), out, overwrite=True)
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
     _stage(out, f"4DVarNet {system}", make)
@@ -320,7 +364,7 @@ def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
 
     oi, oi_wall = oi_maps(setup, system, mdt)
     net, net_wall = net_maps(setup, system)
-    folder = setup.work / system / "scores"
+    folder = net_folder(setup, system) / "scores"
     if not (folder / "scores.json").exists():
         score_maps([oi, net], truth=setup.truth, output_dir=folder, names=["oi", "4dvarnet"],
                    start=setup.periods["test_start"], end=setup.periods["test_end"])
@@ -331,6 +375,7 @@ def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
     return {
         "system": system,
         "label": SYSTEMS[system][0],
+        "target": setup.target,
         "oi": records["oi"],
         "4dvarnet": records["4dvarnet"],
         "mse_gain": mse_gain(records["4dvarnet"]["rmse_m"], records["oi"]["rmse_m"]),
@@ -361,7 +406,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         for method in ("oi", "4dvarnet"):
             r = row[method]
             net = method == "4dvarnet"
-            name = ("4DVarNet" if net else
+            name = (f"4DVarNet ({TARGETS[row['target']]})" if net else
                     "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"]))
             lines.append(
                 f"| {row['label']} | {name} | {_fmt(r['mu'], '.3f')} | {_fmt(r['sigma'], '.3f')} "
@@ -410,7 +455,7 @@ def run(
         for fig in ("spectral_scores.png", "snapshots.png"):
             source = Path(row["scores_dir"]) / fig
             if source.exists():
-                shutil.copyfile(source, results / f"{row['system']}_{fig}")
+                shutil.copyfile(source, results / f"{row['system']}_{setup.target}_{fig}")
     text = table(rows)
     epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles"
     meta = {
@@ -424,9 +469,11 @@ def run(
         "training": epochs,
         "oi_candidates": setup.candidates,
         "quick": setup.quick,
+        "target": setup.target,
         "host": host(),
     }
-    _write_json(results / "skill.json", {"meta": meta, "rows": rows})
+    stem = "skill" if setup.target == "sla" else f"skill_{setup.target}"
+    _write_json(results / f"{stem}.json", {"meta": meta, "rows": rows})
     walls = "\n".join(
         f"- {r['label']}: training {r['train']['wall_s'] / 60:.1f} min "
         f"(best epoch {r['train']['best_epoch']}/{r['train']['epochs']}, "
@@ -438,7 +485,7 @@ def run(
     md = (
         f"Test period {setup.periods['test_start']} .. {setup.periods['test_end']} "
         f"({SPINUP_DAYS} days of spin-up observations before it), truth `{meta['truth']}` "
-        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet: {epochs}, seed {setup.seed}, "
+        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: {epochs}, seed {setup.seed}, "
         f"trained on {setup.periods['train_start']} .. {setup.periods['train_end']}, "
         f"best epoch by validation mu on {setup.periods['val_start']} .. "
         f"{setup.periods['val_end']}; OI tuned on the validation period among {setup.candidates}."
@@ -446,7 +493,7 @@ def run(
         f"({meta['host']['cpu_count']} CPU cores, load {meta['host']['load_average_1min']:.1f}, "
         f"torch {meta['host']['torch']}):\n{walls}\n"
     )
-    with open(results / "skill.md", "w") as fh:
+    with open(results / f"{stem}.md", "w") as fh:
         fh.write(md)
     print(md)
     return rows
@@ -472,6 +519,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stage", choices=("all", "oi", "4dvarnet"), default="all",
                         help="only make the OI or the 4DVarNet maps (no scores)")
+    parser.add_argument("--target", choices=("sla", "adt"), default="sla",
+                        help="4DVarNet on SLA (ADT minus the files' MDT, added back; as the OI) "
+                             "or on the ADT cube as is")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, "
                              "10 test days")
@@ -490,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         periods = {**periods, "test_end": shift(periods["test_start"], 9)}
     setup = Setup(work=work, truth=args.truth.resolve(), obs=args.obs, periods=periods,
                   epochs=epochs, tiles_per_epoch=tiles, seed=args.seed,
-                  candidates=candidates, quick=args.quick, last_day=last_day(args.truth))
+                  candidates=candidates, quick=args.quick, last_day=last_day(args.truth),
+                  target=args.target)
     work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])
     run(setup, systems, results, command, args.stage)

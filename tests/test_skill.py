@@ -51,12 +51,13 @@ def test_table_has_one_line_per_method_and_system(skill: ModuleType) -> None:
         "mse_gain": 0.75,
         "lambda_x_ratio": None,
         "oi_params": {"lx": 1.0, "lt": 7.0, "noise": 0.02},
+        "target": "sla",
     }
     lines = skill.table([row]).splitlines()
     assert len(lines) == 4
     oi, net = lines[2], lines[3]
     assert "OI (lx 1 deg, lt 7 d, noise 0.02 m)" in oi and "| 1.50 |" in oi and "| 10.00 |" in oi
-    assert "| +75 % |" in net and "| n/a |" in net and "| 5.00 |" in net
+    assert "4DVarNet (SLA + MDT)" in net and "| +75 % |" in net and "| n/a |" in net and "| 5.00 |" in net
 
 
 def test_periods_and_test_window_follow_the_sample(skill: ModuleType, tmp_path: Path) -> None:
@@ -107,4 +108,4 @@ def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> Non
     assert row["mse_gain"] == pytest.approx(
         1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2
     )
-    assert "| 4 nadirs | 4DVarNet |" in (tmp_path / "results" / "skill.md").read_text()
+    assert "| 4 nadirs | 4DVarNet (SLA + MDT) |" in (tmp_path / "results" / "skill.md").read_text()
