@@ -6,9 +6,10 @@ observed), with the code paths that ``oceaninterp train`` and
 :meth:`SSH4DVarNet.reconstruct`):
 
 - ``default``: :class:`~oceaninterp.config.ModelConfig` defaults (15 x 48 x 48
-  tiles, prior 32, ConvLSTM 32 at half resolution, 8 steps);
+  tiles, prior 32, ConvLSTM 32 at half resolution, 8 steps, Gaussian first guess);
 - ``reference``: the reference's base size (15 x 240 x 240, prior 32, ConvLSTM
-  48 at full resolution, 10 steps), the baseline measured in this run.
+  48 at full resolution, 10 steps, started from zeros in the gaps), the
+  baseline measured in this run.
 
 The reference code's own figures on a 2-core CPU (REFERENCE.md section 7: 1.22
 s per 15 x 240 x 240 tile, 17.6 s per training step of batch 4 with the Sobel
@@ -51,6 +52,7 @@ CONFIGS = {
         modulator_downsample=1,
         n_step=10,
         lr_grad=250.0,
+        first_guess="zeros",
     ),
 }
 #: REFERENCE.md section 7 (reference code, base model, 2-core CPU, torch 2.13, 2 threads).

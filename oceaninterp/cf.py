@@ -125,28 +125,19 @@ def _iso(value: np.datetime64) -> str:
 def _coverage(ds: xr.Dataset) -> dict[str, Any]:
     """geospatial_* and time_coverage_* attributes measured on the data."""
     attrs: dict[str, Any] = {}
-    if "latitude" in ds.coords and ds.sizes.get("latitude", 0):
-        lat = ds["lat_bnds"].values if "lat_bnds" in ds else ds["latitude"].values
-        attrs.update(
-            geospatial_lat_min=float(np.min(lat)),
-            geospatial_lat_max=float(np.max(lat)),
-            geospatial_lat_units="degrees_north",
-        )
-        if ds.sizes["latitude"] > 1:
-            attrs["geospatial_lat_resolution"] = float(
-                np.median(np.diff(ds["latitude"].values))
-            )
-    if "longitude" in ds.coords and ds.sizes.get("longitude", 0):
-        lon = ds["lon_bnds"].values if "lon_bnds" in ds else ds["longitude"].values
-        attrs.update(
-            geospatial_lon_min=float(np.min(lon)),
-            geospatial_lon_max=float(np.max(lon)),
-            geospatial_lon_units="degrees_east",
-        )
-        if ds.sizes["longitude"] > 1:
-            attrs["geospatial_lon_resolution"] = float(
-                np.median(np.diff(ds["longitude"].values))
-            )
+    for dim, short, units in (
+        ("latitude", "lat", "degrees_north"),
+        ("longitude", "lon", "degrees_east"),
+    ):
+        if dim not in ds.coords or not ds.sizes.get(dim, 0):
+            continue
+        bounds = _BOUNDS_NAMES[dim]
+        values = ds[bounds].values if bounds in ds else ds[dim].values
+        attrs[f"geospatial_{short}_min"] = float(np.min(values))
+        attrs[f"geospatial_{short}_max"] = float(np.max(values))
+        attrs[f"geospatial_{short}_units"] = units
+        if ds.sizes[dim] > 1:
+            attrs[f"geospatial_{short}_resolution"] = float(np.median(np.diff(ds[dim].values)))
     if "time" in ds.coords and ds.sizes.get("time", 0):
         times = ds["time_bnds"].values if "time_bnds" in ds else ds["time"].values
         start, end = np.min(times), np.max(times)
@@ -182,9 +173,7 @@ def global_attributes(
     summary: str,
     history: str,
     source_files: Iterable[str | Path] = (),
-    keywords: str = (
-        "EARTH SCIENCE > OCEANS > SEA SURFACE TOPOGRAPHY > SEA SURFACE HEIGHT"
-    ),
+    keywords: str = ("EARTH SCIENCE > OCEANS > SEA SURFACE TOPOGRAPHY > SEA SURFACE HEIGHT"),
     processing_level: str = "L4",
     **extra: Any,
 ) -> dict[str, Any]:
@@ -207,7 +196,7 @@ def global_attributes(
     extra
         Further attributes, which override the defaults (e.g. ``ssh_kind``).
     """
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     files = [str(f) for f in source_files]
     attrs: dict[str, Any] = {
         "Conventions": CONVENTIONS,

@@ -124,10 +124,10 @@ class ModelConfig:
     and most of a 500 km meander; the reference's tile spans 12 deg), and the
     ConvLSTM gradient modulator, 77 % of the reference's FLOPs, runs at half
     resolution with 32 channels. The convolutions apply to any tile size, so
-    inference may use larger tiles than training. The reference base model (CIA-Oceanix
-    4dvarnet-starter, 1/20 deg) is ``ModelConfig(tile_latitude=240,
+    inference may use larger tiles than training. The reference base model
+    (CIA-Oceanix 4dvarnet-starter, 1/20 deg) is ``ModelConfig(tile_latitude=240,
     tile_longitude=240, lstm_hidden=48, modulator_downsample=1, n_step=10,
-    lr_grad=250)``.
+    lr_grad=250, first_guess="zeros")``.
 
     Attributes
     ----------
