@@ -74,16 +74,18 @@ def compare(n: int, seed: int) -> None:
     ]
     sample = np.column_stack([day.astype(np.float64), lat, lon])
 
-    t_ours, c_ours, (sums, counts) = timed(lambda: bin_points(grid, day, lat, lon, values),
-                                           repeat=3)
+    t_ours, c_ours, (sums, counts) = timed(
+        lambda: bin_points(grid, day, lat, lon, values), repeat=3
+    )
     mean_ours = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
-    t_scipy, c_scipy, res = timed(lambda: binned_statistic_dd(sample, values, "mean",
-                                                              bins=edges))
-    t_numpy, c_numpy, (h_sum, h_count) = timed(lambda: (
-        np.histogramdd(sample, bins=edges, weights=values)[0],
-        np.histogramdd(sample, bins=edges)[0],
-    ))
+    t_scipy, c_scipy, res = timed(lambda: binned_statistic_dd(sample, values, "mean", bins=edges))
+    t_numpy, c_numpy, (h_sum, h_count) = timed(
+        lambda: (
+            np.histogramdd(sample, bins=edges, weights=values)[0],
+            np.histogramdd(sample, bins=edges)[0],
+        )
+    )
 
     # The same answer from all three (edges are float: allow the odd point on an edge).
     differ = int(np.abs(h_count - counts).sum())
@@ -91,16 +93,24 @@ def compare(n: int, seed: int) -> None:
     finite = np.isfinite(mean_ours) & np.isfinite(res.statistic)
     assert np.allclose(mean_ours[finite], res.statistic[finite], atol=1e-9) or differ > 0
 
-    rows = [("oceaninterp bin_points (best of 3)", t_ours, c_ours),
-            ("scipy binned_statistic_dd", t_scipy, c_scipy),
-            ("numpy histogramdd (sum+count)", t_numpy, c_numpy)]
-    print(f"{n:.0e} points into {SHAPE} cells ({int(counts.sum())} inside), seed {seed}; "
-          f"results agree")
-    print(f"{'method':36s} {'wall s':>8s} {'CPU s':>8s} {'points/s (wall)':>16s} "
-          f"{'x slower (wall)':>16s} {'x slower (CPU)':>15s}")
+    rows = [
+        ("oceaninterp bin_points (best of 3)", t_ours, c_ours),
+        ("scipy binned_statistic_dd", t_scipy, c_scipy),
+        ("numpy histogramdd (sum+count)", t_numpy, c_numpy),
+    ]
+    print(
+        f"{n:.0e} points into {SHAPE} cells ({int(counts.sum())} inside), seed {seed}; "
+        f"results agree"
+    )
+    print(
+        f"{'method':36s} {'wall s':>8s} {'CPU s':>8s} {'points/s (wall)':>16s} "
+        f"{'x slower (wall)':>16s} {'x slower (CPU)':>15s}"
+    )
     for name, wall, cpu in rows:
-        print(f"{name:36s} {wall:8.3f} {cpu:8.3f} {n / wall:16.3e} {wall / t_ours:16.1f} "
-              f"{cpu / c_ours:15.1f}")
+        print(
+            f"{name:36s} {wall:8.3f} {cpu:8.3f} {n / wall:16.3e} {wall / t_ours:16.1f} "
+            f"{cpu / c_ours:15.1f}"
+        )
 
 
 def peak_rss_kib() -> int:
@@ -130,8 +140,7 @@ def chunked_child(n: int, seed: int) -> None:
     binned_time = 0.0
     for first in range(0, n, BLOCK):
         day, lat, lon, values = make_points(rng, min(BLOCK, n - first))
-        time_ns = (np.datetime64("2020-01-01", "ns")
-                   + (day * 86400 + 43200).astype("m8[s]"))
+        time_ns = np.datetime64("2020-01-01", "ns") + (day * 86400 + 43200).astype("m8[s]")
         t0 = time.perf_counter()
         acc.add(time_ns, lat, lon, values)
         binned_time += time.perf_counter() - t0
@@ -139,21 +148,34 @@ def chunked_child(n: int, seed: int) -> None:
     mean, count = acc.mean_and_count()
     total = time.perf_counter() - start
     peak_kib = peak_rss_kib()
-    print(json.dumps({"points": n, "inside": int(count.sum()), "seconds_total": total,
-                      "seconds_binning": binned_time, "peak_rss_mib": peak_kib / 1024}))
+    print(
+        json.dumps(
+            {
+                "points": n,
+                "inside": int(count.sum()),
+                "seconds_total": total,
+                "seconds_binning": binned_time,
+                "peak_rss_mib": peak_kib / 1024,
+            }
+        )
+    )
 
 
 def chunked(n: int, seed: int) -> None:
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(n), "--seed", str(seed)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     stats = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"chunked run: {stats['points']:.0e} points in blocks of {BLOCK:.0e} into {SHAPE}: "
-          f"{stats['inside']} inside, {stats['seconds_total']:.1f} s total "
-          f"({stats['points'] / stats['seconds_binning']:.3e} points/s binning, the rest "
-          f"is generating the random points), peak RSS {stats['peak_rss_mib']:.0f} MiB "
-          f"(whole process, Python + numpy included)")
+    print(
+        f"chunked run: {stats['points']:.0e} points in blocks of {BLOCK:.0e} into {SHAPE}: "
+        f"{stats['inside']} inside, {stats['seconds_total']:.1f} s total "
+        f"({stats['points'] / stats['seconds_binning']:.3e} points/s binning, the rest "
+        f"is generating the random points), peak RSS {stats['peak_rss_mib']:.0f} MiB "
+        f"(whole process, Python + numpy included)"
+    )
 
 
 def main() -> None:

@@ -308,11 +308,18 @@ def observed_label(problem: Problem) -> str:
     return f"{len(problem.observed)}/{problem.n_vars}"
 
 
+def experiment_data(
+    problem: Problem, budget: Budget, seed: int, n_test: int
+) -> tuple[Windows, Windows, Standardiser]:
+    """Training windows (seed), ``n_test`` test windows (seed + 1), training-truth standardiser."""
+    train = simulate(problem, budget.train_windows, seed)
+    test = simulate(problem, n_test, seed + 1)
+    return train, test, Standardiser.fit(train.truth)
+
+
 def fourdvar_rows(problem: Problem, budget: Budget, seed: int, lecture: str) -> list[Row]:
     """Interpolation and weak-constraint 4DVar (GD with the true dynamics)."""
-    train = simulate(problem, budget.train_windows, seed)
-    test = simulate(problem, budget.gd_windows, seed + 1)
-    norm = Standardiser.fit(train.truth)
+    _, test, norm = experiment_data(problem, budget, seed, budget.gd_windows)
     y, x0 = norm(test.y), interpolate_in_time(norm(test.y), test.mask)
     prior = ODEPrior(StandardisedDynamics(problem.dynamics, norm.mean, norm.std), problem.dt)
     # A stiff model-error weight (the model is perfect); step half the stable limit.
@@ -335,9 +342,7 @@ def fourdvar_rows(problem: Problem, budget: Budget, seed: int, lecture: str) -> 
 def fourdvarnet63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
     """4DVarNet with a learnable bilinear ODE prior, only x1 observed."""
     problem = lorenz63(observed=(0,))
-    train = simulate(problem, budget.train_windows, seed)
-    test = simulate(problem, budget.test_windows, seed + 1)
-    norm = Standardiser.fit(train.truth)
+    train, test, norm = experiment_data(problem, budget, seed, budget.test_windows)
     torch.manual_seed(seed)
     prior = ODEPrior(BilinearDynamics(problem.n_vars), problem.dt)
     cost = VariationalCost(MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0)
@@ -372,9 +377,7 @@ def fourdvarnet63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[R
 def direct63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
     """The lecture's plain end-to-end baseline on the data of :func:`fourdvarnet63_rows`."""
     problem = lorenz63(observed=(0,))
-    train_windows = simulate(problem, budget.train_windows, seed)
-    test = simulate(problem, budget.test_windows, seed + 1)
-    norm = Standardiser.fit(train_windows.truth)
+    train_windows, test, norm = experiment_data(problem, budget, seed, budget.test_windows)
     torch.manual_seed(seed)
     net = DirectNet(problem.n_vars, width=16, spatial_dims=1, depth=3)
     y, truth = norm(train_windows.y), norm(train_windows.truth)
@@ -395,9 +398,7 @@ def direct63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], 
 def fourdvarnet96_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[Row], list[float]]:
     """Fixed-step descent vs the learned solver, both with the true ODE prior."""
     problem = lorenz96()
-    train = simulate(problem, budget.train_windows, seed)
-    test = simulate(problem, budget.test_windows, seed + 1)
-    norm = Standardiser.fit(train.truth)
+    train, test, norm = experiment_data(problem, budget, seed, budget.test_windows)
     prior = ODEPrior(StandardisedDynamics(problem.dynamics, norm.mean, norm.std), problem.dt)
     cost = VariationalCost(MaskOperator(), prior, obs_weight=10.0, prior_weight=1e2)
     y = norm(test.y)

@@ -65,9 +65,17 @@ def write_day(folder: Path, day: np.datetime64, mission: str, rng: np.random.Gen
         parts.append((time_, lat, lon))
     time_, lat, lon = (np.concatenate(p) for p in zip(*parts, strict=True))
     ssh = jet_adt(time_, lat, lon) + rng.normal(0.0, 0.02, time_.size)
-    tracks = make_tracks(time_, lat, lon, ssh, mission=mission, source="pipeline_bench",
-                         ssh_variable="adt", ssh_kind="adt",
-                         extra={"mdt": np.full(time_.size, MDT)})
+    tracks = make_tracks(
+        time_,
+        lat,
+        lon,
+        ssh,
+        mission=mission,
+        source="pipeline_bench",
+        ssh_variable="adt",
+        ssh_kind="adt",
+        extra={"mdt": np.full(time_.size, MDT)},
+    )
     return cmems_l3.write(tracks, folder / cmems_l3.file_name(mission, day, timeliness="nrt"))
 
 
@@ -110,8 +118,9 @@ def timed_run(pipeline: Path, **options) -> tuple[float, object]:
     return wall, summary
 
 
-def daily_update(tmp: Path, files: dict[str, list[Path]], days: list[np.datetime64],
-                 methods: str) -> dict:
+def daily_update(
+    tmp: Path, files: dict[str, list[Path]], days: list[np.datetime64], methods: str
+) -> dict:
     """Time a run from scratch over ``days[:-1]``, then the update that adds ``days[-1]``."""
     archive = tmp / "archive"
     archive.mkdir()
@@ -144,19 +153,27 @@ def grid_throughput(tmp: Path, all_files: list[Path], end: np.datetime64, n_obs:
     for f in all_files:
         os.symlink(f, archive / f.name)
     results = {}
-    for label, dask in (("in-process", ""), ("1 worker", "[dask]\nworkers = 1"),
-                        ("2 workers", "[dask]\nworkers = 2")):
+    for label, dask in (
+        ("in-process", ""),
+        ("1 worker", "[dask]\nworkers = 1"),
+        ("2 workers", "[dask]\nworkers = 2"),
+    ):
         shutil.rmtree(tmp / "out", ignore_errors=True)
         wall, summary = timed_run(pipeline_toml(tmp, end, "", dask))
         n_days = len(summary.stages["grid"].computed)
         results[label] = {"wall_s": wall, "days_per_s": n_days / wall, "obs_per_s": n_obs / wall}
     for workers in (1, 2):  # cluster start-up alone, to read the gridding time net of it
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                          dashboard_address=None) as cluster, Client(cluster):
+        with (
+            LocalCluster(
+                n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
+            ) as cluster,
+            Client(cluster),
+        ):
             pass
         results[f"{workers} worker{'s' if workers > 1 else ''}"]["startup_s"] = (
-            time.perf_counter() - t0)
+            time.perf_counter() - t0
+        )
     results["ratio_2_vs_1_workers"] = results["1 worker"]["wall_s"] / results["2 workers"]["wall_s"]
     return results
 
@@ -184,26 +201,36 @@ def main() -> None:
         files = {str(d): [write_day(tmp / "files", d, m, rng) for m in MISSIONS] for d in days}
         n_obs = 8 * 200 * len(MISSIONS) * len(days)
         torch.manual_seed(args.seed)
-        checkpoint = save_checkpoint(tmp / "net.pt", build_model(ModelConfig()), {
-            "resolution": RESOLUTION, "ssh_kind": "adt", "training": {}, "validation": {}})
+        checkpoint = save_checkpoint(
+            tmp / "net.pt",
+            build_model(ModelConfig()),
+            {"resolution": RESOLUTION, "ssh_kind": "adt", "training": {}, "validation": {}},
+        )
         blocks = f"block_days = {args.block_days}\n"
-        methods = (f'[[reconstruct]]\nname = "4dvarnet"\nmethod = "4dvarnet"\n'
-                   f'checkpoint = "{checkpoint}"\ndevice = "auto"\n{blocks}')
+        methods = (
+            f'[[reconstruct]]\nname = "4dvarnet"\nmethod = "4dvarnet"\n'
+            f'checkpoint = "{checkpoint}"\ndevice = "auto"\n{blocks}'
+        )
         if args.oi:
             methods += f'\n[[reconstruct]]\nname = "oi"\nmethod = "oi"\n{blocks}'
         (tmp / "update").mkdir()
         update = daily_update(tmp / "update", files, days, methods)
         (tmp / "grid").mkdir()
-        grid = grid_throughput(tmp / "grid", [f for fs in files.values() for f in fs], days[-1],
-                               n_obs)
+        grid = grid_throughput(
+            tmp / "grid", [f for fs in files.values() for f in fs], days[-1], n_obs
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
-          f"cuda: {torch.cuda.is_available()}")
-    print(f"1. daily update, Gulf Stream box at {RESOLUTION} deg "
-          f"({100} x {100} cells), methods: 4dvarnet{' + oi' if args.oi else ''}, "
-          f"block_days {args.block_days}")
+    print(
+        f"cpu cores: {os.cpu_count()}, torch threads: {torch.get_num_threads()}, "
+        f"cuda: {torch.cuda.is_available()}"
+    )
+    print(
+        f"1. daily update, Gulf Stream box at {RESOLUTION} deg "
+        f"({100} x {100} cells), methods: 4dvarnet{' + oi' if args.oi else ''}, "
+        f"block_days {args.block_days}"
+    )
     print(f"   from scratch, {update['days']} days : {update['from_scratch_s']:8.1f} s")
     print(f"   update with one new day    : {update['update_s']:8.1f} s")
     print(f"   rerun, nothing new         : {update['nothing_new_s']:8.2f} s")
@@ -213,8 +240,10 @@ def main() -> None:
     for label in ("in-process", "1 worker", "2 workers"):
         r = grid[label]
         extra = f" (cluster start-up {r['startup_s']:.1f} s)" if "startup_s" in r else ""
-        print(f"   {label:10s}: {r['wall_s']:6.1f} s, {r['days_per_s']:6.2f} days/s, "
-              f"{r['obs_per_s']:9.0f} obs/s{extra}")
+        print(
+            f"   {label:10s}: {r['wall_s']:6.1f} s, {r['days_per_s']:6.2f} days/s, "
+            f"{r['obs_per_s']:9.0f} obs/s{extra}"
+        )
     print(f"   ratio 2 workers / 1 worker: {grid['ratio_2_vs_1_workers']:.2f} x")
     if args.json:
         args.json.write_text(json.dumps({"update": update, "grid": grid}, indent=2))

@@ -42,7 +42,8 @@ def _truth(workdir: Path, days: int, spinup: int, resolution: float) -> tuple[Pa
 
 
 def _qg_day_seconds(threads: int | None, days: int) -> float:
-    from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, torch_threads
+    from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+    from oceaninterp.threads import torch_threads
 
     model = TwoLayerQG(QGParameters(n=256), seed=0)
     with torch_threads(threads):

@@ -173,7 +173,7 @@ def global_attributes(
     summary: str,
     history: str,
     source_files: Iterable[str | Path] = (),
-    keywords: str = ("EARTH SCIENCE > OCEANS > SEA SURFACE TOPOGRAPHY > SEA SURFACE HEIGHT"),
+    keywords: str = "EARTH SCIENCE > OCEANS > SEA SURFACE TOPOGRAPHY > SEA SURFACE HEIGHT",
     processing_level: str = "L4",
     **extra: Any,
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Each dataclass validates itself in ``__post_init__`` and raises
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,7 +33,9 @@ def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(mapping) - names)
     if unknown:
-        raise ConfigError(f"[{section}]: unknown key(s) {unknown}; expected some of {sorted(names)}")
+        raise ConfigError(
+            f"[{section}]: unknown key(s) {unknown}; expected some of {sorted(names)}"
+        )
     try:
         return cls(**mapping)
     except TypeError as exc:
@@ -66,7 +69,9 @@ class GridSpec:
 
     def __post_init__(self) -> None:
         if not self.resolution > 0:
-            raise ConfigError(f"resolution: expected a positive number of degrees, got {self.resolution}")
+            raise ConfigError(
+                f"resolution: expected a positive number of degrees, got {self.resolution}"
+            )
         if not -90 <= self.lat_min < self.lat_max <= 90:
             raise ConfigError(
                 f"lat_min/lat_max: expected -90 <= lat_min < lat_max <= 90, "
@@ -351,9 +356,21 @@ def _string_list(value: Any, key: str, *, allow_empty: bool) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _positive_int(value: Any, key: str, *, minimum: int = 1) -> None:
+def _check_int(value: Any, key: str, *, minimum: int = 1) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is an integer (not a bool) >= ``minimum``."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
+
+
+def _check_number(value: Any, key: str, *, positive: bool = True) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is a real number (not a bool) > 0.
+
+    With ``positive=False`` zero is accepted too.
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (ok and (value > 0 if positive else value >= 0)):
+        expected = "a positive number" if positive else "a number >= 0"
+        raise ConfigError(f"{key}: expected {expected}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -501,8 +518,8 @@ class RunReconstruct:
                 f"{where}: device: expected 'auto', 'cpu' or 'cuda', got {self.device!r}"
             )
         if self.halo_days is not None:
-            _positive_int(self.halo_days, f"{where}: halo_days", minimum=0)
-        _positive_int(self.block_days, f"{where}: block_days")
+            _check_int(self.halo_days, f"{where}: halo_days", minimum=0)
+        _check_int(self.block_days, f"{where}: block_days")
         if self.oi is not None:
             if self.method != "oi" or not isinstance(self.oi, (dict, OIConfig)):
                 raise ConfigError(f"{where}: oi: expected a table of OI settings for method 'oi'")
@@ -562,7 +579,7 @@ class RunDask:
                 f"[dask] scheduler: expected an address such as 'tcp://host:8786', "
                 f"got {self.scheduler!r}"
             )
-        _positive_int(self.workers, "[dask] workers", minimum=0)
+        _check_int(self.workers, "[dask] workers", minimum=0)
 
     @property
     def distributed(self) -> bool:
@@ -747,24 +764,18 @@ class TileSpec:
     time_window: int | None = None
 
     def __post_init__(self) -> None:
-        for name in (
-            "time_stride", "time_window", "max_space_tile", "latitude", "longitude", "space_stride"
-        ):
+        optional = ("latitude", "longitude", "space_stride", "time_window")
+        for name in ("time_stride", "max_space_tile", *optional):
             value = getattr(self, name)
-            if value is None and name in ("latitude", "longitude", "space_stride", "time_window"):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+            if value is not None or name not in optional:
+                _check_int(value, name)
         for name in ("latitude", "longitude", "max_space_tile"):
             value = getattr(self, name)
             if value is not None and value % 4:
                 raise ConfigError(f"{name}: expected a multiple of 4 pixels, got {value!r}")
         for name in ("border", "margin"):
-            value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 0
-            ):
-                raise ConfigError(f"{name}: expected an integer >= 0, got {value!r}")
+            if getattr(self, name) is not None:
+                _check_int(getattr(self, name), name, minimum=0)
 
     def resolve(
         self, tile: dict[str, int], shape: dict[str, int] | None = None
@@ -834,6 +845,7 @@ class TileSpec:
     def _border(self, size: int) -> int:
         return size // 12 if self.border is None else self.border
 
+
 @dataclass(frozen=True)
 class OIConfig:
     """Parameters of the DUACS-like optimal interpolation (:mod:`oceaninterp.oi`).
@@ -897,21 +909,12 @@ class OIConfig:
 
     def __post_init__(self) -> None:
         for name in ("lx", "ly", "lt", "noise", "signal_std", "time_window", "space_cutoff"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and value > 0):
-                raise ConfigError(f"oi.{name}: expected a positive number, got {value!r}")
-        if not (isinstance(self.block_days, int) and self.block_days >= 1):
-            raise ConfigError(f"oi.block_days: expected an integer >= 1, got {self.block_days!r}")
-        if self.block_deg is not None and not self.block_deg > 0:
-            raise ConfigError(
-                f"oi.block_deg: expected a positive number or None, got {self.block_deg!r}"
-            )
+            _check_number(getattr(self, name), f"oi.{name}")
+        _check_int(self.block_days, "oi.block_days")
+        if self.block_deg is not None:
+            _check_number(self.block_deg, "oi.block_deg")
         for name in ("superobs", "error_step"):
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"oi.{name}: expected a number >= 0, got {getattr(self, name)!r}")
+            _check_number(getattr(self, name), f"oi.{name}", positive=False)
         if self.dtype not in ("float64", "float32"):
             raise ConfigError(f"oi.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
-        if not self.batch_bytes > 0:
-            raise ConfigError(
-                f"oi.batch_bytes: expected a positive number, got {self.batch_bytes!r}"
-            )
+        _check_number(self.batch_bytes, "oi.batch_bytes")

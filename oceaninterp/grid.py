@@ -16,6 +16,7 @@ its days, one at a time, so memory is bounded by a chunk, not by the input.
 
 from __future__ import annotations
 
+import functools
 import glob as _glob
 import hashlib
 import logging
@@ -75,8 +76,13 @@ class CellGrid:
         total, n_lat, n_lon = spec.shape
         n_days = total - first_day if n_days is None else n_days
         day0 = np.datetime64(spec.start, "D") + np.timedelta64(first_day, "D")
-        return cls(day0, float(spec.lon_min), float(spec.lat_min), float(spec.resolution),
-                   (int(n_days), n_lat, n_lon))
+        return cls(
+            day0,
+            float(spec.lon_min),
+            float(spec.lat_min),
+            float(spec.resolution),
+            (int(n_days), n_lat, n_lon),
+        )
 
     @property
     def size(self) -> int:
@@ -167,9 +173,7 @@ def flat_cell_index(
     return out
 
 
-def bin_indexed(
-    index: np.ndarray, values: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+def bin_indexed(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum and count of ``values`` per flat cell ``index``.
 
     Points with an index outside ``0 .. size - 1`` (``-1`` or ``size``) are ignored,
@@ -240,8 +244,9 @@ class CellAccumulator:
         self._values: list[np.ndarray] = []
         self._buffered = 0
 
-    def add(self, time: np.ndarray, latitude: np.ndarray, longitude: np.ndarray,
-            values: np.ndarray) -> int:
+    def add(
+        self, time: np.ndarray, latitude: np.ndarray, longitude: np.ndarray, values: np.ndarray
+    ) -> int:
         """Add points (times as datetime64, values in any unit; NaN ignored).
 
         Returns
@@ -250,8 +255,7 @@ class CellAccumulator:
             How many points fell in the grid.
         """
         values = np.asarray(values, dtype=np.float64)
-        index = flat_cell_index(self.grid, self.grid.day_index(time), latitude, longitude,
-                                values)
+        index = flat_cell_index(self.grid, self.grid.day_index(time), latitude, longitude, values)
         keep = index >= 0
         self._index.append(index[keep])
         self._values.append(values[keep])
@@ -276,8 +280,10 @@ class CellAccumulator:
         self._flush()
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(self.counts > 0, self.sums / np.maximum(self.counts, 1), np.nan)
-        return (mean.astype(np.float32).reshape(self.grid.shape),
-                self.counts.astype(np.int32).reshape(self.grid.shape))
+        return (
+            mean.astype(np.float32).reshape(self.grid.shape),
+            self.counts.astype(np.int32).reshape(self.grid.shape),
+        )
 
 
 # ----------------------------------------------------------------------------- SST
@@ -432,8 +438,13 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
         text = str(item)
         path = Path(text)
         if path.is_dir() and path.suffix.lower() != ".zarr":
-            out.extend(sorted(p for p in path.rglob("*")
-                              if p.is_file() and p.suffix.lower() in _INPUT_SUFFIXES))
+            out.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in _INPUT_SUFFIXES
+                )
+            )
         elif not path.exists() and _glob.has_magic(text):
             out.extend(sorted(Path(p) for p in _glob.glob(text, recursive=True)))
         else:
@@ -472,9 +483,13 @@ def _scan_obs(path: Path, spec: GridSpec, variable: str, drop_nadir: bool) -> Fi
         hint = " (pass SST with --sst)" if product == "sst_l4" else ""
         raise InputError(path, f"is a {product} gridded product, not observations{hint}")
     tracks = _open_obs(path, variable, drop_nadir)
-    report = FileReport(path, product=product, mission=str(tracks.attrs.get("mission", "")),
-                        points=int(tracks.sizes["obs"]),
-                        ssh_kind=str(tracks.attrs.get("ssh_kind", "sla")))
+    report = FileReport(
+        path,
+        product=product,
+        mission=str(tracks.attrs.get("mission", "")),
+        points=int(tracks.sizes["obs"]),
+        ssh_kind=str(tracks.attrs.get("ssh_kind", "sla")),
+    )
     if report.points == 0:
         raise InputError(path, f"no valid {variable!r} value (all NaN, fill or flagged)")
     grid = CellGrid.from_spec(spec)
@@ -504,8 +519,7 @@ def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
     assert module is not None
     sst = module.open(path)
     day = CellGrid.from_spec(spec).day_index(sst["time"].values)
-    report = FileReport(path, product=product, role="sst",
-                        points=int(sst["sst"].notnull().sum()))
+    report = FileReport(path, product=product, role="sst", points=int(sst["sst"].notnull().sum()))
     inside = (day >= 0) & (day < spec.shape[0])
     if report.points == 0:
         raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
@@ -540,8 +554,12 @@ def grid_chunk(
     acc = CellAccumulator(grid)
     for path in obs_files:
         tracks = _open_obs(Path(path), variable, drop_nadir)
-        acc.add(tracks["time"].values, tracks["latitude"].values,
-                tracks["longitude"].values, tracks["ssh"].values)
+        acc.add(
+            tracks["time"].values,
+            tracks["latitude"].values,
+            tracks["longitude"].values,
+            tracks["ssh"].values,
+        )
     ssh, count = acc.mean_and_count()
     sst = None
     if sst_files:
@@ -558,8 +576,9 @@ def grid_chunk(
     return ssh, count, sst
 
 
-def _handle(problem: OceanInterpError, report: FileReport, on_error: str,
-            status: str = "skipped") -> None:
+def _handle(
+    problem: OceanInterpError, report: FileReport, on_error: str, status: str = "skipped"
+) -> None:
     """Raise ``problem`` (``on_error="fail"``) or mark ``report`` as not used."""
     if on_error == "fail":
         raise problem
@@ -610,8 +629,15 @@ def _scan_all(
     _, superseded = latest_production(cmems)
     for done, path in enumerate(candidates, start=1):
         if path in superseded:
-            reports.append(FileReport(path, status="superseded", product="cmems_l3", role=role,
-                                      problem=f"superseded by {superseded[path].name}"))
+            reports.append(
+                FileReport(
+                    path,
+                    status="superseded",
+                    product="cmems_l3",
+                    role=role,
+                    problem=f"superseded by {superseded[path].name}",
+                )
+            )
             log.info("%s superseded by %s (later production)", path, superseded[path])
             continue
         try:
@@ -621,8 +647,9 @@ def _scan_all(
                 reports.append(_scan_sst(path, spec))
         except OutsidePeriod as exc:
             # Not an error: a folder of a whole archive gridded over a few days.
-            reports.append(FileReport(path, status="outside period", role=role,
-                                      problem=exc.problem))
+            reports.append(
+                FileReport(path, status="outside period", role=role, problem=exc.problem)
+            )
             log.info("%s: %s", path, exc.problem)
         except InputError as exc:
             report = FileReport(path, role=role)
@@ -663,8 +690,13 @@ def build_cube(
     ssh_parts, count_parts, sst_parts = [], [], []
     for first, size in _chunks(n_days, time_chunk):
         task = dask.delayed(grid_chunk, nout=3, pure=True)(
-            _touching(obs, first, size), _touching(sst, first, size), spec, first, size,
-            variable, drop_nadir,
+            _touching(obs, first, size),
+            _touching(sst, first, size),
+            spec,
+            first,
+            size,
+            variable,
+            drop_nadir,
         )
         shape = (size, n_lat, n_lon)
         ssh_parts.append(da.from_delayed(task[0], shape, dtype=np.float32))
@@ -682,8 +714,7 @@ def build_cube(
         data["sst"] = (dims, da.concatenate(sst_parts))
     return xr.Dataset(
         data,
-        coords={"time": spec.days(), "latitude": spec.latitudes(),
-                "longitude": spec.longitudes()},
+        coords={"time": spec.days(), "latitude": spec.latitudes(), "longitude": spec.longitudes()},
     )
 
 
@@ -693,27 +724,48 @@ _SSH_NAMES = {
 }
 
 
-def _describe(cube: xr.Dataset, spec: GridSpec, ssh_kind: str, variable: str,
-              reports: Sequence[FileReport], history: str) -> xr.Dataset:
+def _describe(
+    cube: xr.Dataset,
+    spec: GridSpec,
+    ssh_kind: str,
+    variable: str,
+    reports: Sequence[FileReport],
+    history: str,
+) -> xr.Dataset:
     """Variable attributes and CF/ACDD metadata of the cube."""
     from oceaninterp import cf
 
     standard_name, long_name = _SSH_NAMES[ssh_kind]
-    cube["ssh"].attrs = {"standard_name": standard_name, "long_name": long_name,
-                         "units": "m", "ssh_kind": ssh_kind, "source_variable": variable,
-                         "coverage_content_type": "physicalMeasurement",
-                         "ancillary_variables": "count mask", "cell_methods": "time: mean"}
-    cube["count"].attrs = {"standard_name": "number_of_observations",
-                           "long_name": "number of observations in the cell", "units": "1",
-                           "coverage_content_type": "auxiliaryInformation"}
-    cube["mask"].attrs = {"long_name": "observed cell", "flag_values": np.array([0, 1], np.int8),
-                          "flag_meanings": "unobserved observed",
-                          "standard_name": "quality_flag",
-                          "coverage_content_type": "qualityInformation"}
+    cube["ssh"].attrs = {
+        "standard_name": standard_name,
+        "long_name": long_name,
+        "units": "m",
+        "ssh_kind": ssh_kind,
+        "source_variable": variable,
+        "coverage_content_type": "physicalMeasurement",
+        "ancillary_variables": "count mask",
+        "cell_methods": "time: mean",
+    }
+    cube["count"].attrs = {
+        "standard_name": "number_of_observations",
+        "long_name": "number of observations in the cell",
+        "units": "1",
+        "coverage_content_type": "auxiliaryInformation",
+    }
+    cube["mask"].attrs = {
+        "long_name": "observed cell",
+        "flag_values": np.array([0, 1], np.int8),
+        "flag_meanings": "unobserved observed",
+        "standard_name": "quality_flag",
+        "coverage_content_type": "qualityInformation",
+    }
     if "sst" in cube:
-        cube["sst"].attrs = {"standard_name": "sea_surface_foundation_temperature",
-                             "long_name": "L4 sea surface temperature, cell average",
-                             "units": "K", "coverage_content_type": "physicalMeasurement"}
+        cube["sst"].attrs = {
+            "standard_name": "sea_surface_foundation_temperature",
+            "long_name": "L4 sea surface temperature, cell average",
+            "units": "K",
+            "coverage_content_type": "physicalMeasurement",
+        }
     cube = cf.cf_grid_coords(cube)
     used = [r for r in reports if r.status == "read"]
     missions = sorted({r.mission for r in used if r.role == "obs" and r.mission})
@@ -733,8 +785,11 @@ def _describe(cube: xr.Dataset, spec: GridSpec, ssh_kind: str, variable: str,
         ssh_variable=variable,
         resolution=float(spec.resolution),
         platform=", ".join(missions),
-        **({"sst_files": ", ".join(r.path.name for r in used if r.role == "sst")}
-           if "sst" in cube else {}),
+        **(
+            {"sst_files": ", ".join(r.path.name for r in used if r.role == "sst")}
+            if "sst" in cube
+            else {}
+        ),
     )
     return cube
 
@@ -803,23 +858,38 @@ def grid_files(
     obs_paths = expand_inputs(inputs)
     if not obs_paths:
         raise InputError(None, "no input file given (or no NetCDF file in the folders given)")
-    options = dict(spec=spec, variable=variable, drop_nadir=drop_nadir, on_error=on_error,
-                   progress=progress)
-    reports = _scan_all(obs_paths, role="obs", **options)  # type: ignore[arg-type]
-    reports += _scan_all(expand_inputs(sst), role="sst", **options)  # type: ignore[arg-type]
+    scan = functools.partial(
+        _scan_all,
+        spec=spec,
+        variable=variable,
+        drop_nadir=drop_nadir,
+        on_error=on_error,
+        progress=progress,
+    )
+    reports = scan(obs_paths, role="obs") + scan(expand_inputs(sst), role="sst")
     obs = [r for r in reports if r.role == "obs" and r.status == "read"]
     sst_read = [r for r in reports if r.role == "sst" and r.status == "read"]
     if not obs:
-        raise InputError(None, f"no usable observation file among {len(obs_paths)} given "
-                         f"(inside the box and the dates {spec.start}..{spec.end})")
+        raise InputError(
+            None,
+            f"no usable observation file among {len(obs_paths)} given "
+            f"(inside the box and the dates {spec.start}..{spec.end})",
+        )
     kinds = {r.ssh_kind for r in obs}
     if len(kinds) > 1:
         raise InputError(None, f"inputs mix sea level kinds {sorted(kinds)} for {variable!r}")
     ssh_kind = kinds.pop()
-    cube = build_cube(obs, sst_read, spec, variable=variable, drop_nadir=drop_nadir,
-                      time_chunk=time_chunk)
-    cube = _describe(cube, spec, ssh_kind, variable, reports,
-                     history or f"oceaninterp.grid.grid_files(variable={variable!r})")
+    cube = build_cube(
+        obs, sst_read, spec, variable=variable, drop_nadir=drop_nadir, time_chunk=time_chunk
+    )
+    cube = _describe(
+        cube,
+        spec,
+        ssh_kind,
+        variable,
+        reports,
+        history or f"oceaninterp.grid.grid_files(variable={variable!r})",
+    )
     n_chunks = len(_chunks(spec.shape[0], time_chunk))
     encoding = cf.encoding(cube, fmt)
     if fmt == "netcdf":  # on-disk chunks = dask chunks: one block of days, whole box
@@ -833,8 +903,14 @@ def grid_files(
     with open_dataset(output, chunks={}) as written:
         count = written["count"]
         points, cells = int(count.sum().compute()), int((count > 0).sum().compute())
-    return GridSummary(output=output, shape=spec.shape, files=reports, points=points,
-                       observed_cells=cells, ssh_kind=ssh_kind)
+    return GridSummary(
+        output=output,
+        shape=spec.shape,
+        files=reports,
+        points=points,
+        observed_cells=cells,
+        ssh_kind=ssh_kind,
+    )
 
 
 class _ChunkProgress:
@@ -845,14 +921,15 @@ class _ChunkProgress:
         self._callback: Any = None
 
     def __enter__(self) -> _ChunkProgress:
-        if self.progress is not None:
+        progress = self.progress
+        if progress is not None:
             from dask.callbacks import Callback
 
             def posttask(key, result, dsk, state, worker_id) -> None:  # noqa: ANN001
                 name = key[0] if isinstance(key, tuple) else key
                 if str(name).startswith("grid_chunk"):
                     self.done += 1
-                    self.progress("gridding", self.done, self.total)  # type: ignore[misc]
+                    progress("gridding", self.done, self.total)
 
             self._callback = Callback(posttask=posttask)
             self._callback.__enter__()

@@ -24,7 +24,6 @@ Land and no-data masking is the caller's business: every cell gets a value.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
 import logging
@@ -38,6 +37,7 @@ import xarray as xr
 
 from oceaninterp.config import OIConfig
 from oceaninterp.errors import ConfigError, InputError
+from oceaninterp.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -216,25 +216,15 @@ def _batches(blocks: list[_Block], itemsize: int, budget: int) -> Iterator[list[
         yield batch
 
 
-@contextlib.contextmanager
-def _threads(torch: Any, count: int) -> Iterator[None]:
-    """Run torch CPU operations with ``count`` threads, then restore."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(count, before))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 #: Below this many observations a block's factorisation runs on one thread:
 #: threaded LAPACK on small matrices mostly waits on synchronisation, badly so
 #: on a shared CPU.
 THREADED_MIN_OBS = 2000
 
 
-def _linalg_threads(n: int) -> int:
-    return 1 if n < THREADED_MIN_OBS else 1_000_000
+def _linalg_threads(n: int) -> int | None:
+    """Torch threads for the factorisation of ``n`` observations (``None``: unchanged)."""
+    return 1 if n < THREADED_MIN_OBS else None
 
 
 def _lattice(n: int, step: float) -> np.ndarray:
@@ -289,7 +279,7 @@ class _Analysis:
         f = self._tensor(feats)
         cov = torch.cdist(f, f).square_().neg_().exp_().mul_(cfg.signal_std**2)
         cov.diagonal(dim1=1, dim2=2).add_(self._tensor(noise))
-        with _threads(torch, _linalg_threads(nmax)):
+        with torch_threads(_linalg_threads(nmax)):
             chol, info = torch.linalg.cholesky_ex(cov)
         if bool((info != 0).any()):
             raise ConfigError(
@@ -302,7 +292,7 @@ class _Analysis:
         # One right-hand side is memory-bound: a single thread avoids the
         # synchronisation stalls of threaded trsv (100x slower on a busy CPU).
         upper = chol.mT
-        with _threads(torch, 1):
+        with torch_threads(1):
             zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
             weights = torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
         return upper, weights
@@ -383,7 +373,7 @@ class _Analysis:
         ct, cy, cx = self._gaussians(b.obs, self.days[it], self.lat[iy], self.lon[ix])
         sigma2 = cfg.signal_std**2
         rows = sigma2 * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
-        with _threads(torch, _linalg_threads(b.obs.size)):
+        with torch_threads(_linalg_threads(b.obs.size)):
             zt = torch.linalg.solve_triangular(
                 upper, rows.reshape(-1, b.obs.size), upper=True, left=False
             )
@@ -563,4 +553,5 @@ def tune_oi(
             best = (rmse, cfg)
         if progress is not None:
             progress(done, len(combos))
-    return best[1]  # type: ignore[index]
+    assert best is not None  # candidates were checked non-empty above
+    return best[1]

@@ -43,7 +43,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,7 @@ from oceaninterp.config import OIConfig, TileSpec
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import atomic_path, check_output, open_dataset, output_format, write_dataset
+from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,6 @@ METHODS = ("4dvarnet", "oi")
 DEVICES = ("auto", "cpu", "cuda")
 #: Relative tolerance when comparing a cube's resolution with a checkpoint's.
 RESOLUTION_RTOL = 1e-3
-
-#: ``progress(done, total)`` is called after each batch of tiles (or OI step).
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -268,7 +266,7 @@ def predict(
     device: str = "auto",
     batch_size: int = 4,
     bf16: bool = True,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[MergedDays]:
     """Run a 4DVarNet over a cube on overlapping tiles, yielding merged days in order.
 
@@ -448,7 +446,7 @@ def reconstruct(
     bf16: bool = True,
     overwrite: bool = False,
     history: str = "oceaninterp reconstruct",
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
@@ -515,13 +513,13 @@ def reconstruct(
         oi_device = str(resolve_device(device))
         cfg = oi_config or OIConfig()
         if tune_days > 0:
-            from oceaninterp.oi import DEFAULT_CANDIDATES, tune_oi
-
-            cfg = tune_oi(ds.isel(time=slice(0, tune_days)), DEFAULT_CANDIDATES, base=cfg,
-                          device=oi_device)
+            cfg = tune_oi(
+                ds.isel(time=slice(0, tune_days)), DEFAULT_CANDIDATES, base=cfg, device=oi_device
+            )
             log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
-        attrs["oi_parameters"] = (f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, "
-                                  f"noise={cfg.noise} m")
+        attrs["oi_parameters"] = (
+            f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, noise={cfg.noise} m"
+        )
         maps = _run_oi(ds, kind, cfg, oi_device, progress)
         return duacs_l4.write(
             maps,
@@ -581,11 +579,9 @@ def _load(checkpoint: str | Path | Any, device: str):
 
 
 def _run_oi(
-    cube: xr.Dataset, kind: str, cfg: OIConfig, device: str, progress: Progress | None
+    cube: xr.Dataset, kind: str, cfg: OIConfig, device: str, progress: ProgressCallback | None
 ) -> xr.Dataset:
     """The OI baseline's maps with DUACS names, velocities and ``err_sla``."""
-    from oceaninterp.oi import oi_map
-
     result = oi_map(cube, cfg, device=device, progress=progress)
     return _maps_window(
         cube,

@@ -187,3 +187,15 @@ def test_saved_file_holds_only_tensors_and_json(saved) -> None:
     assert set(payload) == {"format", "meta_json", "state_dict"} and payload["format"] == FORMAT
     assert all(isinstance(t, torch.Tensor) for t in payload["state_dict"].values())
     assert not list(path.parent.glob(".tmp-*"))  # written atomically, nothing left behind
+
+
+def test_descriptions_older_than_first_guess_start_from_zeros(saved) -> None:
+    path, _ = saved
+
+    def drop(payload) -> None:
+        meta = json.loads(payload["meta_json"])
+        del meta["model_config"]["first_guess"]
+        payload["meta_json"] = json.dumps(meta)
+
+    _rewrite(path, drop)
+    assert load_checkpoint(path).model.cfg.first_guess == "zeros"

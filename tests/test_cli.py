@@ -32,7 +32,7 @@ def test_help_does_not_import_heavy_modules() -> None:
 def test_user_errors_keep_square_brackets(tmp_path) -> None:
     """A TOML table name such as [pipeline] must survive rich's markup."""
     bad = tmp_path / "bad.toml"
-    bad.write_text('[pipeline]\nnot_a_key = 1\n')
+    bad.write_text("[pipeline]\nnot_a_key = 1\n")
     result = CliRunner().invoke(app, ["run", str(bad)])
     assert result.exit_code != 0
     assert "[inputs]" in result.output, result.output

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 import torch
+from benchscript import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "lorenz.py"
+from oceaninterp.threads import torch_threads
 
 
 @pytest.fixture(scope="module")
 def lorenz() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lorenz_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("lorenz")
 
 
 @pytest.fixture(scope="module")
 def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,24 @@ def _meta(tile=(7, 12, 16), **overrides) -> dict[str, Any]:
     return meta
 
 
+def _tiny_checkpoint(path: Path, n_step: int, ssh_kind: str = "adt") -> Path:
+    """A randomly initialised 5 x 16 x 16 SSH 4DVarNet saved as a real checkpoint."""
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    cfg = ModelConfig(
+        tile_time=5,
+        tile_latitude=16,
+        tile_longitude=16,
+        prior_width=4,
+        lstm_hidden=4,
+        n_step=n_step,
+    )
+    meta = {"resolution": RES, "ssh_kind": ssh_kind, "training": {}, "validation": {}}
+    return save_checkpoint(path, build_model(cfg), meta)
+
+
 def make_cube(rng, shape=(23, 29, 37), kind="adt", res=RES, sst=False, coverage=0.15) -> xr.Dataset:
     nt, ny, nx = shape
     lat = 33.0 + res * (np.arange(ny) + 0.5)
@@ -263,28 +281,13 @@ def test_land_cells_are_masked_in_the_maps(rng, tmp_path) -> None:
 
 def test_random_init_model_from_a_real_checkpoint(cube, tmp_path) -> None:
     """The real model and checkpoint path: load, check, tile, write."""
-    from oceaninterp.config import ModelConfig
-    from oceaninterp.model import build_model
-    from oceaninterp.model.checkpoint import save_checkpoint
-
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        tile_time=5, tile_latitude=16, tile_longitude=16, prior_width=4, lstm_hidden=4, n_step=2
-    )
-    ckpt = save_checkpoint(
-        tmp_path / "tiny.pt",
-        build_model(cfg),
-        {"resolution": RES, "ssh_kind": "adt", "training": {}, "validation": {}},
-    )
+    ckpt = _tiny_checkpoint(tmp_path / "tiny.pt", n_step=2)
     out = reconstruct(cube, tmp_path / "m.zarr", checkpoint=ckpt, device="cpu", batch_size=8)
     maps = duacs_l4.open(out)
     assert np.isfinite(maps["adt"].values).all()
     assert maps.attrs["checkpoint"] == "tiny.pt" and maps.attrs["method"] == "4dvarnet"
-    bad = save_checkpoint(
-        tmp_path / "sla.pt",
-        build_model(cfg),
-        {"resolution": RES, "ssh_kind": "sla", "training": {}, "validation": {}},
-    )
+    bad = _tiny_checkpoint(tmp_path / "sla.pt", n_step=2, ssh_kind="sla")
     with pytest.raises(InputError, match="sla.pt"):
         reconstruct(cube, tmp_path / "bad.nc", checkpoint=bad, device="cpu")
 
@@ -316,20 +319,10 @@ def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
     from typer.testing import CliRunner
 
     from oceaninterp.cli.app import app
-    from oceaninterp.config import ModelConfig
-    from oceaninterp.model import build_model
-    from oceaninterp.model.checkpoint import save_checkpoint
 
     cube_path = tmp_path / "cube.nc"
     cube.to_netcdf(cube_path)
-    cfg = ModelConfig(
-        tile_time=5, tile_latitude=16, tile_longitude=16, prior_width=4, lstm_hidden=4, n_step=1
-    )
-    ckpt = save_checkpoint(
-        tmp_path / "m.pt",
-        build_model(cfg),
-        {"resolution": RES, "ssh_kind": "adt", "training": {}, "validation": {}},
-    )
+    ckpt = _tiny_checkpoint(tmp_path / "m.pt", n_step=1)
     runner = CliRunner()
     out = tmp_path / "maps.nc"
     ok = runner.invoke(

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from oceaninterp.errors import ConfigError
-from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, torch_threads
+from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
 from oceaninterp.simulate.truth import simulate_truth, truth_grid, truth_statistics
+from oceaninterp.threads import torch_threads
 
 
 def _eddy_ssh_std(model: TwoLayerQG) -> float:

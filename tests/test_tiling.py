@@ -16,6 +16,16 @@ from oceaninterp.tiling import (
     weight_profile,
 )
 
+DIMS = ("time", "latitude", "longitude")
+
+
+def _grid(shape, size, stride, border=(0, 2, 2)) -> TileGrid:
+    """A TileGrid over (time, latitude, longitude) from per-dimension tuples."""
+    shape_, size_, stride_, border_ = (
+        dict(zip(DIMS, v, strict=True)) for v in (shape, size, stride, border)
+    )
+    return TileGrid(shape_, size_, stride_, border=border_)
+
 
 def _merge_identity(field: np.ndarray, grid: TileGrid, batch: int) -> np.ndarray:
     """Tile ``field`` (padded to the grid), merge the tiles back, crop."""
@@ -61,13 +71,7 @@ def test_weight_profiles() -> None:
     ],
 )
 def test_tiling_then_merging_returns_the_field_exactly(shape, size, stride, border, batch, rng):
-    dims = ("time", "latitude", "longitude")
-    grid = TileGrid(
-        dict(zip(dims, shape, strict=True)),
-        dict(zip(dims, size, strict=True)),
-        dict(zip(dims, stride, strict=True)),
-        border=dict(zip(dims, border, strict=True)),
-    )
+    grid = _grid(shape, size, stride, border)
     # Integer values and dyadic weights (triangle of 15: multiples of 1/8):
     # every product and sum is exact in float32, so the merge must be exact.
     field = rng.integers(-500, 500, size=shape).astype(np.float32)
@@ -76,13 +80,7 @@ def test_tiling_then_merging_returns_the_field_exactly(shape, size, stride, bord
 
 
 def test_merge_of_real_valued_field_is_within_float_rounding(rng) -> None:
-    dims = ("time", "latitude", "longitude")
-    grid = TileGrid(
-        dict(zip(dims, (23, 41, 37), strict=True)),
-        dict(zip(dims, (10, 16, 16), strict=True)),
-        dict(zip(dims, (3, 12, 12), strict=True)),
-        border={"latitude": 2, "longitude": 2},
-    )
+    grid = _grid((23, 41, 37), (10, 16, 16), (3, 12, 12))
     field = rng.normal(size=(23, 41, 37)).astype(np.float32)
     np.testing.assert_allclose(_merge_identity(field, grid, 5), field, rtol=1e-6, atol=1e-6)
 
@@ -102,13 +100,7 @@ def test_merge_is_a_weighted_mean_of_overlapping_predictions() -> None:
 
 def test_streaming_pop_matches_the_whole_merge(rng) -> None:
     """Merging time windows and popping finished days equals one global merge."""
-    dims = ("time", "latitude", "longitude")
-    grid = TileGrid(
-        dict(zip(dims, (40, 9, 9), strict=True)),
-        dict(zip(dims, (15, 8, 8), strict=True)),
-        dict(zip(dims, (5, 4, 4), strict=True)),
-        border={"latitude": 2, "longitude": 2},
-    )
+    grid = _grid((40, 9, 9), (15, 8, 8), (5, 4, 4))
     preds = torch.from_numpy(rng.normal(size=(len(grid), 15, 8, 8)).astype(np.float32))
     weights = torch.from_numpy(grid.weights(grid.starts))
     whole = Merger((40, 9, 9))

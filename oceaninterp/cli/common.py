@@ -74,9 +74,3 @@ def progress(description: str = "working", transient: bool = False):
         transient=transient,
         disable=not console.is_terminal,
     )
-
-
-def not_built(name: str) -> None:
-    """Exit 2 for a command of the contract that is not built yet."""
-    console.print(f"[yellow]oceaninterp {name}: not built yet[/]")
-    raise typer.Exit(code=2)

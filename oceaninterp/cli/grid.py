@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +16,9 @@ from oceaninterp.cli.common import (
     user_errors,
 )
 
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
 #: Exit code when the cube was written but some inputs were skipped (--on-error skip).
 EXIT_PARTIAL = 3
 _TABLE_ROWS = 40
@@ -22,24 +26,28 @@ _TABLE_ROWS = 40
 
 def grid(
     inputs: list[Path] = typer.Argument(  # noqa: B008
-        ..., metavar="INPUT...",
+        ...,
+        metavar="INPUT...",
         help="Product files, folders (their *.nc) or glob patterns: CMEMS L3, NASA-SSH, "
         "SWOT L3 (detected by content).",
     ),
     output: Path = typer.Option(  # noqa: B008
         ..., "-o", "--output", help="Cube to write: .nc (NetCDF-4) or .zarr (Zarr v3)."
     ),
-    lon_min: float = typer.Option(-180.0, "-x", "--minimum-longitude",
-                                  help="West edge, degrees_east (-180..180 or 0..360)."),
-    lon_max: float = typer.Option(180.0, "-X", "--maximum-longitude",
-                                  help="East edge; smaller than -x: the box crosses 180."),
+    lon_min: float = typer.Option(
+        -180.0, "-x", "--minimum-longitude", help="West edge, degrees_east (-180..180 or 0..360)."
+    ),
+    lon_max: float = typer.Option(
+        180.0, "-X", "--maximum-longitude", help="East edge; smaller than -x: the box crosses 180."
+    ),
     lat_min: float = typer.Option(-90.0, "-y", "--minimum-latitude", help="South edge."),
     lat_max: float = typer.Option(90.0, "-Y", "--maximum-latitude", help="North edge."),
     start: str = typer.Option(..., "-t", "--start-datetime", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(..., "-T", "--end-datetime", help="Last day (inclusive)."),
     resolution: float = typer.Option(0.25, "--resolution", help="Cell size in degrees."),
     variable: str = typer.Option(
-        "sla_filtered", "--variable",
+        "sla_filtered",
+        "--variable",
         help="sla_filtered, sla_unfiltered, adt (= sla + mdt, or the file's ADT), "
         "adt_filtered, adt_unfiltered, ssh (NASA-SSH).",
     ),
@@ -47,7 +55,8 @@ def grid(
         [], "--sst", help="L4 SST file(s) to regrid onto the cube (repeat the option)."
     ),
     on_error: str = typer.Option(
-        "fail", "--on-error",
+        "fail",
+        "--on-error",
         help="fail: stop at the first unusable file, write nothing; skip: leave it out, "
         f"write the cube and exit {EXIT_PARTIAL}.",
     ),
@@ -72,20 +81,35 @@ def grid(
         if on_error not in ON_ERROR:
             expected = ", ".join(ON_ERROR)
             raise ConfigError(f"--on-error: expected one of {expected}, got {on_error!r}")
-        spec = GridSpec(lon_min=lon_min, lon_max=lon_max, lat_min=lat_min, lat_max=lat_max,
-                        resolution=resolution, start=start, end=end)
+        spec = GridSpec(
+            lon_min=lon_min,
+            lon_max=lon_max,
+            lat_min=lat_min,
+            lat_max=lat_max,
+            resolution=resolution,
+            start=start,
+            end=end,
+        )
         with progress("grid") as bar:
-            tasks: dict[str, object] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:
                     tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
+                bar.update(tasks[phase], completed=done)
 
             summary = grid_files(
-                inputs, output, spec, variable=variable, sst=sst, on_error=on_error,
-                overwrite=overwrite, drop_nadir=drop_nadir, time_chunk=time_chunk,
-                history=command_line(), progress=report,
+                inputs,
+                output,
+                spec,
+                variable=variable,
+                sst=sst,
+                on_error=on_error,
+                overwrite=overwrite,
+                drop_nadir=drop_nadir,
+                time_chunk=time_chunk,
+                history=command_line(),
+                progress=report,
             )
     _print_summary(summary)
     if any(f.status in ("skipped", "duplicate") for f in summary.files):
@@ -98,13 +122,25 @@ def _print_summary(summary) -> None:  # noqa: ANN001
 
     table = Table(title="input files", title_justify="left")
     for column in ("file", "product", "mission", "points", "in grid", "status", "problem"):
-        table.add_column(column, justify="right" if column in ("points", "in grid") else "left",
-                         overflow="fold", min_width=6)
+        table.add_column(
+            column,
+            justify="right" if column in ("points", "in grid") else "left",
+            overflow="fold",
+            min_width=6,
+        )
     shown = summary.skipped + summary.read
     for f in shown[:_TABLE_ROWS]:
         style = None if f.status in ("read", "superseded", "outside period") else "red"
-        table.add_row(f.path.name, f.product or "-", f.mission or "-", str(f.points),
-                      str(f.in_grid), f.status, f.problem, style=style)
+        table.add_row(
+            f.path.name,
+            f.product or "-",
+            f.mission or "-",
+            str(f.points),
+            str(f.in_grid),
+            f.status,
+            f.problem,
+            style=style,
+        )
     if len(shown) > _TABLE_ROWS:
         table.add_row(f"... {len(shown) - _TABLE_ROWS} more", "", "", "", "", "", "")
     console.print(table)

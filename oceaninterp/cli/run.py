@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 
 
 def run(
-    pipeline: Annotated[
-        Path, typer.Argument(help="Pipeline TOML file (see pipelines/README.md).")
-    ],
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline TOML file (see pipelines/README.md).")],
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Output root; overrides \\[pipeline] output_root."),

@@ -171,6 +171,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     model_cfg = meta["model_config"]
     if not isinstance(model_cfg, dict):
         raise InputError(path, "model_config is not a JSON object")
+    # Descriptions written before ModelConfig.first_guess existed were trained from zeros.
+    model_cfg = {"first_guess": "zeros", **model_cfg}
     try:
         cfg = ModelConfig(**model_cfg)
     except (TypeError, ConfigError) as exc:

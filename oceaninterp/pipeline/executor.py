@@ -28,9 +28,7 @@ Job = tuple[Any, Callable[..., Any], tuple, dict]
 class Executor(Protocol):
     """Runs ``fn(*args, **kwargs)`` for each tag; yields ``(tag, future)`` as they finish."""
 
-    def map_unordered(
-        self, jobs: list[Job]
-    ) -> Iterator[tuple[Any, concurrent.futures.Future]]: ...
+    def map_unordered(self, jobs: list[Job]) -> Iterator[tuple[Any, concurrent.futures.Future]]: ...
 
     def close(self) -> None: ...
 
@@ -38,9 +36,7 @@ class Executor(Protocol):
 class SerialExecutor:
     """Runs every job in this process, one after the other."""
 
-    def map_unordered(
-        self, jobs: list[Job]
-    ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
+    def map_unordered(self, jobs: list[Job]) -> Iterator[tuple[Any, concurrent.futures.Future]]:
         for tag, fn, args, kwargs in jobs:
             future: concurrent.futures.Future = concurrent.futures.Future()
             try:
@@ -79,9 +75,7 @@ class DaskExecutor:
             self.client = Client(self._cluster)
             logger.info("dask: started a LocalCluster of %d workers", settings.workers)
 
-    def map_unordered(
-        self, jobs: list[Job]
-    ) -> Iterator[tuple[Any, concurrent.futures.Future]]:
+    def map_unordered(self, jobs: list[Job]) -> Iterator[tuple[Any, concurrent.futures.Future]]:
         from distributed import as_completed
 
         tags = {}

@@ -118,9 +118,7 @@ class Manifest:
         """
         self.units[unit] = {
             "key": key,
-            "outputs": {
-                str(Path(p).relative_to(self.root)): file_stat(Path(p)) for p in outputs
-            },
+            "outputs": {str(Path(p).relative_to(self.root)): file_stat(Path(p)) for p in outputs},
             **info,
         }
         if save:

@@ -204,25 +204,31 @@ def plan_grid(
     }
     units = []
     for day in days:
-        obs = sorted((f for f in observations if f.error is None and day in f.days),
-                     key=lambda f: f.path)
-        sst_day = sorted((f for f in sst if f.error is None and day in f.days),
-                         key=lambda f: f.path)
-        key = digest({
-            "stage": "grid",
-            "day": day,
-            **grid_id,
-            "inputs": sorted(f.sha256 for f in obs),
-            "sst": sorted(f.sha256 for f in sst_day),
-        })
-        units.append(GridUnit(
-            day=day,
-            inputs=tuple(f.path for f in obs),
-            sst=tuple(f.path for f in sst_day),
-            key=key,
-            output=cube_path(manifest.root, day, cfg.pipeline.format),
-            current=manifest.is_current(f"grid/{day}", key),
-        ))
+        obs = sorted(
+            (f for f in observations if f.error is None and day in f.days), key=lambda f: f.path
+        )
+        sst_day = sorted(
+            (f for f in sst if f.error is None and day in f.days), key=lambda f: f.path
+        )
+        key = digest(
+            {
+                "stage": "grid",
+                "day": day,
+                **grid_id,
+                "inputs": sorted(f.sha256 for f in obs),
+                "sst": sorted(f.sha256 for f in sst_day),
+            }
+        )
+        units.append(
+            GridUnit(
+                day=day,
+                inputs=tuple(f.path for f in obs),
+                sst=tuple(f.path for f in sst_day),
+                key=key,
+                output=cube_path(manifest.root, day, cfg.pipeline.format),
+                current=manifest.is_current(f"grid/{day}", key),
+            )
+        )
     return units
 
 
@@ -235,11 +241,14 @@ def map_blocks(days: list[str], block_days: int, period: tuple[str, str]) -> lis
     (``--start/--end`` select blocks, not single days).
     """
     origin = np.datetime64(period[0], "D")
-    indices = sorted({int((np.datetime64(d, "D") - origin).astype(int)) // block_days
-                      for d in days})
+    indices = sorted(
+        {int((np.datetime64(d, "D") - origin).astype(int)) // block_days for d in days}
+    )
     return [
-        day_range(str(origin + np.timedelta64(k * block_days, "D")),
-                  min(str(origin + np.timedelta64((k + 1) * block_days - 1, "D")), period[1]))
+        day_range(
+            str(origin + np.timedelta64(k * block_days, "D")),
+            min(str(origin + np.timedelta64((k + 1) * block_days - 1, "D")), period[1]),
+        )
         for k in indices
     ]
 
@@ -282,19 +291,25 @@ def plan_maps(
     stale: list[MapBlock] = []
     for days in blocks:
         window = grid_days(days, halo)
-        key = digest({
-            "stage": "maps",
-            "method": method.method,
-            "checkpoint": checkpoint_sha256,
-            "oi": None if method.oi is None else dataclasses.asdict(method.oi),
-            "format": fmt,
-            "days": days,
-            "cubes": [[d, cube_keys.get(d)] for d in window],
-        })
+        key = digest(
+            {
+                "stage": "maps",
+                "method": method.method,
+                "checkpoint": checkpoint_sha256,
+                "oi": None if method.oi is None else dataclasses.asdict(method.oi),
+                "format": fmt,
+                "days": days,
+                "cubes": [[d, cube_keys.get(d)] for d in window],
+            }
+        )
         block = tuple(
-            MapDay(name=method.name, day=day, key=key,
-                   output=map_path(manifest.root, method.name, day, fmt),
-                   current=manifest.is_current(f"maps/{method.name}/{day}", key))
+            MapDay(
+                name=method.name,
+                day=day,
+                key=key,
+                output=map_path(manifest.root, method.name, day, fmt),
+                current=manifest.is_current(f"maps/{method.name}/{day}", key),
+            )
             for day in days
         )
         map_days.extend(block)
@@ -309,10 +324,13 @@ def plan_score(
     manifest: Manifest,
 ) -> ScoreUnit:
     """The score unit over every map day of every method."""
-    key = digest({
-        "stage": "score",
-        "reference": reference_sha256,
-        "maps": {name: [m.key for m in days] for name, days in sorted(maps.items())},
-    })
-    return ScoreUnit(key=key, output_dir=manifest.root / "scores",
-                     current=manifest.is_current("score", key))
+    key = digest(
+        {
+            "stage": "score",
+            "reference": reference_sha256,
+            "maps": {name: [m.key for m in days] for name, days in sorted(maps.items())},
+        }
+    )
+    return ScoreUnit(
+        key=key, output_dir=manifest.root / "scores", current=manifest.is_current("score", key)
+    )

@@ -193,8 +193,9 @@ def run_pipeline(
     t0 = time.perf_counter()
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_toml(config)
     root = Path(output_root).resolve() if output_root else cfg.path(cfg.pipeline.output_root)
-    summary = RunSummary(name=cfg.pipeline.name, output_root=root,
-                         days=target_days(cfg, start, end), dry_run=dry_run)
+    summary = RunSummary(
+        name=cfg.pipeline.name, output_root=root, days=target_days(cfg, start, end), dry_run=dry_run
+    )
     if dry_run:
         _Run(cfg, Manifest(root), summary, executor=None).execute()
         summary.elapsed_s = time.perf_counter() - t0
@@ -202,9 +203,13 @@ def run_pipeline(
     root.mkdir(parents=True, exist_ok=True)
     with run_log(root) as log_file:
         summary.log_file = log_file
-        logger.info("oceaninterp run %s: output root %s, days %s..%s", cfg.pipeline.name, root,
-                    summary.days[0] if summary.days else "-",
-                    summary.days[-1] if summary.days else "-")
+        logger.info(
+            "oceaninterp run %s: output root %s, days %s..%s",
+            cfg.pipeline.name,
+            root,
+            summary.days[0] if summary.days else "-",
+            summary.days[-1] if summary.days else "-",
+        )
         try:
             with terminate_as_exit(), RunLock(root, wait=wait):
                 remove_scratch(root)
@@ -218,8 +223,11 @@ def run_pipeline(
             logger.error("oceaninterp run %s: FAILED | %s", cfg.pipeline.name, exc)
             raise
         except (KeyboardInterrupt, SystemExit):
-            logger.error("oceaninterp run %s: INTERRUPTED | finished units are kept; "
-                         "the next run does the rest", cfg.pipeline.name)
+            logger.error(
+                "oceaninterp run %s: INTERRUPTED | finished units are kept; "
+                "the next run does the rest",
+                cfg.pipeline.name,
+            )
             raise
         summary.elapsed_s = time.perf_counter() - t0
         log = logger.info if summary.ok else logger.error
@@ -315,11 +323,15 @@ class _Run:
     def execute(self) -> None:
         """Ingest, grid the cubes every map block needs, map the stale blocks, score."""
         try:
-            period = (str(np.datetime64(self.cfg.grid.start, "D")),
-                      str(np.datetime64(self.cfg.grid.end, "D")))
+            period = (
+                str(np.datetime64(self.cfg.grid.start, "D")),
+                str(np.datetime64(self.cfg.grid.end, "D")),
+            )
             halos = {m.name: self.halo(m) for m in self.cfg.reconstruct}
-            blocks = {m.name: plan.map_blocks(self.summary.days, m.block_days, period)
-                      for m in self.cfg.reconstruct}
+            blocks = {
+                m.name: plan.map_blocks(self.summary.days, m.block_days, period)
+                for m in self.cfg.reconstruct
+            }
             cube_days = set(self.summary.days)
             for name, method_blocks in blocks.items():
                 if method_blocks:
@@ -328,13 +340,15 @@ class _Run:
             days = sorted(cube_days)
             observations, sst = self.ingest(days)
             cube_keys, cube_files = self.grid(observations, sst, days)
-            maps = {m.name: self.maps(m, halos[m.name], blocks[m.name], cube_keys, cube_files)
-                    for m in self.cfg.reconstruct}
+            maps = {
+                m.name: self.maps(m, halos[m.name], blocks[m.name], cube_keys, cube_files)
+                for m in self.cfg.reconstruct
+            }
             if self.cfg.score is not None and maps:
                 self.score(maps)
         except _StopRun as stop:
             self.summary.stopped = str(stop)
-            logger.error("stopping (on_error = \"fail\"): %s", stop)
+            logger.error('stopping (on_error = "fail"): %s', stop)
 
     def ingest(self, days: list[str]) -> tuple[list[InputFile], list[InputFile]]:
         """Find, de-duplicate and fingerprint the input files that may hold ``days``."""
@@ -352,11 +366,14 @@ class _Run:
         if days:  # files dated by their names outside the days are not even opened
             paths, sst_paths = near(paths, days[0], days[-1]), near(sst_paths, days[0], days[-1])
         cache = dict(self.manifest.inputs)
-        observations = catalogue(paths, options={"variable": self.cfg.inputs.variable},
-                                 cache=cache)
+        observations = catalogue(paths, options={"variable": self.cfg.inputs.variable}, cache=cache)
         sst = catalogue(sst_paths, options={}, cache=cache)
-        logger.info("ingest: %d observation file(s) (%d superseded), %d SST file(s)",
-                    len(observations), self.summary.superseded, len(sst))
+        logger.info(
+            "ingest: %d observation file(s) (%d superseded), %d SST file(s)",
+            len(observations),
+            self.summary.superseded,
+            len(sst),
+        )
         for f in observations + sst:
             if f.error is not None:
                 self.summary.input_errors[f.path] = f.error
@@ -421,8 +438,13 @@ class _Run:
             files = {u.day: u.output if u.inputs else None for u in units}
             return keys, files
         spec = self.cfg.grid
-        box = {"lon_min": spec.lon_min, "lon_max": spec.lon_max, "lat_min": spec.lat_min,
-               "lat_max": spec.lat_max, "resolution": spec.resolution}
+        box = {
+            "lon_min": spec.lon_min,
+            "lon_max": spec.lon_max,
+            "lat_min": spec.lat_min,
+            "lat_max": spec.lat_max,
+            "resolution": spec.resolution,
+        }
         jobs: list[Job] = []
         for u in stale:
             if not u.inputs:  # no observation that day: an empty day, no file
@@ -432,10 +454,21 @@ class _Run:
                     u.output.unlink()
                 self.manifest.record(u.id, u.key, [], n_obs=0)
                 continue
-            jobs.append((u, tasks.grid_day,
-                         (list(u.inputs), list(u.sst), str(u.output),
-                          {**box, "start": u.day, "end": u.day}, self.cfg.inputs.variable,
-                          f"oceaninterp run {self.cfg.pipeline.name}"), {}))
+            jobs.append(
+                (
+                    u,
+                    tasks.grid_day,
+                    (
+                        list(u.inputs),
+                        list(u.sst),
+                        str(u.output),
+                        {**box, "start": u.day, "end": u.day},
+                        self.cfg.inputs.variable,
+                        f"oceaninterp run {self.cfg.pipeline.name}",
+                    ),
+                    {},
+                )
+            )
         for u, outcome in self._run_jobs(jobs, stage):
             self.manifest.record(u.id, u.key, [u.output], **outcome)
         for u in units:
@@ -455,8 +488,14 @@ class _Run:
         """Map the stale blocks of ``method``; return its map days (None: failed)."""
         checkpoint = self._checkpoint(method)
         map_days, stale = plan.plan_maps(
-            method, halo, None if checkpoint is None else self._fingerprint(checkpoint),
-            blocks, cube_keys, self.manifest, self.cfg.pipeline.format)
+            method,
+            halo,
+            None if checkpoint is None else self._fingerprint(checkpoint),
+            blocks,
+            cube_keys,
+            self.manifest,
+            self.cfg.pipeline.format,
+        )
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
         stage.computed = [m.id for b in stale for m in b.days]
         stage.current = len(map_days) - len(stage.computed)
@@ -464,16 +503,25 @@ class _Run:
             return list(map_days)
         work = self.manifest.root / WORK_DIR
         jobs = [
-            (block, tasks.reconstruct_block,
-             ([(d, None if cube_files.get(d) is None else str(cube_files[d]))
-               for d in block.window],
-              [(m.day, str(m.output)) for m in block.days]),
-             {"method": method.method,
-              "checkpoint": None if checkpoint is None else str(checkpoint),
-              "device": method.device,
-              "oi": method.oi,
-              "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
-              "history": f"oceaninterp run {self.cfg.pipeline.name}"})
+            (
+                block,
+                tasks.reconstruct_block,
+                (
+                    [
+                        (d, None if cube_files.get(d) is None else str(cube_files[d]))
+                        for d in block.window
+                    ],
+                    [(m.day, str(m.output)) for m in block.days],
+                ),
+                {
+                    "method": method.method,
+                    "checkpoint": None if checkpoint is None else str(checkpoint),
+                    "device": method.device,
+                    "oi": method.oi,
+                    "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
+                    "history": f"oceaninterp run {self.cfg.pipeline.name}",
+                },
+            )
             for block in stale
         ]
         for block, _ in self._run_jobs(jobs, stage):
@@ -486,13 +534,15 @@ class _Run:
         """Score every method's maps of the run's days once they are all up to date."""
         stage = self.summary.stages.setdefault("score", StageResult())
         wanted = set(self.summary.days)
-        maps = {name: [m for m in days if m is None or m.day in wanted]
-                for name, days in maps.items()}
+        maps = {
+            name: [m for m in days if m is None or m.day in wanted] for name, days in maps.items()
+        }
         missing = sum(m is None for days in maps.values() for m in days)
         if missing:
             stage.waiting = f"{missing} map day(s) missing"
             logger.warning("score: not run, %s", stage.waiting)
             return
+        complete = {name: [m for m in days if m is not None] for name, days in maps.items()}
         assert self.cfg.score is not None
         truth = None if self.cfg.score.truth is None else self.cfg.path(self.cfg.score.truth)
         tracks = expand(self.cfg.score.tracks, Path(self.cfg.base_dir))
@@ -500,19 +550,26 @@ class _Run:
             if not path.is_file():
                 raise InputError(path, "[score] truth: no such file")
         reference = [self._fingerprint(p) for p in ([truth] if truth else []) + tracks]
-        unit = plan.plan_score(reference, maps, self.manifest)  # type: ignore[arg-type]
+        unit = plan.plan_score(reference, complete, self.manifest)
         if unit.current:
             stage.current = 1
             return
         stage.computed = [unit.id]
         if self.dry_run:
             return
-        jobs = [(unit, tasks.score_all,
-                 ({name: [str(m.output) for m in days] for name, days in maps.items()},),  # type: ignore[union-attr]
-                 {"truth": None if truth is None else str(truth),
-                  "tracks": [str(p) for p in tracks],
-                  "output_dir": str(unit.output_dir),
-                  "work_dir": str(self.manifest.root / WORK_DIR / "score")})]
+        jobs = [
+            (
+                unit,
+                tasks.score_all,
+                ({name: [str(m.output) for m in days] for name, days in complete.items()},),
+                {
+                    "truth": None if truth is None else str(truth),
+                    "tracks": [str(p) for p in tracks],
+                    "output_dir": str(unit.output_dir),
+                    "work_dir": str(self.manifest.root / WORK_DIR / "score"),
+                },
+            )
+        ]
         for unit_done, records in self._run_jobs(jobs, stage):
             self.summary.scores = records
             outputs = sorted(p for p in unit_done.output_dir.rglob("*") if p.is_file())

@@ -111,11 +111,22 @@ def assemble_window(cubes: list[tuple[str, str | None]]) -> xr.Dataset:
     for day, _ in cubes:
         ds = present.get(day)
         days.append(ds if ds is not None else _empty_day(template, np.datetime64(day, "ns")))
-    window = xr.concat(days, dim="time", data_vars="minimal", coords="minimal",
-                       compat="override", combine_attrs="drop_conflicts")
-    sources = sorted({name.strip() for ds in present.values()
-                      for name in str(ds.attrs.get("source_files", "")).split(",")
-                      if name.strip()})
+    window = xr.concat(
+        days,
+        dim="time",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        combine_attrs="drop_conflicts",
+    )
+    sources = sorted(
+        {
+            name.strip()
+            for ds in present.values()
+            for name in str(ds.attrs.get("source_files", "")).split(",")
+            if name.strip()
+        }
+    )
     window.attrs["source_files"] = ", ".join(sources)
     return window
 
@@ -226,8 +237,11 @@ def reconstruct_block(
         with open_dataset(maps_path) as maps:
             attrs = {k: maps.attrs[k] for k in ("method", "ssh_kind") if k in maps.attrs}
             written = [
-                str(write_map_day(maps, day, Path(out), history=history,
-                                  source_files=sources, **attrs))
+                str(
+                    write_map_day(
+                        maps, day, Path(out), history=history, source_files=sources, **attrs
+                    )
+                )
                 for day, out in outputs
             ]
     finally:
@@ -243,10 +257,20 @@ def join_days(files: list[str], output: Path) -> Path:
     days = [open_dataset(p) for p in files]
     try:
         names = [v for v in days[0].data_vars if v in duacs_l4.VARIABLES]
-        joined = xr.concat([d[names] for d in days], dim="time", data_vars="minimal",
-                           coords="minimal", compat="override", combine_attrs="override")
-        return duacs_l4.write(joined, output, overwrite=True, **{
-            k: days[0].attrs[k] for k in ("method", "ssh_kind") if k in days[0].attrs})
+        joined = xr.concat(
+            [d[names] for d in days],
+            dim="time",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            combine_attrs="override",
+        )
+        return duacs_l4.write(
+            joined,
+            output,
+            overwrite=True,
+            **{k: days[0].attrs[k] for k in ("method", "ssh_kind") if k in days[0].attrs},
+        )
     finally:
         for d in days:
             d.close()

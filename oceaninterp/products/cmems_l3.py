@@ -97,9 +97,9 @@ def can_open(path: str | Path) -> bool:
     hdr = header(path)
     if "nasa_flag" in hdr.variables or "num_pixels" in hdr.dims:
         return False
-    coords_ok = hdr.variables.get("latitude") == ("time",) and hdr.variables.get(
-        "longitude"
-    ) == ("time",)
+    coords_ok = hdr.variables.get("latitude") == ("time",) and hdr.variables.get("longitude") == (
+        "time",
+    )
     return coords_ok and any(n in hdr.variables for n in _ALL_NAMES)
 
 
@@ -202,20 +202,19 @@ def latest_production(paths: Iterable[str | Path]) -> tuple[list[Path], dict[Pat
         that supersedes it.
     """
     files = [Path(p) for p in paths]
-    best: dict[tuple[str, str], Path] = {}
+    best: dict[tuple[str, str], tuple[str, Path]] = {}  # (name, day) -> (production, file)
     for p in files:
         key = production_key(p)
         if key is None:
             continue
         group = (key[0], key[1])
-        current = best.get(group)
-        if current is None or production_key(current)[2] < key[2]:  # type: ignore[index]
-            best[group] = p
+        if group not in best or best[group][0] < key[2]:
+            best[group] = (key[2], p)
     superseded: dict[Path, Path] = {}
     for p in files:
         key = production_key(p)
-        if key is not None and best[(key[0], key[1])] != p:
-            superseded[p] = best[(key[0], key[1])]
+        if key is not None and best[(key[0], key[1])][1] != p:
+            superseded[p] = best[(key[0], key[1])][1]
     return [p for p in files if p not in superseded], superseded
 
 
@@ -271,36 +270,72 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
         "mdt": (mdt, "Mean dynamic topography", "sea_surface_height_above_geoid"),
     }
     data: dict[str, tuple] = {
-        "time": (tracks["time"].values, {
-            "standard_name": "time", "long_name": "Time of measurement", "axis": "T"}),
-        "longitude": (tracks["longitude"].values % 360.0, {
-            "standard_name": "longitude", "long_name": "Longitude of measurement",
-            "units": "degrees_east"}),
-        "latitude": (tracks["latitude"].values, {
-            "standard_name": "latitude", "long_name": "Latitude of measurement",
-            "units": "degrees_north"}),
+        "time": (
+            tracks["time"].values,
+            {"standard_name": "time", "long_name": "Time of measurement", "axis": "T"},
+        ),
+        "longitude": (
+            tracks["longitude"].values % 360.0,
+            {
+                "standard_name": "longitude",
+                "long_name": "Longitude of measurement",
+                "units": "degrees_east",
+            },
+        ),
+        "latitude": (
+            tracks["latitude"].values,
+            {
+                "standard_name": "latitude",
+                "long_name": "Latitude of measurement",
+                "units": "degrees_north",
+            },
+        ),
     }
     encoding: dict[str, dict] = {
-        "time": {"units": "days since 1950-01-01 00:00:00", "calendar": "gregorian",
-                 "dtype": "float64", "_FillValue": None},
-        "longitude": {"dtype": "int32", "scale_factor": _COORD_SCALE, "add_offset": 0.0,
-                      "_FillValue": _INT32_FILL},
-        "latitude": {"dtype": "int32", "scale_factor": _COORD_SCALE, "add_offset": 0.0,
-                     "_FillValue": _INT32_FILL},
+        "time": {
+            "units": "days since 1950-01-01 00:00:00",
+            "calendar": "gregorian",
+            "dtype": "float64",
+            "_FillValue": None,
+        },
+        "longitude": {
+            "dtype": "int32",
+            "scale_factor": _COORD_SCALE,
+            "add_offset": 0.0,
+            "_FillValue": _INT32_FILL,
+        },
+        "latitude": {
+            "dtype": "int32",
+            "scale_factor": _COORD_SCALE,
+            "add_offset": 0.0,
+            "_FillValue": _INT32_FILL,
+        },
     }
     for name, (values, long_name, std) in level_vars.items():
-        data[name] = (np.asarray(values, dtype=np.float64), {
-            "standard_name": std, "long_name": long_name, "units": "m",
-            "coordinates": "longitude latitude"})
-        encoding[name] = {"dtype": "int16", "scale_factor": _SCALE, "add_offset": 0.0,
-                          "_FillValue": _INT16_FILL}
+        data[name] = (
+            np.asarray(values, dtype=np.float64),
+            {
+                "standard_name": std,
+                "long_name": long_name,
+                "units": "m",
+                "coordinates": "longitude latitude",
+            },
+        )
+        encoding[name] = {
+            "dtype": "int16",
+            "scale_factor": _SCALE,
+            "add_offset": 0.0,
+            "_FillValue": _INT16_FILL,
+        }
     for src, dst, long_name in (
         ("cycle", "cycle", "Cycle the measurement belongs to"),
         ("pass_number", "track", "Track in cycle the measurement belongs to"),
     ):
         if src in tracks:
-            data[dst] = (tracks[src].values.astype(np.int16), {
-                "long_name": long_name, "units": "1", "coordinates": "longitude latitude"})
+            data[dst] = (
+                tracks[src].values.astype(np.int16),
+                {"long_name": long_name, "units": "1", "coordinates": "longitude latitude"},
+            )
             encoding[dst] = {"_FillValue": None}
     times = tracks["time"].values
     attrs = {
@@ -319,8 +354,11 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
             time_coverage_start=np.datetime_as_string(times.min(), unit="s") + "Z",
             time_coverage_end=np.datetime_as_string(times.max(), unit="s") + "Z",
         )
-    ds = xr.Dataset({k: (("time",), v, a) for k, (v, a) in data.items() if k != "time"},
-                    coords={"time": ("time", times, data["time"][1])}, attrs=attrs)
+    ds = xr.Dataset(
+        {k: (("time",), v, a) for k, (v, a) in data.items() if k != "time"},
+        coords={"time": ("time", times, data["time"][1])},
+        attrs=attrs,
+    )
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return path

@@ -38,8 +38,13 @@ _MISSION_PATTERNS = (
     (re.compile(r"Jason(-1)?(?![-A-Za-z0-9])", re.I), "j1"),
     (re.compile(r"TOPEX", re.I), "tp"),
 )
-_PLATFORM_NAMES = {"s6a": "Sentinel-6", "j3": "Jason-3", "j2": "OSTM/Jason-2",
-                   "j1": "Jason-1", "tp": "TOPEX"}
+_PLATFORM_NAMES = {
+    "s6a": "Sentinel-6",
+    "j3": "Jason-3",
+    "j2": "OSTM/Jason-2",
+    "j1": "Jason-1",
+    "tp": "TOPEX",
+}
 _SMOOTHING_POINTS = 19
 
 
@@ -149,13 +154,22 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
             _running_mean(ssh, _SMOOTHING_POINTS),
             {"long_name": "smoothed sea surface height relative to mean_sea_surface", **level},
         ),
-        "latitude": (tracks["latitude"].values.astype(np.float32),
-                     {"standard_name": "latitude", "units": "degrees_north"}),
-        "longitude": ((tracks["longitude"].values % 360.0).astype(np.float32),
-                      {"standard_name": "longitude", "units": "degrees_east"}),
-        "nasa_flag": (np.zeros(n, np.int8), {"long_name": "nasa ssh quality flag",
-                                             "flag_meanings": "good bad",
-                                             "coordinates": "latitude longitude"}),
+        "latitude": (
+            tracks["latitude"].values.astype(np.float32),
+            {"standard_name": "latitude", "units": "degrees_north"},
+        ),
+        "longitude": (
+            (tracks["longitude"].values % 360.0).astype(np.float32),
+            {"standard_name": "longitude", "units": "degrees_east"},
+        ),
+        "nasa_flag": (
+            np.zeros(n, np.int8),
+            {
+                "long_name": "nasa ssh quality flag",
+                "flag_meanings": "good bad",
+                "coordinates": "latitude longitude",
+            },
+        ),
     }
     for src, dst in (("cycle", "cycle"), ("pass_number", "pass")):
         if src in tracks:

@@ -1,6 +1,4 @@
-"""TEAM NOTE (temporary, lead will remove): every engineer must read /work/main/.helpers/BRIEF.md (rules: no git commits; shared contracts for cube/truth/model/entry points).
-
-The tidy-track schema: what every along-track or swath reader returns.
+"""The tidy-track schema: what every along-track or swath reader returns.
 
 A tidy track set is an :class:`xarray.Dataset` with a single dimension ``obs``
 and these variables (all 1-D over ``obs``):

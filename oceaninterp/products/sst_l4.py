@@ -85,15 +85,29 @@ def open(path: str | Path) -> xr.Dataset:  # noqa: A001
         sst = np.where(_water(ds["mask"]), sst, np.float32(np.nan))
     times = decoded_times(path, ds["time"]).astype("datetime64[D]").astype("datetime64[ns]")
     out = xr.Dataset(
-        {"sst": (("time", "latitude", "longitude"), sst.astype(np.float32),
-                 {"standard_name": "sea_surface_foundation_temperature", "units": "K",
-                  "long_name": "analysed sea surface temperature"})},
+        {
+            "sst": (
+                ("time", "latitude", "longitude"),
+                sst.astype(np.float32),
+                {
+                    "standard_name": "sea_surface_foundation_temperature",
+                    "units": "K",
+                    "long_name": "analysed sea surface temperature",
+                },
+            )
+        },
         coords={
             "time": times,
-            "latitude": ("latitude", ds["lat"].values.astype(np.float64),
-                         {"units": "degrees_north"}),
-            "longitude": ("longitude", ds["lon"].values.astype(np.float64),
-                          {"units": "degrees_east"}),
+            "latitude": (
+                "latitude",
+                ds["lat"].values.astype(np.float64),
+                {"units": "degrees_north"},
+            ),
+            "longitude": (
+                "longitude",
+                ds["lon"].values.astype(np.float64),
+                {"units": "degrees_east"},
+            ),
         },
         attrs={"source": str(path), "product": NAME},
     )
@@ -116,31 +130,62 @@ def write(sst: xr.DataArray, path: str | Path) -> Path:
     mask = np.where(np.isfinite(values), 1, 2).astype(np.int8)
     ds = xr.Dataset(
         {
-            "analysed_sst": (sst.dims, values, {
-                "long_name": "analysed sea surface temperature",
-                "standard_name": "sea_surface_foundation_temperature", "units": "kelvin"}),
-            "mask": (sst.dims, mask, {
-                "long_name": "sea/land/lake/ice field composite mask", "units": "1",
-                "flag_values": np.array([1, 2, 3, 4], np.int8),
-                "flag_meanings": "sea land lake ice"}),
+            "analysed_sst": (
+                sst.dims,
+                values,
+                {
+                    "long_name": "analysed sea surface temperature",
+                    "standard_name": "sea_surface_foundation_temperature",
+                    "units": "kelvin",
+                },
+            ),
+            "mask": (
+                sst.dims,
+                mask,
+                {
+                    "long_name": "sea/land/lake/ice field composite mask",
+                    "units": "1",
+                    "flag_values": np.array([1, 2, 3, 4], np.int8),
+                    "flag_meanings": "sea land lake ice",
+                },
+            ),
         },
         coords={
             "time": ("time", sst["time"].values, {"standard_name": "time", "axis": "T"}),
-            "lat": ("lat", sst["lat"].values.astype(np.float32),
-                    {"standard_name": "latitude", "units": "degrees_north", "axis": "Y"}),
-            "lon": ("lon", sst["lon"].values.astype(np.float32),
-                    {"standard_name": "longitude", "units": "degrees_east", "axis": "X"}),
+            "lat": (
+                "lat",
+                sst["lat"].values.astype(np.float32),
+                {"standard_name": "latitude", "units": "degrees_north", "axis": "Y"},
+            ),
+            "lon": (
+                "lon",
+                sst["lon"].values.astype(np.float32),
+                {"standard_name": "longitude", "units": "degrees_east", "axis": "X"},
+            ),
         },
-        attrs={"Conventions": "CF-1.4", "title": "L4 SST analysis (oceaninterp)",
-               "processing_level": "L4", "gds_version_id": "2.0",
-               "history": str(sst.attrs.get("history", "written by oceaninterp"))},
+        attrs={
+            "Conventions": "CF-1.4",
+            "title": "L4 SST analysis (oceaninterp)",
+            "processing_level": "L4",
+            "gds_version_id": "2.0",
+            "history": str(sst.attrs.get("history", "written by oceaninterp")),
+        },
     )
     encoding: dict[str, dict[str, Any]] = {
-        "analysed_sst": {"dtype": "int16", "scale_factor": 0.01, "add_offset": 273.15,
-                         "_FillValue": np.int16(-32768), "zlib": True},
+        "analysed_sst": {
+            "dtype": "int16",
+            "scale_factor": 0.01,
+            "add_offset": 273.15,
+            "_FillValue": np.int16(-32768),
+            "zlib": True,
+        },
         "mask": {"_FillValue": np.int8(-128), "zlib": True},
-        "time": {"units": "seconds since 1981-01-01 00:00:00", "calendar": "gregorian",
-                 "dtype": "int32", "_FillValue": None},
+        "time": {
+            "units": "seconds since 1981-01-01 00:00:00",
+            "calendar": "gregorian",
+            "dtype": "int32",
+            "_FillValue": None,
+        },
         "lat": {"_FillValue": None},
         "lon": {"_FillValue": None},
     }

@@ -56,8 +56,11 @@ def can_open(path: str | Path) -> bool:
 def _resolve(path: Path, variable: str) -> tuple[str, bool]:
     """(product variable, whether to add mdt) for a selectable ``variable``."""
     hdr = header(path)
-    base = {"adt": "sla_filtered", "adt_filtered": "sla_filtered",
-            "adt_unfiltered": "sla_unfiltered"}.get(variable, variable)
+    base = {
+        "adt": "sla_filtered",
+        "adt_filtered": "sla_filtered",
+        "adt_unfiltered": "sla_unfiltered",
+    }.get(variable, variable)
     if base not in _SSHA:
         raise InputError(path, f"unknown variable {variable!r}; expected one of {VARIABLES}")
     name = hdr.first(*_SSHA[base])
@@ -194,20 +197,43 @@ def write(swath: xr.Dataset, path: str | Path) -> Path:
     else:
         flag = np.where(np.isfinite(ssha_f), 0, 102).astype(np.uint8)
     data: dict[str, tuple] = {
-        "latitude": (dims, swath["latitude"].values,
-                     {"standard_name": "latitude", "units": "degrees_north",
-                      "long_name": "latitude (positive N, negative S)"}),
-        "longitude": (dims, swath["longitude"].values % 360.0,
-                      {"standard_name": "longitude", "units": "degrees_east",
-                       "long_name": "longitude (degrees East)"}),
-        "quality_flag": (dims, flag, {
-            "long_name": "Quality Flag", "standard_name": "valid_flag_for_data",
-            "flag_masks": np.array([0, 102], np.uint8), "flag_meanings": "good no_data",
-            "coordinates": "longitude latitude"}),
+        "latitude": (
+            dims,
+            swath["latitude"].values,
+            {
+                "standard_name": "latitude",
+                "units": "degrees_north",
+                "long_name": "latitude (positive N, negative S)",
+            },
+        ),
+        "longitude": (
+            dims,
+            swath["longitude"].values % 360.0,
+            {
+                "standard_name": "longitude",
+                "units": "degrees_east",
+                "long_name": "longitude (degrees East)",
+            },
+        ),
+        "quality_flag": (
+            dims,
+            flag,
+            {
+                "long_name": "Quality Flag",
+                "standard_name": "valid_flag_for_data",
+                "flag_masks": np.array([0, 102], np.uint8),
+                "flag_meanings": "good no_data",
+                "coordinates": "longitude latitude",
+            },
+        ),
     }
     encoding: dict[str, dict] = {
-        "time": {"units": "seconds since 2000-01-01 00:00:00.0", "calendar": "gregorian",
-                 "dtype": "float64", "_FillValue": None},
+        "time": {
+            "units": "seconds since 2000-01-01 00:00:00.0",
+            "calendar": "gregorian",
+            "dtype": "float64",
+            "_FillValue": None,
+        },
         "latitude": {"dtype": "int32", "scale_factor": _COORD_SCALE, "_FillValue": _INT32_FILL},
         "longitude": {"dtype": "int32", "scale_factor": _COORD_SCALE, "_FillValue": _INT32_FILL},
         "quality_flag": {"_FillValue": None},
@@ -219,31 +245,35 @@ def write(swath: xr.Dataset, path: str | Path) -> Path:
     ):
         if values is None:
             continue
-        data[name] = (dims, np.asarray(values, dtype=np.float64),
-                      {"long_name": long_name, "units": "m",
-                       "coordinates": "longitude latitude"})
-        encoding[name] = {"dtype": "int32", "scale_factor": _SSH_SCALE,
-                          "_FillValue": _INT32_FILL}
+        data[name] = (
+            dims,
+            np.asarray(values, dtype=np.float64),
+            {"long_name": long_name, "units": "m", "coordinates": "longitude latitude"},
+        )
+        encoding[name] = {"dtype": "int32", "scale_factor": _SSH_SCALE, "_FillValue": _INT32_FILL}
     if "cross_track_distance" in swath:
         ctd = np.broadcast_to(swath["cross_track_distance"].values, flag.shape)
         same = bool(np.all(ctd == ctd[:1]))
         data["cross_track_distance"] = (
             ("num_pixels",) if same else dims,
             ctd[0] if same else ctd,
-            {"long_name": "cross track distance", "units": "km",
-             "coordinates": "longitude latitude"},
+            {
+                "long_name": "cross track distance",
+                "units": "km",
+                "coordinates": "longitude latitude",
+            },
         )
         encoding["cross_track_distance"] = {"dtype": "float64", "_FillValue": None}
     for name, dtype in (("i_num_line", np.int16), ("i_num_pixel", np.int8)):
         if name in swath:
-            data[name] = (("num_nadir",), swath[name].values.astype(dtype),
-                          {"units": "count"})
+            data[name] = (("num_nadir",), swath[name].values.astype(dtype), {"units": "count"})
             encoding[name] = {"_FillValue": None}
     times = swath["time"].values
     ds = xr.Dataset(
         {k: v for k, v in data.items()},
-        coords={"time": (("num_lines",), times,
-                         {"standard_name": "time", "long_name": "time in UTC"})},
+        coords={
+            "time": (("num_lines",), times, {"standard_name": "time", "long_name": "time in UTC"})
+        },
         attrs={
             "Conventions": "CF-1.7",
             "title": "SWOT KaRIn & nadir Global Ocean swath SSALTO/DUACS Sea Surface Height "

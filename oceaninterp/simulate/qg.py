@@ -21,7 +21,6 @@ filter of pyqg (Arbic & Flierl 2004) applied every step.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,24 +112,6 @@ def sst_target(y: np.ndarray, p: QGParameters) -> np.ndarray:
     """
     side = -jet_streamfunction(y, p) / (p.jet_speed * p.jet_width) - 1.0  # -1 south, +1 north
     return sst_reference(y, p.length, side, p.sst_mean, p.sst_front, p.sst_gradient)
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` torch intra-op CPU threads (``None``: unchanged).
-
-    The QG grids (up to 256^2) are too small for FFT threads to pay: one
-    thread is as fast on an idle machine and many times faster on a busy one.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class TwoLayerQG:

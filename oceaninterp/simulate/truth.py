@@ -26,7 +26,8 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import ConfigError
-from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, torch_threads
+from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+from oceaninterp.threads import torch_threads
 
 #: Gulf Stream box (lon_min, lon_max, lat_min, lat_max), degrees.
 GULF_STREAM_BOX = (-65.0, -55.0, 33.0, 43.0)
