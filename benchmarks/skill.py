@@ -67,14 +67,18 @@ SYSTEMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "nadir_swot_sst": ("4 nadirs + SWOT + SST", ("nadir", "swot"), True),
 }
 #: OI candidates tried by cross-validation (lx = ly in degrees, lt in days, noise in metres).
-#: A first grid (lx 0.6/1.0/1.4, lt 7/14, noise 0.02/0.08) on the nadir system
-#: picked its corner (1.4, 14, 0.08): this grid is centred on that corner.
-OI_CANDIDATES: dict[str, list[float]] = {
-    "lx": [1.0, 1.4, 2.0],
-    "lt": [14.0, 21.0],
-    "noise": [0.08, 0.15],
+#: OI candidates per observation folders. Nadirs: a first grid (lx 0.6/1.0/1.4,
+#: lt 7/14, noise 0.02/0.08) picked its corner (1.4, 14, 0.08), so this grid is
+#: centred on it. Nadirs + SWOT: on the nadir grid the smallest lx and noise won
+#: (1.0, 14, 0.08: 1.01 cm; noise 0.15: 1.04 cm; lt 21: 1.39 cm; lx 1.4: 1.11 cm),
+#: so smaller scales are tried, noise (flat) kept at 0.08 to bound the cost.
+OI_CANDIDATES: dict[tuple[str, ...], dict[str, list[float]]] = {
+    ("nadir",): {"lx": [1.0, 1.4, 2.0], "lt": [14.0, 21.0], "noise": [0.08, 0.15]},
+    ("nadir", "swot"): {"lx": [0.6, 0.8, 1.0], "lt": [10.0, 14.0], "noise": [0.08]},
 }
-QUICK_OI_CANDIDATES: dict[str, list[float]] = {"lx": [1.0], "lt": [7.0], "noise": [0.05]}
+QUICK_OI_CANDIDATES: dict[tuple[str, ...], dict[str, list[float]]] = {
+    ("nadir",): {"lx": [1.0], "lt": [7.0], "noise": [0.05]},
+}
 #: How the 4DVarNet's maps are made, per ``--target``.
 TARGETS = {"sla": "SLA + MDT", "adt": "ADT"}
 #: Days of observations before the test period given to both methods (spin-up).
@@ -98,7 +102,7 @@ class Setup:
     epochs, tiles_per_epoch, seed
         Training budget and seed of every model.
     candidates
-        OI values tried by cross-validation.
+        OI values tried by cross-validation, per observation folders.
     quick
         The shortened smoke run.
     last_day
@@ -115,7 +119,7 @@ class Setup:
     epochs: int
     tiles_per_epoch: int
     seed: int
-    candidates: dict[str, list[float]]
+    candidates: dict[tuple[str, ...], dict[str, list[float]]]
     quick: bool
     last_day: str
     target: str = "sla"
@@ -217,9 +221,10 @@ def tune(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
                        setup.periods["val_end"])
         sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
         started = time.perf_counter()
-        cfg = tune_oi(sla, setup.candidates, seed=setup.seed)
+        candidates = setup.candidates[SYSTEMS[system][1]]
+        cfg = tune_oi(sla, candidates, seed=setup.seed)
         out.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(out, {"config": dataclasses.asdict(cfg), "candidates": setup.candidates,
+        _write_json(out, {"config": dataclasses.asdict(cfg), "candidates": candidates,
                           "wall_s": time.perf_counter() - started})
 
     _stage(out, f"tune OI {system}", make)
@@ -467,7 +472,7 @@ def run(
         "spinup_days": SPINUP_DAYS,
         "seed": setup.seed,
         "training": epochs,
-        "oi_candidates": setup.candidates,
+        "oi_candidates": {"+".join(k): v for k, v in setup.candidates.items()},
         "quick": setup.quick,
         "target": setup.target,
         "host": host(),
@@ -488,7 +493,8 @@ def run(
         f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: {epochs}, seed {setup.seed}, "
         f"trained on {setup.periods['train_start']} .. {setup.periods['train_end']}, "
         f"best epoch by validation mu on {setup.periods['val_start']} .. "
-        f"{setup.periods['val_end']}; OI tuned on the validation period among {setup.candidates}."
+        f"{setup.periods['val_end']}; OI tuned on the validation period among "
+        f"{meta['oi_candidates']}."
         f"\n\n{text}\n\nCommand: `{command}`\n\nWall times "
         f"({meta['host']['cpu_count']} CPU cores, load {meta['host']['load_average_1min']:.1f}, "
         f"torch {meta['host']['torch']}):\n{walls}\n"

@@ -209,9 +209,8 @@ def main() -> None:
         rate = statistics.mean(gauge)
         print(
             f"  this run's CPU: {rate:.0f} GFLOP/s on a float32 matmul (start/end "
-            f"{gauge[0]:.0f}/{gauge[1]:.0f}); the reference's tile implies "
-            f"{QUOTED_GFLOPS:.0f} GFLOP/s on its quiet CPU; 'load-adjusted' rescales our "
-            "time to that rate"
+            f"{gauge[0]:.0f}/{gauge[1]:.0f}), a gauge of how busy the shared CPU was; the "
+            f"reference's tile ran at {QUOTED_GFLOPS:.0f} GFLOP/s on its quiet CPU"
         )
     for mode, key, peak in (
         ("infer", "infer_s_per_tile", "infer_peak_gb"),
@@ -219,14 +218,9 @@ def main() -> None:
     ):
         row = by_key.get(("reference", mode, 1 if mode == "infer" else TRAIN_BATCH))
         if row:
-            adjusted = (
-                f", load-adjusted {QUOTED[key] / (row['seconds'] * rate / QUOTED_GFLOPS):.2f}x"
-                if gauge
-                else ""
-            )
             print(
                 f"  {mode}: {row['seconds']:.2f} s vs {QUOTED[key]} s quoted "
-                f"(speed ratio {QUOTED[key] / row['seconds']:.2f}x{adjusted}); "
+                f"(speed ratio {QUOTED[key] / row['seconds']:.2f}x); "
                 f"peak {row['peak_gb']:.2f} GB vs {QUOTED[peak]} GB"
             )
     if args.json:
