@@ -30,10 +30,15 @@ printed and written to ``--results`` as ``skill.md`` and ``skill.json`` (with
 seeds, epochs, wall times and the host), plus each system's spectral-score
 and snapshot figures.
 
-Run (full, about 40 min on 2 shared CPU cores)::
+Run (full: about 15 min of training and up to an hour of OI tuning on 2
+shared CPU cores)::
 
     OMP_WAIT_POLICY=PASSIVE DASK_SCHEDULER=synchronous \\
         .venv/bin/python benchmarks/skill.py
+
+``--target adt`` trains the 4DVarNet on the ADT cube as is (``skill_adt.md``);
+``--epochs 48 --tiles-per-epoch 128 --work runs/skill-long --results
+benchmarks/results/long --systems nadir_swot`` is the longer CPU training.
 
 ``--quick`` (nadir system only, one OI candidate, 2 short epochs, 10 test
 days) checks the chain end to end in a few minutes; its scores mean nothing.
@@ -66,12 +71,13 @@ SYSTEMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "nadir_swot": ("4 nadirs + SWOT", ("nadir", "swot"), False),
     "nadir_swot_sst": ("4 nadirs + SWOT + SST", ("nadir", "swot"), True),
 }
-#: OI candidates tried by cross-validation (lx = ly in degrees, lt in days, noise in metres).
-#: OI candidates per observation folders. Nadirs: a first grid (lx 0.6/1.0/1.4,
+#: OI candidates tried by cross-validation per observation folders (lx = ly in
+#: degrees, lt in days, noise in metres). Nadirs: a first grid (lx 0.6/1.0/1.4,
 #: lt 7/14, noise 0.02/0.08) picked its corner (1.4, 14, 0.08), so this grid is
 #: centred on it. Nadirs + SWOT: on the nadir grid the smallest lx and noise won
 #: (1.0, 14, 0.08: 1.01 cm; noise 0.15: 1.04 cm; lt 21: 1.39 cm; lx 1.4: 1.11 cm),
-#: so smaller scales are tried, noise (flat) kept at 0.08 to bound the cost.
+#: so smaller scales are tried (0.6/10 and 0.6/14: 1.17 cm, 0.8/10: 1.08 cm),
+#: noise (flat) kept at 0.08 to bound the cost (2-7 min per candidate here).
 OI_CANDIDATES: dict[tuple[str, ...], dict[str, list[float]]] = {
     ("nadir",): {"lx": [1.0, 1.4, 2.0], "lt": [14.0, 21.0], "noise": [0.08, 0.15]},
     ("nadir", "swot"): {"lx": [0.6, 0.8, 1.0], "lt": [10.0, 14.0], "noise": [0.08]},
@@ -161,7 +167,8 @@ def shift(day: str, days: int) -> str:
 def cube_path(setup: Setup, system: str) -> Path:
     """The cube of a system (SWOT systems share one cube, with SST)."""
     folders = SYSTEMS[system][1]
-    return setup.work / ("cube_" + "_".join(folders) + ("_sst" if "swot" in folders else "") + ".nc")
+    suffix = "_sst" if "swot" in folders else ""
+    return setup.work / ("cube_" + "_".join(folders) + suffix + ".nc")
 
 
 def make_cube(setup: Setup, system: str) -> Path:
@@ -243,6 +250,12 @@ def test_window(setup: Setup) -> tuple[str, str]:
     return shift(setup.periods["test_start"], -SPINUP_DAYS), setup.periods["test_end"]
 
 
+def _without_bounds(maps: Any) -> Any:
+    """``maps`` without the time bounds attribute (its ``time_bnds`` is not carried)."""
+    maps["time"].attrs.pop("bounds", None)
+    return maps
+
+
 def oi_maps(setup: Setup, system: str, mdt: Any) -> tuple[Path, float]:
     """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
     from oceaninterp.io import open_dataset, write_dataset
@@ -260,7 +273,7 @@ def oi_maps(setup: Setup, system: str, mdt: Any) -> tuple[Path, float]:
         adt = (result["ssh"] + mdt).astype(np.float32)
         adt.attrs = {"units": "m", "long_name": "OI of SLA plus MDT", "ssh_kind": "adt"}
         maps = result.drop_vars("ssh").assign(adt=adt)
-        write_dataset(maps, out, overwrite=True)
+        write_dataset(_without_bounds(maps), out, overwrite=True)
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
     _stage(out, f"OI {system}", make)
@@ -282,7 +295,11 @@ def _sla_copy(source: Path, out: Path, mdt: Any, what: str) -> Path:
         ssh.attrs = {**ds["ssh"].attrs, "ssh_kind": "sla",
                      "comment": "minus the MDT of the observation files (benchmarks/skill.py)"}
         attrs = {**ds.attrs, "ssh_kind": "sla"} if "ssh_kind" in ds.attrs else ds.attrs
-        write_dataset(ds.assign(ssh=ssh).assign_attrs(attrs).drop_encoding(), out)
+        copy = ds.assign(ssh=ssh).assign_attrs(attrs).drop_encoding()
+        for name in ("time", copy["time"].attrs.get("bounds")):
+            if name in copy.variables:
+                copy[name].encoding["units"] = "days since 1950-01-01"
+        write_dataset(copy, out)
 
     return _stage(out, what, make)
 
@@ -351,7 +368,7 @@ def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
             sla = open_dataset(raw)["sla"].load()
             adt = (sla + mdt_of(setup.truth)).astype(np.float32)
             adt.attrs = {"units": "m", "long_name": "4DVarNet SLA plus MDT", "ssh_kind": "adt"}
-            write_dataset(adt.to_dataset(name="adt"), out, overwrite=True)
+            write_dataset(_without_bounds(adt.to_dataset(name="adt")), out, overwrite=True)
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
     _stage(out, f"4DVarNet {system}", make)
@@ -490,7 +507,8 @@ def run(
     md = (
         f"Test period {setup.periods['test_start']} .. {setup.periods['test_end']} "
         f"({SPINUP_DAYS} days of spin-up observations before it), truth `{meta['truth']}` "
-        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: {epochs}, seed {setup.seed}, "
+        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: "
+        f"{epochs}, seed {setup.seed}, "
         f"trained on {setup.periods['train_start']} .. {setup.periods['train_end']}, "
         f"best epoch by validation mu on {setup.periods['val_start']} .. "
         f"{setup.periods['val_end']}; OI tuned on the validation period among "
