@@ -178,8 +178,9 @@ def make_cube(setup: Setup, system: str) -> Path:
 
     folders = SYSTEMS[system][1]
     out = cube_path(setup, system)
-    spec = GridSpec(**BOX, resolution=RESOLUTION, start=setup.periods["train_start"],
-                    end=setup.last_day)
+    spec = GridSpec(
+        **BOX, resolution=RESOLUTION, start=setup.periods["train_start"], end=setup.last_day
+    )
     sst = [setup.obs / "sst"] if "swot" in folders else []
     return _stage(
         out,
@@ -224,15 +225,24 @@ def tune(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
     out = setup.work / oi_name(system) / "oi_config.json"
 
     def make() -> None:
-        cube = _window(open_dataset(cube_path(setup, system)), setup.periods["val_start"],
-                       setup.periods["val_end"])
+        cube = _window(
+            open_dataset(cube_path(setup, system)),
+            setup.periods["val_start"],
+            setup.periods["val_end"],
+        )
         sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
         started = time.perf_counter()
         candidates = setup.candidates[SYSTEMS[system][1]]
         cfg = tune_oi(sla, candidates, seed=setup.seed)
         out.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(out, {"config": dataclasses.asdict(cfg), "candidates": candidates,
-                          "wall_s": time.perf_counter() - started})
+        _write_json(
+            out,
+            {
+                "config": dataclasses.asdict(cfg),
+                "candidates": candidates,
+                "wall_s": time.perf_counter() - started,
+            },
+        )
 
     _stage(out, f"tune OI {system}", make)
     payload = json.loads(out.read_text())
@@ -292,8 +302,11 @@ def _sla_copy(source: Path, out: Path, mdt: Any, what: str) -> Path:
     def make() -> None:
         ds = open_dataset(source).load()
         ssh = (ds["ssh"] - mdt).astype(np.float32)
-        ssh.attrs = {**ds["ssh"].attrs, "ssh_kind": "sla",
-                     "comment": "minus the MDT of the observation files (benchmarks/skill.py)"}
+        ssh.attrs = {
+            **ds["ssh"].attrs,
+            "ssh_kind": "sla",
+            "comment": "minus the MDT of the observation files (benchmarks/skill.py)",
+        }
         attrs = {**ds.attrs, "ssh_kind": "sla"} if "ssh_kind" in ds.attrs else ds.attrs
         copy = ds.assign(ssh=ssh).assign_attrs(attrs).drop_encoding()
         for name in ("time", copy["time"].attrs.get("bounds")):
@@ -310,8 +323,10 @@ def net_inputs(setup: Setup, system: str) -> tuple[Path, Path]:
     if setup.target == "adt":
         return cube, setup.truth
     mdt = mdt_of(setup.truth)
-    return (_sla_copy(cube, cube.with_name(cube.stem + "_sla.nc"), mdt, f"SLA cube {system}"),
-            _sla_copy(setup.truth, setup.work / "truth_sla.nc", mdt, "SLA truth"))
+    return (
+        _sla_copy(cube, cube.with_name(cube.stem + "_sla.nc"), mdt, f"SLA cube {system}"),
+        _sla_copy(setup.truth, setup.work / "truth_sla.nc", mdt, "SLA truth"),
+    )
 
 
 def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
@@ -323,26 +338,37 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
     out, record = folder / "model.pt", folder / "train.json"
     cube, truth = net_inputs(setup, system)
     model_cfg = ModelConfig(use_sst=SYSTEMS[system][2])
-    cfg = TrainConfig(epochs=setup.epochs, tiles_per_epoch=setup.tiles_per_epoch,
-                      seed=setup.seed, **setup.periods)
+    cfg = TrainConfig(
+        epochs=setup.epochs, tiles_per_epoch=setup.tiles_per_epoch, seed=setup.seed, **setup.periods
+    )
 
     def make() -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        result = train(cube, truth, out, cfg, model_cfg,
-                       device="cpu", resume=out.with_name(out.name + ".resume").exists(),
-                       overwrite=True)
-        _write_json(record, {
-            "wall_s": result.wall_s,
-            "device": result.device,
-            "best_epoch": result.best_epoch,
-            "best_val_mu": result.best_val_mu,
-            "n_parameters": result.n_parameters,
-            "epochs": cfg.epochs,
-            "tiles_per_epoch": cfg.tiles_per_epoch,
-            "seed": cfg.seed,
-            "model": dataclasses.asdict(model_cfg),
-            "history": [dataclasses.asdict(r) for r in result.history],
-        })
+        result = train(
+            cube,
+            truth,
+            out,
+            cfg,
+            model_cfg,
+            device="cpu",
+            resume=out.with_name(out.name + ".resume").exists(),
+            overwrite=True,
+        )
+        _write_json(
+            record,
+            {
+                "wall_s": result.wall_s,
+                "device": result.device,
+                "best_epoch": result.best_epoch,
+                "best_val_mu": result.best_val_mu,
+                "n_parameters": result.n_parameters,
+                "epochs": cfg.epochs,
+                "tiles_per_epoch": cfg.tiles_per_epoch,
+                "seed": cfg.seed,
+                "model": dataclasses.asdict(model_cfg),
+                "history": [dataclasses.asdict(r) for r in result.history],
+            },
+        )
 
     _stage(record, f"train {system}", make)
     return out, json.loads(record.read_text())
@@ -362,8 +388,15 @@ def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
         cube = _window(open_dataset(cube_file), *test_window(setup))
         started = time.perf_counter()
         raw = out if setup.target == "adt" else out.with_name("maps_sla.nc")
-        reconstruct(cube, raw, checkpoint=checkpoint, method="4dvarnet", device="cpu",
-                    overwrite=True, history="benchmarks/skill.py: reconstruct")
+        reconstruct(
+            cube,
+            raw,
+            checkpoint=checkpoint,
+            method="4dvarnet",
+            device="cpu",
+            overwrite=True,
+            history="benchmarks/skill.py: reconstruct",
+        )
         if setup.target == "sla":
             sla = open_dataset(raw)["sla"].load()
             adt = (sla + mdt_of(setup.truth)).astype(np.float32)
@@ -388,8 +421,14 @@ def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
     net, net_wall = net_maps(setup, system)
     folder = net_folder(setup, system) / "scores"
     if not (folder / "scores.json").exists():
-        score_maps([oi, net], truth=setup.truth, output_dir=folder, names=["oi", "4dvarnet"],
-                   start=setup.periods["test_start"], end=setup.periods["test_end"])
+        score_maps(
+            [oi, net],
+            truth=setup.truth,
+            output_dir=folder,
+            names=["oi", "4dvarnet"],
+            start=setup.periods["test_start"],
+            end=setup.periods["test_end"],
+        )
     records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
     _, training = trained(setup, system)
     tuning = tune(setup, system, mdt)
@@ -402,7 +441,8 @@ def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
         "4dvarnet": records["4dvarnet"],
         "mse_gain": mse_gain(records["4dvarnet"]["rmse_m"], records["oi"]["rmse_m"]),
         "lambda_x_ratio": records["4dvarnet"]["lambda_x_deg"] / records["oi"]["lambda_x_deg"]
-        if records["4dvarnet"]["lambda_x_deg"] and records["oi"]["lambda_x_deg"] else None,
+        if records["4dvarnet"]["lambda_x_deg"] and records["oi"]["lambda_x_deg"]
+        else None,
         "oi_params": {"lx": oi_cfg.lx, "lt": oi_cfg.lt, "noise": oi_cfg.noise},
         "oi_tune_wall_s": tuning["wall_s"],
         "oi_map_wall_s": oi_wall,
@@ -428,8 +468,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         for method in ("oi", "4dvarnet"):
             r = row[method]
             net = method == "4dvarnet"
-            name = (f"4DVarNet ({TARGETS[row['target']]})" if net else
-                    "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"]))
+            name = (
+                f"4DVarNet ({TARGETS[row['target']]})"
+                if net
+                else "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"])
+            )
             lines.append(
                 f"| {row['label']} | {name} | {_fmt(r['mu'], '.3f')} | {_fmt(r['sigma'], '.3f')} "
                 f"| {_fmt(r['lambda_x_deg'], '.2f')} | {_fmt(r['lambda_t_days'], '.1f')} "
@@ -482,8 +525,9 @@ def run(
     epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles"
     meta = {
         "command": command,
-        "truth": str(setup.truth.relative_to(ROOT) if setup.truth.is_relative_to(ROOT)
-                     else setup.truth),
+        "truth": str(
+            setup.truth.relative_to(ROOT) if setup.truth.is_relative_to(ROOT) else setup.truth
+        ),
         "truth_seed": "2021 (sample_data, see sample_data/README.md)",
         "periods": setup.periods,
         "spinup_days": SPINUP_DAYS,
@@ -526,29 +570,52 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Command line of the benchmark; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--work", type=Path, default=None,
-                        help="intermediate files, resumed when present (default runs/skill, "
-                             "runs/skill-quick with --quick)")
-    parser.add_argument("--results", type=Path, default=None,
-                        help="where skill.md, skill.json and the figures go (default "
-                             "benchmarks/results, WORK/results with --quick)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="intermediate files, resumed when present (default runs/skill, "
+        "runs/skill-quick with --quick)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="where skill.md, skill.json and the figures go (default "
+        "benchmarks/results, WORK/results with --quick)",
+    )
     parser.add_argument("--truth", type=Path, default=SAMPLE / "truth.nc")
     parser.add_argument("--obs", type=Path, default=SAMPLE / "obs")
-    parser.add_argument("--periods", type=Path, default=SAMPLE / "train.toml",
-                        help="TOML whose [train] table gives the six period dates")
-    parser.add_argument("--systems", default=",".join(SYSTEMS),
-                        help=f"comma-separated among {list(SYSTEMS)}")
+    parser.add_argument(
+        "--periods",
+        type=Path,
+        default=SAMPLE / "train.toml",
+        help="TOML whose [train] table gives the six period dates",
+    )
+    parser.add_argument(
+        "--systems", default=",".join(SYSTEMS), help=f"comma-separated among {list(SYSTEMS)}"
+    )
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--tiles-per-epoch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--stage", choices=("all", "oi", "4dvarnet"), default="all",
-                        help="only make the OI or the 4DVarNet maps (no scores)")
-    parser.add_argument("--target", choices=("sla", "adt"), default="sla",
-                        help="4DVarNet on SLA (ADT minus the files' MDT, added back; as the OI) "
-                             "or on the ADT cube as is")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, "
-                             "10 test days")
+    parser.add_argument(
+        "--stage",
+        choices=("all", "oi", "4dvarnet"),
+        default="all",
+        help="only make the OI or the 4DVarNet maps (no scores)",
+    )
+    parser.add_argument(
+        "--target",
+        choices=("sla", "adt"),
+        default="sla",
+        help="4DVarNet on SLA (ADT minus the files' MDT, added back; as the OI) "
+        "or on the ADT cube as is",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, 10 test days",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     work = args.work or ROOT / "runs" / ("skill-quick" if args.quick else "skill")
@@ -562,10 +629,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         systems, candidates, epochs, tiles = ["nadir"], QUICK_OI_CANDIDATES, 2, 8
         periods = {**periods, "test_end": shift(periods["test_start"], 9)}
-    setup = Setup(work=work, truth=args.truth.resolve(), obs=args.obs, periods=periods,
-                  epochs=epochs, tiles_per_epoch=tiles, seed=args.seed,
-                  candidates=candidates, quick=args.quick, last_day=last_day(args.truth),
-                  target=args.target)
+    setup = Setup(
+        work=work,
+        truth=args.truth.resolve(),
+        obs=args.obs,
+        periods=periods,
+        epochs=epochs,
+        tiles_per_epoch=tiles,
+        seed=args.seed,
+        candidates=candidates,
+        quick=args.quick,
+        last_day=last_day(args.truth),
+        target=args.target,
+    )
     work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])
     run(setup, systems, results, command, args.stage)

@@ -316,8 +316,11 @@ class TrainConfig:
             raise ConfigError(
                 f"mask_swap_fraction: expected a number in [0, 1], got {self.mask_swap_fraction!r}"
             )
-        if not (0 < self.val_fraction and 0 <= self.test_fraction
-                and self.val_fraction + self.test_fraction < 1):
+        if not (
+            0 < self.val_fraction
+            and 0 <= self.test_fraction
+            and self.val_fraction + self.test_fraction < 1
+        ):
             raise ConfigError(
                 "val_fraction/test_fraction: expected val_fraction > 0, test_fraction >= 0 "
                 f"and a sum below 1, got {self.val_fraction!r}, {self.test_fraction!r}"
