@@ -896,7 +896,13 @@ def grid_files(
         for name in ("ssh", "count", "mask", "sst"):
             if name in cube:
                 encoding[name]["chunksizes"] = (min(time_chunk, spec.shape[0]), *spec.shape[1:])
-    with _ChunkProgress(progress, n_chunks):
+    import dask
+
+    # One thread: reading product files (under HDF5_LOCK) while xarray's NetCDF
+    # writer (under its own lock) writes finished chunks crashes HDF5, and the
+    # reads are serialised by the lock anyway. Scale-out goes through
+    # grid_chunk on dask.distributed workers (separate processes).
+    with _ChunkProgress(progress, n_chunks), dask.config.set(scheduler="synchronous"):
         write_dataset(cube, output, overwrite=overwrite, encoding=encoding)
     from oceaninterp.io import open_dataset
 

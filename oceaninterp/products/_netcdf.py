@@ -32,9 +32,11 @@ LENGTH_UNITS = {
     "millimetres": 0.001,
 }
 
-#: HDF5 (under netCDF4) is not thread-safe: every open and read in this process goes
-#: through this lock, so dask's threaded scheduler can run several product reads at
-#: once without crashing (processes, e.g. dask.distributed workers, stay parallel).
+#: HDF5 (under netCDF4) is not thread-safe: every product open and read in this
+#: process goes through this lock, so threads can read product files at once
+#: without crashing (processes, e.g. dask.distributed workers, stay parallel).
+#: Writers use xarray's own lock: never read under this one while writing NetCDF
+#: from another thread (grid_files writes its cube with one thread for that).
 HDF5_LOCK = threading.RLock()
 
 #: Errors raised by netCDF4/h5py/xarray on unreadable or truncated files.
