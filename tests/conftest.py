@@ -33,3 +33,12 @@ def real_data() -> Path:
     if not folder or not Path(folder).is_dir():
         pytest.skip("OCEANINTERP_REAL_DATA is not set to the real-data folder")
     return Path(folder)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one torch thread (and the CPU may be shared)."""
+    from oceaninterp.threads import torch_threads
+
+    with torch_threads(1):
+        yield

@@ -9,14 +9,7 @@ from oceaninterp.config import ModelConfig
 from oceaninterp.errors import ConfigError
 from oceaninterp.model import SSH4DVarNet, build_model
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread, and the CPU is shared with other tests."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = ModelConfig(
