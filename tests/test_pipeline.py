@@ -340,7 +340,25 @@ def test_a_stale_lock_of_a_dead_run_is_recovered(pipeline: Path) -> None:
     assert f"stale lock left by pid {dead.pid}" in summary.log_file.read_text()
 
 
-RUNNER = "import sys; from oceaninterp.pipeline import run_pipeline; run_pipeline(sys.argv[1])"
+# The run in a subprocess, each unit slowed down so that the kill always lands
+# mid-run, also on a fast idle machine (half the delay before the unit's work,
+# half after it and before the manifest records it).
+RUNNER = """
+import sys, time
+from oceaninterp.pipeline import run_pipeline, tasks
+
+def slowed(work):
+    def unit(*args, **kwargs):
+        time.sleep(0.15)
+        out = work(*args, **kwargs)
+        time.sleep(0.15)
+        return out
+    return unit
+
+tasks.grid_day = slowed(tasks.grid_day)
+tasks.reconstruct_block = slowed(tasks.reconstruct_block)
+run_pipeline(sys.argv[1])
+"""
 
 
 @pytest.fixture(scope="module")
