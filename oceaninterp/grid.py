@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dask
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -683,8 +685,6 @@ def build_cube(
     Each chunk task (:func:`grid_chunk`) gets only the files whose points fall
     in its days.
     """
-    import dask
-    import dask.array as da
 
     n_days, n_lat, n_lon = spec.shape
     ssh_parts, count_parts, sst_parts = [], [], []
@@ -896,8 +896,6 @@ def grid_files(
         for name in ("ssh", "count", "mask", "sst"):
             if name in cube:
                 encoding[name]["chunksizes"] = (min(time_chunk, spec.shape[0]), *spec.shape[1:])
-    import dask
-
     # One thread: reading product files (under HDF5_LOCK) while xarray's NetCDF
     # writer (under its own lock) writes finished chunks crashes HDF5, and the
     # reads are serialised by the lock anyway. Scale-out goes through
