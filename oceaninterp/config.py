@@ -439,12 +439,19 @@ class RunInputs:
         Of CMEMS files named ``..._<YYYYMMDD>_<production YYYYMMDD>.nc`` that
         differ only by production date, keep the latest (NRT archives hold
         several). Default true.
+    mdt
+        Optional mean dynamic topography file (``mdt`` in metres, see
+        :mod:`oceaninterp.mdt`), given to every ``[[reconstruct]]`` method as
+        ``reconstruct(mdt=...)``: the OI and MDT-trained 4DVarNets map the SLA
+        and add it back; every map then holds ``sla`` and ``adt``. Required by
+        a checkpoint trained with an MDT.
     """
 
     observations: tuple[str, ...]
     variable: str = "sla_filtered"
     sst: tuple[str, ...] = ()
     latest_production: bool = True
+    mdt: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -463,6 +470,8 @@ class RunInputs:
                 f"[inputs] latest_production: expected true or false, "
                 f"got {self.latest_production!r}"
             )
+        if self.mdt is not None and (not isinstance(self.mdt, str) or not self.mdt):
+            raise ConfigError(f"[inputs] mdt: expected an MDT file path, got {self.mdt!r}")
 
 
 @dataclass(frozen=True)

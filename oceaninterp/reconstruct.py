@@ -30,6 +30,15 @@ reconstruct`` runs. With ``method="4dvarnet"``:
 With ``method="oi"`` the cube goes to :func:`oceaninterp.oi.oi_map` and the
 maps also carry its formal error ``err_sla``.
 
+With an MDT (``mdt=FILE``, :mod:`oceaninterp.mdt`), as DUACS: the OI, and a
+4DVarNet that maps the SLA (trained with an MDT, checkpoint key ``"mdt"``, or
+on an SLA cube), map the SLA (an ``adt`` cube minus the MDT; an ``sla`` cube
+as it is) and the maps carry
+``sla`` + ``ugosa``/``vgosa`` and ``adt = sla + mdt`` + ``ugos``/``vgos``. A
+4DVarNet trained without one maps the cube as trained and the MDT only adds the
+other variable (``sla = adt - mdt`` for an ADT model). A checkpoint trained
+with an MDT is refused without one.
+
 Land rule: a cell is land (NaN in every map) when the cube never observed it
 (``count == 0`` on every day) *and* its ``sst`` is NaN on every day. Without an
 ``sst`` variable the cube says nothing about land and every cell is mapped
@@ -56,6 +65,7 @@ from oceaninterp.config import OIConfig, TileSpec
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import atomic_path, check_output, open_dataset, output_format, write_dataset
+from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 
@@ -368,6 +378,13 @@ def predict(
             origin = final
 
 
+def map_kinds(kind: str, mdt: GriddedMDT | None) -> tuple[str, ...]:
+    """The sea-level variables of the maps: the kind mapped, and the other one with an MDT."""
+    if mdt is None:
+        return (kind,)
+    return ("sla", "adt")
+
+
 def _maps_window(
     cube: xr.Dataset,
     window_ssh: np.ndarray,
@@ -375,8 +392,13 @@ def _maps_window(
     kind: str,
     land: np.ndarray,
     err: np.ndarray | None = None,
+    mdt: GriddedMDT | None = None,
 ) -> xr.Dataset:
-    """Days of SSH (metres) as DUACS-named maps with geostrophic velocities, land masked."""
+    """Days of SSH (metres) as DUACS-named maps with geostrophic velocities, land masked.
+
+    ``window_ssh`` is of ``kind``; with ``mdt`` the other kind is added
+    (``adt = sla + mdt``), each with its velocities.
+    """
     days = cube["time"].values[start : start + window_ssh.shape[0]]
     ssh = np.where(land, np.nan, window_ssh).astype(np.float32)
     coords = {
@@ -386,19 +408,25 @@ def _maps_window(
     }
     dims = ("time", "latitude", "longitude")
     maps = xr.Dataset({kind: (dims, ssh)}, coords=coords)
-    maps = add_geostrophic_velocity(maps, kind, *duacs_l4.VELOCITY_NAMES[kind])
+    if mdt is not None:
+        other = "adt" if kind == "sla" else "sla"
+        sign = 1.0 if kind == "sla" else -1.0
+        maps[other] = (dims, (ssh + sign * mdt.values).astype(np.float32))
+    for name in map_kinds(kind, mdt):
+        maps = add_geostrophic_velocity(maps, name, *duacs_l4.VELOCITY_NAMES[name])
     if err is not None:
         maps["err_sla"] = (dims, np.where(land, np.nan, err).astype(np.float32))
     return maps
 
 
-def _template(cube: xr.Dataset, kind: str, with_error: bool) -> xr.Dataset:
+def _template(cube: xr.Dataset, kinds: tuple[str, ...], with_error: bool) -> xr.Dataset:
     """An all-NaN lazy map of the whole cube, to lay out a Zarr store."""
     import dask.array as da
 
     shape = (cube.sizes["time"], cube.sizes["latitude"], cube.sizes["longitude"])
     chunks = (1, min(shape[1], 1024), min(shape[2], 1024))
-    names = [kind, *duacs_l4.VELOCITY_NAMES[kind]] + (["err_sla"] if with_error else [])
+    names = [n for k in kinds for n in (k, *duacs_l4.VELOCITY_NAMES[k])]
+    names += ["err_sla"] if with_error else []
     dims = ("time", "latitude", "longitude")
     return xr.Dataset(
         {n: (dims, da.full(shape, np.nan, dtype=np.float32, chunks=chunks)) for n in names},
@@ -447,6 +475,7 @@ def reconstruct(
     overwrite: bool = False,
     history: str = "oceaninterp reconstruct",
     progress: ProgressCallback | None = None,
+    mdt: str | Path | None = None,
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
@@ -483,13 +512,25 @@ def reconstruct(
         The command line, appended to the cube's ``history``.
     progress
         ``progress(done, total)`` after each batch of tiles.
+    mdt
+        A mean dynamic topography file (:func:`oceaninterp.mdt.mdt_on_grid`):
+        map the SLA and add the MDT back, writing both ``sla`` and ``adt``
+        (see the module docstring). Required by a checkpoint trained with one.
 
     Returns
     -------
     Path
-        The written maps: ``sla`` or ``adt`` (as the cube), its geostrophic
-        velocities (``ugosa``/``vgosa`` or ``ugos``/``vgos``, m s-1), and
-        ``err_sla`` for OI; NaN on land (see the module docstring).
+        The written maps: ``sla`` or ``adt`` (as mapped; both with ``mdt``),
+        geostrophic velocities of each (``ugosa``/``vgosa``, ``ugos``/``vgos``,
+        m s-1), and ``err_sla`` for OI; NaN on land (see the module
+        docstring). Global attributes ``ssh_kind`` (the kind mapped) and, with
+        an MDT, ``mdt`` (its file name) and ``mdt_sha256``.
+
+    Raises
+    ------
+    InputError
+        Unusable cube or MDT, a cube that does not match the checkpoint, or a
+        checkpoint trained with an MDT used without ``mdt``.
     """
     if method not in METHODS:
         raise ConfigError(f"method: expected one of {list(METHODS)}, got {method!r}")
@@ -511,6 +552,10 @@ def reconstruct(
     }
     if method == "oi":
         oi_device = str(resolve_device(device))
+        gridded = _grid_mdt(mdt, ds)
+        if gridded is not None:
+            ds, kind = minus_mdt(ds, kind, gridded)
+            attrs = _with_mdt(attrs, gridded, kind)
         cfg = oi_config or OIConfig()
         if tune_days > 0:
             cfg = tune_oi(
@@ -520,7 +565,7 @@ def reconstruct(
         attrs["oi_parameters"] = (
             f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, noise={cfg.noise} m"
         )
-        maps = _run_oi(ds, kind, cfg, oi_device, progress)
+        maps = _run_oi(ds, kind, cfg, oi_device, progress, gridded)
         return duacs_l4.write(
             maps,
             output,
@@ -533,10 +578,29 @@ def reconstruct(
         raise ConfigError("checkpoint: the 4dvarnet method needs a checkpoint (--checkpoint)")
     loaded = _load(checkpoint, device)
     ckpt_path = checkpoint if isinstance(checkpoint, str | Path) else None
+    trained_with = loaded.meta.get("mdt")
+    if trained_with and mdt is None:
+        name = f"checkpoint {Path(ckpt_path).name}" if ckpt_path else "the checkpoint"
+        raise InputError(
+            ckpt_path,
+            f"{name} was trained on the SLA with an MDT ({trained_with['file']}): give the "
+            f"MDT to add back (--mdt FILE, e.g. {trained_with['file']})",
+        )
     if resample and not np.isclose(
         cube_resolution(ds, cube_path), float(loaded.meta["resolution"]), rtol=RESOLUTION_RTOL
     ):
         ds = resample_cube(ds, float(loaded.meta["resolution"]), cube_path)
+    gridded = _grid_mdt(mdt, ds)
+    if trained_with and gridded is not None and gridded.sha256 != trained_with["sha256"]:
+        log.warning(
+            "%s differs from the MDT the checkpoint was trained with (%s)",
+            gridded.path,
+            trained_with["file"],
+        )
+    if gridded is not None and loaded.meta["ssh_kind"] == "sla":
+        ds, kind = minus_mdt(ds, kind, gridded)  # the model maps the SLA
+    if gridded is not None:
+        attrs = _with_mdt(attrs, gridded, kind)
     check_compatible(ds, loaded.meta, cube_path=cube_path, checkpoint_path=ckpt_path)
     land = land_mask(ds)
     attrs["summary"] = "Daily SSH maps by a 4DVarNet (learned variational interpolation)."
@@ -555,9 +619,11 @@ def reconstruct(
     with atomic_path(output) as tmp:
         store = tmp if fmt == "zarr" else Path(tempfile.mkdtemp(dir=output.parent, prefix=".zarr-"))
         try:
-            sink = _ZarrRegions(store, _template(ds, kind, with_error=False), attrs)
+            template = _template(ds, map_kinds(kind, gridded), with_error=False)
+            sink = _ZarrRegions(store, template, attrs)
             for window in windows:
-                sink.write(_maps_window(ds, window.ssh, window.start, kind, land), window.start)
+                maps = _maps_window(ds, window.ssh, window.start, kind, land, mdt=gridded)
+                sink.write(maps, window.start)
             if fmt == "netcdf":
                 written = open_dataset(store).drop_encoding()
                 write_dataset(
@@ -579,7 +645,12 @@ def _load(checkpoint: str | Path | Any, device: str):
 
 
 def _run_oi(
-    cube: xr.Dataset, kind: str, cfg: OIConfig, device: str, progress: ProgressCallback | None
+    cube: xr.Dataset,
+    kind: str,
+    cfg: OIConfig,
+    device: str,
+    progress: ProgressCallback | None,
+    mdt: GriddedMDT | None,
 ) -> xr.Dataset:
     """The OI baseline's maps with DUACS names, velocities and ``err_sla``."""
     result = oi_map(cube, cfg, device=device, progress=progress)
@@ -590,4 +661,38 @@ def _run_oi(
         kind,
         land_mask(cube),
         err=np.asarray(result["err"].transpose("time", "latitude", "longitude").values),
+        mdt=mdt,
     )
+
+
+def _grid_mdt(mdt: str | Path | None, cube: xr.Dataset) -> GriddedMDT | None:
+    """The MDT file on the cube's grid, checked over the cells the cube observes."""
+    if mdt is None:
+        return None
+    observed = np.asarray(cube["ssh"].notnull().any("time").values, dtype=bool)
+    return mdt_on_grid(mdt, cube["latitude"].values, cube["longitude"].values, observed)
+
+
+def minus_mdt(cube: xr.Dataset, kind: str, mdt: GriddedMDT) -> tuple[xr.Dataset, str]:
+    """The cube's SLA: ``ssh - mdt`` for an ``adt`` cube, an ``sla`` cube as it is.
+
+    Returns the cube (``ssh`` in metres, ``ssh_kind = "sla"``; lazy when the
+    cube is) and ``"sla"``.
+    """
+    if kind == "sla":
+        return cube, kind
+    field = xr.DataArray(mdt.values, dims=("latitude", "longitude"))
+    ssh = (cube["ssh"] - field).astype(np.float32)
+    ssh.attrs = {**cube["ssh"].attrs, "ssh_kind": "sla"}
+    return cube.assign(ssh=ssh).assign_attrs(ssh_kind="sla"), "sla"
+
+
+def _with_mdt(attrs: dict[str, Any], mdt: GriddedMDT, kind: str) -> dict[str, Any]:
+    """Global attributes of maps made with an MDT (``kind``: the variable mapped)."""
+    return {
+        **attrs,
+        "source_files": [*attrs["source_files"], mdt.path],
+        "ssh_kind": kind,
+        "mdt": mdt.path.name,
+        "mdt_sha256": mdt.sha256,
+    }

@@ -10,6 +10,11 @@ tile window); the best model so far is written to the checkpoint and the
 optimiser state to a resume file next to it (``CHECKPOINT.resume``), both
 atomically, so an interrupted run continues with ``resume=True`` exactly
 where it stopped.
+
+With ``mdt=FILE`` the model learns the sea level anomaly (SLA), as DUACS maps
+it: the truth minus the MDT, from an ``adt`` cube minus the MDT (an ``sla``
+cube as it is). The checkpoint then says so (description key ``"mdt"``) and
+``oceaninterp reconstruct`` refuses it without an MDT to add back.
 """
 
 from __future__ import annotations
@@ -365,6 +370,7 @@ def train(
     overwrite: bool = False,
     on_step: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    mdt: str | Path | None = None,
 ) -> TrainResult:
     """Train an SSH 4DVarNet; keep the best model (validation mu) in ``output``.
 
@@ -389,11 +395,17 @@ def train(
         Called after each optimiser step with ``(steps done, total steps)``.
     on_epoch
         Called after each epoch with its :class:`EpochRecord`.
+    mdt
+        A mean dynamic topography file (:mod:`oceaninterp.mdt`): learn the SLA
+        (truth - MDT; cube - MDT for an ``adt`` cube, an ``sla`` cube as is)
+        and record the MDT in the checkpoint (``"mdt"``: file name, SHA-256,
+        the cube's ``ssh_kind``); validation scores are then on the SLA.
+        ``None``: learn the cube's own kind, as before.
 
     Raises
     ------
     InputError
-        Unusable cube or truth, periods too short, bad resume file.
+        Unusable cube, truth or MDT, periods too short, bad resume file.
     OutputExistsError
         ``output`` exists and neither ``overwrite`` nor ``resume``.
     """
@@ -403,17 +415,15 @@ def train(
     if not resume:
         check_output(output, overwrite)
     dev = resolve_device(device)
-    data = load_training_data(cube, truth, use_sst=model_cfg.use_sst)
+    data = load_training_data(cube, truth, use_sst=model_cfg.use_sst, mdt=mdt)
     periods = split_days(data.days, cfg)
     _check_sizes(data, periods, model_cfg, cube)
     dates = {p: period_dates(data.days, idx) for p, idx in periods.items()}
+    sources = {"cube": str(cube.resolve()), "truth": str(truth.resolve())}
+    if data.mdt is not None:
+        sources["mdt"] = data.mdt.sha256
     identity = json.dumps(
-        {
-            "cube": str(cube.resolve()),
-            "truth": str(truth.resolve()),
-            "model": dataclasses.asdict(model_cfg),
-            "train": dataclasses.asdict(cfg),
-        },
+        {**sources, "model": dataclasses.asdict(model_cfg), "train": dataclasses.asdict(cfg)},
         sort_keys=True,
     )
 
@@ -522,9 +532,18 @@ def _checkpoint_meta(
     n_val_tiles: int,
 ) -> dict[str, Any]:
     """The description written with the checkpoint (see :mod:`oceaninterp.model.checkpoint`)."""
+    mdt: dict[str, Any] = {}
+    if data.mdt is not None:
+        mdt["mdt"] = {
+            "file": data.mdt.path.name,
+            "path": str(data.mdt.path),
+            "sha256": data.mdt.sha256,
+            "cube_ssh_kind": data.ssh_kind,
+        }
     return {
         "resolution": data.resolution,
-        "ssh_kind": data.ssh_kind,
+        "ssh_kind": "sla" if data.mdt is not None else data.ssh_kind,
+        **mdt,
         "training": {
             "cube": str(cube),
             "truth": str(truth),

@@ -18,6 +18,7 @@ from oceaninterp.model.checkpoint import (
     FORMAT_VERSION,
     describe_checkpoint,
     load_checkpoint,
+    required_mdt,
     save_checkpoint,
 )
 
@@ -192,3 +193,27 @@ def test_descriptions_older_than_first_guess_start_from_zeros(saved) -> None:
 
     _rewrite(path, drop)
     assert load_checkpoint(path).model.cfg.first_guess == "zeros"
+
+
+def test_version_1_descriptions_without_an_mdt_still_load(saved) -> None:
+    path, model = saved
+
+    def as_version_1(payload) -> None:
+        payload["meta_json"] = json.dumps({**json.loads(payload["meta_json"]), "format_version": 1})
+
+    _rewrite(path, as_version_1)
+    loaded = load_checkpoint(path)
+    assert loaded.meta["format_version"] == 1 and required_mdt(loaded.meta) is None
+    assert describe_checkpoint(path)["requires"] == "nothing more (no MDT)"
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model.reconstruct(_obs()), model.reconstruct(_obs()))
+
+
+def test_an_mdt_record_is_kept_and_shown(tmp_path: Path) -> None:
+    mdt = {"file": "mdt.nc", "path": "x/mdt.nc", "sha256": "ab" * 32, "cube_ssh_kind": "adt"}
+    path = save_checkpoint(
+        tmp_path / "sla.pt", build_model(CFG), {**META, "ssh_kind": "sla", "mdt": mdt}
+    )
+    info = describe_checkpoint(path)
+    assert required_mdt(info) == mdt and info["format_version"] == 2
+    assert "--mdt" in info["requires"] and "mdt.nc" in info["requires"]

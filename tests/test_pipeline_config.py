@@ -54,6 +54,12 @@ def test_valid_pipeline_loads_into_frozen_tables() -> None:
         cfg.pipeline.name = "other"  # type: ignore[misc]
 
 
+def test_mdt_is_an_optional_input_file() -> None:
+    assert load(VALID).inputs.mdt is None
+    cfg = load(changed("inputs", mdt="../mdt/mdt.nc"))
+    assert cfg.path(cfg.inputs.mdt) == Path("/data/mdt/mdt.nc")  # relative to the TOML
+
+
 def test_relative_days_resolve_against_today() -> None:
     cfg = load(changed("grid", start="today-30", end="today - 1"))
     assert (cfg.grid.start, cfg.grid.end) == ("2024-02-09", "2024-03-09")
@@ -72,6 +78,7 @@ def test_relative_days_resolve_against_today() -> None:
         (changed("pipeline", format="grib"), r"\[pipeline\] format: expected 'netcdf' or 'zarr'"),
         (changed("inputs", observations=[]), r"\[inputs\] observations: expected at least one"),
         (changed("inputs", observations=3), r"\[inputs\] observations: expected a list"),
+        (changed("inputs", mdt=3), r"\[inputs\] mdt: expected an MDT file path, got 3"),
         (changed("grid", resolution=-0.1), r"\[grid\] resolution: expected a positive"),
         (
             changed("grid", end="yesterday"),

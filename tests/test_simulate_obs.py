@@ -65,6 +65,7 @@ def test_every_mission_and_kind_is_written(clean) -> None:
     out, paths = clean
     kinds = {p.relative_to(out).parts[0] for p in paths}
     assert kinds == {"nadir", "swot", "sst"}
+    assert (out / "mdt.nc").is_file()  # written beside them, not a product file
     missions = {p.parent.name for p in paths if p.parent.parent.name == "nadir"}
     assert missions == {"j3", "s3a", "s3b", "alg", "c2", "h2b"}
     assert len([p for p in paths if p.parent.name == "sst"]) == DAYS
@@ -74,6 +75,25 @@ def test_every_mission_and_kind_is_written(clean) -> None:
     assert days == {f"2022030{d}" for d in range(1, DAYS + 1)}  # no day outside the truth
     swot = [p.name for p in paths if p.parent.name == "swot"]
     assert all(name.startswith("SWOT_L3_LR_SSH_Expert_") for name in swot)
+
+
+def test_mdt_file_is_the_mdt_the_files_carry(truth, clean) -> None:
+    from oceaninterp.mdt import read_mdt
+
+    out, paths = clean
+    mdt = read_mdt(out / "mdt.nc")
+    with xr.open_dataset(truth) as ds:
+        np.testing.assert_allclose(mdt.values, ds["ssh"].mean("time").values, atol=1e-6)
+    nadir = [p for p in paths if p.parent.parent.name == "nadir"][:5]
+    with xr.open_mfdataset(nadir, combine="nested", concat_dim="time") as raw:
+        lat, lon, carried = (raw[v].values for v in ("latitude", "longitude", "mdt"))
+    lon = mdt["longitude"].values[0] + (lon - mdt["longitude"].values[0]) % 360.0
+    at_tracks = mdt.interp(
+        latitude=xr.DataArray(lat, dims="p"), longitude=xr.DataArray(lon, dims="p")
+    ).values
+    ok = np.isfinite(at_tracks) & np.isfinite(carried)
+    assert ok.sum() > 100
+    np.testing.assert_allclose(at_tracks[ok], carried[ok], atol=6e-4)  # int16 x 1 mm
 
 
 def test_nadir_files_carry_the_truth_without_noise(clean) -> None:

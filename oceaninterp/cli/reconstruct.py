@@ -57,6 +57,14 @@ def reconstruct(
             "observations of the first N days (0: no tuning).",
         ),
     ] = 0,
+    mdt: Annotated[
+        Path | None,
+        typer.Option(
+            "--mdt",
+            help="Mean dynamic topography file (variable mdt, m): map the SLA and add the "
+            "MDT back, writing sla and adt (as DUACS). Needed by a checkpoint trained with one.",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing output.")
     ] = False,
@@ -66,8 +74,8 @@ def reconstruct(
 ) -> None:
     """Reconstruct daily SSH maps from CUBE into -o, with DUACS L4 names.
 
-    The maps hold `adt` (or `sla`, as the cube), the geostrophic velocities
-    `ugos`/`vgos` (`ugosa`/`vgosa` for SLA) and, for OI, `err_sla`; CF-1.11 +
+    The maps hold `adt` (or `sla`, as the cube; both with --mdt), the geostrophic
+    velocities `ugos`/`vgos` (`ugosa`/`vgosa` for SLA) and, for OI, `err_sla`; CF-1.11 +
     ACDD-1.3 NetCDF-4 or Zarr v3. The 4DVarNet runs on overlapping tiles
     batched on the device (bf16 on CUDA) and streams over time.
     """
@@ -108,6 +116,7 @@ def reconstruct(
                 overwrite=overwrite,
                 history=command_line(),
                 progress=on_batch,
+                mdt=mdt,
             )
         _summary(path, method, time.perf_counter() - start)
 

@@ -1,4 +1,4 @@
-"""`oceaninterp simulate truth|obs`: make an OSSE (a truth ocean, then satellite files of it)."""
+"""`oceaninterp simulate truth|obs|mdt`: make an OSSE (a truth ocean, satellite files, its MDT)."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def obs(
     """Fly nadir altimeters and SWOT over a truth; write CMEMS L3, SWOT L3 and L4 SST files."""
     setup_logging(log_level)
     with user_errors():
-        from oceaninterp.simulate.observations import simulate_obs
+        from oceaninterp.simulate.observations import MDT_NAME, simulate_obs
 
         names = [m.strip() for m in missions.split(",") if m.strip()]
         with progress("missions") as bar:
@@ -125,5 +125,26 @@ def obs(
             counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         console.print(
-            f"[green]wrote[/] {len(paths)} files under {output} ({summary})", highlight=False
+            f"[green]wrote[/] {len(paths)} files under {output} ({summary}) and its MDT "
+            f"{output / MDT_NAME}",
+            highlight=False,
         )
+
+
+@app.command("mdt")
+def mdt(
+    truth: Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="MDT file (.nc or .zarr).")],
+    variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
+) -> None:
+    """Write the MDT of a truth (its time mean), the one `simulate obs` puts in its files."""
+    setup_logging(log_level)
+    with user_errors():
+        from oceaninterp.simulate.observations import write_truth_mdt
+
+        path = write_truth_mdt(
+            truth, output, variable=variable, overwrite=overwrite, history=command_line()
+        )
+        console.print(f"[green]wrote[/] {path}")

@@ -32,6 +32,12 @@ def train(
     config: Path | None = typer.Option(  # noqa: B008
         None, "--config", help="TOML file with \\[model] and \\[train] tables."
     ),
+    mdt: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--mdt",
+        help="Mean dynamic topography file (variable mdt, m): learn the SLA (truth - MDT, "
+        "ADT cube - MDT), as DUACS; reconstruct then needs --mdt too.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing checkpoint."),
     log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
 ) -> None:
@@ -39,6 +45,7 @@ def train(
 
     Prints the training loss and validation mu (1 - RMSE/RMS(truth)) of each
     epoch. An interrupted run continues with the same command plus --resume.
+    With --mdt the model maps the SLA and the checkpoint records the MDT.
     """
     setup_logging(log_level)
     with user_errors():
@@ -81,6 +88,7 @@ def train(
                 overwrite=overwrite,
                 on_step=on_step,
                 on_epoch=on_epoch,
+                mdt=mdt,
             )
         console.print(
             f"[green]trained[/] {result.checkpoint} on {result.device}: best epoch "

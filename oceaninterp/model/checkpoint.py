@@ -6,7 +6,8 @@ three entries and nothing that needs pickled code to load:
 - ``"format"``: the string ``"oceaninterp-4dvarnet"``;
 - ``"meta_json"``: a JSON string, the description (architecture, tile shape,
   resolution, ssh_kind, uses_sst, normalisation, training data and dates,
-  validation scores, oceaninterp version, ``format_version``);
+  validation scores, oceaninterp version, ``format_version``; since format
+  version 2 optionally ``mdt``, see :data:`MDT_KEY`);
 - ``"state_dict"``: parameter and buffer names to tensors.
 
 It is read with ``torch.load(weights_only=True)`` only: a file carrying any
@@ -35,7 +36,13 @@ from oceaninterp.model.ssh import SSH4DVarNet, build_model
 
 FORMAT = "oceaninterp-4dvarnet"
 #: Version of the layout of the description; bump it when a key changes meaning.
-FORMAT_VERSION = 1
+#: 2 added the optional :data:`MDT_KEY`; version 1 descriptions (no MDT) still load.
+FORMAT_VERSION = 2
+#: Description key of a model trained on the SLA with a mean dynamic topography:
+#: ``{"file": name, "path": as given, "sha256": digest of the MDT values
+#: (:func:`oceaninterp.mdt.mdt_digest`), "cube_ssh_kind": "adt" or "sla"}``. Its
+#: maps are SLA (``ssh_kind`` is ``"sla"``) and need an MDT added back.
+MDT_KEY = "mdt"
 #: Keys every description holds (the caller of :func:`save_checkpoint` gives
 #: ``resolution``, ``ssh_kind``, ``training`` and ``validation``).
 REQUIRED_META = (
@@ -185,11 +192,30 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     return LoadedCheckpoint(model=model.to(device).eval(), meta=meta)
 
 
+def required_mdt(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The :data:`MDT_KEY` record of a description: what MDT its maps need, or ``None``."""
+    record = meta.get(MDT_KEY)
+    return record if isinstance(record, dict) else None
+
+
 def describe_checkpoint(path: str | Path) -> dict[str, Any]:
     """The description of a checkpoint (validated as by :func:`load_checkpoint`).
 
-    Adds ``parameters`` (number of trainable values) and ``file_size_bytes``.
+    Adds ``parameters`` (number of trainable values), ``file_size_bytes`` and
+    ``requires``: the MDT to give to ``reconstruct`` (``--mdt``), if any.
     """
     loaded = load_checkpoint(path)
     n_params = sum(p.numel() for p in loaded.model.parameters())
-    return {**loaded.meta, "parameters": n_params, "file_size_bytes": Path(path).stat().st_size}
+    mdt = required_mdt(loaded.meta)
+    requires = (
+        f"an MDT (--mdt; trained with {mdt['file']}, sha256 {str(mdt['sha256'])[:12]}): "
+        "it maps the SLA and the MDT is added back"
+        if mdt
+        else "nothing more (no MDT)"
+    )
+    return {
+        **loaded.meta,
+        "requires": requires,
+        "parameters": n_params,
+        "file_size_bytes": Path(path).stat().st_size,
+    }

@@ -5,6 +5,11 @@ the observations; the truth (``oceaninterp simulate truth`` output, or any
 gridded ``ssh`` in metres) is brought onto the cube's grid and days. Days are
 split into training, validation and test periods; tiles of ``T`` days x ``H`` x
 ``W`` pixels lie wholly inside one period.
+
+With an MDT (:mod:`oceaninterp.mdt`) the model learns the sea level anomaly:
+the truth minus the MDT, from the observations of an ``adt`` cube minus the
+MDT (an ``sla`` cube is taken as already relative to it, as CMEMS products,
+where ``adt = sla + mdt``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import xarray as xr
 from oceaninterp.config import ModelConfig, TrainConfig
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
+from oceaninterp.mdt import GriddedMDT, align_longitudes, mdt_on_grid
 
 DIMS = ("time", "latitude", "longitude")
 PERIODS = ("train", "val", "test")
@@ -43,6 +49,9 @@ class TrainingData:
         Cell size in degrees.
     ssh_kind
         ``"sla"`` or ``"adt"`` (the cube's attribute).
+    mdt
+        The MDT removed from ``obs`` (``adt`` cube) and ``truth``, on the
+        grid, or ``None``: then both are as read.
     """
 
     obs: np.ndarray
@@ -53,6 +62,7 @@ class TrainingData:
     longitude: np.ndarray
     resolution: float
     ssh_kind: str
+    mdt: GriddedMDT | None = None
 
 
 def _variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
@@ -77,10 +87,8 @@ def _daily(ds: xr.Dataset, path: Path) -> np.ndarray:
 
 def _truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> np.ndarray:
     """Interpolate (linearly) the truth's ssh onto the cube's cells and days."""
-    lon0 = float(cube["longitude"].values[0])
     # Bring the truth's longitudes next to the cube's (either -180..180 or 0..360).
-    shifted = lon0 - 180.0 + (truth["longitude"].values - lon0 + 180.0) % 360.0
-    truth = truth.assign_coords(longitude=shifted).sortby("longitude").sortby("latitude")
+    truth = align_longitudes(truth, float(cube["longitude"].values[0]))
     on_grid = truth.interp(
         latitude=cube["latitude"].values, longitude=cube["longitude"].values
     ).values.astype(np.float32)
@@ -90,7 +98,11 @@ def _truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> n
 
 
 def load_training_data(
-    cube_path: str | Path, truth_path: str | Path, *, use_sst: bool
+    cube_path: str | Path,
+    truth_path: str | Path,
+    *,
+    use_sst: bool,
+    mdt: str | Path | None = None,
 ) -> TrainingData:
     """Read a cube and its truth into memory on the cube's grid, on their common days.
 
@@ -102,11 +114,15 @@ def load_training_data(
         Truth (NetCDF or Zarr) with ``ssh`` (metres) over (time, latitude, longitude).
     use_sst
         Read the cube's ``sst``; an error when it has none.
+    mdt
+        An MDT file (:func:`oceaninterp.mdt.mdt_on_grid`): subtract it from
+        the truth, and from the observations of an ``adt`` cube.
 
     Raises
     ------
     InputError
-        A missing variable, non-daily times, no common days, or no spatial overlap.
+        A missing variable, non-daily times, no common days, no spatial
+        overlap, or an unusable MDT.
     """
     cube_path, truth_path = Path(cube_path), Path(truth_path)
     cube = open_dataset(cube_path)
@@ -133,6 +149,22 @@ def load_training_data(
     resolution = cube.attrs.get("resolution")
     if resolution is None:
         resolution = float(np.median(np.diff(cube["latitude"].values)))
+    ssh_kind = str(cube.attrs.get("ssh_kind", ssh.attrs.get("ssh_kind", "unknown")))
+    gridded = None
+    if mdt is not None:
+        if ssh_kind not in ("adt", "sla"):
+            raise InputError(
+                cube_path, f"ssh_kind is {ssh_kind!r}: with an MDT the cube must say 'adt' or 'sla'"
+            )
+        gridded = mdt_on_grid(
+            mdt,
+            cube["latitude"].values,
+            cube["longitude"].values,
+            observed=np.asarray(np.isfinite(obs).any(axis=0)),
+        )
+        if ssh_kind == "adt":
+            obs -= gridded.values
+        truth_grid -= gridded.values
     return TrainingData(
         obs=obs,
         truth=truth_grid,
@@ -141,7 +173,8 @@ def load_training_data(
         latitude=cube["latitude"].values,
         longitude=cube["longitude"].values,
         resolution=float(resolution),
-        ssh_kind=str(cube.attrs.get("ssh_kind", ssh.attrs.get("ssh_kind", "unknown"))),
+        ssh_kind=ssh_kind,
+        mdt=gridded,
     )
 
 

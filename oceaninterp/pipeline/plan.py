@@ -16,7 +16,8 @@ grid, one per day
     the content hashes of the observation (and SST) files holding data of that
     day, the grid box and resolution, and the variable read;
 maps, one per day and method
-    the method, the checkpoint's hash, the days of the day's block and the
+    the method, the checkpoint's hash, the MDT file's hash (when ``[inputs]
+    mdt`` is set), the days of the day's block and the
     keys of the cube days of the block plus ``halo`` days each side (a missing
     cube day counts as missing; the halo reaches beyond the mapped period, so
     edge days are mapped like the others);
@@ -261,6 +262,7 @@ def plan_maps(
     cube_keys: dict[str, str | None],
     manifest: Manifest,
     fmt: str = "netcdf",
+    mdt_sha256: str | None = None,
 ) -> tuple[list[MapDay], list[MapBlock]]:
     """The map days of ``method`` in ``blocks``, and the blocks to compute.
 
@@ -286,22 +288,26 @@ def plan_maps(
         The record of finished work.
     fmt
         ``"netcdf"`` or ``"zarr"``: the format of the map files.
+    mdt_sha256
+        Hash of the MDT file given to the method, or ``None`` (then the key is
+        what it was before MDTs existed).
     """
     map_days: list[MapDay] = []
     stale: list[MapBlock] = []
     for days in blocks:
         window = grid_days(days, halo)
-        key = digest(
-            {
-                "stage": "maps",
-                "method": method.method,
-                "checkpoint": checkpoint_sha256,
-                "oi": None if method.oi is None else dataclasses.asdict(method.oi),
-                "format": fmt,
-                "days": days,
-                "cubes": [[d, cube_keys.get(d)] for d in window],
-            }
-        )
+        payload = {
+            "stage": "maps",
+            "method": method.method,
+            "checkpoint": checkpoint_sha256,
+            "oi": None if method.oi is None else dataclasses.asdict(method.oi),
+            "format": fmt,
+            "days": days,
+            "cubes": [[d, cube_keys.get(d)] for d in window],
+        }
+        if mdt_sha256 is not None:
+            payload["mdt"] = mdt_sha256
+        key = digest(payload)
         block = tuple(
             MapDay(
                 name=method.name,

@@ -317,6 +317,7 @@ class _Run:
         self.summary = summary
         self.executor = executor
         self.dry_run = executor is None
+        self._mdt_digest: tuple[Path, str] | None = None
 
     # -- stages ------------------------------------------------------------------------------
 
@@ -416,6 +417,21 @@ class _Run:
             self.manifest.save()  # a no-op unless the file is new or changed
         return digest
 
+    def _mdt(self) -> tuple[Path, str] | None:
+        """The ``[inputs] mdt`` file and the digest of its values, or ``None``.
+
+        The digest (:func:`oceaninterp.mdt.mdt_digest`) is of the MDT as read,
+        so a file rewritten with the same values (or a Zarr copy) changes no key.
+        """
+        if self.cfg.inputs.mdt is None:
+            return None
+        if self._mdt_digest is None:
+            from oceaninterp.mdt import mdt_digest, read_mdt
+
+            path = self.cfg.path(self.cfg.inputs.mdt)
+            self._mdt_digest = (path, mdt_digest(read_mdt(path)))
+        return self._mdt_digest
+
     def _checkpoint(self, method: RunReconstruct) -> Path | None:
         if method.checkpoint is None:
             return None
@@ -487,6 +503,7 @@ class _Run:
     ) -> list[plan.MapDay | None]:
         """Map the stale blocks of ``method``; return its map days (None: failed)."""
         checkpoint = self._checkpoint(method)
+        mdt = self._mdt()
         map_days, stale = plan.plan_maps(
             method,
             halo,
@@ -495,6 +512,7 @@ class _Run:
             cube_keys,
             self.manifest,
             self.cfg.pipeline.format,
+            mdt_sha256=None if mdt is None else mdt[1],
         )
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
         stage.computed = [m.id for b in stale for m in b.days]
@@ -520,6 +538,7 @@ class _Run:
                     "oi": method.oi,
                     "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
                     "history": f"oceaninterp run {self.cfg.pipeline.name}",
+                    "mdt": None if mdt is None else str(mdt[0]),
                 },
             )
             for block in stale

@@ -20,6 +20,9 @@ from oceaninterp.errors import InputError
 
 logger = logging.getLogger(__name__)
 
+#: Global attributes of the window's maps kept in each day's map file.
+MAP_ATTRS = ("method", "ssh_kind", "mdt", "mdt_sha256")
+
 
 def grid_day(
     inputs: list[str],
@@ -189,6 +192,7 @@ def reconstruct_block(
     oi: OIConfig | None,
     work_dir: str,
     history: str,
+    mdt: str | None = None,
 ) -> list[str]:
     """Map the days of ``outputs`` from the window of ``cubes``.
 
@@ -211,6 +215,9 @@ def reconstruct_block(
         A scratch folder private to this call.
     history
         The ``history`` line of the maps (e.g. ``"oceaninterp run sample"``).
+    mdt
+        A mean dynamic topography file, as for
+        :func:`oceaninterp.reconstruct.reconstruct`, or ``None``.
 
     Returns
     -------
@@ -232,10 +239,12 @@ def reconstruct_block(
             oi_config=oi,
             overwrite=True,
             history=history,
+            mdt=None if mdt is None else Path(mdt),
         )
         sources = [Path(p).name for _, p in cubes if p is not None]
+        sources += [] if mdt is None else [Path(mdt).name]
         with open_dataset(maps_path) as maps:
-            attrs = {k: maps.attrs[k] for k in ("method", "ssh_kind") if k in maps.attrs}
+            attrs = {k: maps.attrs[k] for k in MAP_ATTRS if k in maps.attrs}
             written = [
                 str(
                     write_map_day(
@@ -269,7 +278,7 @@ def join_days(files: list[str], output: Path) -> Path:
             joined,
             output,
             overwrite=True,
-            **{k: days[0].attrs[k] for k in ("method", "ssh_kind") if k in days[0].attrs},
+            **{k: days[0].attrs[k] for k in MAP_ATTRS if k in days[0].attrs},
         )
     finally:
         for d in days:

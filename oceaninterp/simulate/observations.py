@@ -12,7 +12,9 @@ instrument errors and writes
 - ``swot/SWOT_L3_LR_SSH_Expert_<cycle>_<pass>_<start>_<end>_v2.0.1.nc``:
   SWOT L3 LR SSH files, one per pass, holding the lines over the truth box;
 - ``sst/<day>000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc``:
-  GHRSST L4 daily SST analyses (when the truth has ``sst``).
+  GHRSST L4 daily SST analyses (when the truth has ``sst``);
+- ``mdt.nc``: the MDT the files carry, on the truth's grid (:func:`write_truth_mdt`),
+  for ``--mdt`` of ``oceaninterp train`` / ``reconstruct`` and ``[inputs] mdt``.
 
 Every file carries ``mdt`` = the time mean of the truth SSH, and
 ``sla = ssh - mdt`` (+ errors), so that ``adt = sla + mdt`` gives back the
@@ -33,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import ConfigError, InputError, OutputExistsError
+from oceaninterp.io import check_output
 from oceaninterp.simulate import errors, swath
 from oceaninterp.simulate.orbits import ORBITS, Orbit
 
@@ -49,6 +52,7 @@ SWATH_REACH_DEG = 1.0  # nadir lines farther than this from the box have no pixe
 NADIR_FILTER_KM = 12.0  # Gaussian sigma of sla_filtered (half-power cut-off about 65 km)
 KARIN_FILTER_KM = 6.0  # Gaussian sigma of ssha_filtered over the swath
 SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
+MDT_NAME = "mdt.nc"
 
 
 class TruthSampler:
@@ -371,7 +375,8 @@ def simulate_obs(
     truth
         Gridded SSH truth (NetCDF or Zarr), daily, metres above the geoid.
     output_dir
-        Folder receiving ``nadir/``, ``swot/`` and ``sst/`` (see the module docstring).
+        Folder receiving ``nadir/``, ``swot/``, ``sst/`` and ``mdt.nc`` (see the
+        module docstring); an existing ``mdt.nc`` is replaced only with ``overwrite``.
     missions
         Mission codes among :data:`~oceaninterp.simulate.orbits.ORBITS`.
     noise
@@ -399,7 +404,7 @@ def simulate_obs(
     Returns
     -------
     list of Path
-        The written files.
+        The written product files (``mdt.nc`` is written too, beside them).
     """
     from oceaninterp.io import open_dataset
     from oceaninterp.products import cmems_l3, sst_l4, swot_l3
@@ -415,10 +420,12 @@ def simulate_obs(
         folder = output_dir / sub
         if not overwrite and folder.is_dir() and any(folder.iterdir()):
             raise OutputExistsError(f"{folder}: output exists (use --overwrite to replace it)")
+    check_output(output_dir / MDT_NAME, overwrite)
     with open_dataset(truth) as ds:
         sampler = TruthSampler(ds, variable, truth)
     if sst and sampler.sst is None:
         raise InputError(truth, "no 'sst' variable to make SST files from (use --no-sst)")
+    _write_mdt(sampler, output_dir / MDT_NAME, truth=truth, history=history, overwrite=True)
     written: list[Path] = []
     for mission in missions:
         orbit = ORBITS[mission]
@@ -459,6 +466,63 @@ def simulate_obs(
         if progress:
             progress("sst")
     return written
+
+
+def write_truth_mdt(
+    truth: str | Path,
+    output: str | Path,
+    *,
+    variable: str = "ssh",
+    overwrite: bool = False,
+    history: str = "oceaninterp.simulate.observations.write_truth_mdt",
+) -> Path:
+    """Write the MDT that :func:`simulate_obs` puts in its files: the truth's time mean.
+
+    Parameters
+    ----------
+    truth
+        Gridded SSH truth (NetCDF or Zarr), metres, as for :func:`simulate_obs`.
+    output
+        The MDT file (``.nc`` or ``.zarr``; see :func:`oceaninterp.mdt.write_mdt`):
+        ``mdt`` in metres on the truth's grid, NaN where the truth is always NaN.
+    variable
+        Name of the truth SSH variable.
+    overwrite
+        Replace an existing output.
+    history
+        The command line, for the file's ``history`` attribute.
+    """
+    from oceaninterp.io import open_dataset
+
+    check_output(output, overwrite)
+    with open_dataset(truth) as ds:
+        sampler = TruthSampler(ds, variable, truth)
+    return _write_mdt(sampler, Path(output), truth=truth, history=history, overwrite=overwrite)
+
+
+def _write_mdt(
+    sampler: TruthSampler, output: Path, *, truth: str | Path, history: str, overwrite: bool
+) -> Path:
+    from oceaninterp.mdt import write_mdt
+
+    mdt = xr.DataArray(
+        sampler.mdt,
+        dims=("latitude", "longitude"),
+        coords={"latitude": sampler.lat, "longitude": sampler.lon},
+    )
+    return write_mdt(
+        mdt,
+        output,
+        history=history,
+        source_files=[truth],
+        summary=(
+            "Mean dynamic topography of an OSSE: the time mean of the truth SSH, "
+            "the mdt carried by the simulated along-track and swath files."
+        ),
+        overwrite=overwrite,
+        time_coverage_start=str(sampler.start.astype("datetime64[s]")) + "Z",
+        time_coverage_end=str(sampler.end.astype("datetime64[s]")) + "Z",
+    )
 
 
 def _write_sst(
