@@ -12,14 +12,16 @@ test period allowed, for three observing systems:
 
 For each system:
 
-* the OI (:func:`oceaninterp.oi.oi_map`), DUACS-like: it maps the SLA (the
-  cube's ADT minus the MDT that the observation files carry, i.e. the time mean
-  of the truth) and adds the MDT back; its ``lx``/``lt``/``noise`` are picked by
-  :func:`oceaninterp.oi.tune_oi` (withheld observation clusters) on the
-  validation period, never on the test period;
-* a 4DVarNet trained (:func:`oceaninterp.train.train`, CPU, fixed epochs) on
-  the system's cube, best epoch by validation mu, and run on the test window
-  by :func:`oceaninterp.reconstruct.reconstruct`;
+* the OI (``reconstruct(method="oi", mdt=...)``), DUACS-like: it maps the SLA
+  (the cube's ADT minus the MDT that the observation files carry,
+  ``sample_data/mdt.nc``, the time mean of the truth) and adds the MDT back;
+  its ``lx``/``lt``/``noise`` are picked by :func:`oceaninterp.oi.tune_oi`
+  (withheld observation clusters) on the validation period, never on the test
+  period;
+* a 4DVarNet trained (:func:`oceaninterp.train.train` with the same MDT: it
+  learns the SLA; CPU, fixed epochs) on the system's cube, best epoch by
+  validation mu, and run on the test window by
+  :func:`oceaninterp.reconstruct.reconstruct` (SLA + MDT);
 * both scored together on the test period against the truth by
   :func:`oceaninterp.report.score_maps` (mu, sigma, lambda_x, lambda_t, RMSE),
   and the MSE gain ``1 - MSE_4dvarnet / MSE_oi`` (MSE = RMSE squared).
@@ -114,8 +116,13 @@ class Setup:
     last_day
         Last day of the truth: the cubes span train_start .. last_day.
     target
-        What the 4DVarNet maps: ``"sla"`` (cube and truth minus the MDT, the
-        MDT added back to its maps, as the OI) or ``"adt"`` (the ADT cube as is).
+        What the 4DVarNet maps: ``"sla"`` (trained and run with ``mdt``: cube
+        and truth minus the MDT, the MDT added back to its maps, as the OI) or
+        ``"adt"`` (the ADT cube as is).
+    mdt
+        The MDT file given to the OI (and to the 4DVarNet for ``"sla"``).
+    model_options, train_options
+        :class:`~oceaninterp.config.ModelConfig` / ``TrainConfig`` overrides.
     """
 
     work: Path
@@ -129,6 +136,29 @@ class Setup:
     quick: bool
     last_day: str
     target: str = "sla"
+    mdt: Path = Path("sample_data/mdt.nc")
+    model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    train_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _options(text: str, cls: type) -> dict[str, Any]:
+    """``"a=1,b=x"`` as keyword arguments of the dataclass ``cls``, typed like its defaults."""
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    options: dict[str, Any] = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition("=")
+        if name not in defaults:
+            raise ValueError(
+                f"{cls.__name__} has no option {name!r}; expected one of {sorted(defaults)}"
+            )
+        default = defaults[name]
+        if isinstance(default, bool):
+            options[name] = value.lower() in ("1", "true", "yes")
+        elif isinstance(default, (int, float)):
+            options[name] = type(default)(value)
+        else:
+            options[name] = value
+    return options
 
 
 def _stage(path: Path, what: str, make: Callable[[], Any]) -> Path:
@@ -150,13 +180,37 @@ def _write_json(path: Path, payload: Any) -> None:
         tmp.write_text(json.dumps(payload, indent=2) + "\n")
 
 
+PERIODS = ("train_start", "train_end", "val_start", "val_end", "test_start", "test_end")
+
+
 def read_periods(path: Path) -> dict[str, str]:
     """The six period dates of a training TOML (``[train]`` table)."""
     from oceaninterp.train import read_config
 
     _, cfg = read_config(path)
-    names = ("train_start", "train_end", "val_start", "val_end", "test_start", "test_end")
-    return {n: str(getattr(cfg, n)) for n in names}
+    return {n: str(getattr(cfg, n)) for n in PERIODS}
+
+
+def read_recipe(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``[model]`` and ``[train]`` settings of a training TOML that differ from the defaults.
+
+    Periods, epochs, tiles per epoch and seed are left out (the command line
+    and :func:`read_periods` set them); ``use_sst`` is set per system.
+    """
+    from oceaninterp.config import ModelConfig, TrainConfig
+    from oceaninterp.train import read_config
+
+    model, train = read_config(path)
+    fixed = {*PERIODS, "epochs", "tiles_per_epoch", "seed", "use_sst"}
+
+    def changed(cfg: Any, default: Any) -> dict[str, Any]:
+        return {
+            f.name: getattr(cfg, f.name)
+            for f in dataclasses.fields(cfg)
+            if f.name not in fixed and getattr(cfg, f.name) != getattr(default, f.name)
+        }
+
+    return changed(model, ModelConfig()), changed(train, TrainConfig())
 
 
 def shift(day: str, days: int) -> str:
@@ -203,24 +257,19 @@ def last_day(truth: Path) -> str:
     return str(open_dataset(truth)["time"].values.max().astype("datetime64[D]"))
 
 
-def mdt_of(truth: Path) -> Any:
-    """The MDT the observation files carry: the time mean of the truth SSH (m)."""
-    from oceaninterp.io import open_dataset
-
-    return open_dataset(truth)["ssh"].mean("time").load()
-
-
 def _window(cube: Any, start: str, end: str) -> Any:
     times = cube["time"].values
     keep = (times >= np.datetime64(start, "ns")) & (times <= np.datetime64(end, "ns"))
     return cube.isel(time=np.flatnonzero(keep)).load()
 
 
-def tune(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
+def tune(setup: Setup, system: str) -> dict[str, Any]:
     """OI parameters cross-validated on the validation period's SLA (JSON cached)."""
     from oceaninterp.config import OIConfig
     from oceaninterp.io import open_dataset
+    from oceaninterp.mdt import mdt_on_grid
     from oceaninterp.oi import tune_oi
+    from oceaninterp.reconstruct import minus_mdt
 
     out = setup.work / oi_name(system) / "oi_config.json"
 
@@ -230,7 +279,8 @@ def tune(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
             setup.periods["val_start"],
             setup.periods["val_end"],
         )
-        sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
+        mdt = mdt_on_grid(setup.mdt, cube["latitude"].values, cube["longitude"].values)
+        sla, _ = minus_mdt(cube, "adt", mdt)
         started = time.perf_counter()
         candidates = setup.candidates[SYSTEMS[system][1]]
         cfg = tune_oi(sla, candidates, seed=setup.seed)
@@ -260,30 +310,28 @@ def test_window(setup: Setup) -> tuple[str, str]:
     return shift(setup.periods["test_start"], -SPINUP_DAYS), setup.periods["test_end"]
 
 
-def _without_bounds(maps: Any) -> Any:
-    """``maps`` without the time bounds attribute (its ``time_bnds`` is not carried)."""
-    maps["time"].attrs.pop("bounds", None)
-    return maps
-
-
-def oi_maps(setup: Setup, system: str, mdt: Any) -> tuple[Path, float]:
+def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
     """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
-    from oceaninterp.io import open_dataset, write_dataset
-    from oceaninterp.oi import oi_map
+    from oceaninterp.io import open_dataset
+    from oceaninterp.reconstruct import reconstruct
 
-    cfg = tune(setup, system, mdt)["config"]
+    cfg = tune(setup, system)["config"]
     out = setup.work / oi_name(system) / "maps.nc"
     timing = out.with_suffix(".json")
 
     def make() -> None:
         cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
-        sla = cube.assign(ssh=(cube["ssh"] - mdt).astype(np.float32))
         started = time.perf_counter()
-        result = oi_map(sla, cfg)
-        adt = (result["ssh"] + mdt).astype(np.float32)
-        adt.attrs = {"units": "m", "long_name": "OI of SLA plus MDT", "ssh_kind": "adt"}
-        maps = result.drop_vars("ssh").assign(adt=adt)
-        write_dataset(_without_bounds(maps), out, overwrite=True)
+        reconstruct(
+            cube,
+            out,
+            method="oi",
+            oi_config=cfg,
+            device="cpu",
+            mdt=setup.mdt,
+            overwrite=True,
+            history="benchmarks/skill.py: tuned OI",
+        )
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
     _stage(out, f"OI {system}", make)
@@ -295,40 +343,6 @@ def net_folder(setup: Setup, system: str) -> Path:
     return setup.work / (system if setup.target == "adt" else f"{system}_sla")
 
 
-def _sla_copy(source: Path, out: Path, mdt: Any, what: str) -> Path:
-    """``source`` with ``ssh`` minus the MDT and ``ssh_kind`` "sla", written to ``out``."""
-    from oceaninterp.io import open_dataset, write_dataset
-
-    def make() -> None:
-        ds = open_dataset(source).load()
-        ssh = (ds["ssh"] - mdt).astype(np.float32)
-        ssh.attrs = {
-            **ds["ssh"].attrs,
-            "ssh_kind": "sla",
-            "comment": "minus the MDT of the observation files (benchmarks/skill.py)",
-        }
-        attrs = {**ds.attrs, "ssh_kind": "sla"} if "ssh_kind" in ds.attrs else ds.attrs
-        copy = ds.assign(ssh=ssh).assign_attrs(attrs).drop_encoding()
-        for name in ("time", copy["time"].attrs.get("bounds")):
-            if name in copy.variables:
-                copy[name].encoding["units"] = "days since 1950-01-01"
-        write_dataset(copy, out)
-
-    return _stage(out, what, make)
-
-
-def net_inputs(setup: Setup, system: str) -> tuple[Path, Path]:
-    """The cube and truth the system's 4DVarNet trains on (SLA copies for ``target="sla"``)."""
-    cube = cube_path(setup, system)
-    if setup.target == "adt":
-        return cube, setup.truth
-    mdt = mdt_of(setup.truth)
-    return (
-        _sla_copy(cube, cube.with_name(cube.stem + "_sla.nc"), mdt, f"SLA cube {system}"),
-        _sla_copy(setup.truth, setup.work / "truth_sla.nc", mdt, "SLA truth"),
-    )
-
-
 def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
     """The system's 4DVarNet checkpoint and its training record (JSON cached)."""
     from oceaninterp.config import ModelConfig, TrainConfig
@@ -336,23 +350,28 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
 
     folder = net_folder(setup, system)
     out, record = folder / "model.pt", folder / "train.json"
-    cube, truth = net_inputs(setup, system)
-    model_cfg = ModelConfig(use_sst=SYSTEMS[system][2])
+    cube = cube_path(setup, system)
+    model_cfg = ModelConfig(use_sst=SYSTEMS[system][2], **setup.model_options)
     cfg = TrainConfig(
-        epochs=setup.epochs, tiles_per_epoch=setup.tiles_per_epoch, seed=setup.seed, **setup.periods
+        epochs=setup.epochs,
+        tiles_per_epoch=setup.tiles_per_epoch,
+        seed=setup.seed,
+        **setup.periods,
+        **setup.train_options,
     )
 
     def make() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         result = train(
             cube,
-            truth,
+            setup.truth,
             out,
             cfg,
             model_cfg,
             device="cpu",
             resume=out.with_name(out.name + ".resume").exists(),
             overwrite=True,
+            mdt=setup.mdt if setup.target == "sla" else None,
         )
         _write_json(
             record,
@@ -366,6 +385,7 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
                 "tiles_per_epoch": cfg.tiles_per_epoch,
                 "seed": cfg.seed,
                 "model": dataclasses.asdict(model_cfg),
+                "train_options": setup.train_options,
                 "history": [dataclasses.asdict(r) for r in result.history],
             },
         )
@@ -375,33 +395,27 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
 
 
 def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The trained 4DVarNet's maps of the test window, and the wall time."""
-    from oceaninterp.io import open_dataset, write_dataset
+    """The trained 4DVarNet's maps (``adt``, ``sla``) of the test window, and the wall time."""
+    from oceaninterp.io import open_dataset
     from oceaninterp.reconstruct import reconstruct
 
     checkpoint, _ = trained(setup, system)
     out = net_folder(setup, system) / "maps.nc"
     timing = out.with_suffix(".json")
-    cube_file, _ = net_inputs(setup, system)
 
     def make() -> None:
-        cube = _window(open_dataset(cube_file), *test_window(setup))
+        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
         started = time.perf_counter()
-        raw = out if setup.target == "adt" else out.with_name("maps_sla.nc")
         reconstruct(
             cube,
-            raw,
+            out,
             checkpoint=checkpoint,
             method="4dvarnet",
             device="cpu",
+            mdt=setup.mdt,
             overwrite=True,
             history="benchmarks/skill.py: reconstruct",
         )
-        if setup.target == "sla":
-            sla = open_dataset(raw)["sla"].load()
-            adt = (sla + mdt_of(setup.truth)).astype(np.float32)
-            adt.attrs = {"units": "m", "long_name": "4DVarNet SLA plus MDT", "ssh_kind": "adt"}
-            write_dataset(_without_bounds(adt.to_dataset(name="adt")), out, overwrite=True)
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
     _stage(out, f"4DVarNet {system}", make)
@@ -413,11 +427,11 @@ def mse_gain(rmse_net: float, rmse_oi: float) -> float:
     return 1.0 - (rmse_net / rmse_oi) ** 2
 
 
-def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
+def score_system(setup: Setup, system: str) -> dict[str, Any]:
     """Score the OI and the 4DVarNet of a system on the test period (one row)."""
     from oceaninterp.report import score_maps
 
-    oi, oi_wall = oi_maps(setup, system, mdt)
+    oi, oi_wall = oi_maps(setup, system)
     net, net_wall = net_maps(setup, system)
     folder = net_folder(setup, system) / "scores"
     if not (folder / "scores.json").exists():
@@ -426,12 +440,13 @@ def score_system(setup: Setup, system: str, mdt: Any) -> dict[str, Any]:
             truth=setup.truth,
             output_dir=folder,
             names=["oi", "4dvarnet"],
+            variable="adt",
             start=setup.periods["test_start"],
             end=setup.periods["test_end"],
         )
     records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
     _, training = trained(setup, system)
-    tuning = tune(setup, system, mdt)
+    tuning = tune(setup, system)
     oi_cfg = tuning["config"]
     return {
         "system": system,
@@ -509,12 +524,11 @@ def run(
     """
     for system in systems:
         make_cube(setup, system)
-    mdt = mdt_of(setup.truth)
     if stage != "all":
         for system in systems:
-            oi_maps(setup, system, mdt) if stage == "oi" else net_maps(setup, system)
+            oi_maps(setup, system) if stage == "oi" else net_maps(setup, system)
         return []
-    rows = [score_system(setup, s, mdt) for s in systems]
+    rows = [score_system(setup, s) for s in systems]
     results.mkdir(parents=True, exist_ok=True)
     for row in rows:
         for fig in ("spectral_scores.png", "snapshots.png"):
@@ -522,7 +536,10 @@ def run(
             if source.exists():
                 shutil.copyfile(source, results / f"{row['system']}_{setup.target}_{fig}")
     text = table(rows)
-    epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles"
+    options = {**setup.model_options, **setup.train_options}
+    epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles" + "".join(
+        f", {k} {v}" for k, v in options.items()
+    )
     meta = {
         "command": command,
         "truth": str(
@@ -533,6 +550,8 @@ def run(
         "spinup_days": SPINUP_DAYS,
         "seed": setup.seed,
         "training": epochs,
+        "model_options": setup.model_options,
+        "train_options": setup.train_options,
         "oi_candidates": {"+".join(k): v for k, v in setup.candidates.items()},
         "quick": setup.quick,
         "target": setup.target,
@@ -587,16 +606,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, default=SAMPLE / "truth.nc")
     parser.add_argument("--obs", type=Path, default=SAMPLE / "obs")
     parser.add_argument(
+        "--mdt",
+        type=Path,
+        default=SAMPLE / "mdt.nc",
+        help="MDT file added back to the SLA maps (default: the sample's, what its files carry)",
+    )
+    parser.add_argument(
         "--periods",
         type=Path,
         default=SAMPLE / "train.toml",
-        help="TOML whose [train] table gives the six period dates",
+        help="training TOML: [train] gives the six period dates, the epochs and tiles per "
+        "epoch, and with [model] the recipe of every 4DVarNet (default: the shipped "
+        "checkpoint's, sample_data/train.toml)",
     )
     parser.add_argument(
         "--systems", default=",".join(SYSTEMS), help=f"comma-separated among {list(SYSTEMS)}"
     )
-    parser.add_argument("--epochs", type=int, default=24)
-    parser.add_argument("--tiles-per-epoch", type=int, default=64)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="training epochs (default: the --periods TOML's)"
+    )
+    parser.add_argument(
+        "--tiles-per-epoch",
+        type=int,
+        default=None,
+        help="random training tiles per epoch (default: the --periods TOML's)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--stage",
@@ -612,11 +646,24 @@ def main(argv: list[str] | None = None) -> int:
         "or on the ADT cube as is",
     )
     parser.add_argument(
+        "--model",
+        default="",
+        help="ModelConfig options over the TOML's, e.g. prior_width=32,lstm_hidden=32",
+    )
+    parser.add_argument(
+        "--train",
+        default="",
+        help="TrainConfig options over the TOML's, e.g. gradient_weight=1000",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, 10 test days",
     )
     args = parser.parse_args(argv)
+    from oceaninterp.config import ModelConfig, TrainConfig
+    from oceaninterp.train import read_config
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     work = args.work or ROOT / "runs" / ("skill-quick" if args.quick else "skill")
     results = args.results or (work / "results" if args.quick else ROOT / "benchmarks" / "results")
@@ -625,7 +672,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(systems) - set(SYSTEMS))
     if unknown:
         parser.error(f"unknown system(s) {unknown}; expected some of {list(SYSTEMS)}")
-    candidates, epochs, tiles = OI_CANDIDATES, args.epochs, args.tiles_per_epoch
+    _, recipe = read_config(args.periods)
+    model_options, train_options = read_recipe(args.periods)
+    model_options.update(_options(args.model, ModelConfig))
+    train_options.update(_options(args.train, TrainConfig))
+    epochs = recipe.epochs if args.epochs is None else args.epochs
+    tiles = recipe.tiles_per_epoch if args.tiles_per_epoch is None else args.tiles_per_epoch
+    candidates = OI_CANDIDATES
     if args.quick:
         systems, candidates, epochs, tiles = ["nadir"], QUICK_OI_CANDIDATES, 2, 8
         periods = {**periods, "test_end": shift(periods["test_start"], 9)}
@@ -641,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
         quick=args.quick,
         last_day=last_day(args.truth),
         target=args.target,
+        mdt=args.mdt.resolve(),
+        model_options=model_options,
+        train_options=train_options,
     )
     work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])

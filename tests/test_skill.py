@@ -110,3 +110,15 @@ def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> Non
         1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2
     )
     assert "| 4 nadirs | 4DVarNet (SLA + MDT) |" in (tmp_path / "results" / "skill.md").read_text()
+
+
+def test_model_and_train_options_are_typed_like_the_defaults(skill: ModuleType) -> None:
+    from oceaninterp.config import ModelConfig, TrainConfig
+
+    assert skill._options("prior_width=64,use_sst=true", ModelConfig) == {
+        "prior_width": 64,
+        "use_sst": True,
+    }
+    assert skill._options("gradient_weight=4000", TrainConfig) == {"gradient_weight": 4000.0}
+    with pytest.raises(ValueError, match="no option 'width'"):
+        skill._options("width=3", ModelConfig)
