@@ -481,6 +481,7 @@ def tune_oi(
     seed: int = 0,
     device: str = "cpu",
     progress: ProgressCallback | None = None,
+    truth: xr.DataArray | None = None,
 ) -> OIConfig:
     """Pick OI parameters by cross-validation on withheld observation clusters.
 
@@ -489,6 +490,9 @@ def tune_oi(
     base correlation length) are withheld; every candidate maps the rest and is
     scored by its RMSE (metres) on the withheld cells. The cost is one OI of
     the cube (without error) per candidate: tune on a representative slice.
+    In an OSSE, give ``truth`` instead: every candidate maps all the
+    observations and is scored by its RMSE against the truth, the way a
+    learned method is validated.
 
     Parameters
     ----------
@@ -507,6 +511,10 @@ def tune_oi(
         Torch device of the linear algebra.
     progress
         Called as ``progress(done, total)`` after each candidate.
+    truth
+        The true field of what the cube observes (SLA or ADT as its ``ssh``,
+        metres) on the cube's (time, latitude, longitude), NaN where unknown;
+        ``every``, ``cluster_deg`` and ``seed`` are then unused.
 
     Returns
     -------
@@ -522,6 +530,48 @@ def tune_oi(
         raise ConfigError("tune_oi: give at least one value for each tuned parameter")
     _check_cube(cube)
     ssh = cube["ssh"].transpose("time", "latitude", "longitude")
+    lat, lon = cube["latitude"].values, cube["longitude"].values
+    if truth is not None:
+        reference = truth.transpose("time", "latitude", "longitude").values
+        if reference.shape != ssh.shape:
+            raise ConfigError(
+                f"tune_oi: truth of shape {reference.shape} is not on the cube's grid {ssh.shape}"
+            )
+        held = np.isfinite(reference)
+        train, expected = cube, reference[held]
+    else:
+        train, held = _withheld(cube, ssh, base, every, cluster_deg, seed)
+        expected = ssh.values[held]
+    names = list(candidates)
+    combos = list(itertools.product(*(candidates[k] for k in names)))
+    best: tuple[float, OIConfig] | None = None
+    for done, values in enumerate(combos, start=1):
+        changes: dict[str, Any] = dict(zip(names, values, strict=True))
+        if "lx" in changes and "ly" not in changes:
+            changes["ly"] = changes["lx"]
+        cfg = dataclasses.replace(base, **changes)
+        obs = cube_observations(train, cfg)
+        analysis = _Analysis(obs, _days(cube["time"]), lat, lon, cfg, device)
+        mapped, _ = analysis.run(with_error=False)
+        rmse = float(np.sqrt(np.mean((mapped[held] - expected) ** 2)))
+        log.info("tune_oi: %s -> validation RMSE %.4f m (%d cells)", changes, rmse, expected.size)
+        if best is None or rmse < best[0]:
+            best = (rmse, cfg)
+        if progress is not None:
+            progress(done, len(combos))
+    assert best is not None  # candidates were checked non-empty above
+    return best[1]
+
+
+def _withheld(
+    cube: xr.Dataset,
+    ssh: xr.DataArray,
+    base: OIConfig,
+    every: int,
+    cluster_deg: float | None,
+    seed: int,
+) -> tuple[xr.Dataset, np.ndarray]:
+    """The cube without the withheld observation clusters, and where they are (bool, t/y/x)."""
     cluster = cluster_deg or 2.0 * max(base.lx, base.ly)
     rng = np.random.default_rng(seed)
     lat, lon = cube["latitude"].values, cube["longitude"].values
@@ -534,24 +584,4 @@ def tune_oi(
     held = held_days[:, None, None] & drawn[cy][:, cx][None, :, :] & np.isfinite(ssh.values)
     if not held.any():
         raise InputError(cube.encoding.get("source"), "no observation to withhold for tuning")
-    train = cube.assign(ssh=ssh.where(~held))
-    truth = ssh.values[held]
-    names = list(candidates)
-    combos = list(itertools.product(*(candidates[k] for k in names)))
-    best: tuple[float, OIConfig] | None = None
-    for done, values in enumerate(combos, start=1):
-        changes: dict[str, Any] = dict(zip(names, values, strict=True))
-        if "lx" in changes and "ly" not in changes:
-            changes["ly"] = changes["lx"]
-        cfg = dataclasses.replace(base, **changes)
-        obs = cube_observations(train, cfg)
-        analysis = _Analysis(obs, _days(cube["time"]), lat, lon, cfg, device)
-        mapped, _ = analysis.run(with_error=False)
-        rmse = float(np.sqrt(np.mean((mapped[held] - truth) ** 2)))
-        log.info("tune_oi: %s -> validation RMSE %.4f m (%d cells)", changes, rmse, truth.size)
-        if best is None or rmse < best[0]:
-            best = (rmse, cfg)
-        if progress is not None:
-            progress(done, len(combos))
-    assert best is not None  # candidates were checked non-empty above
-    return best[1]
+    return cube.assign(ssh=ssh.where(~held)), held

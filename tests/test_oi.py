@@ -165,6 +165,21 @@ def test_tuning_finds_the_true_correlation_length() -> None:
     assert best.lx == 1.0 and best.ly == 1.0 and best.lt == true_lt
 
 
+def test_tuning_against_a_truth_finds_the_true_scales() -> None:
+    """OSSE tuning: RMSE against the full field, every observation used."""
+    rng = np.random.default_rng(5)
+    shape = (24, 21, 21)
+    field = smooth_field(rng, shape, 1.0, 4.0)
+    seen = rng.random(shape) < 0.06
+    cube = make_cube(np.where(seen, field, np.nan), seen.astype(int))
+    truth = xr.DataArray(field, dims=DIMS)
+    base = OIConfig(noise=0.01, signal_std=1.0, error_step=1e9, superobs=0)
+    best = tune_oi(cube, {"lx": [0.3, 1.0, 3.0], "lt": [1.0, 4.0, 16.0]}, base=base, truth=truth)
+    assert (best.lx, best.lt) == (1.0, 4.0)
+    with pytest.raises(ConfigError, match="not on the cube's grid"):
+        tune_oi(cube, {"lx": [1.0]}, base=base, truth=truth.isel(time=slice(1, None)))
+
+
 def test_tuning_rejects_unknown_parameters(rng: np.random.Generator) -> None:
     with pytest.raises(ConfigError, match="unknown"):
         tune_oi(random_cube(rng), {"wavelength": [1.0]})
