@@ -139,6 +139,10 @@ def mdt_on_grid(
 ) -> GriddedMDT:
     """Read an MDT file and interpolate it (bilinear) onto a cube's cell centres.
 
+    The interpolation leaves NaN (land) neighbours out: a cube cell next to
+    the coast gets the weighted mean of the finite MDT values around it, and
+    is NaN only when all of them are.
+
     Parameters
     ----------
     path
@@ -170,10 +174,15 @@ def mdt_on_grid(
             f"({lat[0]:g}..{lat[-1]:g} N, {lon[0]:g}..{lon[-1]:g} E)",
         )
     # Cube centres within half a cell outside the MDT's centres take its edge values.
-    values = aligned.interp(
-        latitude=np.clip(lat, mdt_lat[0], mdt_lat[-1]),
-        longitude=np.clip(lon, mdt_lon[0], mdt_lon[-1]),
-    ).values.astype(np.float32)
+    where = {
+        "latitude": np.clip(lat, mdt_lat[0], mdt_lat[-1]),
+        "longitude": np.clip(lon, mdt_lon[0], mdt_lon[-1]),
+    }
+    finite = aligned.notnull()
+    weight = finite.astype(np.float64).interp(where).values
+    total = aligned.fillna(0.0).astype(np.float64).interp(where).values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(weight > 1e-9, total / weight, np.nan).astype(np.float32)
     if observed is not None:
         missing = np.asarray(observed, dtype=bool) & ~np.isfinite(values)
         if missing.any():

@@ -95,6 +95,26 @@ def test_nan_mdt_where_the_cube_observes_nothing_is_accepted(tmp_path: Path) -> 
     assert np.isnan(gridded.values).any() and np.isfinite(gridded.values).mean() > 0.9
 
 
+def test_coastal_cells_keep_the_mdt_of_their_ocean_neighbours(tmp_path: Path) -> None:
+    """Land (NaN) neighbours are left out of the bilinear weights, not spread."""
+    path = cmems_mdt(tmp_path / "mdt.nc", nan_at=(34.0, -64.0))
+    native = read_mdt(path)
+    gridded = mdt_on_grid(path, CUBE_LAT, CUBE_LON).values
+    lat, lon = CUBE_LAT[:, None], CUBE_LON[None, :]
+    # the MDT's land: its cells within 0.125 deg of (34, -64); cube cells farther
+    # than a whole MDT cell from it have only ocean neighbours: the plane exactly
+    near = (np.abs(lat - 34.0) <= 0.125 + 0.125) & (np.abs(lon + 64.0) <= 0.125 + 0.125)
+    assert np.allclose(gridded[~near], plane(CUBE_LAT, CUBE_LON)[~near], atol=1e-6)
+    # cells between land and ocean are finite (mean of their ocean neighbours)
+    coastal = near & ~((np.abs(lat - 34.0) < 0.125) & (np.abs(lon + 64.0) < 0.125))
+    assert np.isfinite(gridded[coastal]).all()
+    # on the MDT's own grid every ocean cell keeps its value exactly
+    own = native.sel(latitude=slice(33.0, 35.0), longitude=slice(295.0, 297.0))
+    same = mdt_on_grid(path, own["latitude"].values, own["longitude"].values).values
+    assert np.array_equal(np.isnan(same), np.isnan(own.values))
+    assert np.allclose(same[np.isfinite(same)], own.values[np.isfinite(own.values)], atol=1e-6)
+
+
 def test_written_mdt_is_cf_compliant_and_reads_back(tmp_path: Path) -> None:
     lat, lon = CUBE_LAT, CUBE_LON
     values = plane(lat, lon)

@@ -250,7 +250,7 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
     lat = np.linspace(32.9, 43.1, 21)
     lon = np.linspace(294.9, 305.1, 23)  # 0..360 longitudes
     zos = np.full((3, lat.size, lon.size), 0.5, np.float32)
-    zos[:, :, :8] = np.nan  # land in the west
+    zos[:, :, :18] = np.nan  # land in the west: some passes see only land
     ds = xr.Dataset(
         {"zos": (("time", "lat", "lon"), zos)},
         coords={"time": START + np.arange(3) * np.timedelta64(1, "D"), "lat": lat, "lon": lon},
@@ -264,9 +264,11 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
         noise=False,
         variable="zos",
     )
-    tracks = xr.concat([open_product(p, variable="adt") for p in paths], dim="obs")
-    assert tracks.sizes["obs"] > 100
-    assert (tracks["longitude"].values % 360 >= lon[7]).all()  # nothing over land
+    parts = [open_product(p, variable="adt") for p in paths]
+    assert all(np.isfinite(part["ssh"].values).any() for part in parts)  # no all-land file
+    tracks = xr.concat(parts, dim="obs")
+    assert tracks.sizes["obs"] > 20
+    assert (tracks["longitude"].values % 360 >= lon[17]).all()  # nothing over land
     np.testing.assert_allclose(tracks["ssh"].values, 0.5, atol=1e-3)
     with pytest.raises(InputError, match="sst"):
         simulate_obs(tmp_path / "map.nc", tmp_path / "obs2", missions=["j3"], variable="zos")

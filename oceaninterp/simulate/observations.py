@@ -219,6 +219,8 @@ def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int)
     keep = sampler.inside(lat, lon)
     times, lat, lon = times[keep], lat[keep], lon[keep]
     ssh, mdt = sampler.sample(times, lat, lon)
+    sea = np.isfinite(ssh)  # land (NaN truth) gives no observation
+    times, lat, lon, ssh, mdt = times[sea], lat[sea], lon[sea], ssh[sea], mdt[sea]
     cycle, pass_number = orbit.pass_index(times)
     sla = ssh - mdt
     if noise:
@@ -297,6 +299,8 @@ def swot_passes(
         )
         ssh, mdt = ssh.reshape(shape), mdt.reshape(shape)
         valid &= np.isfinite(ssh)
+        if not valid.any():  # a pass over land only
+            continue
         sla = np.where(valid, ssh - mdt, np.nan)
         cycle, number = int(cycles[part[0]]), int(passes[part[0]])
         rng = _rng(seed, orbit.mission, cycle, number)
