@@ -473,24 +473,8 @@ def make_cube(setup: Setup, name: str, case: Case) -> tuple[Path, dict[str, Any]
     return out, _timed(out, f"grid {name}", make)
 
 
-def filled_nearest(field: np.ndarray) -> np.ndarray:
-    """``field`` with each NaN cell given the value of the nearest finite cell (2-D)."""
-    from scipy.ndimage import distance_transform_edt
-
-    missing = ~np.isfinite(field)
-    if not missing.any():
-        return field
-    _, (rows, cols) = distance_transform_edt(missing, return_indices=True)
-    return field[rows, cols]
-
-
 def make_mdt(setup: Setup, name: str, case: Case) -> Path:
-    """The MDT the observations carry (time mean of the truth SSH), on the model grid.
-
-    On land (coast case) the MDT is extended by its nearest ocean value, so that
-    its bilinear interpolation onto the cube (:func:`oceaninterp.mdt.mdt_on_grid`)
-    keeps every coastal ocean cell; the maps are NaN on land anyway (land rule).
-    """
+    """The MDT the observations carry (time mean of the truth SSH; NaN on land)."""
     from oceaninterp.io import open_dataset
     from oceaninterp.mdt import write_mdt
 
@@ -500,14 +484,12 @@ def make_mdt(setup: Setup, name: str, case: Case) -> Path:
         reference = make_reference(setup, case)
         with open_dataset(reference) as truth:
             mdt = truth["ssh"].mean("time").load()
-        land = int(mdt.isnull().sum())
         write_mdt(
-            mdt.copy(data=filled_nearest(mdt.values)),
+            mdt,
             out,
             history=f"benchmarks/robustness.py: MDT {name}",
             source_files=[reference],
-            summary="Time mean of the truth SSH (the MDT the observation files carry)"
-            + (f"; its {land} land cells hold the nearest ocean value." if land else "."),
+            summary="Time mean of the truth SSH (the MDT the observation files carry).",
         )
 
     skill._stage(out, f"MDT {name}", make)

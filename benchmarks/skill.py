@@ -83,7 +83,8 @@ SYSTEMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
 OI_CANDIDATES: dict[tuple[str, ...], list[dict[str, list[float]]]] = {
     ("nadir",): [
         {"lx": [1.0, 1.4, 2.0], "lt": [7.0, 11.0, 16.0]},
-        {"noise": [0.02, 0.035, 0.05, 0.08]},
+        {"noise": [0.02, 0.035, 0.05, 0.08, 0.12, 0.18]},
+        {"lx": [1.0, 1.4, 2.0], "lt": [5.0, 7.0, 11.0]},
     ],
     ("nadir", "swot"): [
         {"lx": [0.7, 1.0, 1.4], "lt": [4.0, 7.0, 11.0]},

@@ -173,13 +173,3 @@ def test_quick_run_scores_every_case(
     assert bool(coast["adt"].isnull().all("time").where(land, True).all())
     assert "| coast | 4DVarNet" in (results / "robustness.md").read_text()
     assert (results / "robustness_coast_snapshots.png").exists()
-
-
-def test_land_takes_the_nearest_ocean_value(robustness: ModuleType) -> None:
-    field = np.array([[1.0, 2.0, np.nan], [4.0, np.nan, np.nan], [np.nan, np.nan, np.nan]])
-    filled = robustness.filled_nearest(field)
-    np.testing.assert_array_equal(filled[np.isfinite(field)], [1.0, 2.0, 4.0])
-    assert filled[0, 2] == 2.0 and filled[1, 0] == 4.0 and filled[2, 0] == 4.0
-    assert np.isfinite(filled).all()
-    ocean = np.arange(6.0).reshape(2, 3)
-    assert robustness.filled_nearest(ocean) is ocean
