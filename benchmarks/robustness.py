@@ -79,7 +79,8 @@ LAND_MAP = Path("l4_duacs") / "dt_med_allsat_phy_l4_20160515_20190101.nc"
 #: Its window (lon_min, lon_max, lat_min, lat_max), degrees: Corsica, Sardinia, the
 #: Ligurian, French, Italian and North-African coasts, the Balearic Sea.
 LAND_WINDOW = (2.0, 12.0, 36.0, 46.0)
-DEFAULT_REAL_DATA = Path("/work/shared/data/real")
+#: The real product samples when ``OCEANINTERP_REAL_DATA`` is unset (where CI finds them).
+DEFAULT_REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 #: Where the OI parameters tuned on the sample come from (its nadirs + SWOT row).
 TUNED_OI = ROOT / "benchmarks" / "results" / "skill.json"
 TUNED_SYSTEM = "nadir_swot"
