@@ -470,6 +470,7 @@ def reconstruct(
     tiles: TileSpec | None = None,
     oi_config: OIConfig | None = None,
     tune_days: int = 0,
+    tune_truth: str | Path | None = None,
     resample: bool = False,
     bf16: bool = True,
     overwrite: bool = False,
@@ -502,6 +503,10 @@ def reconstruct(
         For ``"oi"``: when positive, first pick Lx/Ly, Lt and noise by
         cross-validation on withheld observations of the first ``tune_days``
         days (:func:`oceaninterp.oi.tune_oi` over ``DEFAULT_CANDIDATES``).
+    tune_truth
+        With ``tune_days``, an OSSE truth file (``ssh``, metres, ADT): the
+        candidates are scored by their RMSE against it over those days (the
+        MDT removed with ``mdt``) instead of by withheld observations.
     resample
         Coarsen a finer cube to the checkpoint's resolution instead of refusing it.
     bf16
@@ -550,6 +555,8 @@ def reconstruct(
         "ssh_kind": kind,
         "method": method,
     }
+    if tune_truth is not None and (method != "oi" or tune_days <= 0):
+        raise ConfigError("tune_truth: only with the oi method and tune_days > 0 (--tune N)")
     if method == "oi":
         oi_device = str(resolve_device(device))
         gridded = _grid_mdt(mdt, ds)
@@ -558,9 +565,9 @@ def reconstruct(
             attrs = _with_mdt(attrs, gridded, kind)
         cfg = oi_config or OIConfig()
         if tune_days > 0:
-            cfg = tune_oi(
-                ds.isel(time=slice(0, tune_days)), DEFAULT_CANDIDATES, base=cfg, device=oi_device
-            )
+            first = ds.isel(time=slice(0, tune_days))
+            truth = None if tune_truth is None else _tuning_truth(tune_truth, first, gridded)
+            cfg = tune_oi(first, DEFAULT_CANDIDATES, base=cfg, device=oi_device, truth=truth)
             log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
         attrs["oi_parameters"] = (
             f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, noise={cfg.noise} m"
@@ -671,6 +678,26 @@ def _grid_mdt(mdt: str | Path | None, cube: xr.Dataset) -> GriddedMDT | None:
         return None
     observed = np.asarray(cube["ssh"].notnull().any("time").values, dtype=bool)
     return mdt_on_grid(mdt, cube["latitude"].values, cube["longitude"].values, observed)
+
+
+def _tuning_truth(path: str | Path, window: xr.Dataset, mdt: GriddedMDT | None) -> xr.DataArray:
+    """The truth of the days of ``window`` on its grid, of the kind the OI maps (metres)."""
+    from oceaninterp.model.data import truth_on_grid
+
+    path = Path(path)
+    if window.attrs.get("ssh_kind") == "sla" and mdt is None:
+        raise ConfigError(
+            f"tune_truth: {path.name} is an ADT truth and the cube holds SLA: give the MDT (--mdt)"
+        )
+    ssh = open_dataset(path)["ssh"]
+    days = window["time"].values
+    missing = np.setdiff1d(days, ssh["time"].values)
+    if missing.size:
+        raise InputError(path, f"the truth lacks {missing.size} tuning day(s), e.g. {missing[0]}")
+    values = truth_on_grid(ssh.sel(time=days), window, path)
+    if mdt is not None:
+        values = values - mdt.values
+    return xr.DataArray(values, dims=("time", "latitude", "longitude"))
 
 
 def minus_mdt(cube: xr.Dataset, kind: str, mdt: GriddedMDT) -> tuple[xr.Dataset, str]:

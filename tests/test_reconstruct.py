@@ -13,7 +13,7 @@ import xarray as xr
 from cfcheck import assert_cf_compliant
 
 from oceaninterp.config import TileSpec
-from oceaninterp.errors import InputError, OutputExistsError
+from oceaninterp.errors import ConfigError, InputError, OutputExistsError
 from oceaninterp.products import duacs_l4
 from oceaninterp.reconstruct import (
     check_compatible,
@@ -376,3 +376,27 @@ def test_oi_tuning_mode_records_the_parameters_it_picked(rng, tmp_path) -> None:
     picked = dict(kv.split("=") for kv in xr.open_dataset(out).attrs["oi_parameters"].split(", "))
     assert float(picked["lx"].split()[0]) in DEFAULT_CANDIDATES["lx"]
     assert float(picked["noise"].split()[0]) in DEFAULT_CANDIDATES["noise"]
+
+
+def test_oi_tuning_against_a_truth_picks_what_tune_oi_picks(rng, tmp_path) -> None:
+    from oceaninterp.oi import DEFAULT_CANDIDATES, tune_oi
+
+    cube = make_cube(rng, shape=(9, 15, 19), coverage=0.2)
+    truth = make_cube(np.random.default_rng(0), shape=(9, 15, 19), coverage=1.0)
+    truth.to_netcdf(tmp_path / "truth.nc")
+    out = reconstruct(
+        cube, tmp_path / "oi.nc", method="oi", tune_days=9, tune_truth=tmp_path / "truth.nc"
+    )
+    expected = tune_oi(cube, DEFAULT_CANDIDATES, truth=truth["ssh"])
+    picked = xr.open_dataset(out).attrs["oi_parameters"]
+    assert picked == (
+        f"lx={expected.lx} deg, ly={expected.ly} deg, lt={expected.lt} days, "
+        f"noise={expected.noise} m"
+    )
+    with pytest.raises(ConfigError, match="tune_truth"):
+        reconstruct(cube, tmp_path / "x.nc", method="oi", tune_truth=tmp_path / "truth.nc")
+    with pytest.raises(InputError, match="lacks 3 tuning day"):
+        truth.isel(time=slice(0, 6)).to_netcdf(tmp_path / "short.nc")
+        reconstruct(
+            cube, tmp_path / "y.nc", method="oi", tune_days=9, tune_truth=tmp_path / "short.nc"
+        )

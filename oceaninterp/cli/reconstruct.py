@@ -57,6 +57,14 @@ def reconstruct(
             "observations of the first N days (0: no tuning).",
         ),
     ] = 0,
+    tune_truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--tune-truth",
+            help="OI, OSSE: with --tune, score the candidates against this truth file "
+            "(ssh, m) instead of withheld observations.",
+        ),
+    ] = None,
     mdt: Annotated[
         Path | None,
         typer.Option(
@@ -112,6 +120,7 @@ def reconstruct(
                 tiles=tiles,
                 oi_config=oi_config,
                 tune_days=tune,
+                tune_truth=tune_truth,
                 resample=resample,
                 overwrite=overwrite,
                 history=command_line(),

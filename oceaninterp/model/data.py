@@ -85,8 +85,8 @@ def _daily(ds: xr.Dataset, path: Path) -> np.ndarray:
     return days
 
 
-def _truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> np.ndarray:
-    """Interpolate (linearly) the truth's ssh onto the cube's cells and days."""
+def truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> np.ndarray:
+    """Interpolate (linearly) the truth's ssh (metres) onto the cube's cells, per truth day."""
     # Bring the truth's longitudes next to the cube's (either -180..180 or 0..360).
     truth = align_longitudes(truth, float(cube["longitude"].values[0]))
     on_grid = truth.interp(
@@ -145,7 +145,7 @@ def load_training_data(
     sst = None
     if use_sst:
         sst = _variable(cube, cube_path, "sst").values[in_cube].astype(np.float32)
-    truth_grid = _truth_on_grid(truth.isel(time=np.flatnonzero(in_truth)), cube, truth_path)
+    truth_grid = truth_on_grid(truth.isel(time=np.flatnonzero(in_truth)), cube, truth_path)
     resolution = cube.attrs.get("resolution")
     if resolution is None:
         resolution = float(np.median(np.diff(cube["latitude"].values)))
