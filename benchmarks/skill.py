@@ -330,13 +330,13 @@ def test_window(setup: Setup) -> tuple[str, str]:
     return shift(setup.periods["test_start"], -SPINUP_DAYS), setup.periods["test_end"]
 
 
-def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
+def window_maps(
+    setup: Setup, system: str, out: Path, what: str, **options: Any
+) -> tuple[Path, float]:
+    """Maps of the test window by ``reconstruct(**options)`` with the MDT, and the wall time."""
     from oceaninterp.io import open_dataset
     from oceaninterp.reconstruct import reconstruct
 
-    cfg = tune(setup, system)["config"]
-    out = setup.work / oi_name(system) / "maps.nc"
     timing = out.with_suffix(".json")
 
     def make() -> None:
@@ -345,17 +345,23 @@ def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
         reconstruct(
             cube,
             out,
-            method="oi",
-            oi_config=cfg,
             device="cpu",
             mdt=setup.mdt,
             overwrite=True,
-            history="benchmarks/skill.py: tuned OI",
+            history=f"benchmarks/skill.py: {what}",
+            **options,
         )
         _write_json(timing, {"wall_s": time.perf_counter() - started})
 
-    _stage(out, f"OI {system}", make)
+    _stage(out, f"{what} {system}", make)
     return out, json.loads(timing.read_text())["wall_s"]
+
+
+def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
+    """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
+    cfg = tune(setup, system)["config"]
+    out = setup.work / oi_name(system) / "maps.nc"
+    return window_maps(setup, system, out, "OI", method="oi", oi_config=cfg)
 
 
 def net_folder(setup: Setup, system: str) -> Path:
@@ -416,30 +422,9 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
 
 def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
     """The trained 4DVarNet's maps (``adt``, ``sla``) of the test window, and the wall time."""
-    from oceaninterp.io import open_dataset
-    from oceaninterp.reconstruct import reconstruct
-
     checkpoint, _ = trained(setup, system)
     out = net_folder(setup, system) / "maps.nc"
-    timing = out.with_suffix(".json")
-
-    def make() -> None:
-        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
-        started = time.perf_counter()
-        reconstruct(
-            cube,
-            out,
-            checkpoint=checkpoint,
-            method="4dvarnet",
-            device="cpu",
-            mdt=setup.mdt,
-            overwrite=True,
-            history="benchmarks/skill.py: reconstruct",
-        )
-        _write_json(timing, {"wall_s": time.perf_counter() - started})
-
-    _stage(out, f"4DVarNet {system}", make)
-    return out, json.loads(timing.read_text())["wall_s"]
+    return window_maps(setup, system, out, "4DVarNet", method="4dvarnet", checkpoint=checkpoint)
 
 
 def mse_gain(rmse_net: float, rmse_oi: float) -> float:
