@@ -400,3 +400,23 @@ def test_oi_tuning_against_a_truth_picks_what_tune_oi_picks(rng, tmp_path) -> No
         reconstruct(
             cube, tmp_path / "y.nc", method="oi", tune_days=9, tune_truth=tmp_path / "short.nc"
         )
+
+
+def test_cli_tunes_the_oi_against_a_truth(rng, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from oceaninterp.cli.app import app
+
+    make_cube(rng, shape=(9, 15, 19), coverage=0.2).to_netcdf(tmp_path / "cube.nc")
+    make_cube(np.random.default_rng(0), shape=(9, 15, 19), coverage=1.0).to_netcdf(
+        tmp_path / "truth.nc"
+    )
+    base = ["reconstruct", str(tmp_path / "cube.nc"), "--method", "oi"]
+    truth = ["--tune-truth", str(tmp_path / "truth.nc")]
+    runner = CliRunner()
+    ok = runner.invoke(app, [*base, "--tune", "9", *truth, "-o", str(tmp_path / "oi.nc")])
+    assert ok.exit_code == 0, ok.output
+    assert "lt=8.0 days" in xr.open_dataset(tmp_path / "oi.nc").attrs["oi_parameters"]
+    refused = runner.invoke(app, [*base, *truth, "-o", str(tmp_path / "x.nc")])
+    assert refused.exit_code == 1 and "--tune N" in refused.output
+    assert "Traceback" not in refused.output and not (tmp_path / "x.nc").exists()
