@@ -101,6 +101,8 @@ QUICK_OI_CANDIDATES: dict[tuple[str, ...], list[dict[str, list[float]]]] = {
 TARGETS = {"sla": "SLA + MDT", "adt": "ADT"}
 #: Days of observations before the test period given to both methods (spin-up).
 SPINUP_DAYS = 21
+#: Periods that ``--score-period`` maps and scores.
+PERIOD_NAMES = {"test": "Test", "val": "Validation"}
 
 log = logging.getLogger("skill")
 
@@ -133,6 +135,9 @@ class Setup:
         The MDT file given to the OI (and to the 4DVarNet for ``"sla"``).
     model_options, train_options
         :class:`~oceaninterp.config.ModelConfig` / ``TrainConfig`` overrides.
+    period
+        The period mapped and scored: ``"test"`` (the leaderboard) or ``"val"``
+        (the validation period, to choose a recipe without seeing the test).
     """
 
     work: Path
@@ -149,6 +154,15 @@ class Setup:
     mdt: Path = Path("sample_data/mdt.nc")
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     train_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    period: str = "test"
+
+    def scored(self) -> tuple[str, str]:
+        """First and last days of the scored period (ISO)."""
+        return self.periods[f"{self.period}_start"], self.periods[f"{self.period}_end"]
+
+    def maps_name(self) -> str:
+        """File name of the maps of the scored period's window."""
+        return "maps.nc" if self.period == "test" else f"maps_{self.period}.nc"
 
 
 def _options(text: str, cls: type) -> dict[str, Any]:
@@ -325,22 +339,23 @@ def oi_name(system: str) -> str:
     return "oi_" + "_".join(SYSTEMS[system][1])
 
 
-def test_window(setup: Setup) -> tuple[str, str]:
-    """Days mapped: the test period and its spin-up before."""
-    return shift(setup.periods["test_start"], -SPINUP_DAYS), setup.periods["test_end"]
+def map_window(setup: Setup) -> tuple[str, str]:
+    """Days mapped: the scored period and its spin-up before."""
+    start, end = setup.scored()
+    return shift(start, -SPINUP_DAYS), end
 
 
 def window_maps(
     setup: Setup, system: str, out: Path, what: str, **options: Any
 ) -> tuple[Path, float]:
-    """Maps of the test window by ``reconstruct(**options)`` with the MDT, and the wall time."""
+    """Maps of the scored window by ``reconstruct(**options)`` with the MDT, and the wall time."""
     from oceaninterp.io import open_dataset
     from oceaninterp.reconstruct import reconstruct
 
     timing = out.with_suffix(".json")
 
     def make() -> None:
-        cube = _window(open_dataset(cube_path(setup, system)), *test_window(setup))
+        cube = _window(open_dataset(cube_path(setup, system)), *map_window(setup))
         started = time.perf_counter()
         reconstruct(
             cube,
@@ -358,9 +373,9 @@ def window_maps(
 
 
 def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The tuned OI's ADT maps (SLA OI + MDT) of the test window, and its wall time."""
+    """The tuned OI's ADT maps (SLA OI + MDT) of the scored window, and its wall time."""
     cfg = tune(setup, system)["config"]
-    out = setup.work / oi_name(system) / "maps.nc"
+    out = setup.work / oi_name(system) / setup.maps_name()
     return window_maps(setup, system, out, "OI", method="oi", oi_config=cfg)
 
 
@@ -421,9 +436,9 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
 
 
 def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The trained 4DVarNet's maps (``adt``, ``sla``) of the test window, and the wall time."""
+    """The trained 4DVarNet's maps (``adt``, ``sla``) of the scored window, and the wall time."""
     checkpoint, _ = trained(setup, system)
-    out = net_folder(setup, system) / "maps.nc"
+    out = net_folder(setup, system) / setup.maps_name()
     return window_maps(setup, system, out, "4DVarNet", method="4dvarnet", checkpoint=checkpoint)
 
 
@@ -433,12 +448,12 @@ def mse_gain(rmse_net: float, rmse_oi: float) -> float:
 
 
 def score_system(setup: Setup, system: str) -> dict[str, Any]:
-    """Score the OI and the 4DVarNet of a system on the test period (one row)."""
+    """Score the OI and the 4DVarNet of a system on the scored period (one row)."""
     from oceaninterp.report import score_maps
 
     oi, oi_wall = oi_maps(setup, system)
     net, net_wall = net_maps(setup, system)
-    folder = net_folder(setup, system) / "scores"
+    folder = net_folder(setup, system) / ("scores" if setup.period == "test" else "scores_val")
     if not (folder / "scores.json").exists():
         score_maps(
             [oi, net],
@@ -446,8 +461,8 @@ def score_system(setup: Setup, system: str) -> dict[str, Any]:
             output_dir=folder,
             names=["oi", "4dvarnet"],
             variable="adt",
-            start=setup.periods["test_start"],
-            end=setup.periods["test_end"],
+            start=setup.scored()[0],
+            end=setup.scored()[1],
         )
     records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
     _, training = trained(setup, system)
@@ -562,18 +577,19 @@ def run(
         "target": setup.target,
         "host": host(),
     }
-    stem = "skill" if setup.target == "sla" else f"skill_{setup.target}"
+    stem = "skill" + ("" if setup.target == "sla" else f"_{setup.target}")
+    stem += "" if setup.period == "test" else f"_{setup.period}"
     _write_json(results / f"{stem}.json", {"meta": meta, "rows": rows})
     walls = "\n".join(
         f"- {r['label']}: training {r['train']['wall_s'] / 60:.1f} min "
         f"(best epoch {r['train']['best_epoch']}/{r['train']['epochs']}, "
         f"{r['train']['n_parameters']} parameters, {r['train']['device']}); "
-        f"4DVarNet test maps {r['reconstruct_wall_s']:.0f} s; "
-        f"OI tuning {r['oi_tune_wall_s']:.0f} s, OI test maps {r['oi_map_wall_s']:.0f} s"
+        f"4DVarNet {setup.period} maps {r['reconstruct_wall_s']:.0f} s; "
+        f"OI tuning {r['oi_tune_wall_s']:.0f} s, OI {setup.period} maps {r['oi_map_wall_s']:.0f} s"
         for r in rows
     )
     md = (
-        f"Test period {setup.periods['test_start']} .. {setup.periods['test_end']} "
+        f"{PERIOD_NAMES[setup.period]} period {setup.scored()[0]} .. {setup.scored()[1]} "
         f"({SPINUP_DAYS} days of spin-up observations before it), truth `{meta['truth']}` "
         f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: "
         f"{epochs}, seed {setup.seed}, "
@@ -662,6 +678,13 @@ def main(argv: list[str] | None = None) -> int:
         help="TrainConfig options over the TOML's, e.g. gradient_weight=1000",
     )
     parser.add_argument(
+        "--score-period",
+        choices=tuple(PERIOD_NAMES),
+        default="test",
+        help="map and score the test period (the leaderboard) or the validation period "
+        "(to compare recipes without seeing the test; writes skill_val.md)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, 10 test days",
@@ -703,6 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         mdt=args.mdt.resolve(),
         model_options=model_options,
         train_options=train_options,
+        period=args.score_period,
     )
     work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])

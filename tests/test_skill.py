@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -61,7 +62,7 @@ def test_table_has_one_line_per_method_and_system(skill: ModuleType) -> None:
     assert "| n/a |" in net and "| 5.00 |" in net
 
 
-def test_periods_and_test_window_follow_the_sample(skill: ModuleType, tmp_path: Path) -> None:
+def test_periods_and_map_windows_follow_the_sample(skill: ModuleType, tmp_path: Path) -> None:
     periods = skill.read_periods(SAMPLE / "train.toml")
     assert periods["test_start"] == "2022-10-22" and periods["test_end"] == "2022-12-02"
     assert periods["val_end"] < periods["test_start"]
@@ -77,7 +78,12 @@ def test_periods_and_test_window_follow_the_sample(skill: ModuleType, tmp_path: 
         quick=True,
         last_day="2022-12-31",
     )
-    assert skill.test_window(setup) == ("2022-10-01", "2022-12-02")
+    assert skill.map_window(setup) == ("2022-10-01", "2022-12-02")
+    assert setup.maps_name() == "maps.nc"
+    validation = dataclasses.replace(setup, period="val")
+    assert validation.scored() == (periods["val_start"], periods["val_end"])
+    assert skill.map_window(validation) == ("2022-08-27", periods["val_end"])
+    assert validation.maps_name() == "maps_val.nc"
     assert skill.cube_path(setup, "nadir").name == "cube_nadir.nc"
     assert skill.cube_path(setup, "nadir_swot") == skill.cube_path(setup, "nadir_swot_sst")
     assert skill.oi_name("nadir_swot") == skill.oi_name("nadir_swot_sst") != skill.oi_name("nadir")
