@@ -32,15 +32,17 @@ printed and written to ``--results`` as ``skill.md`` and ``skill.json`` (with
 seeds, epochs, wall times and the host), plus each system's spectral-score
 and snapshot figures.
 
-Run (full: about 15 min of training and up to an hour of OI tuning on 2
-shared CPU cores)::
+Run (full: three trainings of about 20-40 min each and up to an hour of OI
+tuning on 2 CPU cores; ``--stage 4dvarnet --systems X`` runs share the CPU)::
 
     OMP_WAIT_POLICY=PASSIVE DASK_SCHEDULER=synchronous \\
         .venv/bin/python benchmarks/skill.py
 
 ``--target adt`` trains the 4DVarNet on the ADT cube as is (``skill_adt.md``);
-``--epochs 48 --tiles-per-epoch 128 --work runs/skill-long --results
-benchmarks/results/long --systems nadir_swot`` is the longer CPU training.
+``--model prior_width=64,lstm_hidden=48 --epochs 48`` and the like train
+ablations of the recipe; ``--score-period val`` maps and scores the validation
+period instead of the test (``skill_val.md``): recipes are compared there, so
+that the test period stays unseen until the choice is made.
 
 ``--quick`` (nadir system only, one OI candidate, 2 short epochs, 10 test
 days) checks the chain end to end in a few minutes; its scores mean nothing.
