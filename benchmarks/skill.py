@@ -68,6 +68,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 BOX = {"lon_min": -65.0, "lon_max": -55.0, "lat_min": 33.0, "lat_max": 43.0}
+#: Grid spacing of the cubes and maps by default, degrees (the sample truth's).
 RESOLUTION = 0.1
 #: Observing systems: (label, observation folders, SST folder or None, model uses SST).
 SYSTEMS: dict[str, tuple[str, tuple[str, ...], bool]] = {
@@ -140,6 +141,8 @@ class Setup:
     period
         The period mapped and scored: ``"test"`` (the leaderboard) or ``"val"``
         (the validation period, to choose a recipe without seeing the test).
+    resolution
+        Grid spacing of the cubes, the maps and ``truth``, degrees.
     """
 
     work: Path
@@ -157,6 +160,7 @@ class Setup:
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     train_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     period: str = "test"
+    resolution: float = RESOLUTION
 
     def scored(self) -> tuple[str, str]:
         """First and last days of the scored period (ISO)."""
@@ -252,14 +256,14 @@ def cube_path(setup: Setup, system: str) -> Path:
 
 
 def make_cube(setup: Setup, system: str) -> Path:
-    """Grid the system's observations (ADT, 1/10 deg, the whole year) into its cube."""
+    """Grid the system's observations (ADT, the whole year, ``setup.resolution``) into its cube."""
     from oceaninterp.config import GridSpec
     from oceaninterp.grid import grid_files
 
     folders = SYSTEMS[system][1]
     out = cube_path(setup, system)
     spec = GridSpec(
-        **BOX, resolution=RESOLUTION, start=setup.periods["train_start"], end=setup.last_day
+        **BOX, resolution=setup.resolution, start=setup.periods["train_start"], end=setup.last_day
     )
     sst = [setup.obs / "sst"] if "swot" in folders else []
     return _stage(
@@ -593,7 +597,8 @@ def run(
     md = (
         f"{PERIOD_NAMES[setup.period]} period {setup.scored()[0]} .. {setup.scored()[1]} "
         f"({SPINUP_DAYS} days of spin-up observations before it), truth `{meta['truth']}` "
-        f"(seed 2021), 1/10 deg Gulf Stream box; 4DVarNet on {TARGETS[setup.target]}: "
+        f"(seed 2021), {setup.resolution:g} deg Gulf Stream box; "
+        f"4DVarNet on {TARGETS[setup.target]}: "
         f"{epochs}, seed {setup.seed}, "
         f"trained on {setup.periods['train_start']} .. {setup.periods['train_end']}, "
         f"best epoch by validation mu on {setup.periods['val_start']} .. "
@@ -628,6 +633,14 @@ def main(argv: list[str] | None = None) -> int:
         "benchmarks/results, WORK/results with --quick)",
     )
     parser.add_argument("--truth", type=Path, default=SAMPLE / "truth.nc")
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        default=RESOLUTION,
+        help="grid spacing of the cubes and maps, degrees; --truth must be on that grid "
+        "(1/20 deg: --resolution 0.05 --model tile_latitude=96,tile_longitude=96, the same "
+        "4.8 deg tiles)",
+    )
     parser.add_argument("--obs", type=Path, default=SAMPLE / "obs")
     parser.add_argument(
         "--mdt",
@@ -729,6 +742,7 @@ def main(argv: list[str] | None = None) -> int:
         model_options=model_options,
         train_options=train_options,
         period=args.score_period,
+        resolution=args.resolution,
     )
     work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])

@@ -319,7 +319,7 @@ def _save_figure(path: Path, draw) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(12, 4.5))
+    fig = plt.figure(figsize=(12, 4.5), layout="constrained")
     try:
         draw(fig)
         with atomic_path(path) as tmp:
@@ -396,6 +396,10 @@ def _plot_spectral(fig, results: list[scores.SpectralScores], labels: list[str])
     ax_c.set_title("0.5 contour of the (k, f) score; dot: (lambda_x, lambda_t)", fontsize=9)
     ax_x.legend(fontsize=8)
     ax_c.legend(fontsize=7)
+    from matplotlib.ticker import NullFormatter
+
+    for axis in (ax_x.xaxis, ax_t.xaxis, ax_c.xaxis, ax_c.yaxis):
+        axis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on log axes
 
 
 def _plot_alongtrack_spectra(
