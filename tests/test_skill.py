@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "skill.py"
@@ -87,6 +90,38 @@ def test_periods_and_map_windows_follow_the_sample(skill: ModuleType, tmp_path: 
     assert skill.cube_path(setup, "nadir").name == "cube_nadir.nc"
     assert skill.cube_path(setup, "nadir_swot") == skill.cube_path(setup, "nadir_swot_sst")
     assert skill.oi_name("nadir_swot") == skill.oi_name("nadir_swot_sst") != skill.oi_name("nadir")
+
+
+def test_cubes_are_gridded_at_the_setup_resolution(skill: ModuleType, tmp_path: Path) -> None:
+    obs = tmp_path / "obs"
+    for source in sorted((SAMPLE / "obs" / "nadir").glob("*/*_2022100[12]_*.nc")):
+        target = obs / "nadir" / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    periods = {**skill.read_periods(SAMPLE / "train.toml"), "train_start": "2022-10-01"}
+    observed = {}
+    for resolution in (0.1, 0.05):
+        setup = skill.Setup(
+            work=tmp_path / f"work{resolution:g}",
+            truth=tmp_path / "t.nc",
+            obs=obs,
+            periods=periods,
+            epochs=1,
+            tiles_per_epoch=1,
+            seed=0,
+            candidates={},
+            quick=True,
+            last_day="2022-10-02",
+            resolution=resolution,
+        )
+        setup.work.mkdir()
+        with xr.open_dataset(skill.make_cube(setup, "nadir")) as cube:
+            n = round(10 / resolution)
+            assert dict(cube["ssh"].sizes) == {"time": 2, "latitude": n, "longitude": n}
+            assert np.diff(cube["longitude"].values) == pytest.approx(resolution)
+            observed[resolution] = int(cube["ssh"].notnull().sum())
+    # the same along-track points fall in more, smaller cells (1 Hz points ~7 km apart)
+    assert observed[0.1] > 0 and observed[0.05] > observed[0.1]
 
 
 def test_existing_stage_outputs_are_not_remade(skill: ModuleType, tmp_path: Path) -> None:
