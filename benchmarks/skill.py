@@ -166,9 +166,13 @@ class Setup:
         """First and last days of the scored period (ISO)."""
         return self.periods[f"{self.period}_start"], self.periods[f"{self.period}_end"]
 
+    def suffix(self) -> str:
+        """What the scored period adds to the names of maps, scores and results."""
+        return "" if self.period == "test" else f"_{self.period}"
+
     def maps_name(self) -> str:
         """File name of the maps of the scored period's window."""
-        return "maps.nc" if self.period == "test" else f"maps_{self.period}.nc"
+        return f"maps{self.suffix()}.nc"
 
 
 def _options(text: str, cls: type) -> dict[str, Any]:
@@ -459,7 +463,8 @@ def score_system(setup: Setup, system: str) -> dict[str, Any]:
 
     oi, oi_wall = oi_maps(setup, system)
     net, net_wall = net_maps(setup, system)
-    folder = net_folder(setup, system) / ("scores" if setup.period == "test" else "scores_val")
+    folder = net_folder(setup, system) / f"scores{setup.suffix()}"
+    start, end = setup.scored()
     if not (folder / "scores.json").exists():
         score_maps(
             [oi, net],
@@ -467,8 +472,8 @@ def score_system(setup: Setup, system: str) -> dict[str, Any]:
             output_dir=folder,
             names=["oi", "4dvarnet"],
             variable="adt",
-            start=setup.scored()[0],
-            end=setup.scored()[1],
+            start=start,
+            end=end,
         )
     records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
     _, training = trained(setup, system)
@@ -583,8 +588,7 @@ def run(
         "target": setup.target,
         "host": host(),
     }
-    stem = "skill" + ("" if setup.target == "sla" else f"_{setup.target}")
-    stem += "" if setup.period == "test" else f"_{setup.period}"
+    stem = "skill" + ("" if setup.target == "sla" else f"_{setup.target}") + setup.suffix()
     _write_json(results / f"{stem}.json", {"meta": meta, "rows": rows})
     walls = "\n".join(
         f"- {r['label']}: training {r['train']['wall_s'] / 60:.1f} min "

@@ -364,6 +364,8 @@ def _plot_snapshots(fig, truth: xr.DataArray, maps: list[xr.DataArray], labels: 
 
 def _plot_spectral(fig, results: list[scores.SpectralScores], labels: list[str]) -> None:
     """Marginal score curves, and the 0.5 contours with their minima marked."""
+    from matplotlib.ticker import NullFormatter
+
     ax_x, ax_t, ax_c = fig.subplots(1, 3)
     for k, (s, label) in enumerate(zip(results, labels, strict=True)):
         color = f"C{k}"
@@ -396,8 +398,6 @@ def _plot_spectral(fig, results: list[scores.SpectralScores], labels: list[str])
     ax_c.set_title("0.5 contour of the (k, f) score; dot: (lambda_x, lambda_t)", fontsize=9)
     ax_x.legend(fontsize=8)
     ax_c.legend(fontsize=7)
-    from matplotlib.ticker import NullFormatter
-
     for axis in (ax_x.xaxis, ax_t.xaxis, ax_c.xaxis, ax_c.yaxis):
         axis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on log axes
 

@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,22 +66,28 @@ def test_table_has_one_line_per_method_and_system(skill: ModuleType) -> None:
     assert "| n/a |" in net and "| 5.00 |" in net
 
 
+def _setup(skill: ModuleType, tmp_path: Path, **changes: Any) -> Any:
+    """A bookkeeping Setup of the sample's periods (nothing is trained)."""
+    options = {
+        "work": tmp_path,
+        "truth": tmp_path / "t.nc",
+        "obs": tmp_path,
+        "periods": skill.read_periods(SAMPLE / "train.toml"),
+        "epochs": 1,
+        "tiles_per_epoch": 1,
+        "seed": 0,
+        "candidates": {},
+        "quick": True,
+        "last_day": "2022-12-31",
+    }
+    return skill.Setup(**{**options, **changes})
+
+
 def test_periods_and_map_windows_follow_the_sample(skill: ModuleType, tmp_path: Path) -> None:
     periods = skill.read_periods(SAMPLE / "train.toml")
     assert periods["test_start"] == "2022-10-22" and periods["test_end"] == "2022-12-02"
     assert periods["val_end"] < periods["test_start"]
-    setup = skill.Setup(
-        work=tmp_path,
-        truth=tmp_path / "t.nc",
-        obs=tmp_path,
-        periods=periods,
-        epochs=1,
-        tiles_per_epoch=1,
-        seed=0,
-        candidates={},
-        quick=True,
-        last_day="2022-12-31",
-    )
+    setup = _setup(skill, tmp_path)
     assert skill.map_window(setup) == ("2022-10-01", "2022-12-02")
     assert setup.maps_name() == "maps.nc"
     validation = dataclasses.replace(setup, period="val")
@@ -101,16 +108,11 @@ def test_cubes_are_gridded_at_the_setup_resolution(skill: ModuleType, tmp_path: 
     periods = {**skill.read_periods(SAMPLE / "train.toml"), "train_start": "2022-10-01"}
     observed = {}
     for resolution in (0.1, 0.05):
-        setup = skill.Setup(
-            work=tmp_path / f"work{resolution:g}",
-            truth=tmp_path / "t.nc",
+        setup = _setup(
+            skill,
+            tmp_path / f"work{resolution:g}",
             obs=obs,
             periods=periods,
-            epochs=1,
-            tiles_per_epoch=1,
-            seed=0,
-            candidates={},
-            quick=True,
             last_day="2022-10-02",
             resolution=resolution,
         )
