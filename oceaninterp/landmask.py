@@ -1,0 +1,185 @@
+"""Land and sea on a regular latitude/longitude grid, from a real coastline.
+
+The default source is GSHHG (the Global Self-consistent, Hierarchical,
+High-resolution Geography database, full resolution), shipped inside the
+``roaring-landmask`` package (the land mask of OpenDrift): nothing is
+downloaded at run time. Lakes inside continents count as land, as in the
+DUACS maps.
+
+A grid cell is land when more than half of its area is land, estimated from
+``n x n`` points evenly spread in the cell: ``n = 1`` (the cell centre) at
+1/10 deg or finer, up to 5 x 5 at 1/2 deg and coarser. A narrow strait finer
+than a cell can close (the Bosphorus at 1/10 deg), a wide one stays open (the
+Sea of Marmara is sea at 1/10 deg).
+
+A user mask file (``--land-mask FILE``) is NetCDF or Zarr with 1-D
+``latitude``/``longitude`` (or ``lat``/``lon``) and one 2-D variable among
+:data:`LAND_VARIABLES` (1 / a fraction > 0.5 = land, e.g. ERA5's ``lsm``) or
+:data:`SEA_VARIABLES` (1 = sea); it is sampled at the cell centres (nearest
+value) and must cover the grid.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oceaninterp.errors import InputError
+
+#: The ``land_mask_source`` of a mask made from the shipped coastline.
+GSHHG = "GSHHG full resolution (roaring-landmask)"
+#: Variables of a mask file read as "1 (or a fraction > 0.5) = land".
+LAND_VARIABLES = ("land", "lsm", "landmask", "land_mask", "sftlf")
+#: Variables of a mask file read as "1 = sea".
+SEA_VARIABLES = ("sea", "ocean", "seamask", "sea_mask", "mask")
+#: Most coastline points tested at once (bounded memory on a global grid).
+_POINTS_PER_CALL = 4_000_000
+
+
+@functools.lru_cache(maxsize=1)
+def _coastline() -> Any:
+    """The GSHHG mask of roaring-landmask, loaded once per process (about 7 s)."""
+    from roaring_landmask import RoaringLandmask
+
+    return RoaringLandmask.new()
+
+
+def subsamples(resolution: float) -> int:
+    """Points per axis tested in a cell of ``resolution`` degrees (1 to 5)."""
+    return int(min(5, max(1, math.ceil(resolution / 0.1 - 1e-9))))
+
+
+def _cell_offsets(step: float, n: int) -> np.ndarray:
+    """``n`` offsets (degrees) evenly spread across a cell of ``step`` degrees."""
+    return (np.arange(n) + 0.5) / n * step - 0.5 * step
+
+
+def _step(axis: np.ndarray) -> float:
+    return float(np.median(np.diff(axis))) if axis.size > 1 else 0.1
+
+
+def coastline_mask(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Land cells of a grid from the GSHHG coastline.
+
+    Parameters
+    ----------
+    latitude, longitude
+        Cell centres, degrees_north and degrees_east (any longitude convention,
+        e.g. -180..180, 0..360 or across the antimeridian), regularly spaced.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool ``(latitude, longitude)``, True on land (land fraction > 0.5).
+    """
+    lat = np.asarray(latitude, dtype=np.float64)
+    lon = np.asarray(longitude, dtype=np.float64)
+    n = subsamples(max(_step(lat), _step(lon)))
+    dy, dx = _cell_offsets(_step(lat), n), _cell_offsets(_step(lon), n)
+    mask = _coastline()
+    land = np.zeros((lat.size, lon.size), dtype=np.float32)
+    rows = max(1, _POINTS_PER_CALL // max(1, lon.size * n * n))
+    wrapped_lon = (lon[None, :] + dx[:, None] + 180.0) % 360.0 - 180.0  # (n, lon)
+    for lo in range(0, lat.size, rows):
+        block = lat[lo : lo + rows]
+        y = np.clip(block[:, None] + dy[None, :], -89.999, 89.999)  # (rows, n)
+        yy = np.broadcast_to(y[:, :, None, None], (block.size, n, n, lon.size))
+        xx = np.broadcast_to(wrapped_lon[None, None, :, :], (block.size, n, n, lon.size))
+        hits = mask.contains_many(
+            np.ascontiguousarray(xx).ravel(), np.ascontiguousarray(yy).ravel()
+        )
+        land[lo : lo + block.size] = (
+            np.asarray(hits, dtype=np.float32).reshape(block.size, n * n, lon.size).mean(axis=1)
+        )
+    return land > 0.5
+
+
+def _nearest(axis: np.ndarray, wanted: np.ndarray, path: Path, name: str) -> np.ndarray:
+    """Indices of ``axis`` nearest to ``wanted``, refusing points beyond half a step."""
+    order = np.argsort(axis)
+    sorted_axis = axis[order]
+    idx = np.clip(np.searchsorted(sorted_axis, wanted), 1, max(1, axis.size - 1))
+    left = sorted_axis[idx - 1]
+    right = sorted_axis[np.minimum(idx, axis.size - 1)]
+    pick = np.where(np.abs(wanted - left) <= np.abs(right - wanted), idx - 1, idx)
+    pick = np.minimum(pick, axis.size - 1)
+    gap = np.abs(sorted_axis[pick] - wanted)
+    if gap.max(initial=0.0) > 0.5 * _step(sorted_axis) + 1e-6:
+        raise InputError(
+            path,
+            f"the land mask does not cover the grid in {name} ({wanted.min():g} .. "
+            f"{wanted.max():g} asked, {sorted_axis[0]:g} .. {sorted_axis[-1]:g} in the file)",
+        )
+    return order[pick]
+
+
+def file_mask(path: str | Path, latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Land cells of a grid from a user's mask file (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        Naming the file: unreadable, no known mask variable, not 2-D over
+        latitude/longitude, or not covering the grid.
+    """
+    from oceaninterp.io import open_dataset
+
+    path = Path(path)
+    ds = open_dataset(path)
+    ds = ds.rename({k: v for k, v in {"lat": "latitude", "lon": "longitude"}.items() if k in ds})
+    names = [v for v in (*LAND_VARIABLES, *SEA_VARIABLES) if v in ds.data_vars]
+    if not names or "latitude" not in ds.coords or "longitude" not in ds.coords:
+        raise InputError(
+            path,
+            "not a land mask: expected latitude/longitude and one of the variables "
+            f"{list(LAND_VARIABLES + SEA_VARIABLES)}; found {sorted(map(str, ds.data_vars))}",
+        )
+    da = ds[names[0]].squeeze(drop=True)
+    if set(da.dims) != {"latitude", "longitude"}:
+        raise InputError(path, f"variable {names[0]!r} has dims {da.dims}; expected 2-D")
+    da = da.transpose("latitude", "longitude")
+    file_lon = np.asarray(ds["longitude"].values, dtype=np.float64)
+    lon = np.asarray(longitude, dtype=np.float64)
+    global_file = file_lon.size > 1 and (file_lon.max() - file_lon.min() + _step(file_lon)) >= 359.9
+    if global_file:  # compare longitudes modulo 360
+        base = file_lon.min()
+        lon = base + (lon - base) % 360.0
+        file_lon = base + (file_lon - base) % 360.0
+    i = _nearest(
+        np.asarray(ds["latitude"].values, dtype=np.float64), np.asarray(latitude), path, "latitude"
+    )
+    j = _nearest(file_lon, lon, path, "longitude")
+    values = np.asarray(da.values, dtype=np.float64)[np.ix_(i, j)]
+    land = values > 0.5 if names[0] in LAND_VARIABLES else ~(values > 0.5)
+    return np.asarray(land, dtype=bool)
+
+
+def land_mask(
+    latitude: np.ndarray, longitude: np.ndarray, source: str | Path | None = None
+) -> np.ndarray:
+    """Land cells of a regular grid: from the GSHHG coastline, or a user's mask file.
+
+    Parameters
+    ----------
+    latitude, longitude
+        Cell centres, degrees_north / degrees_east.
+    source
+        ``None`` for the shipped GSHHG coastline, else a mask file.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool ``(latitude, longitude)``, True on land.
+    """
+    if source is None:
+        return coastline_mask(latitude, longitude)
+    return file_mask(source, latitude, longitude)
+
+
+def source_name(source: str | Path | None) -> str:
+    """What ``land_mask_source`` attributes say of a mask's origin."""
+    return GSHHG if source is None else Path(source).name
