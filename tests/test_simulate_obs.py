@@ -52,13 +52,13 @@ def truth(tmp_path_factory):
 @pytest.fixture(scope="module")
 def clean(truth, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
-    return out, simulate_obs(truth, out, noise=False, seed=4)
+    return out, simulate_obs(truth, out, noise=False, seed=4, files="product")
 
 
 @pytest.fixture(scope="module")
 def noisy(truth, tmp_path_factory):
     out = tmp_path_factory.mktemp("noisy")
-    return out, simulate_obs(truth, out, noise=True, seed=4)
+    return out, simulate_obs(truth, out, noise=True, seed=4, files="product")
 
 
 def test_every_mission_and_kind_is_written(clean) -> None:
@@ -195,10 +195,52 @@ def test_grid_reads_every_file_and_gives_back_the_truth(clean, tmp_path) -> None
         assert np.isfinite(cube["sst"].values).all()
 
 
+def _grid(paths: list, output) -> xr.Dataset:
+    from oceaninterp.config import GridSpec
+    from oceaninterp.grid import grid_files
+
+    spec = GridSpec(
+        lon_min=-65.0,
+        lon_max=-55.0,
+        lat_min=33.0,
+        lat_max=43.0,
+        resolution=0.25,
+        start="2022-03-01",
+        end="2022-03-05",
+    )
+    obs = [p for p in paths if p.parent.name != "sst"]
+    sst = [p for p in paths if p.parent.name == "sst"]
+    summary = grid_files(obs, output, spec, variable="adt", sst=sst)
+    assert len(summary.read) == len(paths) and not summary.skipped
+    return xr.load_dataset(summary.output)
+
+
+def test_month_files_are_few_and_grid_like_the_product_files(truth, noisy, tmp_path) -> None:
+    from oceaninterp.pipeline.catalogue import name_days
+    from oceaninterp.products.cmems_l3 import production_key
+
+    paths = simulate_obs(truth, tmp_path / "obs", noise=True, seed=4)  # default: by month
+    assert len(paths) == 6 + 1 + 1  # six nadirs, SWOT and SST: one file each for 5 days
+    j3 = next(p for p in paths if p.parent.name == "j3")
+    assert j3.name == "dt_global_j3_phy_l3_1hz_20220301-20220305_20250101.nc"
+    assert production_key(j3) is None  # not mistaken for a one-day CMEMS file
+    swot = next(p for p in paths if p.parent.name == "swot")
+    assert name_days(swot) == ("2022-03-01", "2022-03-05")
+    sst = next(p for p in paths if p.parent.name == "sst")
+    assert sst.name.startswith("20220301-20220305-") and name_days(sst) is None
+    month = _grid(paths, tmp_path / "month.nc")
+    product = _grid(noisy[1], tmp_path / "product.nc")
+    assert int(month["count"].sum()) > 100
+    for name in ("ssh", "count", "sst"):
+        np.testing.assert_array_equal(month[name].values, product[name].values)
+
+
 def test_same_seed_same_files(truth, noisy, tmp_path) -> None:
     from oceaninterp.products import open_product
 
-    again = simulate_obs(truth, tmp_path, missions=["j3"], noise=True, sst=False, seed=4)
+    again = simulate_obs(
+        truth, tmp_path, missions=["j3"], noise=True, sst=False, seed=4, files="product"
+    )
     first = [p for p in noisy[1] if p.parent.name == "j3"]
     assert [p.name for p in again] == [p.name for p in first]
     for p, q in zip(first, again, strict=True):
@@ -276,7 +318,14 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
 
 def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) -> None:
     paths = simulate_obs(
-        truth, tmp_path, missions=["swot"], sst=False, noise=False, systematic=True, seed=4
+        truth,
+        tmp_path,
+        missions=["swot"],
+        sst=False,
+        noise=False,
+        systematic=True,
+        seed=4,
+        files="product",
     )
     base = sorted(p for p in clean[1] if p.parent.name == "swot")
     assert [p.name for p in sorted(paths)] == [p.name for p in base]

@@ -94,6 +94,14 @@ def obs(
         typer.Option(help="SWOT pixel and line spacing, km (2 = native; coarser for small files)."),
     ] = 2.0,
     variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
+    files: Annotated[
+        str,
+        typer.Option(
+            "--files",
+            help="File layout: month (one file per mission and month) or product "
+            "(one per day / SWOT pass, as distributed).",
+        ),
+    ] = "month",
     seed: Seed = 0,
     overwrite: Overwrite = False,
     log_level: LogLevel = "info",
@@ -116,6 +124,7 @@ def obs(
                 systematic=systematic,
                 swot_pixel_km=swot_pixel_km,
                 variable=variable,
+                files=files,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=lambda name: bar.update(task, advance=1, description=name),

@@ -7,12 +7,9 @@ or a user's model output or map, NetCDF or Zarr, with 1-D ``latitude``/
 (linear between the days, each day's value being taken at 12:00 UTC), adds
 instrument errors and writes
 
-- ``nadir/<mission>/dt_global_<mission>_phy_l3_1hz_<day>_<production>.nc``:
-  CMEMS L3 along-track files, one per mission and day, at 1 Hz;
-- ``swot/SWOT_L3_LR_SSH_Expert_<cycle>_<pass>_<start>_<end>_v2.0.1.nc``:
-  SWOT L3 LR SSH files, one per pass, holding the lines over the truth box;
-- ``sst/<day>000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc``:
-  GHRSST L4 daily SST analyses (when the truth has ``sst``);
+- ``nadir/<mission>/``: CMEMS L3 along-track files at 1 Hz;
+- ``swot/``: SWOT L3 LR SSH files holding the lines over the truth box;
+- ``sst/``: GHRSST L4 daily SST analyses (when the truth has ``sst``);
 - ``mdt.nc``: the MDT the files carry, on the truth's grid (:func:`write_truth_mdt`),
   for ``--mdt`` of ``oceaninterp train`` / ``reconstruct`` and ``[inputs] mdt``.
 
@@ -22,6 +19,25 @@ truth SSH. ``*_filtered`` variables are low-passed copies of the noisy
 ``*_unfiltered`` ones (a Gaussian of about 65 km half-power cut-off along
 track for nadirs, a 6 km Gaussian over the KaRIn swath); without noise they
 are equal. Truth cells that are NaN (land) give no observation.
+
+File layout (``files=``):
+
+- ``"month"`` (the default): one file per mission and calendar month, named by
+  the span of its data: ``dt_global_<mission>_phy_l3_1hz_<first>-<last>_<production>.nc``,
+  ``SWOT_L3_LR_SSH_Expert_<start>_<end>_v2.0.1.nc`` (the passes of the month
+  one after the other along ``num_lines``) and
+  ``<first>-<last>-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc``
+  (the days of the month along ``time``), like a ``copernicusmarine subset``
+  of a period. A year is a few dozen files instead of some 2 000 (each NetCDF-4
+  file costs about 25 kB of HDF5 overhead);
+- ``"product"``: as the agencies distribute them, one nadir file per mission
+  and day (``..._<day>_<production>.nc``), one SWOT file per pass
+  (``..._<cycle>_<pass>_<start>_<end>_v2.0.1.nc``), one SST file per day
+  (``<day>000000-...nc``).
+
+Either way the files are deflated (zlib, shuffle), as the distributed
+products are; the stored (packed) values are those the product writers make,
+so both layouts grid to identical cubes.
 """
 
 from __future__ import annotations
@@ -52,7 +68,12 @@ SWATH_REACH_DEG = 1.0  # nadir lines farther than this from the box have no pixe
 NADIR_FILTER_KM = 12.0  # Gaussian sigma of sla_filtered (half-power cut-off about 65 km)
 KARIN_FILTER_KM = 6.0  # Gaussian sigma of ssha_filtered over the swath
 SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
+SST_SPAN_NAME = "{first}-{last}-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
+SWOT_SPAN_NAME = "SWOT_L3_LR_SSH_Expert_{start}_{end}_v2.0.1.nc"
 MDT_NAME = "mdt.nc"
+#: File layouts of :func:`simulate_obs` (see the module docstring).
+FILE_LAYOUTS = ("month", "product")
+DEFLATE_LEVEL = 4  # zlib level of the written files
 
 
 class TruthSampler:
@@ -347,10 +368,46 @@ def _smooth_swath(
     return out
 
 
-def nadir_file_name(mission: str, day: np.datetime64) -> str:
-    """CMEMS 1-Hz L3 name, e.g. ``dt_global_j3_phy_l3_1hz_20220101_20250101.nc``."""
+def nadir_file_name(mission: str, day: np.datetime64, last: np.datetime64 | None = None) -> str:
+    """CMEMS 1-Hz L3 name, e.g. ``dt_global_j3_phy_l3_1hz_20220101_20250101.nc``.
+
+    With ``last``, the name of a file spanning ``day`` .. ``last``:
+    ``dt_global_j3_phy_l3_1hz_20220101-20220131_20250101.nc`` (not read as a
+    one-day CMEMS name by :func:`oceaninterp.products.cmems_l3.production_key`).
+    """
     production = _day(np.datetime64(PRODUCTION_DATE))
-    return f"dt_global_{mission}_phy_l3_1hz_{_day(day)}_{production}.nc"
+    days = _day(day) if last is None else f"{_day(day)}-{_day(last)}"
+    return f"dt_global_{mission}_phy_l3_1hz_{days}_{production}.nc"
+
+
+def _month(t: np.ndarray) -> np.ndarray:
+    """Calendar month (datetime64[M]) of times."""
+    return np.asarray(t).astype("datetime64[M]")
+
+
+def deflate(path: Path) -> Path:
+    """Re-write a NetCDF file with every variable zlib-deflated (shuffle), in place, atomically.
+
+    The stored values (packed integers, fill values, attributes) are copied
+    undecoded, so a reader gets exactly what it got from the original.
+    """
+    from oceaninterp.io import atomic_path
+
+    with xr.open_dataset(path, decode_cf=False, mask_and_scale=False, decode_times=False) as ds:
+        ds = ds.load()
+    encoding = {
+        name: {"zlib": True, "complevel": DEFLATE_LEVEL, "shuffle": True}
+        for name in ds.variables
+        if ds[name].ndim
+    }
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
+    return path
+
+
+def _stamp(t: np.datetime64) -> str:
+    """``YYYYMMDDTHHMMSS`` of a time, as in SWOT file names."""
+    return str(np.asarray(t).astype("datetime64[s]")).replace("-", "").replace(":", "")
 
 
 def _day(t: np.datetime64) -> str:
@@ -368,6 +425,7 @@ def simulate_obs(
     systematic: bool = False,
     swot_pixel_km: float = swath.PIXEL_KM,
     variable: str = "ssh",
+    files: str = "month",
     overwrite: bool = False,
     history: str = "oceaninterp.simulate.observations.simulate_obs",
     progress: Callable[[str], None] | None = None,
@@ -397,6 +455,10 @@ def simulate_obs(
         for smaller files.
     variable
         Name of the truth SSH variable.
+    files
+        File layout: ``"month"`` (one file per mission and month) or
+        ``"product"`` (per day, per SWOT pass, as distributed); see the module
+        docstring. Both give the same observations.
     overwrite
         Replace files of a previous run; otherwise an existing, non-empty
         ``nadir``/``swot``/``sst`` sub-folder is an error.
@@ -416,6 +478,8 @@ def simulate_obs(
     if swot_pixel_km < swath.PIXEL_KM:
         raise ConfigError(f"swot_pixel_km: expected >= {swath.PIXEL_KM} km, got {swot_pixel_km}")
 
+    if files not in FILE_LAYOUTS:
+        raise ConfigError(f"files: expected one of {FILE_LAYOUTS}, got {files!r}")
     unknown = sorted(set(missions) - set(ORBITS))
     if unknown:
         raise ConfigError(f"missions: unknown {unknown}; expected some of {sorted(ORBITS)}")
@@ -435,25 +499,28 @@ def simulate_obs(
         orbit = ORBITS[mission]
         if mission == "swot":
             amplitudes = errors.SystematicErrors() if systematic else None
-            for cycle, number, data in swot_passes(
+            passes = swot_passes(
                 orbit,
                 sampler,
                 noise=noise,
                 seed=seed,
                 systematic=amplitudes,
                 pixel_km=swot_pixel_km,
-            ):
+            )
+            for name, data in _swot_files(passes, files):
                 data.attrs["history"] = history
-                times = data["time"].values
-                name = swot_l3.file_name(cycle, number, times[0], times[-1])
                 written.append(swot_l3.write(data, output_dir / "swot" / name))
         else:
             tracks = nadir_tracks(orbit, sampler, noise=noise, seed=seed)
             tracks.attrs["history"] = history
-            days = tracks["time"].values.astype("datetime64[D]")
-            for day in np.unique(days):
-                path = output_dir / "nadir" / mission / nadir_file_name(mission, day)
-                written.append(cmems_l3.write(tracks.isel(obs=days == day), path))
+            times = tracks["time"].values
+            groups = _month(times) if files == "month" else times.astype("datetime64[D]")
+            for group in np.unique(groups):
+                part = tracks.isel(obs=groups == group)
+                days = part["time"].values.astype("datetime64[D]")
+                last = days.max() if files == "month" else None
+                name = nadir_file_name(mission, days.min(), last)
+                written.append(cmems_l3.write(part, output_dir / "nadir" / mission / name))
         if progress:
             progress(mission)
     if sst:
@@ -465,11 +532,41 @@ def simulate_obs(
                 seed=seed,
                 history=history,
                 writer=sst_l4.write,
+                files=files,
             )
         )
         if progress:
             progress("sst")
+    for path in written:
+        deflate(path)
     return written
+
+
+def _swot_files(
+    passes: Iterable[tuple[int, int, xr.Dataset]], files: str
+) -> Iterable[tuple[str, xr.Dataset]]:
+    """(file name, swath) of SWOT passes: one per pass, or the passes of a month joined."""
+    from oceaninterp.products import swot_l3
+
+    def joined(group: list[xr.Dataset]) -> tuple[str, xr.Dataset]:
+        data = xr.concat(
+            group, dim="num_lines", data_vars="minimal", coords="minimal", compat="override"
+        )
+        times = data["time"].values
+        return SWOT_SPAN_NAME.format(start=_stamp(times[0]), end=_stamp(times[-1])), data
+
+    group: list[xr.Dataset] = []
+    for cycle, number, data in passes:
+        times = data["time"].values
+        if files == "product":
+            yield swot_l3.file_name(cycle, number, times[0], times[-1]), data
+            continue
+        if group and _month(group[0]["time"].values[0]) != _month(times[0]):
+            yield joined(group)
+            group = []
+        group.append(data)
+    if group:
+        yield joined(group)
 
 
 def write_truth_mdt(
@@ -537,26 +634,37 @@ def _write_sst(
     seed: int,
     history: str,
     writer: Callable[[xr.DataArray, Path], Path],
+    files: str = "month",
 ) -> list[Path]:
-    """One GHRSST L4 file per truth day (see :func:`oceaninterp.simulate.sst.l4_analysis`)."""
+    """GHRSST L4 files of the truth days, one per day or per month (``files``).
+
+    Each day is :func:`oceaninterp.simulate.sst.l4_analysis` of the truth SST
+    (same random draws whatever the layout).
+    """
     from oceaninterp.simulate.sst import l4_analysis
 
     if sampler.sst is None:
         return []
     rng = _rng(seed, "sst")
+    fields = [
+        l4_analysis(rng, sampler.sst[k]) if noise else np.asarray(sampler.sst[k], dtype=np.float64)
+        for k in range(sampler.times.size)
+    ]
+    groups = _month(sampler.times) if files == "month" else sampler.times
     paths = []
-    for k, time in enumerate(sampler.times):
-        field = (
-            l4_analysis(rng, sampler.sst[k])
-            if noise
-            else np.asarray(sampler.sst[k], dtype=np.float64)
-        )
+    for group in np.unique(groups):
+        index = np.flatnonzero(groups == group)
+        times = sampler.times[index]
         da = xr.DataArray(
-            field[None],
+            np.stack([fields[k] for k in index]),
             dims=("time", "lat", "lon"),
-            coords={"time": [time], "lat": sampler.lat, "lon": sampler.lon},
+            coords={"time": times, "lat": sampler.lat, "lon": sampler.lon},
             name="analysed_sst",
             attrs={"history": history},
         )
-        paths.append(writer(da, folder / SST_NAME.format(day=_day(time))))
+        if files == "month":
+            name = SST_SPAN_NAME.format(first=_day(times[0]), last=_day(times[-1]))
+        else:
+            name = SST_NAME.format(day=_day(times[0]))
+        paths.append(writer(da, folder / name))
     return paths
