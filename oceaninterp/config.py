@@ -7,8 +7,14 @@ Each dataclass validates itself in ``__post_init__`` and raises
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import math
 import numbers
+import os
+import types
+import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -17,9 +23,82 @@ from oceaninterp.errors import ConfigError
 
 T = TypeVar("T")
 
+#: Largest TOML file read (bytes): a configuration is a few kB; a bigger file is a wrong path.
+MAX_TOML_BYTES = 4 * 2**20
+
+
+def load_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
+    """Read a TOML file into a dict; every failure is one :class:`ConfigError` line.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file should be, for messages (e.g. ``"pipeline file"``).
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ConfigError(f"{path}: a folder, not a {what}")
+        if size > MAX_TOML_BYTES:
+            raise ConfigError(f"{path}: {size} bytes is too large for a {what} (a wrong file?)")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a {what}: not UTF-8 text (a binary file?)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _typed(value: Any, hint: Any, key: str) -> Any:
+    """``value`` checked against a field's annotation ``hint``; ``key`` names it in errors.
+
+    ``bool``, ``int``, ``float`` and ``str`` (and their ``| None``) are checked
+    here: a bool is not a number, an int is a float (returned as one), a float
+    is finite, a TOML date is a ``str`` field's ISO date. Other annotations are
+    left to the dataclass's own ``__post_init__``.
+    """
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        simple = [a for a in args if a is not type(None)]
+        return _typed(value, simple[0], key) if len(simple) == 1 else value
+    shown = f"{value!r} ({type(value).__name__})"
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {shown}")
+    if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected an integer, got {shown}")
+    if hint is float:
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a number, got {shown}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {shown}")
+    return value
+
 
 def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
-    """Build dataclass ``cls`` from a TOML table, refusing unknown keys.
+    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types.
+
+    Each value is checked against its field's annotation first (:func:`_typed`:
+    the message names ``[section] key``), then by the class's ``__post_init__``.
 
     Parameters
     ----------
@@ -30,16 +109,27 @@ def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
     section
         The table's name, used in error messages (e.g. ``"grid"``).
     """
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"[{section}]: expected a table, got {mapping!r}")
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(mapping) - names)
     if unknown:
         raise ConfigError(
             f"[{section}]: unknown key(s) {unknown}; expected some of {sorted(names)}"
         )
+    hints = typing.get_type_hints(cls)
+    values = {k: _typed(v, hints[k], f"[{section}] {k}") for k, v in mapping.items()}
     try:
-        return cls(**mapping)
+        return cls(**values)
     except TypeError as exc:
         raise ConfigError(f"[{section}]: {exc}") from exc
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (its affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -68,15 +158,18 @@ class GridSpec:
     end: str
 
     def __post_init__(self) -> None:
-        if not self.resolution > 0:
-            raise ConfigError(
-                f"resolution: expected a positive number of degrees, got {self.resolution}"
-            )
+        for name in ("lon_min", "lon_max", "lat_min", "lat_max"):
+            _check_number(getattr(self, name), name, positive=None)
+        _check_number(self.resolution, "resolution")
         if not -90 <= self.lat_min < self.lat_max <= 90:
             raise ConfigError(
                 f"lat_min/lat_max: expected -90 <= lat_min < lat_max <= 90, "
                 f"got {self.lat_min}, {self.lat_max}"
             )
+        for name in ("lon_min", "lon_max"):
+            value = getattr(self, name)
+            if not -180 <= value <= 360:
+                raise ConfigError(f"{name}: expected degrees_east in -180..360, got {value!r}")
         if self.lon_min == self.lon_max:
             raise ConfigError("lon_min/lon_max: the box has zero width")
         try:
@@ -115,6 +208,21 @@ class GridSpec:
     def shape(self) -> tuple[int, int, int]:
         """(time, latitude, longitude) sizes."""
         return (self.days().size, self.latitudes().size, self.longitudes().size)
+
+
+#: Upper bounds of the integer sizes of a :class:`ModelConfig`: far above any useful
+#: model (the reference: 15 days, 240 px, width 32, 48 hidden, 10 steps), low enough
+#: that a wrong or hostile value (a checkpoint's description, a TOML) is refused
+#: before it allocates tens of GB or loops for days.
+MODEL_LIMITS = {
+    "tile_time": 100,
+    "tile_latitude": 1024,
+    "tile_longitude": 1024,
+    "prior_width": 512,
+    "lstm_hidden": 512,
+    "n_step": 100,
+    "sst_features": 256,
+}
 
 
 @dataclass(frozen=True)
@@ -189,31 +297,26 @@ class ModelConfig:
     sst_features: int = 8
 
     def __post_init__(self) -> None:
-        for name in ("tile_time", "prior_width", "lstm_hidden", "n_step", "sst_features"):
+        for name, limit in MODEL_LIMITS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+                raise ConfigError(f"{name}: expected an integer in 1..{limit}, got {value!r}")
         for name in ("tile_latitude", "tile_longitude"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 4 or value % 4:
+            if getattr(self, name) % 4:
                 raise ConfigError(
-                    f"{name}: expected a positive multiple of 4 pixels, got {value!r}"
+                    f"{name}: expected a positive multiple of 4 pixels, got {getattr(self, name)!r}"
                 )
-        if self.modulator_downsample not in (1, 2):
+        if self.modulator_downsample not in (1, 2) or isinstance(self.modulator_downsample, bool):
             raise ConfigError(
                 f"modulator_downsample: expected 1 or 2, got {self.modulator_downsample!r}"
             )
-        if not self.lr_grad >= 0:
-            raise ConfigError(f"lr_grad: expected a number >= 0, got {self.lr_grad!r}")
+        _check_number(self.lr_grad, "lr_grad", positive=False)
         if not isinstance(self.use_sst, bool):
             raise ConfigError(f"use_sst: expected true or false, got {self.use_sst!r}")
         if self.first_guess not in ("smooth", "zeros"):
             raise ConfigError(f"first_guess: expected smooth or zeros, got {self.first_guess!r}")
         for name in ("first_guess_sigma_days", "first_guess_sigma_pixels"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(
-                    f"{name}: expected a positive number, got {getattr(self, name)!r}"
-                )
+            _check_number(getattr(self, name), name)
 
 
 @dataclass(frozen=True)
@@ -340,6 +443,24 @@ class TrainConfig:
                     raise ConfigError(f"{period}_start/{period}_end: empty date range")
 
 
+def read_train_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
+    """Read the ``[model]`` and ``[train]`` tables of a TOML file (both optional).
+
+    Raises
+    ------
+    ConfigError
+        The file is unreadable, not UTF-8 TOML, has another table, or a key is invalid.
+    """
+    tables = load_toml(path, "training configuration (TOML)")
+    unknown = sorted(set(tables) - {"model", "train"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {unknown}; expected [model] and/or [train]")
+    return (
+        from_mapping(ModelConfig, tables.get("model", {}), "model"),
+        from_mapping(TrainConfig, tables.get("train", {}), "train"),
+    )
+
+
 # --- oceaninterp run: the pipeline TOML (owned by the pipeline engineer) -----------------
 
 #: Error policies of a pipeline: stop at the first failure, or report it and go on.
@@ -365,15 +486,15 @@ def _check_int(value: Any, key: str, *, minimum: int = 1) -> None:
         raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
 
 
-def _check_number(value: Any, key: str, *, positive: bool = True) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is a real number (not a bool) > 0.
+def _check_number(value: Any, key: str, *, positive: bool | None = True) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is a finite real number (not a bool) > 0.
 
-    With ``positive=False`` zero is accepted too.
+    With ``positive=False`` zero is accepted too; with ``None`` any finite number.
     """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not (ok and (value > 0 if positive else value >= 0)):
-        expected = "a positive number" if positive else "a number >= 0"
-        raise ConfigError(f"{key}: expected {expected}, got {value!r}")
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and (positive is None or (value > 0 if positive else value >= 0))):
+        expected = {True: "a positive number", False: "a number >= 0", None: "a number"}
+        raise ConfigError(f"{key}: expected {expected[positive]}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -592,6 +713,11 @@ class RunDask:
                 f"got {self.scheduler!r}"
             )
         _check_int(self.workers, "[dask] workers", minimum=0)
+        if self.scheduler is None and self.workers > cpu_count():
+            raise ConfigError(
+                f"[dask] workers: expected at most {cpu_count()} (the CPUs of this machine) "
+                f"for a local cluster, got {self.workers}"
+            )
 
     @property
     def distributed(self) -> bool:
@@ -653,17 +779,8 @@ class RunConfig:
             The day ``"today"`` means in ``[grid] start/end`` (default: the
             current UTC day).
         """
-        import tomllib
-        from pathlib import Path
-
         path = Path(path)
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such pipeline file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        data = load_toml(path, "pipeline file")
         return cls.from_mapping(data, base_dir=path.resolve().parent, today=today)
 
     @classmethod
@@ -878,7 +995,10 @@ class OIConfig:
         Standard deviation of the noise of one raw observation, metres; a cube
         cell averaging ``count`` observations gets variance ``noise**2 / count``.
     signal_std
-        Prior standard deviation of the SSH anomaly, metres. Only the ratio
+        Prior standard deviation of the SSH anomaly, metres. ``None`` (the
+        default) estimates a smoothed map of it from the observations
+        (:func:`oceaninterp.oi.signal_std_map`), as DUACS; a number keeps it
+        uniform (1 m is the data challenge's unit covariance). Only the ratio
         ``noise / signal_std`` changes the map; the formal error scales with it.
     time_window
         Observations are used within ``+/- time_window * lt`` days of the output
@@ -909,7 +1029,7 @@ class OIConfig:
     ly: float = 1.0
     lt: float = 7.0
     noise: float = 0.05
-    signal_std: float = 1.0
+    signal_std: float | None = None
     time_window: float = 2.0
     space_cutoff: float = 3.0
     block_days: int = 14
@@ -920,8 +1040,10 @@ class OIConfig:
     batch_bytes: int = 512 * 2**20
 
     def __post_init__(self) -> None:
-        for name in ("lx", "ly", "lt", "noise", "signal_std", "time_window", "space_cutoff"):
+        for name in ("lx", "ly", "lt", "noise", "time_window", "space_cutoff"):
             _check_number(getattr(self, name), f"oi.{name}")
+        if self.signal_std is not None:
+            _check_number(self.signal_std, "oi.signal_std")
         _check_int(self.block_days, "oi.block_days")
         if self.block_deg is not None:
             _check_number(self.block_deg, "oi.block_deg")

@@ -32,3 +32,15 @@ class ConfigError(OceanInterpError):
 
 class OutputExistsError(OceanInterpError):
     """The output path exists and neither --overwrite nor --skip-existing was given."""
+
+
+class OutputWriteError(OceanInterpError):
+    """The file system refused to write an output (disk full, read-only, no permission).
+
+    Raised by :func:`oceaninterp.io.atomic_path` once the temporary is removed,
+    so nothing under the output's final name changed.
+    """
+
+
+class OutputLockedError(OceanInterpError):
+    """Another process is writing the same output now (:func:`oceaninterp.io.output_lock`)."""

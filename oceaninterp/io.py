@@ -2,24 +2,48 @@
 
 Every output goes first to a temporary sibling path and is renamed into place
 only once complete, so a crash never leaves a half-written file under its final
-name (DESIGN habit 11).
+name (DESIGN habit 11). While it is written, an output is locked
+(``.<name>.lock`` beside it, ``fcntl.flock``, holding the writer's pid): a second
+writer of the same output fails at once instead of silently replacing the
+first's. Temporaries are named after their writer (``.tmp-<pid>.<host>-...``),
+so those left by a killed process are removed by the next write in their folder
+(:func:`remove_stale`). A write the file system refuses (disk full, read-only,
+no permission) is one :class:`~oceaninterp.errors.OutputWriteError` line;
+nothing under the final name changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import hashlib
+import logging
 import os
+import re
 import shutil
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import xarray as xr
 
-from oceaninterp.errors import InputError, OutputExistsError
+from oceaninterp.errors import InputError, OutputExistsError, OutputLockedError, OutputWriteError
+
+logger = logging.getLogger(__name__)
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 ZARR_SUFFIXES = (".zarr",)
+#: Prefixes of temporaries: atomic writes (``.tmp-``), replaced stores moved aside
+#: (``.old-``), scratch stores (``.zarr-``, :func:`scratch_dir`).
+SCRATCH_PREFIXES = (".tmp-", ".old-", ".zarr-")
+#: Errors of the file system refusing a write, whichever file they name.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+#: Errors of a refused write when they name the output's folder (else they may be an input's).
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+_OWNED = re.compile(r"^\.(?:tmp|old|zarr)-(?P<pid>\d+)\.(?P<host>[0-9a-f]{6})-[0-9a-f]{8}")
 
 
 def output_format(path: str | Path) -> str:
@@ -38,12 +62,89 @@ def output_format(path: str | Path) -> str:
     raise InputError(path, f"unknown output suffix {suffix!r}: use .nc or .zarr")
 
 
-def check_output(path: str | Path, overwrite: bool = False) -> Path:
-    """Refuse an existing output unless ``overwrite``; return the path."""
+def _same(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (or would: equal once resolved)."""
+    if a.resolve() == b.resolve():
+        return True
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return False
+
+
+def check_output(
+    path: str | Path, overwrite: bool = False, *, inputs: Iterable[str | Path] = ()
+) -> Path:
+    """Refuse an unusable output path; return it.
+
+    Parameters
+    ----------
+    path
+        The output file or store.
+    overwrite
+        Whether an existing output may be replaced.
+    inputs
+        The files the command reads: an output that is one of them is refused,
+        even with ``overwrite`` (the input would be destroyed while it is read).
+
+    Raises
+    ------
+    InputError
+        A folder of ``path`` is a file (e.g. ``score -o maps.nc``), or ``path``
+        is one of ``inputs``.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false.
+    """
     path = Path(path)
+    for folder in path.parents:
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise InputError(
+                    path, f"cannot write here: {folder} is a file, not a folder (give a folder)"
+                )
+            break
+    for source in inputs:
+        if _same(path, Path(source)):
+            raise InputError(
+                path, "the output is also an input: write it elsewhere (the input would be lost)"
+            )
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: output exists (use --overwrite to replace it)")
     return path
+
+
+def ensure_folder(path: str | Path, what: str = "output folder") -> Path:
+    """Create folder ``path`` (and its parents) if needed; refuse a file in the way.
+
+    Raises
+    ------
+    InputError
+        ``path`` or one of its parents exists and is not a folder.
+    OutputWriteError
+        The file system refuses to create it (read-only, no permission, full).
+    """
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(path, f"{what}: {folder} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    return path
+
+
+def _write_error(path: Path, exc: OSError) -> OutputWriteError:
+    return OutputWriteError(f"cannot write {path}: {exc.strerror or exc}; nothing was lost")
+
+
+def _is_write_error(exc: OSError, folder: Path) -> bool:
+    """Whether ``exc`` is the file system refusing a write in ``folder``."""
+    if exc.errno in _FULL_ERRNOS:
+        return True
+    if exc.errno not in _DENIED_ERRNOS:
+        return False
+    named = exc.filename
+    return named is None or Path(os.fsdecode(named)).resolve().parent == folder.resolve()
 
 
 def _remove(path: Path) -> None:
@@ -53,29 +154,163 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _owner() -> str:
+    """``<pid>.<host>``: who writes a temporary (see :func:`remove_stale`)."""
+    return f"{os.getpid()}.{_HOST}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def remove_stale(folder: str | Path) -> list[Path]:
+    """Remove the temporaries in ``folder`` left by dead processes of this host.
+
+    A temporary's name holds its writer's pid and a digest of its host name;
+    those of live processes and of other hosts (a shared file system) are kept.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in Path(folder).iterdir():
+            match = _OWNED.match(entry.name)
+            if match is None or match["host"] != _HOST or _alive(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                _remove(entry)
+                removed.append(entry)
+                logger.info("removed %s, left by a killed process", entry)
+    return removed
+
+
+def scratch_dir(folder: str | Path, prefix: str = ".zarr-") -> Path:
+    """Create and return an empty scratch folder in ``folder``, named after its writer.
+
+    Remove it when done; if the process is killed first, the next write in
+    ``folder`` removes it (:func:`remove_stale`).
+    """
+    path = Path(folder) / f"{prefix}{_owner()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    return path
+
+
 @contextlib.contextmanager
-def atomic_path(final: str | Path) -> Iterator[Path]:
+def output_lock(final: str | Path) -> Iterator[Path]:
+    """Hold ``.<name>.lock`` beside ``final`` while it is written; yield the lock file.
+
+    The lock is ``fcntl.flock`` (the kernel drops it when its holder dies, even
+    by SIGKILL); the file holds the holder's pid and is removed on release.
+
+    Raises
+    ------
+    OutputLockedError
+        Another process is writing ``final`` now.
+    """
+    final = Path(final)
+    lock = final.with_name(f".{final.name}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OutputLockedError(
+                f"{final}: another process (pid {holder}) is writing this output now; "
+                "wait for it to finish or choose another output"
+            ) from None
+        try:  # the holder may have removed the file between our open and flock: retry
+            current = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary sibling of ``final``; rename it onto ``final`` on success.
 
     On any exception the temporary path is removed and ``final`` is untouched.
-    Works for files and for directories (Zarr stores).
+    Works for files and for directories (Zarr stores). While the body runs,
+    ``final`` is locked (:func:`output_lock`); temporaries of ``final`` and
+    those of dead processes in its folder are removed first.
+
+    Parameters
+    ----------
+    final
+        The output path.
+    overwrite
+        Whether an existing ``final`` may be replaced; ``False`` re-checks under
+        the lock, so a concurrent writer's output is never silently replaced.
+
+    Raises
+    ------
+    OutputLockedError
+        Another process is writing ``final``.
+    OutputExistsError
+        ``final`` appeared meanwhile and ``overwrite`` is false.
+    OutputWriteError
+        The file system refused the write (no space, read-only, no permission).
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{final.name}")
+    tmp = final.with_name(f".tmp-{_owner()}-{uuid.uuid4().hex[:8]}-{final.name}")
     try:
-        yield tmp
-        if final.exists() and final.is_dir():
-            # os.replace cannot replace a non-empty directory: move the old one aside first.
-            old = final.with_name(f".old-{uuid.uuid4().hex[:8]}-{final.name}")
-            os.replace(final, old)
-            os.replace(tmp, final)
-            _remove(old)
-        else:
-            os.replace(tmp, final)
-    finally:
-        if tmp.exists() or tmp.is_symlink():
-            _remove(tmp)
+        ensure_folder(final.parent)
+        with output_lock(final):
+            _remove_leftovers(final)
+            try:
+                yield tmp
+                if final.exists() and not overwrite:
+                    raise OutputExistsError(
+                        f"{final}: output exists (written meanwhile by another process?)"
+                    )
+                if final.exists() and final.is_dir():
+                    # os.replace cannot replace a non-empty directory: move the old one aside.
+                    old = final.with_name(f".old-{_owner()}-{uuid.uuid4().hex[:8]}-{final.name}")
+                    os.replace(final, old)
+                    os.replace(tmp, final)
+                    _remove(old)
+                else:
+                    os.replace(tmp, final)
+            finally:
+                if tmp.exists() or tmp.is_symlink():
+                    _remove(tmp)
+    except OSError as exc:
+        if _is_write_error(exc, final.parent):
+            raise _write_error(final, exc) from exc
+        raise
+
+
+def _remove_leftovers(final: Path) -> None:
+    """Remove the temporaries of ``final`` (its lock is held) and stale ones beside it."""
+    mine = re.compile(
+        rf"^\.(?:tmp|old)-(?:\d+\.[0-9a-f]{{6}}-)?[0-9a-f]{{8}}-{re.escape(final.name)}$"
+    )
+    for entry in list(final.parent.iterdir()):
+        if mine.match(entry.name):
+            logger.info("removing %s, left by an interrupted write", entry)
+            _remove(entry)
+    remove_stale(final.parent)
 
 
 def write_dataset(
@@ -100,7 +335,7 @@ def write_dataset(
     """
     path = check_output(path, overwrite)
     fmt = output_format(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         if fmt == "netcdf":
             ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
         else:

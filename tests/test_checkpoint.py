@@ -14,9 +14,11 @@ from oceaninterp.config import ModelConfig
 from oceaninterp.errors import InputError
 from oceaninterp.model import build_model
 from oceaninterp.model.checkpoint import (
+    DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
     describe_checkpoint,
+    description_digest,
     load_checkpoint,
     required_mdt,
     save_checkpoint,
@@ -178,7 +180,10 @@ def test_non_checkpoint_files_are_refused(tmp_path: Path) -> None:
 def test_saved_file_holds_only_tensors_and_json(saved) -> None:
     path, _ = saved
     payload = torch.load(path, weights_only=True)
-    assert set(payload) == {"format", "meta_json", "state_dict"} and payload["format"] == FORMAT
+    assert set(payload) == {"format", "meta_json", "state_dict", DIGEST_KEY}
+    assert payload["format"] == FORMAT and payload[DIGEST_KEY] == description_digest(
+        json.loads(payload["meta_json"])
+    )
     assert all(isinstance(t, torch.Tensor) for t in payload["state_dict"].values())
     assert not list(path.parent.glob(".tmp-*"))  # written atomically, nothing left behind
 
@@ -190,6 +195,7 @@ def test_descriptions_older_than_first_guess_start_from_zeros(saved) -> None:
         meta = json.loads(payload["meta_json"])
         del meta["model_config"]["first_guess"]
         payload["meta_json"] = json.dumps(meta)
+        del payload[DIGEST_KEY]  # as written then
 
     _rewrite(path, drop)
     assert load_checkpoint(path).model.cfg.first_guess == "zeros"

@@ -78,7 +78,7 @@ def test_relative_days_resolve_against_today() -> None:
         (changed("pipeline", format="grib"), r"\[pipeline\] format: expected 'netcdf' or 'zarr'"),
         (changed("inputs", observations=[]), r"\[inputs\] observations: expected at least one"),
         (changed("inputs", observations=3), r"\[inputs\] observations: expected a list"),
-        (changed("inputs", mdt=3), r"\[inputs\] mdt: expected an MDT file path, got 3"),
+        (changed("inputs", mdt=3), r"\[inputs\] mdt: expected a string, got 3 \(int\)"),
         (changed("grid", resolution=-0.1), r"\[grid\] resolution: expected a positive"),
         (
             changed("grid", end="yesterday"),

@@ -1,25 +1,39 @@
 """Safe, versioned, self-describing checkpoints of the SSH 4DVarNet.
 
-A checkpoint is a file written by ``torch.save`` holding a dict of exactly
-three entries and nothing that needs pickled code to load:
+A checkpoint is a file written by ``torch.save`` holding a dict of these
+entries and nothing that needs pickled code to load:
 
 - ``"format"``: the string ``"oceaninterp-4dvarnet"``;
 - ``"meta_json"``: a JSON string, the description (architecture, tile shape,
   resolution, ssh_kind, uses_sst, normalisation, training data and dates,
   validation scores, oceaninterp version, ``format_version``; since format
   version 2 optionally ``mdt``, see :data:`MDT_KEY`);
-- ``"state_dict"``: parameter and buffer names to tensors.
+- ``"state_dict"``: parameter and buffer names to tensors;
+- ``"description_sha256"`` (written since oceaninterp 0.1 with issue 14;
+  optional on reading, so older checkpoints still load): the SHA-256 of the
+  description's semantic fields (:data:`SEMANTIC_META`), saved with the
+  tensors, so a description edited afterwards (``ssh_kind`` sla -> adt, a
+  normalisation) no longer matches and is refused.
 
 It is read with ``torch.load(weights_only=True)`` only: a file carrying any
 other Python object is refused before the object is built, so a payload can
-never run. The model is rebuilt from the description's ``model_config`` and the
-state dict must match it exactly.
+never run. Everything is checked before the model is built
+(:func:`validate_description`, then the tensors' names and shapes against the
+described architecture built on the ``meta`` device, which allocates nothing):
+a hostile description cannot make ``info`` allocate 32 GB. The tensors must be
+finite floating-point values and the normalisation positive and equal to the
+model's buffers. Unknown extra description keys are accepted (a later version
+may add informational keys without a format bump; they are shown by ``info``
+but do not change the maps, and are not in the digest); every known key is
+checked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 import pickle
 import zipfile
 from dataclasses import dataclass
@@ -29,7 +43,7 @@ from typing import Any
 import torch
 
 from oceaninterp import __version__
-from oceaninterp.config import ModelConfig
+from oceaninterp.config import ModelConfig, from_mapping
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.model.ssh import SSH4DVarNet, build_model
@@ -57,6 +71,23 @@ REQUIRED_META = (
     "training",
     "validation",
 )
+#: Description keys that say what the tensors mean: their digest is saved with the tensors.
+SEMANTIC_META = (
+    "model_config",
+    "tile",
+    "resolution",
+    "ssh_kind",
+    "uses_sst",
+    "normalisation",
+    MDT_KEY,
+)
+#: Payload key of :func:`description_digest`.
+DIGEST_KEY = "description_sha256"
+#: What a model maps: the sea level anomaly or the absolute dynamic topography.
+SSH_KINDS = ("sla", "adt")
+#: Largest cell size of a description, degrees.
+MAX_RESOLUTION_DEG = 10.0
+_PAYLOAD_KEYS = {"format", "meta_json", "state_dict"}
 
 
 @dataclass(frozen=True)
@@ -103,15 +134,29 @@ def save_checkpoint(path: str | Path, model: SSH4DVarNet, meta: dict[str, Any]) 
     if missing:
         raise ValueError(f"save_checkpoint: meta lacks {missing}")
     state = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    payload = {"format": FORMAT, "meta_json": json.dumps(description), "state_dict": state}
+    payload = {
+        "format": FORMAT,
+        "meta_json": json.dumps(description),
+        "state_dict": state,
+        DIGEST_KEY: description_digest(description),
+    }
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
 
 
-def _read(path: Path, device: str | torch.device = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
-    """Load and validate the payload; return (description, state dict)."""
+def description_digest(meta: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the semantic fields of a description (:data:`SEMANTIC_META`)."""
+    semantic = {key: meta.get(key) for key in SEMANTIC_META}
+    text = json.dumps(semantic, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read(
+    path: Path, device: str | torch.device = "cpu"
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """Load the payload and check its layout; return (description, state dict, digest)."""
     if not path.is_file():
         raise InputError(path, "no such checkpoint file")
     try:
@@ -127,9 +172,13 @@ def _read(path: Path, device: str | torch.device = "cpu") -> tuple[dict[str, Any
         raise InputError(
             path, f"refused: the file holds objects other than tensors, not loaded{why}"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(path, f"not a checkpoint written by torch.save ({exc})") from None
-    if not isinstance(payload, dict) or set(payload) != {"format", "meta_json", "state_dict"}:
+    except Exception as exc:  # noqa: BLE001 - torch.load fails on other files in many ways
+        why = f"{type(exc).__name__}: {exc}"[:200]
+        raise InputError(path, f"not a checkpoint written by torch.save ({why})") from None
+    if not isinstance(payload, dict) or not _PAYLOAD_KEYS <= set(payload) <= {
+        *_PAYLOAD_KEYS,
+        DIGEST_KEY,
+    }:
         keys = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
         raise InputError(
             path,
@@ -160,7 +209,134 @@ def _read(path: Path, device: str | torch.device = "cpu") -> tuple[dict[str, Any
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise InputError(path, "state_dict is not a mapping of names to tensors")
-    return meta, state
+    digest = payload.get(DIGEST_KEY)
+    if digest is not None and not isinstance(digest, str):
+        raise InputError(path, f"{DIGEST_KEY} is not a string")
+    return meta, state, digest
+
+
+def _number(value: Any) -> bool:
+    """Whether ``value`` is a finite real number (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_description(meta: dict[str, Any]) -> ModelConfig:
+    """Check every known key of a description; return its architecture.
+
+    Nothing is allocated: the sizes are bounded by :data:`oceaninterp.config.MODEL_LIMITS`.
+
+    Raises
+    ------
+    InputError
+        With ``None`` as path (the caller names the file): the problem, naming the key.
+    """
+    model_cfg = meta["model_config"]
+    if not isinstance(model_cfg, dict):
+        raise InputError(None, "model_config is not a JSON object")
+    # Descriptions written before ModelConfig.first_guess existed were trained from zeros.
+    try:
+        cfg = from_mapping(ModelConfig, {"first_guess": "zeros", **model_cfg}, "model_config")
+    except ConfigError as exc:
+        raise InputError(None, f"model_config is not valid: {exc}") from None
+    tile = {"time": cfg.tile_time, "latitude": cfg.tile_latitude, "longitude": cfg.tile_longitude}
+    if meta["tile"] != tile:
+        raise InputError(None, f"tile {meta['tile']!r} is not the model_config's tile {tile}")
+    resolution = meta["resolution"]
+    if not (_number(resolution) and 0 < resolution <= MAX_RESOLUTION_DEG):
+        raise InputError(
+            None,
+            f"resolution: expected a number of degrees in (0, {MAX_RESOLUTION_DEG}], "
+            f"got {resolution!r}",
+        )
+    if meta["ssh_kind"] not in SSH_KINDS:
+        raise InputError(None, f"ssh_kind: expected one of {SSH_KINDS}, got {meta['ssh_kind']!r}")
+    if meta["uses_sst"] is not cfg.use_sst:
+        raise InputError(
+            None, f"uses_sst {meta['uses_sst']!r} is not the model_config's use_sst {cfg.use_sst}"
+        )
+    norm = meta["normalisation"]
+    keys = ("mean", "std", "sst_mean", "sst_std")
+    if not (isinstance(norm, dict) and all(_number(norm.get(k)) for k in keys)):
+        raise InputError(None, f"normalisation: expected finite numbers {list(keys)}, got {norm!r}")
+    if not (norm["std"] > 0 and norm["sst_std"] > 0):
+        raise InputError(None, f"normalisation: the stds must be positive, got {norm!r}")
+    for key in ("training", "validation"):
+        if not isinstance(meta[key], dict):
+            raise InputError(None, f"{key}: expected a JSON object, got {meta[key]!r}")
+    if not isinstance(meta["oceaninterp_version"], str):
+        raise InputError(
+            None, f"oceaninterp_version: expected a string, got {meta['oceaninterp_version']!r}"
+        )
+    mdt = meta.get(MDT_KEY)
+    if mdt is not None:
+        digest = mdt.get("sha256") if isinstance(mdt, dict) else None
+        if not (
+            isinstance(mdt, dict)
+            and isinstance(mdt.get("file"), str)
+            and isinstance(mdt.get("path", ""), str)
+            and isinstance(digest, str)
+            and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)
+            and mdt.get("cube_ssh_kind") in SSH_KINDS
+        ):
+            raise InputError(
+                None,
+                f"{MDT_KEY}: expected {{file, path, sha256 (64 hex digits), cube_ssh_kind "
+                f"(sla or adt)}}, got {mdt!r}"[:300],
+            )
+        if meta["ssh_kind"] != "sla":
+            raise InputError(
+                None,
+                f"{MDT_KEY}: a model trained with an MDT maps the SLA, not {meta['ssh_kind']!r}",
+            )
+    return cfg
+
+
+def _check_tensors(cfg: ModelConfig, meta: dict[str, Any], state: dict[str, torch.Tensor]) -> None:
+    """Check names, shapes and values of the tensors against the description, allocating nothing.
+
+    Raises
+    ------
+    InputError
+        With ``None`` as path: what does not match.
+    """
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in build_model(cfg).state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if got != expected:
+        missing = sorted(set(expected) - set(got))[:5]
+        unexpected = sorted(set(got) - set(expected))[:5]
+        shapes = [k for k in set(got) & set(expected) if got[k] != expected[k]][:3]
+        raise InputError(
+            None,
+            "tensors do not match the described architecture: "
+            f"missing {missing}, unexpected {unexpected}, "
+            f"other shapes {[(k, got[k], expected[k]) for k in shapes]}",
+        )
+    for name, tensor in state.items():
+        if not tensor.is_floating_point():
+            raise InputError(None, f"tensor {name!r} is {tensor.dtype}, not floating point")
+        if not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise InputError(
+                None, f"tensor {name!r} holds {bad} non-finite value(s) of {tensor.numel()}"
+            )
+    norm = meta["normalisation"]
+    for key, buffer in (
+        ("mean", "ssh_mean"),
+        ("std", "ssh_std"),
+        ("sst_mean", "sst_mean"),
+        ("sst_std", "sst_std"),
+    ):
+        value = float(state[buffer])
+        if key.endswith("std") and not value > 0:
+            raise InputError(None, f"buffer {buffer} is {value}: a std must be positive")
+        if value != float(torch.tensor(norm[key], dtype=state[buffer].dtype)):
+            raise InputError(
+                None,
+                f"normalisation {key} {norm[key]!r} of the description is not the model's "
+                f"{buffer} {value!r} (edited description?)",
+            )
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LoadedCheckpoint:
@@ -174,16 +350,18 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
         match the architecture it describes.
     """
     path = Path(path)
-    meta, state = _read(path, device)
-    model_cfg = meta["model_config"]
-    if not isinstance(model_cfg, dict):
-        raise InputError(path, "model_config is not a JSON object")
-    # Descriptions written before ModelConfig.first_guess existed were trained from zeros.
-    model_cfg = {"first_guess": "zeros", **model_cfg}
+    meta, state, digest = _read(path, device)
     try:
-        cfg = ModelConfig(**model_cfg)
-    except (TypeError, ConfigError) as exc:
-        raise InputError(path, f"model_config is not valid: {exc}") from None
+        cfg = validate_description(meta)
+        _check_tensors(cfg, meta, state)
+    except InputError as exc:
+        raise InputError(path, exc.problem) from None
+    if digest is not None and digest != description_digest(meta):
+        raise InputError(
+            path,
+            "the description does not match the digest saved with the weights (edited after "
+            f"saving? its {', '.join(SEMANTIC_META)} must stay as trained): refused",
+        )
     model = build_model(cfg)
     try:
         model.load_state_dict(state, strict=True)
