@@ -25,10 +25,14 @@ from oceaninterp import __version__
 
 CONVENTIONS = "CF-1.11, ACDD-1.3"
 STANDARD_NAME_VOCABULARY = "CF Standard Name Table v93"
-TIME_UNITS = "days since 1950-01-01 00:00:00"
+#: As xarray writes it (it drops " 00:00:00" from eagerly encoded times but not from
+#: lazily encoded ones, e.g. dask-backed ``time_bnds``: one spelling keeps them equal).
+TIME_UNITS = "days since 1950-01-01"
 CALENDAR = "standard"
 BOUNDS_DIM = "nv"
 CRS_NAME = "crs"
+PROJECT_URL = "https://github.com/oceaninterp/oceaninterp"
+CONTACT = "oceaninterp@users.noreply.github.com"
 
 _COORD_ATTRS: dict[str, dict[str, str]] = {
     "time": {"standard_name": "time", "long_name": "Time", "axis": "T"},
@@ -123,7 +127,13 @@ def _iso(value: np.datetime64) -> str:
 
 
 def _coverage(ds: xr.Dataset) -> dict[str, Any]:
-    """geospatial_* and time_coverage_* attributes measured on the data."""
+    """geospatial_* and time_coverage_* attributes measured on the data.
+
+    As DUACS: the latitude/longitude limits are those of the cell centres
+    (``valid_min``/``valid_max`` of the coordinates), so that ``min +
+    k * resolution`` gives the k-th centre; the time coverage runs from the
+    start of the first day to the end of the last (from ``time_bnds``).
+    """
     attrs: dict[str, Any] = {}
     for dim, short, units in (
         ("latitude", "lat", "degrees_north"),
@@ -131,8 +141,7 @@ def _coverage(ds: xr.Dataset) -> dict[str, Any]:
     ):
         if dim not in ds.coords or not ds.sizes.get(dim, 0):
             continue
-        bounds = _BOUNDS_NAMES[dim]
-        values = ds[bounds].values if bounds in ds else ds[dim].values
+        values = ds[dim].values
         attrs[f"geospatial_{short}_min"] = float(np.min(values))
         attrs[f"geospatial_{short}_max"] = float(np.max(values))
         attrs[f"geospatial_{short}_units"] = units
@@ -211,16 +220,20 @@ def global_attributes(
         "processing_level": processing_level,
         "date_created": now,
         "date_modified": now,
+        "date_issued": now,
         "creator_name": "oceaninterp",
         "creator_type": "institution",
-        "creator_url": "https://github.com/oceaninterp/oceaninterp",
-        "creator_email": "oceaninterp@users.noreply.github.com",
+        "creator_url": PROJECT_URL,
+        "creator_email": CONTACT,
+        "contact": CONTACT,
         "institution": "oceaninterp users",
         "publisher_name": "oceaninterp",
-        "publisher_url": "https://github.com/oceaninterp/oceaninterp",
-        "publisher_email": "oceaninterp@users.noreply.github.com",
+        "publisher_url": PROJECT_URL,
+        "publisher_email": CONTACT,
         "project": "oceaninterp",
         "product_version": __version__,
+        "software_version": f"oceaninterp {__version__}",
+        "references": PROJECT_URL,
         "license": "Derived from the input products: their licences apply (see source_files).",
         "cdm_data_type": "Grid",
         "naming_authority": "oceaninterp",
@@ -232,6 +245,7 @@ def global_attributes(
         "geospatial_vertical_max": 0.0,
         "geospatial_vertical_positive": "up",
         "geospatial_vertical_units": "m",
+        "geospatial_vertical_resolution": "point",
     }
     attrs.update(_coverage(ds))
     if {"geospatial_lat_min", "geospatial_lon_min"} <= set(attrs):
@@ -252,7 +266,7 @@ def encoding(
 ) -> dict[str, dict[str, Any]]:
     """Per-variable encoding for :func:`oceaninterp.io.write_dataset`.
 
-    Time (and its bounds) in ``days since 1950-01-01 00:00:00``, standard
+    Time (and its bounds) in ``days since 1950-01-01`` (:data:`TIME_UNITS`), standard
     calendar (``units_metadata = "leap_seconds: none"`` is set by
     :func:`cf_grid_coords`); no ``_FillValue`` on coordinates, bounds or the
     ``crs`` variable; NaN fill on floating data variables, none on integer

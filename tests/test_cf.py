@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 from cfcheck import assert_cf_compliant, compliance_failures
 
+import oceaninterp
 from oceaninterp import cf
 from oceaninterp.io import open_dataset, write_dataset
 
@@ -56,7 +57,11 @@ def test_coords_bounds_and_crs(rng: np.random.Generator) -> None:
     assert ds["crs"].attrs["grid_mapping_name"] == "latitude_longitude"
     attrs = ds.attrs
     assert attrs["Conventions"] == "CF-1.11, ACDD-1.3"
-    assert (attrs["geospatial_lon_min"], attrs["geospatial_lon_max"]) == (170.0, 177.75)
+    # cell centres, as DUACS: min + k * resolution is the k-th centre
+    assert (attrs["geospatial_lon_min"], attrs["geospatial_lon_max"]) == (170.125, 177.625)
+    assert attrs["geospatial_lon_resolution"] == 0.25
+    assert attrs["software_version"] == f"oceaninterp {oceaninterp.__version__}"
+    assert attrs["references"] and attrs["contact"] and attrs["date_issued"]
     assert attrs["time_coverage_start"] == "2022-01-01T00:00:00Z"
     assert attrs["time_coverage_end"] == "2022-01-08T00:00:00Z"  # end of the last day
     assert attrs["time_coverage_duration"] == "P7D" and attrs["source_files"] == "b.nc"

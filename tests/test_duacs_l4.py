@@ -10,6 +10,7 @@ import xarray as xr
 from cfcheck import assert_cf_compliant
 
 from oceaninterp.errors import InputError
+from oceaninterp.io import open_dataset, write_dataset
 from oceaninterp.geostrophy import (
     EARTH_RADIUS,
     GRAVITY,
@@ -138,7 +139,7 @@ def test_writer_round_trip_names_and_encodings(rng, tmp_path, suffix, kind) -> N
     assert {"lat_bnds", "lon_bnds", "crs"} <= set(raw.variables) and raw.sizes["nv"] == 2
     assert raw[kind].attrs["grid_mapping"] == "crs"
     u, v = duacs_l4.VELOCITY_NAMES[kind]
-    assert raw[u].attrs["units"] == "m s-1" and raw[v].attrs["standard_name"].endswith(
+    assert raw[u].attrs["units"] == "m/s" and raw[v].attrs["standard_name"].endswith(
         "northward_sea_water_velocity" + ("_assuming_sea_level_for_geoid" if kind == "sla" else "")
     )
     assert (
@@ -205,3 +206,131 @@ def test_geostrophy_masks_the_equator_and_nan_neighbours() -> None:
     u, v = geostrophic_velocity(eta, lat, lon)
     assert np.isnan(u[np.abs(lat) < 5]).all() and np.isfinite(u[np.abs(lat) > 6][:, 0]).all()
     assert np.isnan(u[29:32, 4]).all() and np.isnan(v[30, 3:6]).all()
+
+
+# ------------------------------------------------------------------ DUACS parity
+
+
+def _netcdf_layout(path: Path) -> dict[str, dict]:
+    """Per variable: dtype, dims, HDF5 chunks and attributes, as netCDF4 reads them."""
+    import netCDF4
+
+    with netCDF4.Dataset(path) as nc:
+        return {
+            "": {k: nc.getncattr(k) for k in nc.ncattrs()},
+            **{
+                name: {
+                    "dtype": var.dtype,
+                    "dims": var.dimensions,
+                    "chunks": var.chunking(),
+                    **{k: var.getncattr(k) for k in var.ncattrs()},
+                }
+                for name, var in nc.variables.items()
+            },
+        }
+
+
+#: Attributes a DUACS script reads, compared value for value with a real file.
+PARITY_ATTRS = ("units", "standard_name", "scale_factor", "_FillValue", "grid_mapping", "axis")
+
+
+@pytest.mark.real
+def test_attributes_match_a_real_duacs_file(real_data: Path, tmp_path: Path) -> None:
+    """Attribute by attribute against DUACS DT Black Sea: what a script could trip on."""
+    real = real_data / L4 / BLACK_SEA_DT
+    ours = duacs_l4.write(duacs_l4.open(real), tmp_path / "ours.nc", history="test", method="oi")
+    theirs, mine = _netcdf_layout(real), _netcdf_layout(ours)
+    for key in ("platform", "software_version", "references", "processing_level"):
+        assert mine[""][key], key
+    for key in ("time_coverage_duration", "time_coverage_resolution", "geospatial_lat_min"):
+        assert mine[""][key] == theirs[""][key], key
+    for name, expected in theirs.items():
+        if not name:
+            continue
+        got = mine[name]
+        assert got["dims"] == expected["dims"], name
+        if name in ("latitude", "longitude", "lat_bnds", "lon_bnds", "nv") or "_FillValue" in (
+            expected
+        ):
+            assert got["dtype"] == expected["dtype"], name
+        if "_FillValue" in expected:  # data variables: DUACS's 1 x 50 x 50 chunks
+            assert got["chunks"] == expected["chunks"], name
+        for attr in (*PARITY_ATTRS, "coordinates", "valid_min", "valid_max", "bounds"):
+            if attr in expected and name not in ("lat_bnds", "lon_bnds"):  # CF: bounds inherit
+                assert attr in got, f"{name}.{attr}"
+                clean = (str(a).removesuffix(" 00:00:00") for a in (got[attr], expected[attr]))
+                assert next(clean) == next(clean), f"{name}.{attr}"
+        assert "comment" in got or "comment" not in expected, name
+    assert_cf_compliant(ours)
+
+
+def test_land_becomes_fill_and_velocity_units_are_duacs(rng, tmp_path) -> None:
+    maps = _maps(rng, kind="adt", error=False)
+    maps["adt"][:, 2:4, 5:9] = np.nan  # a small island
+    maps = add_geostrophic_velocity(maps[["adt"]], "adt", "ugos", "vgos")
+    out = duacs_l4.write(maps, tmp_path / "m.nc", history="test", method="4dvarnet")
+    raw = xr.open_dataset(out, mask_and_scale=False)
+    assert (raw["adt"].values[:, 2:4, 5:9] == duacs_l4.FILL_VALUE).all()
+    assert (raw["ugos"].values[:, 2:4, 5:9] == duacs_l4.FILL_VALUE).all()
+    assert raw["ugos"].attrs["units"] == raw["vgos"].attrs["units"] == "m/s"
+    assert _netcdf_layout(out)["adt"]["coordinates"] == "longitude latitude"
+    assert raw["latitude"].dtype == np.float32 and raw["lat_bnds"].dtype == np.float32
+    assert raw["latitude"].attrs["valid_min"] == np.float32(30.0)
+    assert raw["longitude"].attrs["valid_max"] == raw["longitude"].values.max()
+    assert "no err_sla" in raw.attrs["comment"].lower()  # a 4DVarNet gives no error map
+    assert "Fablet" in raw.attrs["references"]
+
+
+def test_sla_comment_names_its_reference_and_platforms_are_spelled_out(rng, tmp_path) -> None:
+    maps = _maps(rng, kind="sla")
+    with_mdt = duacs_l4.to_product(maps, mdt="mdt.nc", platform="alg, c2, j3", method="oi")
+    assert "mdt.nc" in with_mdt["sla"].attrs["comment"]
+    assert with_mdt.attrs["platform"] == "SARAL/AltiKa, Cryosat-2, Jason-3" or (
+        "Jason-3" in with_mdt.attrs["platform"] and "Cryosat-2" in with_mdt.attrs["platform"]
+    )
+    assert "comment" not in with_mdt.attrs or "err_sla" not in with_mdt.attrs["comment"]
+    plain = duacs_l4.to_product(maps)
+    assert "[1993, 2012]" in plain["sla"].attrs["comment"]
+    assert plain["ugosa"].attrs["comment"].startswith("Geostrophic velocity computed from sla")
+
+
+def test_multi_day_netcdf_through_a_zarr_store_is_cf_compliant(rng, tmp_path) -> None:
+    """The route of ``reconstruct`` to NetCDF: a Zarr store laid out, read back, rewritten."""
+    product = duacs_l4.to_product(_maps(rng, shape=(6, 11, 17)), history="test")
+    store = tmp_path / "s.zarr"
+    product.to_zarr(
+        store, mode="w", encoding=duacs_l4.encoding(product, "zarr"), zarr_format=3
+    )
+    written = open_dataset(store).drop_encoding()
+    out = write_dataset(written, tmp_path / "m.nc", encoding=duacs_l4.encoding(written, "netcdf"))
+    raw = xr.open_dataset(out, decode_times=False)
+    assert raw["time_bnds"].attrs.get("units", raw["time"].attrs["units"]) == (
+        raw["time"].attrs["units"]
+    )
+    assert_cf_compliant(out)
+
+
+def test_zarr_fill_value_is_the_cf_fill_and_metadata_is_consolidated(rng, tmp_path) -> None:
+    import warnings
+
+    import zarr
+
+    maps = _maps(rng)
+    product = duacs_l4.to_product(maps).chunk({"time": 1})  # lazy, as reconstruct's template
+    laid_out = tmp_path / "layout.zarr"  # laid out, nothing written: must read as masked
+    product.to_zarr(
+        laid_out,
+        mode="w",
+        compute=False,
+        encoding=duacs_l4.encoding(product, "zarr"),
+        zarr_format=3,
+        consolidated=False,
+    )
+    array = zarr.open_group(laid_out, mode="r")["sla"]
+    assert array.fill_value == array.attrs["_FillValue"] == duacs_l4.FILL_VALUE
+    assert np.isnan(open_dataset(laid_out)["sla"].values).all()
+    out = duacs_l4.write(maps, tmp_path / "m.zarr", history="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = xr.open_zarr(out)  # consolidated: no warning
+    np.testing.assert_allclose(back["sla"].values, maps["sla"].values, atol=0.51e-4)

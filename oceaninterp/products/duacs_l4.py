@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from oceaninterp import cf
+from oceaninterp import __version__, cf
 from oceaninterp.errors import InputError
 from oceaninterp.io import ZARR_SUFFIXES, open_dataset, output_format, write_dataset
 from oceaninterp.products._netcdf import READ_ERRORS, header, text_attr
@@ -47,6 +47,13 @@ FILL_VALUE = np.int32(-2147483647)
 DIMS = ("time", "latitude", "longitude")
 
 _SSH_ERROR_NAME = "sea_surface_height_above_sea_level standard_error"
+
+#: Velocity units as DUACS writes them (pint and UDUNITS both parse "m/s").
+VELOCITY_UNITS = "m/s"
+
+#: HDF5 / Zarr chunk edge (cells) of the data variables: DUACS L4 files use 50 x 50
+#: one-day chunks; a Zarr chunk is one object in a store, so Zarr gets larger ones.
+CHUNK_CELLS = {"netcdf": 50, "zarr": 256}
 
 #: CF attributes of each DUACS L4 variable, by name (the DUACS long names).
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
@@ -63,26 +70,26 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     "ugos": {
         "standard_name": "surface_geostrophic_eastward_sea_water_velocity",
         "long_name": "Absolute geostrophic velocity: zonal component",
-        "units": "m s-1",
+        "units": VELOCITY_UNITS,
     },
     "vgos": {
         "standard_name": "surface_geostrophic_northward_sea_water_velocity",
         "long_name": "Absolute geostrophic velocity: meridian component",
-        "units": "m s-1",
+        "units": VELOCITY_UNITS,
     },
     "ugosa": {
         "standard_name": (
             "surface_geostrophic_eastward_sea_water_velocity_assuming_sea_level_for_geoid"
         ),
         "long_name": "Geostrophic velocity anomalies: zonal component",
-        "units": "m s-1",
+        "units": VELOCITY_UNITS,
     },
     "vgosa": {
         "standard_name": (
             "surface_geostrophic_northward_sea_water_velocity_assuming_sea_level_for_geoid"
         ),
         "long_name": "Geostrophic velocity anomalies: meridian component",
-        "units": "m s-1",
+        "units": VELOCITY_UNITS,
     },
     "err_sla": {
         "standard_name": _SSH_ERROR_NAME,
@@ -91,6 +98,24 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     },
 }
 VARIABLES = tuple(VARIABLE_ATTRS)
+
+_VELOCITY_COMMENT = (
+    "Geostrophic velocity computed from {ssh} by centred differences on the sphere "
+    "(f = 2 Omega sin(latitude)); masked within 5 degrees of the equator and next to "
+    "masked cells"
+)
+_ERROR_COMMENT = (
+    "The formal mapping error of the optimal interpolation: the square root of its "
+    "posterior error variance under the covariance model of the global attribute "
+    "oi_parameters. It reflects the sampling of the constellation and the space-time "
+    "scales assumed, not the errors of the observations' corrections."
+)
+#: Why a 4DVarNet map has no ``err_sla`` (see :func:`to_product`).
+NO_ERROR_NOTE = (
+    "No err_sla: the 4DVarNet returns one estimate of the sea surface height, not a "
+    "posterior distribution; an error map would need an ensemble of trained models or "
+    "an error head trained for it, which this checkpoint lacks."
+)
 
 #: Geostrophic velocity names for each sea-level variable (DUACS convention).
 VELOCITY_NAMES = {"adt": ("ugos", "vgos"), "sla": ("ugosa", "vgosa")}
@@ -192,6 +217,68 @@ def open(path: str | Path, *, variables: Iterable[str] | None = None) -> xr.Data
     return out
 
 
+#: Literature behind each mapping method, for the ``references`` attribute.
+METHOD_REFERENCES = {
+    "4dvarnet": (
+        "Fablet R. et al. (2021), Learning variational data assimilation models and solvers, "
+        "JAMES 13, e2021MS002572, doi:10.1029/2021MS002572"
+    ),
+    "oi": (
+        "Bretherton F. P. et al. (1976), Deep-Sea Res. 23, 559-582; Le Traon P.-Y. et al. "
+        "(1998), An improved mapping method of multisatellite altimeter data, "
+        "J. Atmos. Oceanic Technol. 15, 522-534"
+    ),
+}
+
+
+def platform_names(codes: str) -> str:
+    """Mission codes (``"alg, c2, j3"``) as the platform names DUACS writes.
+
+    Unknown codes are kept as given; names already spelled out pass through.
+    """
+    from oceaninterp.products.cmems_l3 import MISSIONS
+
+    parts = [c.strip() for c in str(codes).split(",") if c.strip()]
+    return ", ".join(MISSIONS.get(c.lower(), c) for c in parts)
+
+
+def variable_comments(mdt: str = "") -> dict[str, str]:
+    """The ``comment`` of each variable, saying what the SLA is referenced to.
+
+    Parameters
+    ----------
+    mdt
+        File name of the mean dynamic topography used (global attribute ``mdt``),
+        or ``""`` when the maps were made without one.
+    """
+    if mdt:
+        sla = (
+            "The sea level anomaly is the sea surface height above the mean dynamic "
+            f"topography of {mdt} (global attribute mdt): sla = adt - mdt. It is referenced "
+            "to the period over which that MDT is a mean (not to DUACS's [1993, 2012] "
+            "period unless the MDT is)"
+        )
+        adt = (
+            "The absolute dynamic topography is the sea surface height above geoid; the adt "
+            f"is obtained as follows: adt = sla + mdt where mdt is the mean dynamic topography "
+            f"of {mdt}"
+        )
+    else:
+        sla = (
+            "The sea level anomaly is the sea surface height above the mean sea surface of the "
+            "input along-track products (source_files); it keeps their reference period (the "
+            "[1993, 2012] period for CMEMS/DUACS L3 inputs)"
+        )
+        adt = (
+            "The absolute dynamic topography is the sea surface height above geoid, mapped "
+            "from the absolute dynamic topography of the input observations (source_files)"
+        )
+    comments = {"sla": sla, "adt": adt, "err_sla": _ERROR_COMMENT}
+    for ssh, (u, v) in VELOCITY_NAMES.items():
+        comments[u] = comments[v] = _VELOCITY_COMMENT.format(ssh=ssh)
+    return comments
+
+
 def to_product(
     maps: xr.Dataset,
     *,
@@ -204,11 +291,21 @@ def to_product(
 ) -> xr.Dataset:
     """Attach the DUACS L4 names' CF attributes, bounds, ``crs`` and global attributes.
 
+    Variables get the DUACS attributes (units ``m`` and ``m/s``, ``comment``,
+    ``coordinates``, ``grid_mapping``, ``ancillary_variables``); latitude and
+    longitude get ``valid_min``/``valid_max`` (written as float32, as DUACS);
+    bounds get ``units`` and ``comment``; an ``nv`` vertex coordinate is added.
+    Global attributes add ``platform`` (mission names, from ``extra`` or
+    ``maps.attrs``), ``software_version`` and ``references`` (the method's
+    literature). Maps of a method other than OI carry no ``err_sla``; the
+    ``comment`` says why (:data:`NO_ERROR_NOTE`).
+
     Parameters
     ----------
     maps
         Dims ``(time, latitude, longitude)``; variables named as in
-        :data:`VARIABLES` (floats, metres or m s-1, NaN where masked).
+        :data:`VARIABLES` (floats, metres or m/s, NaN where masked: land cells
+        become the ``_FillValue`` when written).
     history
         The command that made the maps (stamped with the UTC time).
     parent_history
@@ -218,7 +315,8 @@ def to_product(
     title, summary
         ACDD title and summary.
     extra
-        Further global attributes (e.g. ``method``, ``ssh_kind``).
+        Further global attributes (e.g. ``method``, ``ssh_kind``, ``mdt``,
+        ``platform`` as mission codes).
 
     Raises
     ------
@@ -230,19 +328,47 @@ def to_product(
         raise ValueError(f"not DUACS L4 variable names: {unknown}; expected some of {VARIABLES}")
     ds = maps.transpose(*DIMS)
     ds = ds.drop_vars([v for v in ds.coords if v not in DIMS])
+    comments = variable_comments(str(extra.get("mdt", maps.attrs.get("mdt", ""))))
     for name in ds.data_vars:
         attrs = dict(VARIABLE_ATTRS[str(name)])
+        attrs["comment"] = comments[str(name)]
         attrs["cell_methods"] = "time: mean (interval: 1 day)"
         attrs["coverage_content_type"] = (
             "qualityInformation" if name == "err_sla" else "modelResult"
         )
         if name in ("sla", "adt") and "err_sla" in ds:
             attrs["ancillary_variables"] = "err_sla"
+        attrs["coordinates"] = "longitude latitude"
         ds[name].attrs = attrs
         ds[name].encoding = {}
     ds = cf.cf_grid_coords(ds)
+    for dim, bounds, edge in (
+        ("latitude", "lat_bnds", "north and south"),
+        ("longitude", "lon_bnds", "west and east"),
+    ):
+        values = ds[dim].values.astype(np.float32)
+        ds[dim].attrs.update(valid_min=values.min(), valid_max=values.max())
+        # (xarray drops a bounds variable's units equal to its coordinate's, as CF allows)
+        ds[bounds].attrs = {"comment": f"{dim} values at the {edge} bounds of each pixel."}
+    ds = ds.assign_coords(
+        nv=(cf.BOUNDS_DIM, np.arange(2, dtype=np.int32), {"long_name": "Number of cell vertices", "comment": "Vertex", "units": "1"})
+    )
+    ds[cf.CRS_NAME].attrs["comment"] = (
+        "This is a container variable that describes the grid_mapping used by the data in "
+        "this file. This variable does not contain any data; only information about the "
+        "geographic coordinate system."
+    )
+    method = str(extra.get("method", maps.attrs.get("method", "")))
+    attrs = dict(extra)
+    platform = attrs.pop("platform", maps.attrs.get("platform", ""))
+    if platform:
+        attrs["platform"] = platform_names(platform)
+    if method in METHOD_REFERENCES:
+        attrs.setdefault("references", f"{METHOD_REFERENCES[method]}; {cf.PROJECT_URL}")
+    if method and method != "oi" and "err_sla" not in ds:
+        attrs.setdefault("comment", f"Made by oceaninterp {__version__}. {NO_ERROR_NOTE}")
     ds.attrs = cf.global_attributes(
-        ds, title=title, summary=summary, history=history, source_files=source_files, **extra
+        ds, title=title, summary=summary, history=history, source_files=source_files, **attrs
     )
     if parent_history:
         ds.attrs["history"] = f"{parent_history.rstrip()}\n{ds.attrs['history']}"
@@ -252,23 +378,53 @@ def to_product(
 def encoding(ds: xr.Dataset, fmt: str) -> dict[str, dict[str, Any]]:
     """Encoding of a :func:`to_product` dataset for ``fmt`` (``"netcdf"`` or ``"zarr"``).
 
-    Data variables are int32 x 1e-4 with _FillValue -2147483647, chunked one
-    day at a time (at most 1024 x 1024 cells for Zarr); coordinates as
+    As DUACS: data variables int32 x 1e-4 with ``_FillValue`` -2147483647 (NaN,
+    i.e. land and unmapped cells, become that fill), chunked one day at a time
+    in blocks of at most :data:`CHUNK_CELLS` cells a side (50 for NetCDF, as
+    DUACS; 256 for Zarr); latitude, longitude and their bounds float32. For Zarr
+    the array's own ``fill_value`` is the same -2147483647, so chunks never
+    written read as masked, not as 0 m. Time and the rest as
     :func:`oceaninterp.cf.encoding`.
     """
     enc = cf.encoding(ds, fmt)
+    edge = CHUNK_CELLS[fmt]
+    for name in ("latitude", "longitude", "lat_bnds", "lon_bnds"):
+        if name in ds.variables:
+            enc.setdefault(name, {})["dtype"] = "float32"
+    if cf.BOUNDS_DIM in ds.variables:
+        enc[cf.BOUNDS_DIM] = {"dtype": "int32", "_FillValue": None}
     for name in ds.data_vars:
         if name not in VARIABLE_ATTRS:
             continue
         entry = enc.setdefault(str(name), {})
         entry.update(dtype="int32", scale_factor=SCALE, _FillValue=FILL_VALUE)
-        chunks = (1, min(ds.sizes["latitude"], 1024), min(ds.sizes["longitude"], 1024))
-        entry["chunksizes" if fmt == "netcdf" else "chunks"] = chunks
+        chunks = (1, min(ds.sizes["latitude"], edge), min(ds.sizes["longitude"], edge))
+        if fmt == "netcdf":
+            entry.update(chunksizes=chunks, shuffle=True)
+        else:
+            entry.update(chunks=chunks, fill_value=FILL_VALUE)
     return enc
+
+
+def consolidate(store: str | Path) -> None:
+    """Consolidate a Zarr v3 store's metadata, so xarray opens it without a warning.
+
+    Zarr-python warns that consolidated metadata is not yet part of the v3
+    specification; xarray reads it all the same, so that warning is silenced.
+    """
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        zarr.consolidate_metadata(str(store), zarr_format=3)
 
 
 def write(maps: xr.Dataset, path: str | Path, *, overwrite: bool = False, **attrs: Any) -> Path:
     """Write maps as a DUACS-L4-like NetCDF-4 file or Zarr v3 store (atomic).
+
+    A Zarr store's metadata is consolidated once it is in place.
 
     Parameters
     ----------
@@ -282,6 +438,8 @@ def write(maps: xr.Dataset, path: str | Path, *, overwrite: bool = False, **attr
         Keyword arguments of :func:`to_product` (``history``, ``source_files``...).
     """
     product = to_product(maps, **attrs)
-    return write_dataset(
-        product, path, overwrite=overwrite, encoding=encoding(product, output_format(path))
-    )
+    fmt = output_format(path)
+    out = write_dataset(product, path, overwrite=overwrite, encoding=encoding(product, fmt))
+    if fmt == "zarr":
+        consolidate(out)
+    return out
