@@ -10,7 +10,6 @@ import xarray as xr
 from cfcheck import assert_cf_compliant
 
 from oceaninterp.errors import InputError
-from oceaninterp.io import open_dataset, write_dataset
 from oceaninterp.geostrophy import (
     EARTH_RADIUS,
     GRAVITY,
@@ -18,6 +17,7 @@ from oceaninterp.geostrophy import (
     add_geostrophic_velocity,
     geostrophic_velocity,
 )
+from oceaninterp.io import open_dataset, write_dataset
 from oceaninterp.products import duacs_l4
 
 L4 = "l4_duacs"
@@ -298,14 +298,13 @@ def test_multi_day_netcdf_through_a_zarr_store_is_cf_compliant(rng, tmp_path) ->
     """The route of ``reconstruct`` to NetCDF: a Zarr store laid out, read back, rewritten."""
     product = duacs_l4.to_product(_maps(rng, shape=(6, 11, 17)), history="test")
     store = tmp_path / "s.zarr"
-    product.to_zarr(
-        store, mode="w", encoding=duacs_l4.encoding(product, "zarr"), zarr_format=3
-    )
+    product.to_zarr(store, mode="w", encoding=duacs_l4.encoding(product, "zarr"), zarr_format=3)
     written = open_dataset(store).drop_encoding()
     out = write_dataset(written, tmp_path / "m.nc", encoding=duacs_l4.encoding(written, "netcdf"))
     raw = xr.open_dataset(out, decode_times=False)
-    assert raw["time_bnds"].attrs.get("units", raw["time"].attrs["units"]) == (
-        raw["time"].attrs["units"]
+    assert (
+        raw["time_bnds"].attrs.get("units", raw["time"].attrs["units"])
+        == (raw["time"].attrs["units"])
     )
     assert_cf_compliant(out)
 

@@ -120,6 +120,7 @@ NO_ERROR_NOTE = (
 #: Geostrophic velocity names for each sea-level variable (DUACS convention).
 VELOCITY_NAMES = {"adt": ("ugos", "vgos"), "sla": ("ugosa", "vgosa")}
 
+_NV_ATTRS = {"long_name": "Number of cell vertices", "comment": "Vertex", "units": "1"}
 _RENAMES = {"lat": "latitude", "lon": "longitude", "err": "err_sla"}
 _NAME_DATES = re.compile(r"_(\d{8})_(\d{8})$")
 
@@ -350,9 +351,7 @@ def to_product(
         ds[dim].attrs.update(valid_min=values.min(), valid_max=values.max())
         # (xarray drops a bounds variable's units equal to its coordinate's, as CF allows)
         ds[bounds].attrs = {"comment": f"{dim} values at the {edge} bounds of each pixel."}
-    ds = ds.assign_coords(
-        nv=(cf.BOUNDS_DIM, np.arange(2, dtype=np.int32), {"long_name": "Number of cell vertices", "comment": "Vertex", "units": "1"})
-    )
+    ds = ds.assign_coords(nv=(cf.BOUNDS_DIM, np.arange(2, dtype=np.int32), _NV_ATTRS))
     ds[cf.CRS_NAME].attrs["comment"] = (
         "This is a container variable that describes the grid_mapping used by the data in "
         "this file. This variable does not contain any data; only information about the "
