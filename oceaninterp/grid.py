@@ -7,18 +7,30 @@ and binned onto the daily regular longitude/latitude grid of a
 SST on the same grid when given. The cube follows contract 3 of the project
 (dims ``time``, ``latitude``, ``longitude``) with CF-1.11/ACDD-1.3 metadata.
 
-Binning is vectorised (:func:`flat_cell_index` + :func:`numpy.bincount`, no
-Python loop over points). The cube is a dask graph with one task per chunk of
-days (:func:`grid_chunk`, a pure function of paths and the grid, so it runs as
-well on a dask.distributed cluster); each task reads only the files touching
-its days, one at a time, so memory is bounded by a chunk, not by the input.
+Which files are read is decided by :mod:`oceaninterp.ingest` (expansion,
+copies, latest productions); binning is :mod:`oceaninterp.binning` (flat cell
+index + :func:`numpy.bincount`, no Python loop over points). The cube is a
+dask graph with one task per chunk of days (:func:`grid_chunk`, a pure function
+of paths and the grid, so it runs as well on a dask.distributed cluster); each
+task reads only the files touching its days, one at a time, so memory is
+bounded by a chunk, not by the input.
+
+What is refused and what is left out
+------------------------------------
+An unusable file (unreadable, truncated, wrong units, undecodable times, a
+calendar other than the standard one, mostly implausible values) is an error
+(``on_error="fail"``) or left out and reported (``"skip"``). Not errors, left
+out and counted in the summary: files with no point in the dates or in the
+box, older productions, MDT files. Values outside the physical range
+(:data:`~oceaninterp.products.schema.PLAUSIBLE_SSH`) are dropped and counted
+per file. With a land mask (:mod:`oceaninterp.landmask`), land cells are never
+observed (ssh NaN, count 0) and the observations there are counted. A grid too
+large for the machine is refused before anything is allocated
+(:func:`check_grid_size`), and so is an output that is one of the inputs.
 """
 
 from __future__ import annotations
 
-import functools
-import glob as _glob
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -31,261 +43,27 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
+from oceaninterp.binning import (  # noqa: F401  (re-exported: the binning API of grid)
+    DAY_NS,
+    CellAccumulator,
+    CellGrid,
+    bin_indexed,
+    bin_points,
+    flat_cell_index,
+)
 from oceaninterp.config import GridSpec
 from oceaninterp.errors import InputError, OceanInterpError
+from oceaninterp.ingest import expand_inputs, refuse_output_among_inputs
+from oceaninterp.products._netcdf import READ_ERRORS
+from oceaninterp.products.schema import PLAUSIBLE_SSH
 
 log = logging.getLogger(__name__)
 
-DAY_NS = 86_400 * 10**9
 ON_ERROR = ("fail", "skip")
 #: Default number of days per dask chunk (and per output chunk).
 TIME_CHUNK = 8
-_INPUT_SUFFIXES = (".nc", ".nc4", ".netcdf")
 
 ProgressCallback = Callable[[str, int, int], None]
-
-
-# --------------------------------------------------------------------------- binning
-
-
-@dataclass(frozen=True)
-class CellGrid:
-    """The cells of a block of days: where a point falls, in flat-index form.
-
-    Attributes
-    ----------
-    day0
-        First day of the block, ``datetime64[D]``.
-    lon_min, lat_min
-        West and south edges of the box in degrees (``lon_min`` in any convention:
-        longitudes are compared modulo 360, so boxes over Greenwich or the
-        antimeridian need nothing special).
-    resolution
-        Cell size in degrees.
-    shape
-        (days, latitudes, longitudes).
-    """
-
-    day0: np.datetime64
-    lon_min: float
-    lat_min: float
-    resolution: float
-    shape: tuple[int, int, int]
-
-    @classmethod
-    def from_spec(cls, spec: GridSpec, first_day: int = 0, n_days: int | None = None) -> CellGrid:
-        """The cells of days ``first_day .. first_day + n_days - 1`` of ``spec``."""
-        total, n_lat, n_lon = spec.shape
-        n_days = total - first_day if n_days is None else n_days
-        day0 = np.datetime64(spec.start, "D") + np.timedelta64(first_day, "D")
-        return cls(
-            day0,
-            float(spec.lon_min),
-            float(spec.lat_min),
-            float(spec.resolution),
-            (int(n_days), n_lat, n_lon),
-        )
-
-    @property
-    def size(self) -> int:
-        """Number of cells."""
-        return int(np.prod(self.shape))
-
-    def day_index(self, time: np.ndarray) -> np.ndarray:
-        """Day of each time relative to ``day0`` (int64, may be out of range)."""
-        t = np.asarray(time, dtype="datetime64[ns]").view(np.int64)  # no copy when ns
-        t0 = np.asarray(self.day0, dtype="datetime64[ns]").astype(np.int64)
-        day = np.subtract(t, t0)
-        day //= DAY_NS
-        return day
-
-
-#: Points per block of the index computation: its temporaries stay in the CPU cache.
-_BLOCK = 1 << 15
-
-
-def flat_cell_index(
-    grid: CellGrid,
-    day: np.ndarray,
-    latitude: np.ndarray,
-    longitude: np.ndarray,
-    values: np.ndarray | None = None,
-    *,
-    outside: int = -1,
-) -> np.ndarray:
-    """Flat cell index (``(day * n_lat + i) * n_lon + j``) of each point.
-
-    Parameters
-    ----------
-    grid
-        The cells.
-    day
-        Integer day of each point relative to ``grid.day0``.
-    latitude, longitude
-        Positions in degrees_north / degrees_east (any longitude convention).
-    values
-        When given, points whose value is NaN are also "outside".
-    outside
-        Index given to points outside the grid (default -1).
-
-    Notes
-    -----
-    Vectorised over blocks of points small enough for the CPU cache (a loop over
-    blocks, never over points), with preallocated temporaries.
-    """
-    n_days, n_lat, n_lon = grid.shape
-    inv = 1.0 / grid.resolution
-    n = np.size(latitude)
-    out = np.empty(n, dtype=np.int64)
-    block = min(_BLOCK, max(n, 1))
-    fi, fj, wrap = (np.empty(block) for _ in range(3))
-    ii, jj = np.empty(block, np.int64), np.empty(block, np.int64)
-    bad, test = np.empty(block, bool), np.empty(block, bool)
-    day = np.asarray(day, dtype=np.int64)
-    for first in range(0, n, block):
-        last = min(first + block, n)
-        m = last - first
-        idx = out[first:last]
-        fi_b, fj_b, w_b, ii_b, jj_b = fi[:m], fj[:m], wrap[:m], ii[:m], jj[:m]
-        bad_b, t_b = bad[:m], test[:m]
-        # row + 1, truncated: rows south of the box give <= 0 (truncation is toward 0)
-        np.subtract(latitude[first:last], grid.lat_min - grid.resolution, out=fi_b)
-        fi_b *= inv
-        np.copyto(ii_b, fi_b, casting="unsafe")
-        ii_b -= 1
-        np.greater_equal(ii_b.view(np.uint64), n_lat, out=bad_b)  # negative -> huge
-        # column: degrees east of the west edge, modulo 360
-        np.subtract(longitude[first:last], grid.lon_min, out=fj_b)
-        np.multiply(fj_b, 1.0 / 360.0, out=w_b)
-        np.floor(w_b, out=w_b)
-        w_b *= 360.0
-        fj_b -= w_b
-        fj_b *= inv
-        bad_b |= np.greater_equal(fj_b, n_lon, out=t_b)
-        day_b = day[first:last]
-        bad_b |= np.greater_equal(day_b.view(np.uint64), n_days, out=t_b)
-        if values is not None:
-            bad_b |= np.isnan(values[first:last], out=t_b)
-        np.multiply(day_b, n_lat, out=idx)
-        idx += ii_b
-        idx *= n_lon
-        np.copyto(jj_b, fj_b, casting="unsafe")
-        idx += jj_b
-        np.copyto(idx, outside, where=bad_b)
-    return out
-
-
-def bin_indexed(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sum and count of ``values`` per flat cell ``index``.
-
-    Points with an index outside ``0 .. size - 1`` (``-1`` or ``size``) are ignored,
-    as are non-finite values.
-
-    Returns
-    -------
-    sums, counts
-        float64 and int64 arrays of length ``size``.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    bad = (index < 0) | (index >= size) | ~np.isfinite(values)
-    if bad.any():
-        index = np.where(bad, size, index)
-        values = np.where(bad, 0.0, values)
-    sums = np.bincount(index, weights=values, minlength=size + 1)[:size]
-    counts = np.bincount(index, minlength=size + 1)[:size]
-    return sums, counts
-
-
-def bin_points(
-    grid: CellGrid,
-    day: np.ndarray,
-    latitude: np.ndarray,
-    longitude: np.ndarray,
-    values: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum and count of point ``values`` per cell of ``grid``, vectorised.
-
-    Parameters
-    ----------
-    grid
-        The cells.
-    day
-        Integer day of each point relative to ``grid.day0``.
-    latitude, longitude
-        Degrees_north, degrees_east (any longitude convention).
-    values
-        The observations (NaN ignored).
-
-    Returns
-    -------
-    sums, counts
-        float64 and int64 arrays shaped ``grid.shape`` (time, latitude, longitude).
-    """
-    values = np.asarray(values, dtype=np.float64)
-    index = flat_cell_index(grid, day, latitude, longitude, values, outside=grid.size)
-    # every point out of the grid, or NaN, lands in the extra cell ``size``, dropped
-    sums = np.bincount(index, weights=values, minlength=grid.size + 1)[: grid.size]
-    counts = np.bincount(index, minlength=grid.size + 1)[: grid.size]
-    return sums.reshape(grid.shape), counts.reshape(grid.shape)
-
-
-class CellAccumulator:
-    """Running sums and counts per cell of a :class:`CellGrid`, in bounded memory.
-
-    Points are buffered as (flat index, value) pairs and binned with one
-    :func:`numpy.bincount` whenever the buffer holds half as many points as
-    there are cells, so binning costs O(points + cells x flushes), not O(cells)
-    per file, and memory stays about 40 bytes per cell plus the points added.
-    """
-
-    def __init__(self, grid: CellGrid) -> None:
-        self.grid = grid
-        self.sums = np.zeros(grid.size, dtype=np.float64)
-        self.counts = np.zeros(grid.size, dtype=np.int64)
-        self._index: list[np.ndarray] = []
-        self._values: list[np.ndarray] = []
-        self._buffered = 0
-
-    def add(
-        self, time: np.ndarray, latitude: np.ndarray, longitude: np.ndarray, values: np.ndarray
-    ) -> int:
-        """Add points (times as datetime64, values in any unit; NaN ignored).
-
-        Returns
-        -------
-        int
-            How many points fell in the grid.
-        """
-        values = np.asarray(values, dtype=np.float64)
-        index = flat_cell_index(self.grid, self.grid.day_index(time), latitude, longitude, values)
-        keep = index >= 0
-        self._index.append(index[keep])
-        self._values.append(values[keep])
-        n = int(self._index[-1].size)
-        self._buffered += n
-        if self._buffered >= max(self.grid.size // 2, 1 << 16):
-            self._flush()
-        return n
-
-    def _flush(self) -> None:
-        if self._buffered:
-            index = self._index[0] if len(self._index) == 1 else np.concatenate(self._index)
-            values = self._values[0] if len(self._values) == 1 else np.concatenate(self._values)
-            self._index, self._values = [], []
-            sums, counts = bin_indexed(index, values, self.grid.size)
-            self.sums += sums
-            self.counts += counts
-        self._index, self._values, self._buffered = [], [], 0
-
-    def mean_and_count(self) -> tuple[np.ndarray, np.ndarray]:
-        """(mean float32 with NaN where empty, count int32), shaped ``grid.shape``."""
-        self._flush()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(self.counts > 0, self.sums / np.maximum(self.counts, 1), np.nan)
-        return (
-            mean.astype(np.float32).reshape(self.grid.shape),
-            self.counts.astype(np.int32).reshape(self.grid.shape),
-        )
 
 
 # ----------------------------------------------------------------------------- SST
@@ -351,6 +129,9 @@ def _nearest(axis: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 # ------------------------------------------------------------------- files and chunks
 
+#: Statuses of files that were not used and are not errors (the summary counts them).
+NOT_ERRORS = ("superseded", "outside period", "outside box", "mdt")
+
 
 @dataclass
 class FileReport:
@@ -361,9 +142,11 @@ class FileReport:
     path
         The file.
     status
-        ``"read"``, ``"skipped"`` (a problem, with ``--on-error skip``),
-        ``"superseded"`` (an older production of the same CMEMS day) or
-        ``"duplicate"``.
+        ``"read"``; not errors: ``"superseded"`` (an older production of the same
+        CMEMS day), ``"outside period"`` / ``"outside box"`` (no point in the
+        dates / in the box), ``"mdt"`` (a mean dynamic topography file found among
+        the inputs); errors, left out with ``--on-error skip``: ``"skipped"``
+        (unusable) and ``"duplicate"``.
     product, mission
         Detected format and mission code.
     points
@@ -371,11 +154,16 @@ class FileReport:
     first_day, last_day
         Day indices (relative to the grid start) of the points in the grid.
     problem
-        Why the file was not used.
+        Why the file was not used, or what was dropped from it.
     role
-        ``"obs"`` or ``"sst"``.
+        ``"obs"``, ``"sst"`` or ``"mdt"``.
     ssh_kind
         ``"sla"`` or ``"adt"`` for observation files read.
+    implausible
+        Values dropped as physically implausible (see
+        :mod:`oceaninterp.products.schema`).
+    on_land
+        Points in the grid dropped because their cell is land.
     """
 
     path: Path
@@ -389,6 +177,8 @@ class FileReport:
     problem: str = ""
     role: str = "obs"
     ssh_kind: str = ""
+    implausible: int = 0
+    on_land: int = 0
 
 
 @dataclass
@@ -402,13 +192,18 @@ class GridSummary:
     shape
         (time, latitude, longitude).
     files
-        One report per input (observations and SST).
+        One report per input (observations, SST, MDT).
     points
         Observations binned.
     observed_cells
         Cells with at least one observation.
     ssh_kind
         ``"sla"`` or ``"adt"``.
+    land_cells
+        Cells of the (latitude, longitude) grid masked as land (0 without a
+        land mask).
+    land_mask_source
+        Where the land mask came from, ``""`` without one.
     """
 
     output: Path
@@ -417,6 +212,8 @@ class GridSummary:
     points: int = 0
     observed_cells: int = 0
     ssh_kind: str = "sla"
+    land_cells: int = 0
+    land_mask_source: str = ""
 
     @property
     def read(self) -> list[FileReport]:
@@ -428,46 +225,117 @@ class GridSummary:
         """Files not used, with their reason."""
         return [f for f in self.files if f.status != "read"]
 
+    @property
+    def failed(self) -> list[FileReport]:
+        """Files left out because of a problem (``--on-error skip``)."""
+        return [f for f in self.files if f.status not in ("read", *NOT_ERRORS)]
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files from paths, folders (their NetCDF files, recursively) and glob patterns.
+    @property
+    def mdt(self) -> list[Path]:
+        """MDT files found among the inputs (not observations)."""
+        return [f.path for f in self.files if f.status == "mdt"]
 
-    Order is kept; a path that matches nothing is returned as is, so that reading
-    it reports "no such file".
+    @property
+    def implausible(self) -> int:
+        """Values dropped as physically implausible, in all files."""
+        return sum(f.implausible for f in self.files if f.status == "read")
+
+    @property
+    def on_land(self) -> int:
+        """Observations dropped on land cells, in all files."""
+        return sum(f.on_land for f in self.files if f.status == "read")
+
+
+class OutsideGrid(InputError):
+    """A readable file with no point in the dates or the box: left out, not an error.
+
+    Attributes
+    ----------
+    status
+        ``"outside period"`` or ``"outside box"``.
     """
-    out: list[Path] = []
-    for item in inputs:
-        text = str(item)
-        path = Path(text)
-        if path.is_dir() and path.suffix.lower() != ".zarr":
-            out.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in _INPUT_SUFFIXES
-                )
-            )
-        elif not path.exists() and _glob.has_magic(text):
-            out.extend(sorted(Path(p) for p in _glob.glob(text, recursive=True)))
-        else:
-            out.append(path)
-    return out
+
+    def __init__(self, path: Path, problem: str, status: str) -> None:
+        super().__init__(path, problem)
+        self.status = status
 
 
-def _fingerprint(path: Path) -> str:
-    """Size plus a hash of the first and last MiB: equal for copies of one file."""
-    size = path.stat().st_size
-    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
-    with path.open("rb") as f:
-        digest.update(f.read(1 << 20))
-        if size > 2 << 20:
-            f.seek(-(1 << 20), os.SEEK_END)
-            digest.update(f.read())
-    return digest.hexdigest()
+#: Bytes of memory per cell of a chunk of days while it is gridded: float64
+#: sums and int64 counts, the float32 mean, int32 count and int8 mask, and
+#: the temporaries of the division (measured peak about 37 bytes per cell).
+BYTES_PER_CELL_IN_MEMORY = 40
+#: Bytes per cell of the written cube (float32 ssh, int32 count, int8 mask),
+#: uncompressed; L4 SST adds 4.
+BYTES_PER_CELL_ON_DISK = 9
+#: Largest NetCDF-4 (HDF5) chunk, bytes.
+_HDF5_CHUNK_LIMIT = 2**32 - 1
 
 
-class OutsidePeriod(InputError):
-    """A readable file with no data in the requested dates: left out, not an error."""
+def grid_size(spec: GridSpec) -> tuple[int, int, int]:
+    """(days, latitudes, longitudes) of ``spec``, computed without allocating its axes."""
+    days = int((np.datetime64(spec.end, "D") - np.datetime64(spec.start, "D")).astype(np.int64))
+    n_lat = int(round((spec.lat_max - spec.lat_min) / spec.resolution))
+    n_lon = int(round(spec.lon_span / spec.resolution))
+    return days + 1, n_lat, n_lon
+
+
+def _memory_bytes() -> int:
+    """Physical memory of this machine in bytes (a large number when unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 1 << 50
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB"):
+        if n < 1000 or unit == "EB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} EB"  # pragma: no cover
+
+
+def check_grid_size(spec: GridSpec, time_chunk: int = 8, memory: int | None = None) -> None:
+    """Refuse a grid too large for this machine before anything is allocated.
+
+    One chunk of ``time_chunk`` days is held in memory while it is gridded
+    (:data:`BYTES_PER_CELL_IN_MEMORY` per cell); it must fit in half of the
+    machine's memory, and one day of one variable must fit in a NetCDF-4 chunk.
+
+    Parameters
+    ----------
+    spec
+        The grid (degrees, days).
+    time_chunk
+        Days per chunk.
+    memory
+        Memory to compare with, bytes (default: this machine's).
+
+    Raises
+    ------
+    InputError
+        With the grid's size in cells and bytes.
+    """
+    n_days, n_lat, n_lon = grid_size(spec)
+    if n_lat < 1 or n_lon < 1:
+        raise InputError(
+            None,
+            f"the box holds no cell at resolution {spec.resolution} degrees "
+            f"({n_lat} x {n_lon} cells)",
+        )
+    cells = n_days * n_lat * n_lon
+    memory = _memory_bytes() if memory is None else memory
+    chunk_days = min(time_chunk, n_days)
+    needed = chunk_days * n_lat * n_lon * BYTES_PER_CELL_IN_MEMORY
+    if needed > memory // 2 or n_lat * n_lon * 4 > _HDF5_CHUNK_LIMIT:
+        raise InputError(
+            None,
+            f"grid too large: {n_days} days x {n_lat} x {n_lon} = {cells:.4g} cells "
+            f"({_bytes(cells * BYTES_PER_CELL_ON_DISK)} on disk); gridding {chunk_days} "
+            f"day(s) at a time needs about {_bytes(needed)} of memory, this machine has "
+            f"{_bytes(memory)}: use a coarser --resolution (now {spec.resolution} degrees), "
+            "a smaller box or a smaller --time-chunk",
+        )
 
 
 def _open_obs(path: Path, variable: str, drop_nadir: bool) -> xr.Dataset:
@@ -476,14 +344,15 @@ def _open_obs(path: Path, variable: str, drop_nadir: bool) -> xr.Dataset:
     return open_product(path, variable=variable, drop_nadir=drop_nadir)
 
 
-def _scan_obs(path: Path, spec: GridSpec, variable: str, drop_nadir: bool) -> FileReport:
+def _scan_obs(
+    path: Path,
+    product: str,
+    spec: GridSpec,
+    variable: str,
+    drop_nadir: bool,
+    land: np.ndarray | None,
+) -> FileReport:
     """Read one observation file fully and check it can contribute (raises InputError)."""
-    from oceaninterp.products import TRACK_PRODUCTS, detect
-
-    product = detect(path)
-    if product not in TRACK_PRODUCTS:
-        hint = " (pass SST with --sst)" if product == "sst_l4" else ""
-        raise InputError(path, f"is a {product} gridded product, not observations{hint}")
     tracks = _open_obs(path, variable, drop_nadir)
     report = FileReport(
         path,
@@ -491,42 +360,53 @@ def _scan_obs(path: Path, spec: GridSpec, variable: str, drop_nadir: bool) -> Fi
         mission=str(tracks.attrs.get("mission", "")),
         points=int(tracks.sizes["obs"]),
         ssh_kind=str(tracks.attrs.get("ssh_kind", "sla")),
+        implausible=int(tracks.attrs.get("implausible", 0)),
     )
+    if report.implausible:
+        report.problem = (
+            f"{report.implausible} implausible value(s) dropped "
+            f"(|{variable}| > {PLAUSIBLE_SSH[report.ssh_kind]:g} m)"
+        )
+        log.warning("%s: %s", path, report.problem)
     if report.points == 0:
         raise InputError(path, f"no valid {variable!r} value (all NaN, fill or flagged)")
     grid = CellGrid.from_spec(spec)
     day = grid.day_index(tracks["time"].values)
     index = flat_cell_index(grid, day, tracks["latitude"].values, tracks["longitude"].values)
     inside = index >= 0
+    if land is not None and inside.any():
+        on_land = land.ravel()[index[inside] % land.size]
+        report.on_land = int(on_land.sum())
+        inside[np.flatnonzero(inside)[on_land]] = False
     report.in_grid = int(inside.sum())
-    if report.in_grid == 0 and not ((day >= 0) & (day < grid.shape[0])).any():
-        raise OutsidePeriod(path, f"no point in the dates {spec.start}..{spec.end}")
+    in_period = (day >= 0) & (day < grid.shape[0])
+    if report.in_grid == 0 and not in_period.any():
+        raise OutsideGrid(path, f"no point in the dates {spec.start}..{spec.end}", "outside period")
     if report.in_grid == 0:
-        raise InputError(
+        where = "outside the land mask's sea" if report.on_land else "inside the box"
+        raise OutsideGrid(
             path,
-            f"no point inside the box lon {spec.lon_min}..{spec.lon_max}, "
-            f"lat {spec.lat_min}..{spec.lat_max} and dates {spec.start}..{spec.end}",
+            f"no point {where} lon {spec.lon_min}..{spec.lon_max}, "
+            f"lat {spec.lat_min}..{spec.lat_max} in the dates {spec.start}..{spec.end}",
+            "outside box",
         )
     report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
     return report
 
 
 def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
-    from oceaninterp.products import detect, product_module
+    from oceaninterp.products import sst_l4
 
-    product = detect(path)
-    if product != "sst_l4":
-        raise InputError(path, f"--sst expects an L4 SST file, this is {product}")
-    module = product_module(product)
-    assert module is not None
-    sst = module.open(path)
+    sst = sst_l4.open(path)
     day = CellGrid.from_spec(spec).day_index(sst["time"].values)
-    report = FileReport(path, product=product, role="sst", points=int(sst["sst"].notnull().sum()))
+    report = FileReport(
+        path, product=sst_l4.NAME, role="sst", points=int(sst["sst"].notnull().sum())
+    )
     inside = (day >= 0) & (day < spec.shape[0])
     if report.points == 0:
         raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
     if not inside.any():
-        raise OutsidePeriod(path, f"SST dates outside {spec.start}..{spec.end}")
+        raise OutsideGrid(path, f"SST dates outside {spec.start}..{spec.end}", "outside period")
     report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
     report.in_grid = report.points
     return report
@@ -540,11 +420,18 @@ def grid_chunk(
     n_days: int,
     variable: str = "sla_filtered",
     drop_nadir: bool = False,
+    land: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Grid the days ``first_day .. first_day + n_days - 1`` of ``spec``.
 
     A pure function of file paths and the grid (safe to run on a dask worker):
     reads each file, keeps its points in these days and the box, bins them.
+
+    Parameters
+    ----------
+    land
+        bool ``(latitude, longitude)``, True on land: observations there are
+        dropped (count 0, ssh and sst NaN). ``None``: no land mask.
 
     Returns
     -------
@@ -575,6 +462,11 @@ def grid_chunk(
             counts += c
         with np.errstate(invalid="ignore", divide="ignore"):
             sst = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).astype(np.float32)
+    if land is not None:
+        ssh[:, land] = np.nan
+        count[:, land] = 0
+        if sst is not None:
+            sst[:, land] = np.nan
     return ssh, count, sst
 
 
@@ -589,77 +481,86 @@ def _handle(
     log.warning("skipped %s: %s", report.path, report.problem)
 
 
+def _classify(path: Path, role: str) -> tuple[str, str]:
+    """(role, product) of a file given as ``role`` (``"obs"`` or ``"sst"``).
+
+    An L4 SST file among observations is used as SST, an MDT file is
+    recognised (role ``"mdt"``); other gridded products are refused.
+    """
+    from oceaninterp.products import TRACK_PRODUCTS, detect, is_mdt
+
+    if role == "obs" and is_mdt(path):
+        return "mdt", "mdt"
+    product = detect(path)
+    if role == "sst":
+        if product != "sst_l4":
+            raise InputError(path, f"--sst expects an L4 SST file, this is {product}")
+        return "sst", product
+    if product == "sst_l4":
+        log.info("%s: L4 SST among the inputs, used as with --sst", path)
+        return "sst", product
+    if product not in TRACK_PRODUCTS:
+        raise InputError(path, f"is a {product} gridded product, not observations")
+    return "obs", product
+
+
 def _scan_all(
-    paths: list[Path],
+    obs_paths: list[Path],
+    sst_paths: list[Path],
     spec: GridSpec,
     *,
-    role: str,
     variable: str,
     drop_nadir: bool,
     on_error: str,
     progress: ProgressCallback | None,
+    land: np.ndarray | None = None,
 ) -> list[FileReport]:
-    """Reports for ``paths``: duplicates, superseded CMEMS productions, problems."""
-    from oceaninterp.products import detect
-    from oceaninterp.products.cmems_l3 import latest_production
+    """Reports for every input: what it is, whether it is used, and why not."""
+    from oceaninterp.ingest import deduplicate
 
+    roles = {p: "sst" for p in sst_paths}
+    for p in obs_paths:
+        roles.setdefault(p, "obs")
+    kept, left_out = deduplicate([*sst_paths, *obs_paths])
     reports: list[FileReport] = []
-    seen: dict[str, Path] = {}
-    candidates: list[Path] = []
-    for path in paths:
-        report = FileReport(path, role=role)
-        if not path.is_file():
-            problem = "no such file" if not path.exists() else "not a file"
-            _handle(InputError(path, problem), report, on_error)
-            reports.append(report)
-            continue
-        key = _fingerprint(path)
-        if key in seen:
-            problem = f"duplicate of {seen[key]} (same content)"
-            _handle(InputError(path, problem), report, on_error, status="duplicate")
-            reports.append(report)
-            continue
-        seen[key] = path
-        candidates.append(path)
-    cmems = []
-    for path in candidates:
+    for path, why in left_out.items():
+        report = FileReport(path, role=roles[path], problem=why.problem)
+        if why.status == "superseded":
+            report.status, report.product = "superseded", "cmems_l3"
+            log.info("%s %s (later production)", path, why.problem)
+        else:
+            status = "duplicate" if why.status == "duplicate" else "skipped"
+            _handle(InputError(path, why.problem), report, on_error, status=status)
+        reports.append(report)
+    for done, path in enumerate(kept, start=1):
+        role = roles[path]
         try:
-            if detect(path) == "cmems_l3":
-                cmems.append(path)
-        except InputError:
-            continue  # reported when the file is scanned below
-    _, superseded = latest_production(cmems)
-    for done, path in enumerate(candidates, start=1):
-        if path in superseded:
-            reports.append(
-                FileReport(
-                    path,
-                    status="superseded",
-                    product="cmems_l3",
-                    role=role,
-                    problem=f"superseded by {superseded[path].name}",
-                )
-            )
-            log.info("%s superseded by %s (later production)", path, superseded[path])
-            continue
-        try:
-            if role == "obs":
-                reports.append(_scan_obs(path, spec, variable, drop_nadir))
+            role, product = _classify(path, role)
+            if role == "mdt":
+                report = FileReport(path, status="mdt", product="mdt", role="mdt")
+                report.problem = "mean dynamic topography, not observations (reconstruct --mdt)"
+                log.info("%s: %s", path, report.problem)
+            elif role == "obs":
+                report = _scan_obs(path, product, spec, variable, drop_nadir, land)
             else:
-                reports.append(_scan_sst(path, spec))
-        except OutsidePeriod as exc:
-            # Not an error: a folder of a whole archive gridded over a few days.
-            reports.append(
-                FileReport(path, status="outside period", role=role, problem=exc.problem)
-            )
+                report = _scan_sst(path, spec)
+        except OutsideGrid as exc:
+            # Not an error: a folder of a whole archive, or of global files, gridded
+            # over a few days and a region.
+            report = FileReport(path, status=exc.status, role=role, problem=exc.problem)
             log.info("%s: %s", path, exc.problem)
         except InputError as exc:
             report = FileReport(path, role=role)
             _handle(exc, report, on_error)
-            reports.append(report)
+        except READ_ERRORS as exc:
+            report = FileReport(path, role=role)
+            problem = InputError(path, f"cannot be read ({type(exc).__name__}: {exc})")
+            _handle(problem, report, on_error)
+        reports.append(report)
         if progress is not None:
-            progress(f"reading {role} files", done, len(candidates))
-    return reports
+            progress("reading files", done, len(kept))
+    order = {p: i for i, p in enumerate([*obs_paths, *sst_paths])}
+    return sorted(reports, key=lambda r: order.get(r.path, len(order)))
 
 
 def _chunks(n_days: int, size: int) -> list[tuple[int, int]]:
@@ -671,6 +572,61 @@ def _touching(reports: Sequence[FileReport], first: int, size: int) -> list[str]
     return [str(r.path) for r in reports if r.first_day < first + size and r.last_day >= first]
 
 
+def spec_from_data(
+    inputs: Iterable[str | Path],
+    *,
+    lon_min: float,
+    lon_max: float,
+    lat_min: float,
+    lat_max: float,
+    resolution: float,
+    start: str | None = None,
+    end: str | None = None,
+    time_chunk: int = TIME_CHUNK,
+) -> GridSpec:
+    """The grid of a box, with the dates not given taken from the observations' span.
+
+    Only the time variables of the along-track and swath files among ``inputs``
+    are read (SST, MDT and unreadable files are passed over).
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or glob patterns (as :func:`grid_files`).
+    lon_min, lon_max, lat_min, lat_max
+        Box, degrees_east / degrees_north.
+    resolution
+        Cell size, degrees.
+    start, end
+        First / last day (ISO); ``None``: the first / last day of the data.
+    time_chunk
+        Days per chunk (the size of one day of the grid is checked first).
+
+    Raises
+    ------
+    InputError
+        When a date is missing and no observation time can be read, or the
+        grid is too large (:func:`check_grid_size`).
+    """
+    box = dict(
+        lon_min=lon_min, lon_max=lon_max, lat_min=lat_min, lat_max=lat_max, resolution=resolution
+    )
+    if start is not None and end is not None:
+        return GridSpec(**box, start=start, end=end)
+    from oceaninterp.ingest import expand_inputs, time_span
+
+    day = start or end or "2000-01-01"
+    check_grid_size(GridSpec(**box, start=day, end=day), time_chunk)
+    span = time_span(expand_inputs(inputs))
+    if span is None:
+        raise InputError(
+            None,
+            "no observation time could be read from the inputs: give the dates with -t/-T",
+        )
+    first, last = (str(d) for d in span)
+    return GridSpec(**box, start=start or first, end=end or last)
+
+
 def build_cube(
     obs: Sequence[FileReport],
     sst: Sequence[FileReport],
@@ -679,11 +635,13 @@ def build_cube(
     variable: str = "sla_filtered",
     drop_nadir: bool = False,
     time_chunk: int = TIME_CHUNK,
+    land: np.ndarray | None = None,
 ) -> xr.Dataset:
     """The lazy cube (dask arrays, one task per chunk of days) of the files read.
 
     Each chunk task (:func:`grid_chunk`) gets only the files whose points fall
-    in its days.
+    in its days. With ``land`` (bool (latitude, longitude), True on land) land
+    cells are never observed and the cube carries ``land`` (int8, 1 on land).
     """
 
     n_days, n_lat, n_lon = spec.shape
@@ -697,6 +655,7 @@ def build_cube(
             size,
             variable,
             drop_nadir,
+            land,
         )
         shape = (size, n_lat, n_lon)
         ssh_parts.append(da.from_delayed(task[0], shape, dtype=np.float32))
@@ -712,6 +671,8 @@ def build_cube(
     }
     if sst:
         data["sst"] = (dims, da.concatenate(sst_parts))
+    if land is not None:
+        data["land"] = (dims[1:], land.astype(np.int8))
     return xr.Dataset(
         data,
         coords={"time": spec.days(), "latitude": spec.latitudes(), "longitude": spec.longitudes()},
@@ -731,6 +692,7 @@ def _describe(
     variable: str,
     reports: Sequence[FileReport],
     history: str,
+    land_mask_source: str = "",
 ) -> xr.Dataset:
     """Variable attributes and CF/ACDD metadata of the cube."""
     from oceaninterp import cf
@@ -766,6 +728,14 @@ def _describe(
             "units": "K",
             "coverage_content_type": "physicalMeasurement",
         }
+    if "land" in cube:
+        cube["land"].attrs = {
+            "long_name": "land cell (never observed: ssh NaN, count 0)",
+            "flag_values": np.array([0, 1], np.int8),
+            "flag_meanings": "sea land",
+            "coverage_content_type": "auxiliaryInformation",
+            "source": land_mask_source,
+        }
     cube = cf.cf_grid_coords(cube)
     used = [r for r in reports if r.status == "read"]
     missions = sorted({r.mission for r in used if r.role == "obs" and r.mission})
@@ -785,6 +755,7 @@ def _describe(
         ssh_variable=variable,
         resolution=float(spec.resolution),
         platform=", ".join(missions),
+        **({"land_mask_source": land_mask_source} if "land" in cube else {}),
         **(
             {"sst_files": ", ".join(r.path.name for r in used if r.role == "sst")}
             if "sst" in cube
@@ -807,6 +778,7 @@ def grid_files(
     time_chunk: int = TIME_CHUNK,
     history: str | None = None,
     progress: ProgressCallback | None = None,
+    land_mask: bool | str | Path = False,
 ) -> GridSummary:
     """Grid observation files into a masked daily cube (NetCDF or Zarr by suffix).
 
@@ -814,12 +786,16 @@ def grid_files(
     ----------
     inputs
         Files, folders (their ``*.nc``, recursively) or glob patterns of
-        CMEMS L3, NASA-SSH or SWOT L3 files, detected by content.
+        CMEMS L3, NASA-SSH or SWOT L3 files, detected by content. L4 SST files
+        among them are used as with ``sst``; MDT files are recognised, reported
+        and not used (they are not observations).
     output
-        ``.nc`` (NetCDF-4) or ``.zarr`` (Zarr v3); written atomically.
+        ``.nc`` (NetCDF-4) or ``.zarr`` (Zarr v3); written atomically. It must
+        not be one of the inputs.
     spec
         Box (degrees; ``lon_min > lon_max`` crosses the antimeridian), daily
-        dates and resolution (degrees).
+        dates and resolution (degrees). See :func:`spec_from_data` for dates
+        taken from the data.
     variable
         Sea-level variable: ``sla_filtered``, ``sla_unfiltered``, ``adt``...
         (see each product module).
@@ -838,12 +814,19 @@ def grid_files(
         The command line, for the ``history`` attribute.
     progress
         Called with (phase, done, total) while reading and gridding.
+    land_mask
+        ``True``: land cells from the GSHHG coastline; a path: a land mask file
+        (:func:`oceaninterp.landmask.land_mask`); ``False``: none. Land cells
+        get ssh NaN and count 0, observations there are dropped and counted,
+        and the cube carries ``land`` (int8, 1 on land) and the global
+        attribute ``land_mask_source``.
 
     Raises
     ------
     InputError, OutputExistsError
-        On a bad input (with ``on_error="fail"``), when no file is usable, or
-        when the output exists without ``overwrite``.
+        On a bad input (with ``on_error="fail"``), when no file is usable, when
+        the grid is too large for this machine, when the output is an input,
+        or when the output exists without ``overwrite``.
     """
     from oceaninterp import cf
     from oceaninterp.io import check_output, output_format, write_dataset
@@ -854,33 +837,45 @@ def grid_files(
         raise InputError(None, f"time_chunk must be a positive number of days, got {time_chunk}")
     output = Path(output)
     fmt = output_format(output)
-    check_output(output, overwrite)
+    check_grid_size(spec, time_chunk)
     obs_paths = expand_inputs(inputs)
+    sst_paths = expand_inputs(sst)
+    refuse_output_among_inputs(output, [*obs_paths, *sst_paths])
+    check_output(output, overwrite)
     if not obs_paths:
         raise InputError(None, "no input file given (or no NetCDF file in the folders given)")
-    scan = functools.partial(
-        _scan_all,
-        spec=spec,
+    land, land_source = _land(spec, land_mask)
+    reports = _scan_all(
+        obs_paths,
+        sst_paths,
+        spec,
         variable=variable,
         drop_nadir=drop_nadir,
         on_error=on_error,
         progress=progress,
+        land=land,
     )
-    reports = scan(obs_paths, role="obs") + scan(expand_inputs(sst), role="sst")
     obs = [r for r in reports if r.role == "obs" and r.status == "read"]
     sst_read = [r for r in reports if r.role == "sst" and r.status == "read"]
     if not obs:
         raise InputError(
             None,
-            f"no usable observation file among {len(obs_paths)} given "
-            f"(inside the box and the dates {spec.start}..{spec.end})",
+            f"no usable observation file among {len(obs_paths)} given (inside the box "
+            f"lon {spec.lon_min}..{spec.lon_max}, lat {spec.lat_min}..{spec.lat_max} "
+            f"and the dates {spec.start}..{spec.end})",
         )
     kinds = {r.ssh_kind for r in obs}
     if len(kinds) > 1:
         raise InputError(None, f"inputs mix sea level kinds {sorted(kinds)} for {variable!r}")
     ssh_kind = kinds.pop()
     cube = build_cube(
-        obs, sst_read, spec, variable=variable, drop_nadir=drop_nadir, time_chunk=time_chunk
+        obs,
+        sst_read,
+        spec,
+        variable=variable,
+        drop_nadir=drop_nadir,
+        time_chunk=time_chunk,
+        land=land,
     )
     cube = _describe(
         cube,
@@ -889,6 +884,7 @@ def grid_files(
         variable,
         reports,
         history or f"oceaninterp.grid.grid_files(variable={variable!r})",
+        land_source,
     )
     n_chunks = len(_chunks(spec.shape[0], time_chunk))
     encoding = cf.encoding(cube, fmt)
@@ -914,7 +910,21 @@ def grid_files(
         points=points,
         observed_cells=cells,
         ssh_kind=ssh_kind,
+        land_cells=0 if land is None else int(land.sum()),
+        land_mask_source=land_source,
     )
+
+
+def _land(spec: GridSpec, land_mask: bool | str | Path) -> tuple[np.ndarray | None, str]:
+    """(land cells or None, ``land_mask_source``) of ``spec`` for ``land_mask``."""
+    if land_mask is False:
+        return None, ""
+    from oceaninterp.landmask import land_mask as make_mask
+    from oceaninterp.landmask import source_name
+
+    source = None if land_mask is True else Path(land_mask)
+    land = make_mask(spec.latitudes(), spec.longitudes(), source)
+    return np.asarray(land, dtype=bool), source_name(source)
 
 
 class _ChunkProgress:

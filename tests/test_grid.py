@@ -276,29 +276,28 @@ def _all_nan(tmp: Path, rng: np.random.Generator) -> tuple[Path, str]:
     return write_day(tmp / "x.nc", rng, "2022-03-02", ssh=np.full(301, np.nan)), "no valid"
 
 
-def _out_of_box(tmp: Path, rng: np.random.Generator) -> tuple[Path, str]:
-    return write_day(tmp / "x.nc", rng, "2022-03-02", lon=(10.0, 20.0)), "no point inside"
-
-
 BAD = {
     "truncated": _truncated,
     "not_netcdf": _not_netcdf,
     "missing": _missing_variable,
     "units": _unknown_units,
     "all_nan": _all_nan,
-    "out_of_box": _out_of_box,
 }
 
 
 def test_files_outside_the_dates_are_left_out_not_errors(
     tmp_path: Path, rng: np.random.Generator, three_days: list[Path]
 ) -> None:
-    """A folder of a whole archive gridded over a few days: other days are not errors."""
+    """A folder of a whole archive gridded over a few days and a region: files of
+    other days, or of other regions, are left out and counted, not errors."""
     other_year = write_day(tmp_path / "x.nc", rng, "2021-03-02")
+    elsewhere = write_day(tmp_path / "y.nc", rng, "2022-03-02", lon=(10.0, 20.0))
     out = tmp_path / "cube.nc"
-    result = run_grid([*map(str, three_days), str(other_year), "-o", str(out), *BOX, *DATES])
+    args = [*map(str, three_days), str(other_year), str(elsewhere), "-o", str(out), *BOX, *DATES]
+    result = run_grid(args)
     assert result.exit_code == 0, result.output
-    assert "no point in the dates" in result.output
+    assert "no point in the dates" in result.output and "no point inside the box" in result.output
+    assert "3 file(s) read, 2 not used (1 outside box, 1 outside period)" in result.output
     result = run_grid([str(other_year), "-o", str(tmp_path / "none.nc"), *BOX, *DATES])
     assert result.exit_code == 1 and "no usable observation file" in result.output
 
@@ -375,7 +374,12 @@ def test_sst_file_given_as_observations(tmp_path: Path, three_days: list[Path]) 
     )
     path = sst_l4.write(sst, tmp_path / "sst.nc")
     result = run_grid([str(path), "-o", str(tmp_path / "c.nc"), *BOX, *DATES])
-    assert result.exit_code == 1 and "pass SST with --sst" in result.output
+    assert result.exit_code == 1 and "no usable observation file" in result.output
+    # beside observations, an L4 SST file is used as with --sst
+    out = tmp_path / "with_sst.nc"
+    result = run_grid([*map(str, three_days), str(path), "-o", str(out), *BOX, *DATES])
+    assert result.exit_code == 0, result.output
+    assert "sst" in open_dataset(out).data_vars
 
 
 # ------------------------------------------------------------------------- real

@@ -19,6 +19,8 @@ from oceaninterp.cli.common import (
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from oceaninterp.grid import GridSummary
+
 #: Exit code when the cube was written but some inputs were skipped (--on-error skip).
 EXIT_PARTIAL = 3
 _TABLE_ROWS = 40
@@ -28,60 +30,144 @@ def grid(
     inputs: list[Path] = typer.Argument(  # noqa: B008
         ...,
         metavar="INPUT...",
-        help="Product files, folders (their *.nc) or glob patterns: CMEMS L3, NASA-SSH, "
-        "SWOT L3 (detected by content).",
+        help="Product files, folders (their *.nc, recursively) or glob patterns: CMEMS L3, "
+        "NASA-SSH, SWOT L3 (detected by content). L4 SST files found there are used as "
+        "with --sst; an MDT file (e.g. the mdt.nc of `simulate obs`) is named and left out.",
+        show_default=False,
     ),
     output: Path = typer.Option(  # noqa: B008
-        ..., "-o", "--output", help="Cube to write: .nc (NetCDF-4) or .zarr (Zarr v3)."
+        ...,
+        "-o",
+        "--output",
+        metavar="CUBE",
+        help="Cube to write: .nc (NetCDF-4) or .zarr (Zarr v3); not one of the inputs.",
     ),
     lon_min: float = typer.Option(
-        -180.0, "-x", "--minimum-longitude", help="West edge, degrees_east (-180..180 or 0..360)."
+        -180.0,
+        "-x",
+        "--minimum-longitude",
+        metavar="DEG_E",
+        help="West edge of the box, degrees_east (-180..180 or 0..360).",
     ),
     lon_max: float = typer.Option(
-        180.0, "-X", "--maximum-longitude", help="East edge; smaller than -x: the box crosses 180."
+        180.0,
+        "-X",
+        "--maximum-longitude",
+        metavar="DEG_E",
+        help="East edge of the box, degrees_east; smaller than -x: the box crosses 180.",
     ),
-    lat_min: float = typer.Option(-90.0, "-y", "--minimum-latitude", help="South edge."),
-    lat_max: float = typer.Option(90.0, "-Y", "--maximum-latitude", help="North edge."),
-    start: str = typer.Option(..., "-t", "--start-datetime", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "-T", "--end-datetime", help="Last day (inclusive)."),
-    resolution: float = typer.Option(0.25, "--resolution", help="Cell size in degrees."),
+    lat_min: float = typer.Option(
+        -90.0,
+        "-y",
+        "--minimum-latitude",
+        metavar="DEG_N",
+        help="South edge of the box, degrees_north (-90..90).",
+    ),
+    lat_max: float = typer.Option(
+        90.0,
+        "-Y",
+        "--maximum-latitude",
+        metavar="DEG_N",
+        help="North edge of the box, degrees_north (-90..90).",
+    ),
+    start: str | None = typer.Option(
+        None,
+        "-t",
+        "--start-datetime",
+        metavar="DATE",
+        help="First day, YYYY-MM-DD (UTC). Default: the first day of the observations.",
+        show_default=False,
+    ),
+    end: str | None = typer.Option(
+        None,
+        "-T",
+        "--end-datetime",
+        metavar="DATE",
+        help="Last day, YYYY-MM-DD (UTC, inclusive). Default: the last day of the observations.",
+        show_default=False,
+    ),
+    resolution: float = typer.Option(
+        0.25, "--resolution", metavar="DEG", help="Cell size, degrees (latitude and longitude)."
+    ),
     variable: str = typer.Option(
         "sla_filtered",
         "--variable",
-        help="sla_filtered, sla_unfiltered, adt (= sla + mdt, or the file's ADT), "
-        "adt_filtered, adt_unfiltered, ssh (NASA-SSH).",
+        metavar="NAME",
+        help="Sea level read, in metres: sla_filtered, sla_unfiltered, adt (= sla + mdt, or "
+        "the file's ADT), adt_filtered, adt_unfiltered, ssh (NASA-SSH).",
     ),
     sst: list[Path] = typer.Option(  # noqa: B008
-        [], "--sst", help="L4 SST file(s) to regrid onto the cube (repeat the option)."
+        [],
+        "--sst",
+        metavar="FILE",
+        help="L4 SST file, folder or pattern to regrid onto the cube (kelvin); repeat the option.",
+        show_default=False,
+    ),
+    land_mask: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--land-mask",
+        metavar="FILE",
+        help="Land mask file (latitude/longitude and a land or sea variable) instead of the "
+        "GSHHG coastline.",
+        show_default=False,
+    ),
+    no_land_mask: bool = typer.Option(
+        False,
+        "--no-land-mask",
+        metavar="",
+        help="Mask no land: every cell may be observed (by default land cells, from the GSHHG "
+        "coastline, are never observed and their observations are dropped and counted).",
+        show_default=False,
     ),
     on_error: str = typer.Option(
         "fail",
         "--on-error",
+        metavar="fail|skip",
         help="fail: stop at the first unusable file, write nothing; skip: leave it out, "
         f"write the cube and exit {EXIT_PARTIAL}.",
     ),
     drop_nadir: bool = typer.Option(
-        False, "--drop-nadir", help="Leave out nadir pixels copied into SWOT swaths."
+        False,
+        "--drop-nadir",
+        metavar="",
+        help="Leave out the nadir pixels copied into SWOT swaths.",
+        show_default=False,
     ),
-    time_chunk: int = typer.Option(8, "--time-chunk", help="Days per dask chunk."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
-    log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
+    time_chunk: int = typer.Option(
+        8,
+        "--time-chunk",
+        metavar="DAYS",
+        help="Days gridded at once (one dask task and one output chunk); memory grows with it.",
+    ),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        metavar="",
+        help="Replace an existing output.",
+        show_default=False,
+    ),
+    log_level: str = typer.Option(
+        "info", "--log-level", metavar="LEVEL", help=f"One of {', '.join(LOG_LEVELS)}."
+    ),
 ) -> None:
     """Bin along-track and swath observations into a daily lon/lat cube.
 
-    Per cell: mean sea level (ssh), number of observations (count), mask; plus
-    SST with --sst. Writes atomically; prints a table of the files read/skipped.
+    Per cell: mean sea level (ssh, metres), number of observations (count), mask;
+    land cells flagged (land) and never observed; plus SST with --sst. Writes
+    atomically; prints a table of the files read and left out.
     """
     setup_logging(log_level)
     with user_errors():
-        from oceaninterp.config import GridSpec
         from oceaninterp.errors import ConfigError
-        from oceaninterp.grid import ON_ERROR, grid_files
+        from oceaninterp.grid import ON_ERROR, grid_files, spec_from_data
 
         if on_error not in ON_ERROR:
             expected = ", ".join(ON_ERROR)
             raise ConfigError(f"--on-error: expected one of {expected}, got {on_error!r}")
-        spec = GridSpec(
+        if no_land_mask and land_mask is not None:
+            raise ConfigError("--land-mask and --no-land-mask: give one of them, not both")
+        spec = spec_from_data(
+            inputs,
             lon_min=lon_min,
             lon_max=lon_max,
             lat_min=lat_min,
@@ -89,7 +175,12 @@ def grid(
             resolution=resolution,
             start=start,
             end=end,
+            time_chunk=time_chunk,
         )
+        if start is None or end is None:
+            console.print(
+                f"dates from the observations: {spec.start} .. {spec.end}", highlight=False
+            )
         with progress("grid") as bar:
             tasks: dict[str, TaskID] = {}
 
@@ -110,14 +201,17 @@ def grid(
                 time_chunk=time_chunk,
                 history=command_line(),
                 progress=report,
+                land_mask=False if no_land_mask else (land_mask or True),
             )
     _print_summary(summary)
-    if any(f.status in ("skipped", "duplicate") for f in summary.files):
+    if summary.failed:
         raise typer.Exit(code=EXIT_PARTIAL)
 
 
-def _print_summary(summary) -> None:  # noqa: ANN001
-    """Files read/skipped, then the cube, on stderr."""
+def _print_summary(summary: GridSummary) -> None:
+    """Files read and left out, then the cube, on stderr."""
+    from collections import Counter
+
     from rich.table import Table
 
     table = Table(title="input files", title_justify="left")
@@ -128,9 +222,9 @@ def _print_summary(summary) -> None:  # noqa: ANN001
             overflow="fold",
             min_width=6,
         )
-    shown = summary.skipped + summary.read
+    shown = summary.failed + [f for f in summary.files if f not in summary.failed]
     for f in shown[:_TABLE_ROWS]:
-        style = None if f.status in ("read", "superseded", "outside period") else "red"
+        style = None if f not in summary.failed else "red"
         table.add_row(
             f.path.name,
             f.product or "-",
@@ -144,10 +238,29 @@ def _print_summary(summary) -> None:  # noqa: ANN001
     if len(shown) > _TABLE_ROWS:
         table.add_row(f"... {len(shown) - _TABLE_ROWS} more", "", "", "", "", "", "")
     console.print(table)
+    not_used = Counter(f.status for f in summary.skipped)
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(not_used.items()))
     t, y, x = summary.shape
-    console.print(
-        f"{len(summary.read)} file(s) read, {len(summary.skipped)} not used; "
-        f"{summary.points} observations in {summary.observed_cells} of {t * y * x} cells "
-        f"({t} days x {y} x {x}, {summary.ssh_kind}) -> {summary.output}",
-        highlight=False,
-    )
+    lines = [
+        f"{len(summary.read)} file(s) read, {len(summary.skipped)} not used"
+        + (f" ({detail})" if detail else "")
+        + f"; {summary.points} observations in {summary.observed_cells} of {t * y * x} cells "
+        f"({t} days x {y} x {x}, {summary.ssh_kind}) -> {summary.output}"
+    ]
+    if summary.implausible:
+        files = sum(1 for f in summary.read if f.implausible)
+        lines.append(
+            f"dropped {summary.implausible} implausible value(s) in {files} file(s) "
+            "(outside the physical range; see the table)"
+        )
+    if summary.land_mask_source:
+        lines.append(
+            f"land mask: {summary.land_mask_source}, {summary.land_cells} of {y * x} cells "
+            f"land; {summary.on_land} observation(s) on land dropped"
+        )
+    else:
+        lines.append("no land mask (--no-land-mask)")
+    for path in summary.mdt:
+        lines.append(f"MDT file found, not observations (give it to reconstruct --mdt): {path}")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)

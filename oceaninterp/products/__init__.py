@@ -89,6 +89,26 @@ def detect(path: str | Path) -> str:
     )
 
 
+def is_mdt(path: str | Path) -> bool:
+    """True for a mean dynamic topography file: ``mdt`` over latitude/longitude.
+
+    The layout read by :mod:`oceaninterp.mdt` (the CMEMS MDT product, the
+    ``mdt.nc`` of ``oceaninterp simulate obs``): not observations, but found in
+    the folders of an OSSE. Only NetCDF files are tested (a header read).
+    """
+    from oceaninterp.products._netcdf import header
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        dims = header(path).variables.get("mdt")
+    except InputError:
+        return False
+    spatial = (("latitude", "longitude"), ("lat", "lon"))
+    return dims is not None and tuple(dims[-2:]) in spatial and len(dims) <= 3
+
+
 def open_product(path: str | Path, **options: Any) -> xr.Dataset:
     """Detect the format of ``path`` and read it.
 

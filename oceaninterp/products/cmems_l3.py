@@ -32,6 +32,7 @@ from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import (
     decoded_times,
     header,
+    in_degrees,
     in_metres,
     load,
     text_attr,
@@ -173,8 +174,8 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     kind = "adt" if (variable.startswith("adt") or name == "ADT") else "sla"
     return make_tracks(
         decoded_times(path, ds["time"]),
-        ds["latitude"].values,
-        ds["longitude"].values,
+        in_degrees(path, ds["latitude"], "latitude"),
+        in_degrees(path, ds["longitude"], "longitude"),
         values,
         mission=mission_code(path, header(path).attrs),
         source=path,

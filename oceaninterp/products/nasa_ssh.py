@@ -22,7 +22,14 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
-from oceaninterp.products._netcdf import decoded_times, header, in_metres, load, text_attr
+from oceaninterp.products._netcdf import (
+    decoded_times,
+    header,
+    in_degrees,
+    in_metres,
+    load,
+    text_attr,
+)
 from oceaninterp.products.schema import TRACK_DIM, make_tracks
 
 NAME = "nasa_ssh"
@@ -106,8 +113,8 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
         extra["pass_number"] = ds["pass"].fillna(-1).values.astype(np.int32)
     return make_tracks(
         decoded_times(path, ds["time"]),
-        ds["latitude"].values,
-        ds["longitude"].values,
+        in_degrees(path, ds["latitude"], "latitude"),
+        in_degrees(path, ds["longitude"], "longitude"),
         values,
         mission=mission_code(hdr.attrs),
         source=path,

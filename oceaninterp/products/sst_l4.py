@@ -21,7 +21,7 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
-from oceaninterp.products._netcdf import decoded_times, header, load
+from oceaninterp.products._netcdf import decoded_times, header, in_degrees, load
 
 NAME = "sst_l4"
 DESCRIPTION = "GHRSST L4 sea surface temperature"
@@ -100,12 +100,12 @@ def open(path: str | Path) -> xr.Dataset:  # noqa: A001
             "time": times,
             "latitude": (
                 "latitude",
-                ds["lat"].values.astype(np.float64),
+                in_degrees(path, ds["lat"], "latitude"),
                 {"units": "degrees_north"},
             ),
             "longitude": (
                 "longitude",
-                ds["lon"].values.astype(np.float64),
+                in_degrees(path, ds["lon"], "longitude"),
                 {"units": "degrees_east"},
             ),
         },

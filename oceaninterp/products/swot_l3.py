@@ -26,7 +26,7 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
-from oceaninterp.products._netcdf import decoded_times, header, in_metres, load
+from oceaninterp.products._netcdf import decoded_times, header, in_degrees, in_metres, load
 from oceaninterp.products.schema import make_tracks
 
 NAME = "swot_l3"
@@ -138,8 +138,8 @@ def open(  # noqa: A001
         extra["pass_number"] = np.full(shape, numbers[1], dtype=np.int32)
     return make_tracks(
         times,
-        ds["latitude"].values,
-        ds["longitude"].values,
+        in_degrees(path, ds["latitude"], "latitude"),
+        in_degrees(path, ds["longitude"], "longitude"),
         values,
         mission="swot",
         source=path,
