@@ -55,6 +55,15 @@ from oceaninterp.variational import LossKind, LossWeights, training_loss
 logger = logging.getLogger(__name__)
 
 RESUME_FORMAT = "oceaninterp-train-resume"
+#: What a checkpoint trained without validation says in its ``validation`` record.
+NO_VALIDATION_NOTE = (
+    "trained without validation (the val period held no tile): the last epoch is kept"
+)
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON-safe score: ``None`` for NaN (no validation)."""
+    return float(value) if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,10 @@ class EpochRecord:
     train_loss
         Mean training loss of the epoch's steps (dimensionless, normalised units).
     val_mu
-        1 - RMSE / RMS(truth) over the validation tiles (1 is perfect).
+        1 - RMSE / RMS(truth) over the validation tiles (1 is perfect); NaN when
+        training without validation (:func:`adapt_periods`).
     val_rmse_m
-        RMSE over the validation tiles, metres.
+        RMSE over the validation tiles, metres (NaN without validation).
     seconds
         Wall time of the epoch, validation included.
     improved
@@ -240,14 +250,78 @@ def _check_sizes(
             f"({cfg.tile_latitude} x {cfg.tile_longitude}); "
             "set [model] tile_latitude/tile_longitude",
         )
-    for period in ("train", "val"):
-        if tile_starts(periods[period], cfg.tile_time).size == 0:
-            dates = period_dates(data.days, periods[period])
-            raise InputError(
-                cube,
-                f"the {period} period ({dates}) holds no run of {cfg.tile_time} consecutive days "
-                f"common to the cube and the truth; adjust the [train] dates or fractions",
+    if tile_starts(periods["train"], cfg.tile_time).size == 0:
+        dates = period_dates(data.days, periods["train"])
+        raise InputError(
+            cube,
+            f"the train period ({dates}) holds no run of {cfg.tile_time} consecutive days "
+            f"common to the cube and the truth; adjust the [train] dates or fractions",
+        )
+
+
+def adapt_periods(
+    days: np.ndarray, periods: dict[str, np.ndarray], cfg: TrainConfig, tile_time: int
+) -> dict[str, np.ndarray]:
+    """Periods whose validation holds at least one tile, on short data; else no validation.
+
+    The split by fractions of a short record (e.g. 15 % of 40 days) gives a
+    validation period shorter than a tile of ``tile_time`` days. When the
+    periods came from fractions (no dates in ``cfg``) and the record holds two
+    tiles, the validation period grows to one tile, taking days from the test
+    period first (it keeps ``tile_time`` days of training at least), and a
+    warning names the new periods. Otherwise (dates given, or too few days),
+    training goes on without validation, with a warning: every epoch is kept
+    and the checkpoint records no validation score.
+
+    Parameters
+    ----------
+    days
+        The days common to the cube and the truth (``datetime64[D]``).
+    periods
+        Indices into ``days`` of the ``train``, ``val`` and ``test`` periods.
+    cfg
+        The training settings (dates or fractions).
+    tile_time
+        Days of a model tile.
+
+    Returns
+    -------
+    dict
+        The periods to use; ``val`` is empty when there is no validation.
+    """
+    if tile_starts(periods["val"], tile_time).size:
+        return periods
+    before = {p: period_dates(days, idx) for p, idx in periods.items()}
+    n, n_test = days.size, periods["test"].size
+    if cfg.train_start is None and n >= 2 * tile_time:
+        n_test = max(0, min(n_test, n - 2 * tile_time))
+        edges = [0, n - tile_time - n_test, n - n_test, n]
+        adapted = {
+            p: np.arange(edges[i], edges[i + 1]) for i, p in enumerate(("train", "val", "test"))
+        }
+        if (
+            tile_starts(adapted["val"], tile_time).size
+            and tile_starts(adapted["train"], tile_time).size
+        ):
+            after = {p: period_dates(days, idx) for p, idx in adapted.items()}
+            logger.warning(
+                "the val period %s is shorter than a tile of %d days: periods adapted to "
+                "train %s, val %s, test %s",
+                before["val"],
+                tile_time,
+                after["train"],
+                after["val"],
+                after["test"],
             )
+            return adapted
+    logger.warning(
+        "the val period %s holds no run of %d consecutive days: training WITHOUT "
+        "validation (every epoch is kept; the checkpoint records no validation score); "
+        "give more days or [train] val dates to validate",
+        before["val"],
+        tile_time,
+    )
+    return {**periods, "val": np.empty(0, dtype=int)}
 
 
 def make_optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
@@ -416,7 +490,7 @@ def train(
         check_output(output, overwrite)
     dev = resolve_device(device)
     data = load_training_data(cube, truth, use_sst=model_cfg.use_sst, mdt=mdt)
-    periods = split_days(data.days, cfg)
+    periods = adapt_periods(data.days, split_days(data.days, cfg), cfg, model_cfg.tile_time)
     _check_sizes(data, periods, model_cfg, cube)
     dates = {p: period_dates(data.days, idx) for p, idx in periods.items()}
     sources = {"cube": str(cube.resolve()), "truth": str(truth.resolve())}
@@ -459,8 +533,12 @@ def train(
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()
-        mu, rmse = validation_scores(model, data, val_origins, window, cfg.batch_size, cfg)
-        improved = mu > best_mu
+        if len(val_origins):
+            mu, rmse = validation_scores(model, data, val_origins, window, cfg.batch_size, cfg)
+            improved = mu > best_mu
+        else:  # no validation: keep the latest epoch whose loss is finite
+            mu, rmse = math.nan, math.nan
+            improved = bool(np.isfinite(np.mean(losses)))
         if improved:
             best_epoch, best_mu, best_rmse = epoch + 1, mu, rmse
         record = EpochRecord(
@@ -505,7 +583,8 @@ def train(
             on_epoch(record)
     if best_epoch == 0:
         raise OceanInterpError(
-            "training diverged: the validation score was never finite (try a lower learning_rate)"
+            "training diverged: the validation score (or, without validation, the loss) was "
+            "never finite (try a lower learning_rate)"
         )
     state_file.unlink(missing_ok=True)
     return TrainResult(
@@ -536,7 +615,6 @@ def _checkpoint_meta(
     if data.mdt is not None:
         mdt["mdt"] = {
             "file": data.mdt.path.name,
-            "path": str(data.mdt.path),
             "sha256": data.mdt.sha256,
             "cube_ssh_kind": data.ssh_kind,
         }
@@ -545,8 +623,8 @@ def _checkpoint_meta(
         "ssh_kind": "sla" if data.mdt is not None else data.ssh_kind,
         **mdt,
         "training": {
-            "cube": str(cube),
-            "truth": str(truth),
+            "cube": cube.name,  # names only: no path of the training machine
+            "truth": truth.name,
             "days": [str(data.days[0]), str(data.days[-1])],
             "train_dates": dates["train"],
             "val_dates": dates["val"],
@@ -557,12 +635,18 @@ def _checkpoint_meta(
             "config": dataclasses.asdict(cfg),
         },
         "validation": {
-            "mu": record.val_mu,
-            "rmse_m": record.val_rmse_m,
+            "mu": _finite_or_none(record.val_mu),
+            "rmse_m": _finite_or_none(record.val_rmse_m),
             "tiles": n_val_tiles,
             "epoch": record.epoch,
+            **({} if n_val_tiles else {"note": NO_VALIDATION_NOTE}),
             "history": [
-                {"epoch": r.epoch, "train_loss": r.train_loss, "val_mu": r.val_mu} for r in history
+                {
+                    "epoch": r.epoch,
+                    "train_loss": r.train_loss,
+                    "val_mu": _finite_or_none(r.val_mu),
+                }
+                for r in history
             ],
         },
     }

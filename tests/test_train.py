@@ -16,7 +16,7 @@ from oceaninterp.config import ModelConfig, TrainConfig
 from oceaninterp.errors import ConfigError, InputError, OutputExistsError
 from oceaninterp.model.checkpoint import describe_checkpoint, load_checkpoint
 from oceaninterp.model.data import load_training_data, make_batch, split_days, tile_starts
-from oceaninterp.train import read_config, resume_path, tile_window, train
+from oceaninterp.train import adapt_periods, read_config, resume_path, tile_window, train
 
 MODEL = ModelConfig(
     tile_time=7, tile_latitude=32, tile_longitude=32, prior_width=8, lstm_hidden=8, n_step=3
@@ -229,9 +229,56 @@ def test_refuses_grids_and_periods_too_small(osse, tmp_path: Path) -> None:
     big = dataclasses.replace(MODEL, tile_latitude=48)
     with pytest.raises(InputError, match="smaller than the model's tile"):
         train(*osse, tmp_path / "m.pt", FAST, big)
-    short = dataclasses.replace(FAST, val_fraction=0.1, test_fraction=0.0)
-    with pytest.raises(InputError, match="val period"):
-        train(*osse, tmp_path / "m.pt", short, MODEL)
+    no_train = dataclasses.replace(
+        FAST,
+        train_start="2020-01-01",
+        train_end="2020-01-04",
+        val_start="2020-01-05",
+        val_end="2020-01-30",
+        test_start="2020-01-31",
+        test_end="2020-02-14",
+    )
+    with pytest.raises(InputError, match="train period"):
+        train(*osse, tmp_path / "m.pt", no_train, MODEL)
+
+
+def test_a_short_record_adapts_the_split_to_hold_a_validation_tile(caplog) -> None:
+    """A 40-day OSSE with 15-day tiles: 6 val days by fractions, grown to one tile."""
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-02-10"))  # 40 days
+    periods = split_days(days, TrainConfig())
+    assert tile_starts(periods["val"], 15).size == 0  # what stopped `train` before
+    adapted = adapt_periods(days, periods, TrainConfig(), 15)
+    assert [adapted[p].size for p in ("train", "val", "test")] == [19, 15, 6]
+    assert tile_starts(adapted["val"], 15).size and tile_starts(adapted["train"], 15).size
+    assert "periods adapted" in caplog.text
+    enough = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-05-01"))
+    split = split_days(enough, TrainConfig())
+    assert adapt_periods(enough, split, TrainConfig(), 15) is split  # long records unchanged
+
+
+def test_too_short_for_two_tiles_trains_without_validation(caplog) -> None:
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-26"))  # 25 days
+    adapted = adapt_periods(days, split_days(days, TrainConfig()), TrainConfig(), 15)
+    assert adapted["val"].size == 0 and adapted["train"].size >= 15
+    assert "WITHOUT validation" in caplog.text
+
+
+def test_training_without_validation_keeps_the_last_epoch(osse, tmp_path: Path) -> None:
+    dated = dataclasses.replace(
+        FAST,
+        train_start="2020-01-01",
+        train_end="2020-02-09",
+        val_start="2020-02-10",
+        val_end="2020-02-12",  # 3 days: no 7-day tile
+        test_start="2020-02-13",
+        test_end="2020-02-14",
+    )
+    result = train(*osse, tmp_path / "m.pt", dated, MODEL, device="cpu")
+    assert result.best_epoch == len(result.history) == FAST.epochs
+    assert np.isnan(result.best_val_mu)
+    info = describe_checkpoint(result.checkpoint)
+    assert info["validation"]["mu"] is None and "without validation" in info["validation"]["note"]
+    assert info["training"]["cube"] == "cube.nc"  # a name, not the training machine's path
 
 
 def test_read_config(tmp_path: Path) -> None:
