@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 DIMS = ("time", "latitude", "longitude")
 #: Map variables tried for each reference kind, in order.
 MAP_VARIABLES = {"adt": ("adt", "ssh", "sla"), "sla": ("sla", "ssh", "adt")}
+#: Track variables tried for each kind when none is named, in order (unfiltered first,
+#: as the 2021a data challenge; NASA-SSH's ``ssh`` is an anomaly).
+TRACK_VARIABLES = {
+    "sla": ("sla_unfiltered", "sla_filtered", "ssh"),
+    "adt": ("adt_unfiltered", "adt_filtered", "adt"),
+}
 RECORD_KEYS = ("name", "mu", "sigma", "lambda_x_deg", "lambda_x_km", "lambda_t_days", "rmse_m")
 _RENAMES = {"lat": "latitude", "lon": "longitude"}
 
@@ -123,7 +129,7 @@ def score_maps(
     start: str | None = None,
     end: str | None = None,
     variable: str | None = None,
-    track_variable: str = "adt_unfiltered",
+    track_variable: str | None = None,
     overwrite: bool = False,
 ) -> list[dict[str, Any]]:
     """Score maps against a gridded truth (OSSE) or withheld tracks (OSE).
@@ -137,7 +143,10 @@ def score_maps(
         one of ``truth`` and ``tracks`` is given.
     tracks
         Withheld along-track product files (any format of
-        :mod:`oceaninterp.products`), read as ``track_variable``.
+        :mod:`oceaninterp.products`), folders of them or glob patterns, read as
+        ``track_variable``. With tracks, an along-track file given among
+        ``maps`` (what a shell makes of ``--tracks out/*.nc``) is taken as a
+        track, with a warning.
     output_dir
         Folder of ``scores.json``, ``scores.csv`` and the figures:
         ``snapshots.png`` (truth, maps and errors on the middle day; gridded
@@ -151,7 +160,10 @@ def score_maps(
         Map variable to compare (default: the one matching the reference kind).
     track_variable
         Variable read from the track files (e.g. ``adt_unfiltered``,
-        ``sla_unfiltered``); its kind selects the map variable.
+        ``sla_unfiltered``); its kind selects the map variable. Default: like
+        with like, the SLA when every map holds one (``sla_unfiltered``, else
+        ``sla_filtered``, else NASA-SSH's ``ssh``), else the ADT
+        (:data:`TRACK_VARIABLES`).
     overwrite
         Replace existing score files.
 
@@ -164,6 +176,8 @@ def score_maps(
     """
     if (truth is None) == (not tracks):
         raise ConfigError("score: give exactly one reference: a truth file or withheld tracks")
+    if tracks:
+        maps, tracks = split_maps_and_tracks(maps, tracks)
     if not maps:
         raise ConfigError("score: give at least one map")
     output_dir = Path(output_dir)
@@ -245,20 +259,96 @@ def _score_gridded(maps, labels, truth_path, start, end, variable):
 # ----------------------------------------------------------------------------- tracks
 
 
-def _score_tracks(maps, labels, track_paths, start, end, variable, track_variable):
+def _is_along_track(path: Path) -> bool:
+    """True for a product file of an along-track format (not a map, cube or truth)."""
+    from oceaninterp.products import GRIDDED_PRODUCTS, detect
+
+    if not path.is_file():
+        return False
+    try:
+        return detect(path) not in GRIDDED_PRODUCTS
+    except InputError:
+        return False
+
+
+def split_maps_and_tracks(
+    maps: Sequence[str | Path], tracks: Sequence[str | Path]
+) -> tuple[list[Path], list[Path]]:
+    """Maps and withheld track files, as the user meant them.
+
+    ``tracks`` may hold files, folders (their NetCDF files) and glob patterns
+    (:func:`oceaninterp.ingest.expand_inputs`). A shell expands
+    ``--tracks out/*.nc`` to one option value and the other files as
+    positional arguments: along-track files among ``maps`` are therefore moved
+    to the tracks, with a warning naming how many.
+    """
+    from oceaninterp.ingest import expand_inputs
+
+    track_files = expand_inputs(tracks)
+    kept: list[Path] = []
+    moved: list[Path] = []
+    for path in map(Path, maps):
+        (moved if _is_along_track(path) else kept).append(path)
+    if moved:
+        log.warning(
+            "%d along-track file(s) given as maps taken as withheld tracks (%s%s); "
+            "quote a glob (--tracks 'out/*.nc') or give a folder to say so",
+            len(moved),
+            moved[0].name,
+            ", ..." if len(moved) > 1 else "",
+        )
+    tracks_out = list(dict.fromkeys([*track_files, *moved]))
+    if not tracks_out:
+        raise InputError(Path(str(tracks[0])), "no track file found (file, folder or pattern)")
+    return kept, tracks_out
+
+
+def _map_kinds(path: str | Path) -> set[str]:
+    """The sea-level kinds (``sla``, ``adt``) a map file holds."""
+    from oceaninterp.products import duacs_l4
+
+    path = Path(path)
+    if duacs_l4.can_open(path):
+        with open_dataset(path) as ds:
+            return {k for k in ("sla", "adt") if k in ds.data_vars} or {"adt"}
+    with open_dataset(path) as ds:
+        if "ssh" in ds.data_vars:
+            return {str(ds["ssh"].attrs.get("ssh_kind", ds.attrs.get("ssh_kind", "adt")))}
+        return {k for k in ("sla", "adt") if k in ds.data_vars}
+
+
+def _open_tracks(path: Path, kinds: Sequence[str], track_variable: str | None) -> xr.Dataset:
+    """A track file as tidy tracks: ``track_variable``, or the first of ``kinds`` it holds."""
     from oceaninterp.products import open_product
 
+    if track_variable is not None:
+        return open_product(path, variable=track_variable)
+    tried = [v for k in kinds for v in TRACK_VARIABLES[k]]
+    for name in tried:
+        try:
+            return open_product(path, variable=name)
+        except InputError:
+            continue
+    raise InputError(path, f"no track variable among {tried} (the maps hold {list(kinds)})")
+
+
+def _score_tracks(maps, labels, track_paths, start, end, variable, track_variable):
+    common = set.intersection(*(_map_kinds(p) for p in maps))
+    kinds = [k for k in ("sla", "adt") if k in common] or ["sla", "adt"]
     parts = []
     for i, path in enumerate(track_paths):
-        ds = open_product(path, variable=track_variable)
+        ds = _open_tracks(Path(path), kinds, track_variable)
         if "obs" not in ds.dims:
             raise InputError(path, "not an along-track product (no tidy tracks)")
+        kind = str(ds.attrs.get("ssh_kind", "sla"))
+        kinds = [kind]  # every file read as the kind of the first
         parts.append(
             ds[["time", "latitude", "longitude", "ssh"]].assign(
                 track=("obs", np.full(ds.sizes["obs"], i))
             )
         )
     kind = str(parts[0].attrs.get("ssh_kind", "sla"))
+    log.info("comparing the maps' %s with %d track file(s)", kind, len(parts))
     points = xr.concat(parts, dim="obs")
     times = points["time"].values
     lo = np.datetime64(start, "ns") if start else times.min()

@@ -110,13 +110,12 @@ def test_kind_mismatch_is_refused(osse: dict[str, Path], tmp_path: Path) -> None
     assert records[0]["mu"] == pytest.approx(1.0)
 
 
-def test_alongtrack_scores_from_product_files(
-    osse: dict[str, Path], tmp_path: Path, rng: np.random.Generator
-) -> None:
+def _track_files(truth: xr.DataArray, folder: Path, kind: str = "adt") -> list[Path]:
+    """One CMEMS L3 file a day (days 3..8): a meridional 1 Hz pass sampled from ``truth``."""
     from oceaninterp.products import cmems_l3
     from oceaninterp.products.schema import make_tracks
 
-    truth = xr.open_dataset(osse["truth"])["ssh"]
+    folder.mkdir(exist_ok=True)
     paths = []
     for day in range(3, 9):
         # One 1 Hz pass a day, 6.5 km spacing, along a meridian, sampled from the truth.
@@ -138,15 +137,18 @@ def test_alongtrack_scores_from_product_files(
             ssh,
             mission="c2",
             source="test",
-            ssh_variable="adt",
-            ssh_kind="adt",
+            ssh_variable=kind,
+            ssh_kind=kind,
             extra={"mdt": np.full(n, 0.3)},
         )
         paths.append(
-            cmems_l3.write(
-                tracks, tmp_path / f"dt_global_c2_phy_l3_201210{day + 1:02d}_20200101.nc"
-            )
+            cmems_l3.write(tracks, folder / f"dt_global_c2_phy_l3_201210{day + 1:02d}_20200101.nc")
         )
+    return paths
+
+
+def test_alongtrack_scores_from_product_files(osse: dict[str, Path], tmp_path: Path) -> None:
+    paths = _track_files(xr.open_dataset(osse["truth"])["ssh"], tmp_path / "tracks")
     records = score_maps([osse["noisy"], osse["oi"]], tracks=paths, output_dir=tmp_path / "ose")
     assert records[1]["mu"] == pytest.approx(0.8, abs=0.01)  # int16 x 1 mm packing
     assert records[0]["mu"] > records[1]["mu"]
@@ -206,3 +208,36 @@ def test_alongtrack_scores_on_real_cmems_tracks(real_data: Path, tmp_path: Path)
     (record,) = score_maps([path], tracks=[track], output_dir=tmp_path / "ose")
     assert record["mu"] == pytest.approx(0.0, abs=1e-12)
     assert record["rmse_m"] > 0.3  # the ADT of the Gulf Stream region
+
+
+def test_tracks_as_a_folder_a_glob_or_spilled_into_the_maps(
+    osse: dict[str, Path], tmp_path: Path
+) -> None:
+    paths = _track_files(xr.open_dataset(osse["truth"])["ssh"], tmp_path / "tracks")
+    maps = [osse["noisy"], osse["oi"]]
+    one_by_one = score_maps(maps, tracks=paths, output_dir=tmp_path / "a")
+    folder = score_maps(maps, tracks=[tmp_path / "tracks"], output_dir=tmp_path / "b")
+    pattern = score_maps(maps, tracks=[f"{tmp_path}/tracks/*.nc"], output_dir=tmp_path / "c")
+    assert folder == pattern == one_by_one
+    # `score MAPS --tracks tracks/*.nc` unquoted: the shell puts 5 track files among the maps
+    result = CliRunner().invoke(
+        app,
+        ["score", *map(str, maps), "--tracks", str(paths[0]), *map(str, paths[1:])]
+        + ["-o", str(tmp_path / "d")],
+    )
+    assert result.exit_code == 0, result.output
+    records = json.loads((tmp_path / "d" / "scores.json").read_text())
+    assert [r["name"] for r in records] == ["noisy_map", "oi"]
+    assert records == one_by_one
+
+
+def test_maps_with_sla_and_adt_are_scored_on_sla_tracks_by_default(
+    osse: dict[str, Path], tmp_path: Path
+) -> None:
+    """DUACS-like maps (sla and adt) against SLA-only tracks compare the SLA."""
+    truth = xr.open_dataset(osse["truth"])["ssh"]
+    sla_tracks = _track_files(truth - 0.3, tmp_path / "sla", kind="sla")
+    both = tmp_path / "both.nc"
+    xr.Dataset({"sla": truth - 0.3, "adt": truth + 5.0}).to_netcdf(both)  # adt way off
+    (record,) = score_maps([both], tracks=sla_tracks, output_dir=tmp_path / "r")
+    assert record["mu"] == pytest.approx(1.0, abs=0.01)  # the sla was compared

@@ -18,8 +18,12 @@ def score(
         "--truth",
         help="Gridded truth (ssh, metres): OSSE scores mu, sigma, lambda_x, lambda_t.",
     ),
-    tracks: list[Path] = typer.Option(  # noqa: B008
-        [], "--tracks", help="Withheld along-track file(s) (repeat the option): OSE scores."
+    tracks: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--tracks",
+        help="Withheld along-track files: a file, a folder or a quoted glob ('out/*.nc'), "
+        "repeatable; along-track files among MAPS (an unquoted glob) are taken as tracks "
+        "too. OSE scores.",
     ),
     output: Path = typer.Option(  # noqa: B008
         ..., "-o", "--output", help="Report folder: scores.json, scores.csv, figures."
@@ -35,8 +39,11 @@ def score(
         "--variable",
         help="Map variable to compare (default: adt/ssh/sla matching the reference).",
     ),
-    track_variable: str = typer.Option(
-        "adt_unfiltered", "--track-variable", help="Variable read from the track files."
+    track_variable: str | None = typer.Option(
+        None,
+        "--track-variable",
+        help="Variable read from the track files (e.g. sla_unfiltered, adt_unfiltered); "
+        "default: like with like, the SLA when every map holds one, else the ADT.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing score files."),
     log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
