@@ -129,11 +129,12 @@ def ensure_folder(path: str | Path, what: str = "output folder") -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _write_error(path, exc) from exc
+        raise write_error(path, exc) from exc
     return path
 
 
-def _write_error(path: Path, exc: OSError) -> OutputWriteError:
+def write_error(path: Path, exc: OSError) -> OutputWriteError:
+    """The one-line error of a write the file system refused (``exc``) at ``path``."""
     return OutputWriteError(f"cannot write {path}: {exc.strerror or exc}; nothing was lost")
 
 
@@ -297,7 +298,7 @@ def atomic_path(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
                     _remove(tmp)
     except OSError as exc:
         if _is_write_error(exc, final.parent):
-            raise _write_error(final, exc) from exc
+            raise write_error(final, exc) from exc
         raise
 
 

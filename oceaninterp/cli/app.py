@@ -2,14 +2,25 @@
 
 Only typer and rich are imported here, so ``oceaninterp --help`` stays fast;
 each command imports its library (torch, dask, ...) inside its body.
+
+:func:`main` is the last line of defence: whatever a command lets through (an
+OS error, a bug) ends as one ``error:`` line and exit code 1, never a traceback
+on the console; the traceback is logged at DEBUG (``--log-level debug`` shows
+it, and a run's log file keeps it).
 """
 
 from __future__ import annotations
+
+import logging
+import sys
 
 import typer
 
 from oceaninterp import __version__
 from oceaninterp.cli import grid, info, reconstruct, run, score, simulate, train
+from oceaninterp.errors import OceanInterpError
+
+logger = logging.getLogger("oceaninterp.cli")
 
 app = typer.Typer(
     name="oceaninterp",
@@ -48,9 +59,39 @@ app.command("run")(run.run)
 app.command("info")(info.info)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+def error_line(exc: BaseException) -> str:
+    """The one line that reports ``exc`` to the user (without the ``error:`` prefix)."""
+    if isinstance(exc, OceanInterpError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror}"
+    return (
+        f"unexpected {type(exc).__name__}: {exc} "
+        "(a bug: please report it with the output of --log-level debug)"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: any error is one ``error:`` line and exit code 1.
+
+    Parameters
+    ----------
+    argv
+        The arguments (default: ``sys.argv[1:]``).
+    """
+    try:
+        app(args=argv, prog_name="oceaninterp")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, see the module doc
+        from rich.markup import escape
+
+        from oceaninterp.cli.common import console
+
+        logger.debug("traceback of the error below", exc_info=exc)
+        console.print(
+            f"[bold red]error:[/] {escape(error_line(exc))}", highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -51,12 +51,13 @@ def train(
     with user_errors():
         import dataclasses
 
-        from oceaninterp.config import ModelConfig, TrainConfig
+        from oceaninterp.config import ModelConfig, TrainConfig, read_train_config
         from oceaninterp.errors import ConfigError
-        from oceaninterp.train import read_config
         from oceaninterp.train import train as run_training
 
-        model_cfg, train_cfg = read_config(config) if config else (ModelConfig(), TrainConfig())
+        model_cfg, train_cfg = (
+            read_train_config(config) if config else (ModelConfig(), TrainConfig())
+        )
         overrides: dict[str, Any] = {"epochs": epochs, "batch_size": batch_size, "seed": seed}
         try:
             train_cfg = dataclasses.replace(

@@ -13,13 +13,18 @@ GPUs: see :func:`oceaninterp.pipeline.tasks.select_device`.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from oceaninterp.config import RunDask
+from oceaninterp.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+#: Seconds to wait for a ``[dask] scheduler`` to answer before the run fails.
+CONNECT_TIMEOUT_S = 10
 
 #: A unit of work: (tag handed back with the outcome, function, args, kwargs).
 Job = tuple[Any, Callable[..., Any], tuple, dict]
@@ -63,7 +68,13 @@ class DaskExecutor:
 
         self._cluster = None
         if settings.scheduler is not None:
-            self.client = Client(settings.scheduler)
+            try:
+                self.client = Client(settings.scheduler, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"[dask] scheduler {settings.scheduler}: no answer within "
+                    f"{CONNECT_TIMEOUT_S} s ({' '.join(str(exc).split())})"
+                ) from None
             logger.info("dask: connected to %s", settings.scheduler)
         else:
             self._cluster = LocalCluster(
@@ -71,6 +82,7 @@ class DaskExecutor:
                 processes=True,
                 threads_per_worker=1,
                 dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             self.client = Client(self._cluster)
             logger.info("dask: started a LocalCluster of %d workers", settings.workers)
@@ -88,10 +100,27 @@ class DaskExecutor:
             yield tags[future.key], _Outcome(future)
 
     def close(self) -> None:
-        """Close the client and the LocalCluster started for the run."""
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Close the client and the LocalCluster started for the run, quietly.
+
+        Connections that break while the cluster shuts down (``CommClosedError``,
+        logged with a traceback by distributed) are expected at that point: the
+        results are in, so they are neither logged nor raised.
+        """
+        from distributed.comm.core import CommClosedError
+
+        loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            with contextlib.suppress(CommClosedError, OSError, TimeoutError):
+                self.client.close()
+            if self._cluster is not None:
+                with contextlib.suppress(CommClosedError, OSError, TimeoutError):
+                    self._cluster.close()
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
 
 
 class _Outcome(concurrent.futures.Future):

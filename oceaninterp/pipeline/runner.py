@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ import numpy as np
 
 from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
+from oceaninterp.io import SCRATCH_PREFIXES, ensure_folder, write_error
 from oceaninterp.pipeline import plan, tasks
 from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, fingerprint, near
 from oceaninterp.pipeline.executor import Executor, Job, make_executor
@@ -37,8 +39,6 @@ from oceaninterp.pipeline.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 
-#: Prefixes of what an interrupted atomic write leaves (:func:`oceaninterp.io.atomic_path`).
-_SCRATCH_PREFIXES = (".tmp-", ".old-")
 WORK_DIR = "work"
 LOG_DIR = "logs"
 
@@ -193,6 +193,10 @@ def run_pipeline(
     t0 = time.perf_counter()
     cfg = config if isinstance(config, RunConfig) else RunConfig.from_toml(config)
     root = Path(output_root).resolve() if output_root else cfg.path(cfg.pipeline.output_root)
+    what = "-o/--output" if output_root else "[pipeline] output_root"
+    for folder in (root, *root.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(root, f"{what}: {folder} is a file, not a folder")
     summary = RunSummary(
         name=cfg.pipeline.name, output_root=root, days=target_days(cfg, start, end), dry_run=dry_run
     )
@@ -200,7 +204,7 @@ def run_pipeline(
         _Run(cfg, Manifest(root), summary, executor=None).execute()
         summary.elapsed_s = time.perf_counter() - t0
         return summary
-    root.mkdir(parents=True, exist_ok=True)
+    ensure_folder(root, what)
     with run_log(root) as log_file:
         summary.log_file = log_file
         logger.info(
@@ -240,12 +244,16 @@ def run_log(root: Path) -> Iterator[Path]:
     """Copy the ``oceaninterp`` log records to ``root/logs/run-<UTC time>-<pid>.log``.
 
     The file gets INFO and above (DEBUG when the console is at DEBUG), whatever
-    the console's level, which the console handlers keep.
+    the console's level, which the console handlers keep. Tracebacks go to the
+    file only; the console shows them at DEBUG (:class:`_NoTraceback`).
     """
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = root / LOG_DIR / f"run-{stamp}-{os.getpid()}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
+    ensure_folder(path.parent)
+    try:
+        handler = _RunLogHandler(path)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     top = logging.getLogger()
     console_level = top.getEffectiveLevel()
@@ -256,6 +264,10 @@ def run_log(root: Path) -> Iterator[Path]:
     quiet = [h for h in top.handlers if h.level == logging.NOTSET]
     for h in quiet:  # the console keeps its level while the package logs INFO to the file
         h.setLevel(console_level)
+    formatters = {h: h.formatter for h in top.handlers}
+    if console_level > logging.DEBUG:
+        for h in top.handlers:
+            h.setFormatter(_NoTraceback(h.formatter))
     package.setLevel(file_level)
     package.addHandler(handler)
     try:
@@ -265,7 +277,42 @@ def run_log(root: Path) -> Iterator[Path]:
         package.setLevel(previous)
         for h in quiet:
             h.setLevel(logging.NOTSET)
+        for h, formatter in formatters.items():
+            h.setFormatter(formatter)
         handler.close()
+
+
+class _RunLogHandler(logging.FileHandler):
+    """The run's log file; a failing write (disk full) warns once instead of a traceback each."""
+
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self._failed:
+            self._failed = True
+            sys.stderr.write(f"warning: cannot write the run log {self.baseFilename}; going on\n")
+
+
+class _NoTraceback(logging.Formatter):
+    """Formats a record as ``formatter`` does, without its traceback (kept in the log file).
+
+    Parameters
+    ----------
+    formatter
+        The console handler's own formatter (``None``: logging's default).
+    """
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = formatter or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 @contextlib.contextmanager
@@ -294,12 +341,20 @@ def remove_scratch(root: Path) -> None:
     """Remove what an interrupted run left: temporary files of atomic writes, ``work/``."""
     shutil.rmtree(root / WORK_DIR, ignore_errors=True)
     for path in sorted(root.rglob("*"), reverse=True):
-        if path.name.startswith(_SCRATCH_PREFIXES) and path.exists():
+        if path.name.startswith(SCRATCH_PREFIXES) and path.exists():
             logger.info("removing %s, left by an interrupted run", path)
             if path.is_dir():
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line: its message (with its type unless it is ours), whitespace folded."""
+    text = " ".join(str(exc).split())
+    if not isinstance(exc, OceanInterpError):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 class _StopRun(Exception):
@@ -607,7 +662,7 @@ class _Run:
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a unit's failure is reported, not fatal
-                message = f"{type(exc).__name__}: {exc}"
+                message = one_line(exc)
                 for uid in unit.unit_ids:
                     stage.failed[uid] = message
                 stage.computed = [c for c in stage.computed if c not in stage.failed]
