@@ -330,7 +330,7 @@ def check_grid_size(spec: GridSpec, time_chunk: int = 8, memory: int | None = No
     if needed > memory // 2 or n_lat * n_lon * 4 > _HDF5_CHUNK_LIMIT:
         raise InputError(
             None,
-            f"grid too large: {n_days} days x {n_lat} x {n_lon} = {cells:.4g} cells "
+            f"grid too large: {n_days} day(s) x {n_lat} x {n_lon} = {cells:.4g} cells "
             f"({_bytes(cells * BYTES_PER_CELL_ON_DISK)} on disk); gridding {chunk_days} "
             f"day(s) at a time needs about {_bytes(needed)} of memory, this machine has "
             f"{_bytes(memory)}: use a coarser --resolution (now {spec.resolution} degrees), "

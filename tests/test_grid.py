@@ -415,6 +415,7 @@ def test_real_jason3_north_atlantic(real_data: Path, tmp_path: Path) -> None:
             "0.25",
             "--variable",
             "ssh",
+            "--no-land-mask",  # every point counted, to compare with the files
         ]
     )
     assert result.exit_code == 0, result.output

@@ -200,15 +200,18 @@ def describe(path: str | Path) -> dict[str, Any]:
         out["dimensions"] = ", ".join(f"{k}={v}" for k, v in hdr.dims.items())
         out["variables"] = ", ".join(hdr.variables)
         readable = []
+        problems: list[str] = []
         tracks = None
         for variable in module.VARIABLES:
             try:
                 loaded = module.open(path, variable=variable)
-            except InputError:
+            except InputError as exc:
+                problems.append(exc.problem)
                 continue
             readable.append(f"{variable} ({loaded.sizes['obs']} valid points)")
             tracks = tracks if tracks is not None else loaded
-        out["readable as"] = ", ".join(readable) or "none (no usable sea-level variable)"
+        why = problems[0] if problems else "no usable sea-level variable"
+        out["readable as"] = ", ".join(readable) or f"none ({why})"
         if tracks is not None:
             out["mission"] = tracks.attrs["mission"]
             out["time"] = _span(tracks["time"].values)
