@@ -615,6 +615,7 @@ def _checkpoint_meta(
     if data.mdt is not None:
         mdt["mdt"] = {
             "file": data.mdt.path.name,
+            "path": str(data.mdt.path),  # as given (required by the checkpoint format)
             "sha256": data.mdt.sha256,
             "cube_ssh_kind": data.ssh_kind,
         }

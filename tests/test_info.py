@@ -113,7 +113,7 @@ def test_info_checkpoint(tmp_path: Path) -> None:
     path = save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
     result = info(path)
     assert result.exit_code == 0, result.output
-    for text in ("model checkpoint", "ssh_kind", "adt", "parameters", '"mu": 0.9'):
+    for text in ("model checkpoint", "variable", "adt", "parameters", "mu 0.9000, RMSE -"):
         assert text in result.output, text
     path.write_bytes(b"not a checkpoint")
     result = info(path)
@@ -126,3 +126,59 @@ def test_info_real_nasa_ssh(real_data: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "nasa_ssh" in result.output and "j3" in result.output
     assert "2022-01-05" in result.output
+
+
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> Path:
+    """A tiny checkpoint described as `train` writes it, with absolute paths in it."""
+    from oceaninterp.config import ModelConfig
+    from oceaninterp.model import build_model
+    from oceaninterp.model.checkpoint import save_checkpoint
+
+    cfg = ModelConfig(
+        tile_time=5, tile_latitude=16, tile_longitude=16, prior_width=4, lstm_hidden=4, n_step=1
+    )
+    history = [{"epoch": e, "train_loss": 1.0 / e, "val_mu": 0.5 + 0.1 * e} for e in (1, 2, 3)]
+    meta = {
+        "resolution": 0.1,
+        "ssh_kind": "sla",
+        "mdt": {
+            "file": "mdt.nc",
+            "path": "/home/someone/run/mdt.nc",
+            "sha256": "ab" * 32,
+            "cube_ssh_kind": "adt",
+        },
+        "training": {
+            "cube": "/home/someone/run/cube.nc",
+            "truth": "/home/someone/run/truth.nc",
+            "train_dates": ["2020-01-01", "2020-02-10"],
+            "val_dates": ["2020-02-11", "2020-02-25"],
+            "config": {"epochs": 3},
+        },
+        "validation": {"mu": 0.8, "rmse_m": 0.012, "tiles": 4, "epoch": 3, "history": history},
+    }
+    return save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
+
+
+def test_info_checkpoint_summary_first_history_with_verbose(checkpoint: Path) -> None:
+    result = info(checkpoint)
+    assert result.exit_code == 0, result.output
+    for text in (
+        "architecture",
+        "4DVarNet",
+        "parameters",
+        "5 days x 16 x 16 cells (1.6 x 1.6 deg)",
+        "0.1 deg",
+        "sla (maps sla, then adt = sla + mdt)",
+        "an MDT (--mdt; trained with mdt.nc)",
+        "mu 0.8000, RMSE 1.20 cm on 4 tiles of 2020-02-11..2020-02-25",
+        "cube.nc against truth.nc",
+        "--verbose",
+    ):
+        assert text in result.output, text
+    assert "/home/someone" not in result.output  # no path of the training machine
+    assert "training history" not in result.output and "normalisation" not in result.output
+    verbose = CliRunner().invoke(app, ["info", str(checkpoint), "--verbose"], terminal_width=200)
+    assert verbose.exit_code == 0, verbose.output
+    assert "training history" in verbose.output and "normalisation" in verbose.output
+    assert "0.8000" in verbose.output and "/home/someone" not in verbose.output
