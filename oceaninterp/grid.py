@@ -497,7 +497,7 @@ def _classify(path: Path, role: str) -> tuple[str, str]:
             raise InputError(path, f"--sst expects an L4 SST file, this is {product}")
         return "sst", product
     if product == "sst_l4":
-        log.info("%s: L4 SST among the inputs, used as with --sst", path)
+        log.debug("%s: L4 SST among the inputs, used as with --sst", path)
         return "sst", product
     if product not in TRACK_PRODUCTS:
         raise InputError(path, f"is a {product} gridded product, not observations")
