@@ -161,24 +161,33 @@ def checkpoint(tmp_path: Path) -> Path:
 
 
 def test_info_checkpoint_summary_first_history_with_verbose(checkpoint: Path) -> None:
+    from oceaninterp.cli.info import checkpoint_summary
+
+    summary = checkpoint_summary(describe(checkpoint))
+    assert list(summary)[:9] == [
+        "kind",
+        "architecture",
+        "parameters",
+        "tile",
+        "resolution",
+        "variable",
+        "needs",
+        "validation",
+        "trained on",
+    ]
+    assert summary["tile"] == "5 days x 16 x 16 cells (1.6 x 1.6 deg)"
+    assert summary["resolution"] == "0.1 deg"
+    assert summary["variable"] == "sla (maps sla, then adt = sla + mdt)"
+    assert "an MDT (--mdt; trained with mdt.nc)" in summary["needs"]
+    assert summary["validation"] == "mu 0.8000, RMSE 1.20 cm on 4 tiles of 2020-02-11..2020-02-25"
+    assert summary["trained on"].startswith("cube.nc against truth.nc")
     result = info(checkpoint)
     assert result.exit_code == 0, result.output
-    for text in (
-        "architecture",
-        "4DVarNet",
-        "parameters",
-        "5 days x 16 x 16 cells (1.6 x 1.6 deg)",
-        "0.1 deg",
-        "sla (maps sla, then adt = sla + mdt)",
-        "an MDT (--mdt; trained with mdt.nc)",
-        "mu 0.8000, RMSE 1.20 cm on 4 tiles of 2020-02-11..2020-02-25",
-        "cube.nc against truth.nc",
-        "--verbose",
-    ):
+    for text in ("architecture", "4DVarNet", "mu 0.8000", "--verbose"):
         assert text in result.output, text
     assert "/home/someone" not in result.output  # no path of the training machine
-    assert "training history" not in result.output and "normalisation" not in result.output
+    assert "train loss" not in result.output and "sst_std" not in result.output
     verbose = CliRunner().invoke(app, ["info", str(checkpoint), "--verbose"], terminal_width=200)
     assert verbose.exit_code == 0, verbose.output
-    assert "training history" in verbose.output and "normalisation" in verbose.output
+    assert "train loss" in verbose.output and "sst_std" in verbose.output
     assert "0.8000" in verbose.output and "/home/someone" not in verbose.output
