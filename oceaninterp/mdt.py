@@ -59,16 +59,31 @@ class GriddedMDT:
     sha256: str
 
 
-def align_longitudes(da: xr.DataArray, near: float) -> xr.DataArray:
-    """``da`` with its ``longitude`` moved into ``[near - 180, near + 180)`` and sorted.
+def align_longitudes(da: xr.DataArray, longitude: np.ndarray) -> xr.DataArray:
+    """``da`` with its ``longitude`` (degrees_east) brought next to a grid's longitudes.
 
-    Brings a field given in 0..360 next to a grid in -180..180 (or the reverse),
-    degrees_east.
+    The field's longitudes are moved into the 360 degree window centred on the
+    middle of ``longitude`` (so a field in 0..360 meets a grid in -180..180, a
+    box across the antimeridian such as 170..190, or a global grid), and
+    sorted. A global field (its longitudes go all the way round) is also
+    extended by two wrapped columns on each side, so that interpolation at the
+    window's edges sees both neighbours.
     """
+    from oceaninterp.cube import is_global
+
+    target = np.asarray(longitude, dtype=np.float64)
+    near = 0.5 * (float(target.min()) + float(target.max()))
     lon = np.asarray(da["longitude"].values, dtype=np.float64)
     outside = (lon < near - 180.0) | (lon >= near + 180.0)  # others keep their exact values
     shifted = np.where(outside, near - 180.0 + (lon - near + 180.0) % 360.0, lon)
-    return da.assign_coords(longitude=shifted).sortby("longitude").sortby("latitude")
+    out = da.assign_coords(longitude=shifted).sortby("longitude").sortby("latitude")
+    if is_global(out["longitude"].values) and out.sizes["longitude"] > 4:
+        west = out.isel(longitude=slice(-2, None))
+        east = out.isel(longitude=slice(0, 2))
+        west = west.assign_coords(longitude=west["longitude"].values - 360.0)
+        east = east.assign_coords(longitude=east["longitude"].values + 360.0)
+        out = xr.concat([west, out, east], dim="longitude")
+    return out
 
 
 def read_mdt(path: str | Path) -> xr.DataArray:
@@ -164,7 +179,7 @@ def mdt_on_grid(
     native = read_mdt(path)
     lat = np.asarray(latitude, dtype=np.float64)
     lon = np.asarray(longitude, dtype=np.float64)
-    aligned = align_longitudes(native, float(lon[0]))
+    aligned = align_longitudes(native, lon)
     mdt_lat, mdt_lon = aligned["latitude"].values, aligned["longitude"].values
     if not (_covers(mdt_lat, lat) and _covers(mdt_lon, lon)):
         raise InputError(

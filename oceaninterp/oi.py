@@ -3,11 +3,17 @@
 The baseline of the SSH-mapping data challenges (2020a/2021a): the analysis is
 ``x = B H^T (H B H^T + R)^-1 (y - m) + m`` with the Gaussian space-time prior
 covariance ``B = signal_std**2 * exp(-(dt/lt)**2 - (dlon/lx)**2 - (dlat/ly)**2)``
-and a diagonal noise ``R``. Each observed cube cell is one observation at (cell
-centre, day) whose noise variance is ``noise**2 / count`` (the cube already
-averages ``count`` raw observations per cell). ``m`` is one scalar: the
-count-weighted mean of all the observations of the cube, removed before the
-analysis and added back to the map.
+and a diagonal noise ``R``. By default the prior standard deviation is not
+uniform: ``B_ij = s_i s_j C_ij`` with ``s`` a smoothed map estimated from the
+observations themselves (:func:`signal_std_map`, the variance of the
+observations in boxes of a few correlation lengths less their noise), as
+DUACS uses a map of the signal variance; ``signal_std = 1`` m gives back the
+data challenge's unit covariance. On a global grid longitudes are periodic.
+
+Each observed cube cell is one observation at (cell centre, day) whose noise
+variance is ``noise**2 / count`` (the cube already averages ``count`` raw
+observations per cell). ``m`` is one scalar: the count-weighted mean of all
+the observations of the cube, removed before the analysis and added back to the map.
 
 Instead of one solve per output day with every observation within
 ``+/- 2 lt`` (the challenge's code, with an explicit inverse), the output grid
@@ -19,7 +25,8 @@ to a common size and factorised by one batched Cholesky; the map is the
 separable product ``sum_o w_o Ct Cy Cx``; the formal error
 ``sqrt(signal_std**2 - b^T (HBH^T+R)^-1 b)`` comes from triangular solves on a
 sub-lattice of the grid (``error_step``) and is linearly interpolated.
-Land and no-data masking is the caller's business: every cell gets a value.
+Land and no-data masking is the caller's business (:mod:`oceaninterp.cube`):
+every cell gets a value.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.config import OIConfig
+from oceaninterp.cube import is_global
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.threads import torch_threads
 
@@ -148,6 +156,99 @@ def cube_observations(cube: xr.Dataset, cfg: OIConfig) -> Observations:
     return obs.subset(order)
 
 
+#: Smallest prior standard deviation of the estimated map, metres.
+MIN_SIGNAL_STD = 0.01
+#: Fewest cube cells (observations) a box needs for its own variance estimate.
+MIN_BOX_OBS = 20
+
+
+def _wrap(d: np.ndarray) -> np.ndarray:
+    """Longitude differences brought into [-180, 180) degrees."""
+    return (d + 180.0) % 360.0 - 180.0
+
+
+def signal_std_map(
+    obs: Observations, lat: np.ndarray, lon: np.ndarray, cfg: OIConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smoothed map of the SSH anomaly's standard deviation, from the observations.
+
+    The observations are binned in boxes of ``max(2, 3 * lx)`` x ``max(2, 3 *
+    ly)`` degrees; a box's signal variance is the count-weighted variance of
+    its values about the overall mean less the mean noise variance
+    (``noise**2 / count``), over all days; boxes with fewer than
+    :data:`MIN_BOX_OBS` observations borrow from their neighbours through a
+    Gaussian normalised convolution of one box (which also smooths the map;
+    periodic in longitude on a global grid). The standard deviation is kept
+    at :data:`MIN_SIGNAL_STD` or more.
+
+    Returns
+    -------
+    box_lat, box_lon, std
+        Box centres (degrees_north, degrees_east) and the ``(box_lat,
+        box_lon)`` standard deviation, metres.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    step_y, step_x = max(2.0, 3.0 * cfg.ly), max(2.0, 3.0 * cfg.lx)
+    periodic = is_global(lon)
+    y0, x0 = float(lat.min()) - 0.5 * _spacing(lat), float(lon.min()) - 0.5 * _spacing(lon)
+    ny = max(1, math.ceil((float(lat.max()) + 0.5 * _spacing(lat) - y0) / step_y))
+    nx = max(1, math.ceil((float(lon.max()) + 0.5 * _spacing(lon) - x0) / step_x))
+    iy = np.clip(((obs.lat - y0) / step_y).astype(np.int64), 0, ny - 1)
+    ix = np.clip((((obs.lon - x0) % 360.0 if periodic else obs.lon - x0) / step_x), 0, nx - 1)
+    flat = iy * nx + ix.astype(np.int64)
+    mean = float(np.sum(obs.count * obs.value) / np.sum(obs.count))
+    w = obs.count
+    n = np.bincount(flat, minlength=ny * nx).astype(np.float64)
+    sw = np.bincount(flat, w, ny * nx)
+    var = np.bincount(flat, w * (obs.value - mean) ** 2, ny * nx) / np.maximum(sw, 1e-12)
+    noise = np.bincount(flat, cfg.noise**2 / obs.count, ny * nx) / np.maximum(n, 1.0)
+    signal = np.maximum(var - noise, MIN_SIGNAL_STD**2).reshape(ny, nx)
+    trust = (n >= MIN_BOX_OBS).reshape(ny, nx).astype(np.float64)
+    modes = ("nearest", "wrap" if periodic else "nearest")
+    num = gaussian_filter(signal * trust, sigma=1.0, mode=modes)
+    den = gaussian_filter(trust, sigma=1.0, mode=modes)
+    overall = float(np.median(signal[trust > 0])) if trust.any() else float(np.mean(signal))
+    smooth = np.where(den > 1e-3, num / np.maximum(den, 1e-12), overall)
+    box_lat = y0 + (np.arange(ny) + 0.5) * step_y
+    box_lon = x0 + (np.arange(nx) + 0.5) * step_x
+    return box_lat, box_lon, np.sqrt(np.maximum(smooth, MIN_SIGNAL_STD**2))
+
+
+def _std_at(
+    field: tuple[np.ndarray, np.ndarray, np.ndarray], lat: np.ndarray, lon: np.ndarray
+) -> np.ndarray:
+    """The standard deviation map (:func:`signal_std_map`) at points, bilinear, metres."""
+    box_lat, box_lon, std = field
+    da = xr.DataArray(std, dims=("y", "x"), coords={"y": box_lat, "x": box_lon})
+    y = xr.DataArray(np.clip(lat, box_lat[0], box_lat[-1]), dims="p")
+    x = xr.DataArray(np.clip(lon, box_lon[0], box_lon[-1]), dims="p")
+    return np.asarray(da.interp(y=y, x=x).values, dtype=np.float64)
+
+
+def prior_std(
+    obs: Observations, lat: np.ndarray, lon: np.ndarray, cfg: OIConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The prior standard deviation at the observations and on the grid, metres.
+
+    ``cfg.signal_std`` everywhere when it is set, else the estimated map
+    (:func:`signal_std_map`) interpolated bilinearly.
+
+    Returns
+    -------
+    obs_std, grid_std
+        ``(n_obs,)`` and ``(latitude, longitude)``, float64 metres.
+    """
+    if cfg.signal_std is not None:
+        return np.full(obs.size, float(cfg.signal_std)), np.full(
+            (lat.size, lon.size), float(cfg.signal_std)
+        )
+    field = signal_std_map(obs, lat, lon, cfg)
+    grid_lat, grid_lon = np.meshgrid(lat, lon, indexing="ij")
+    grid = _std_at(field, grid_lat.ravel(), grid_lon.ravel()).reshape(lat.size, lon.size)
+    return _std_at(field, obs.lat, obs.lon), grid
+
+
 def _axis_chunks(coord: np.ndarray, block: float | None, cutoff: float) -> list[slice]:
     """Split a regular axis into contiguous output chunks.
 
@@ -183,6 +284,7 @@ def _blocks(
     """The output blocks with the indices of the observations each one uses."""
     window = cfg.time_window * cfg.lt
     ylim, xlim = cfg.space_cutoff * cfg.ly, cfg.space_cutoff * cfg.lx
+    periodic = is_global(lon)
     ychunks = _axis_chunks(lat, cfg.block_deg, ylim)
     xchunks = _axis_chunks(lon, cfg.block_deg, xlim)
     out = []
@@ -197,7 +299,12 @@ def _blocks(
             )
             blon = obs.lon[band]
             for xsl in xchunks:
-                near = (blon >= lon[xsl].min() - xlim) & (blon <= lon[xsl].max() + xlim)
+                if periodic:  # distance to the chunk's centre, modulo 360
+                    centre = 0.5 * (lon[xsl].min() + lon[xsl].max())
+                    half = 0.5 * (lon[xsl].max() - lon[xsl].min()) + xlim
+                    near = np.abs(_wrap(blon - centre)) <= half
+                else:
+                    near = (blon >= lon[xsl].min() - xlim) & (blon <= lon[xsl].max() + xlim)
                 out.append(_Block(tsl, ysl, xsl, band[near]))
     return out
 
@@ -253,7 +360,14 @@ class _Analysis:
         self.dtype = torch.float64 if cfg.dtype == "float64" else torch.float32
         self.obs = obs
         self.days, self.lat, self.lon = days, lat, lon
+        self.periodic = is_global(lon)
         self.mean = float(np.sum(obs.count * obs.value) / np.sum(obs.count))
+        self.obs_std, self.grid_std = prior_std(obs, lat, lon, cfg)
+
+    @property
+    def typical_std(self) -> float:
+        """The median prior standard deviation over the grid, metres."""
+        return float(np.median(self.grid_std))
 
     def _tensor(self, values: np.ndarray):
         return self.torch.as_tensor(values, dtype=self.dtype, device=self.device)
@@ -269,15 +383,22 @@ class _Analysis:
         feats[:, :, 0] = 100.0 * (1 + np.arange(nmax))
         y = np.zeros((len(batch), nmax, 1))
         noise = np.ones((len(batch), nmax))
+        scale = np.zeros((len(batch), nmax))
         for i, b in enumerate(batch):
             n, o = b.obs.size, b.obs
+            olon = obs.lon[o]
+            if self.periodic:  # unwrapped around the block's centre
+                centre = 0.5 * (self.lon[b.x].min() + self.lon[b.x].max())
+                olon = centre + _wrap(olon - centre)
             # Scaled coordinates, centred per block for precision.
-            f = np.stack([obs.t[o] / cfg.lt, obs.lat[o] / cfg.ly, obs.lon[o] / cfg.lx], axis=1)
+            f = np.stack([obs.t[o] / cfg.lt, obs.lat[o] / cfg.ly, olon / cfg.lx], axis=1)
             feats[i, :n] = f - f.mean(axis=0)
             y[i, :n, 0] = obs.value[o] - self.mean
             noise[i, :n] = cfg.noise**2 / obs.count[o]
+            scale[i, :n] = self.obs_std[o]
         f = self._tensor(feats)
-        cov = torch.cdist(f, f).square_().neg_().exp_().mul_(cfg.signal_std**2)
+        s = self._tensor(scale)
+        cov = torch.cdist(f, f).square_().neg_().exp_().mul_(s[:, :, None] * s[:, None, :])
         cov.diagonal(dim1=1, dim2=2).add_(self._tensor(noise))
         with torch_threads(_linalg_threads(nmax)):
             chol, info = torch.linalg.cholesky_ex(cov)
@@ -295,7 +416,7 @@ class _Analysis:
         with torch_threads(1):
             zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
             weights = torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
-        return upper, weights
+        return upper, weights * s
 
     def _gaussians(self, o: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray):
         """Factors ``exp(-(d/L)^2)`` between observations ``o`` and output axes."""
@@ -304,7 +425,11 @@ class _Analysis:
         def g(a: np.ndarray, b: np.ndarray, scale: float):
             return self._tensor(np.exp(-(((a[:, None] - b[None, :]) / scale) ** 2)))
 
-        return g(obs.t[o], t, cfg.lt), g(obs.lat[o], y, cfg.ly), g(obs.lon[o], x, cfg.lx)
+        dx = obs.lon[o][:, None] - x[None, :]
+        if self.periodic:
+            dx = _wrap(dx)
+        cx = self._tensor(np.exp(-((dx / cfg.lx) ** 2)))
+        return g(obs.t[o], t, cfg.lt), g(obs.lat[o], y, cfg.ly), cx
 
     def run(
         self,
@@ -321,11 +446,12 @@ class _Analysis:
             _lattice(shape[1], cfg.error_step * cfg.ly / _spacing(self.lat)),
             _lattice(shape[2], cfg.error_step * cfg.lx / _spacing(self.lon)),
         )
-        err_lattice = np.full(tuple(a.size for a in lattice), cfg.signal_std)
+        err_lattice = np.broadcast_to(
+            self.grid_std[np.ix_(lattice[1], lattice[2])][None], tuple(a.size for a in lattice)
+        ).copy()
         blocks = _blocks(self.obs, self.days, self.lat, self.lon, cfg)
         itemsize = 8 if self.dtype == torch.float64 else 4
         done = 0
-        sigma2 = cfg.signal_std**2
         for batch in _batches(blocks, itemsize, cfg.batch_bytes):
             busy = [b for b in batch if b.obs.size]
             if busy:
@@ -339,7 +465,8 @@ class _Analysis:
                     # sum_o w_o Ct[o,t] Cy[o,y] Cx[o,x], contracted factor by factor.
                     ty = (w[:, None, None] * ct[:, :, None] * cy[:, None, :]).reshape(n, -1)
                     block_map = (ty.T @ cx).reshape(ct.shape[1], cy.shape[1], cx.shape[1])
-                    ssh[b.t, b.y, b.x] += sigma2 * block_map.double().cpu().numpy()
+                    cell_std = self.grid_std[b.y, b.x][None]
+                    ssh[b.t, b.y, b.x] += cell_std * block_map.double().cpu().numpy()
                     if with_error:
                         self._error(b, upper[i, :n, :n], lattice, err_lattice)
             done += len(batch)
@@ -359,10 +486,11 @@ class _Analysis:
     def _error(self, b: _Block, upper, lattice: tuple[np.ndarray, ...], err: np.ndarray) -> None:
         """Exact formal error on the lattice points inside block ``b``.
 
-        ``err**2 = signal_std**2 - |L^-1 b|**2`` for each point's covariance
-        column ``b`` with the observations, solved as ``Z^T U = B^T``.
+        ``err**2 = s**2 (1 - |L^-1 c|**2)`` for each point's (prior std ``s``)
+        covariance column ``s c`` with the observations (``c`` the correlations
+        times the observations' std), solved as ``Z^T U = C^T``.
         """
-        torch, cfg = self.torch, self.cfg
+        torch = self.torch
         picks = [
             np.flatnonzero((idx >= s.start) & (idx < s.stop))
             for idx, s in zip(lattice, (b.t, b.y, b.x), strict=True)
@@ -371,16 +499,15 @@ class _Analysis:
             return
         it, iy, ix = (lattice[k][picks[k]] for k in range(3))
         ct, cy, cx = self._gaussians(b.obs, self.days[it], self.lat[iy], self.lon[ix])
-        sigma2 = cfg.signal_std**2
-        rows = sigma2 * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
+        s_obs = self._tensor(self.obs_std[b.obs])
+        rows = s_obs * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
         with torch_threads(_linalg_threads(b.obs.size)):
             zt = torch.linalg.solve_triangular(
                 upper, rows.reshape(-1, b.obs.size), upper=True, left=False
             )
-        var = sigma2 - zt.square().sum(dim=1)
-        values = (
-            var.clamp_(min=0.0).sqrt_().double().cpu().numpy().reshape(it.size, iy.size, ix.size)
-        )
+        var = (1.0 - zt.square().sum(dim=1)).clamp_(min=0.0).sqrt_()
+        ratio = var.double().cpu().numpy().reshape(it.size, iy.size, ix.size)
+        values = ratio * self.grid_std[np.ix_(iy, ix)][None]
         err[np.ix_(picks[0], picks[1], picks[2])] = values
 
 
@@ -457,6 +584,11 @@ def oi_map(
             "ssh_kind": kind,
             "oi_mean": analysis.mean,
             **{f"oi_{k}": ("none" if v is None else v) for k, v in dataclasses.asdict(cfg).items()},
+            "oi_signal_std": (
+                f"estimated from the observations (median {analysis.typical_std:.3f} m)"
+                if cfg.signal_std is None
+                else cfg.signal_std
+            ),
         },
     )
 

@@ -1,49 +1,41 @@
 """Cube -> SSH maps: a 4DVarNet on overlapping tiles, or the OI baseline.
 
 ``reconstruct(cube, output, checkpoint=...)`` is what ``oceaninterp
-reconstruct`` runs. With ``method="4dvarnet"``:
+reconstruct`` runs. The cube is opened and validated by :mod:`oceaninterp.cube`,
+which also says where land is (the cube's ``land``, else the GSHHG coastline
+or a mask file, plus an SST's or an MDT's own land): observations on land are
+dropped and land is masked in every map. With ``method="4dvarnet"``:
 
-1. the checkpoint is loaded safely (:func:`oceaninterp.model.checkpoint.load_checkpoint`)
-   and the cube is checked against its description (grid resolution, ``sla``
-   or ``adt``, SST when the model uses it); a mismatch is refused with both
-   values named, or, with ``resample=True``, a finer cube is coarsened by an
-   integer factor to the checkpoint's resolution;
-2. the cube, framed by a margin of unobserved cells (so that no map edge lies
-   on a tile edge), is covered by overlapping tiles (:mod:`oceaninterp.tiling`,
-   :class:`~oceaninterp.config.TileSpec`): the checkpoint's tile length in
-   time, every ``time_stride`` days, and a spatial tile as large as the domain
-   (up to 256 px) with a cropped border; tiles go to the device in batches
+1. the checkpoint is loaded safely (:func:`oceaninterp.model.checkpoint.load_checkpoint`);
+   with ``resample=True`` a cube finer or coarser than the checkpoint is
+   re-gridded to its resolution from cell sums and counts
+   (:func:`oceaninterp.cube.regrid`); then the cube is checked against the
+   description (resolution, ``sla``/``adt``, SST when the model uses it).
+   A model of the SLA maps an SLA cube as it is, and an ADT cube minus the
+   MDT (``mdt=FILE``, required then); a model of the ADT the reverse.
+2. latitude rows outside the checkpoint's latitudes (:func:`valid_latitudes`)
+   are not silently mapped by it: ``outside="oi"`` (default) maps them by the
+   OI and says so, ``"refuse"`` stops, ``"apply"`` uses the model anyway;
+3. the cube, framed by a margin of unobserved cells (so that no map edge lies
+   on a tile edge; on a global cube the margin holds the opposite side, so
+   tiles wrap around in longitude), is covered by overlapping tiles
+   (:mod:`oceaninterp.tiling`, :class:`~oceaninterp.config.TileSpec`);
+   tiles wholly on land are skipped; tiles go to the device in batches
    (bf16 autocast on CUDA only) and are merged there by one weighted sum;
-3. tiles are streamed over time: the observations of at most
+4. tiles are streamed over time: the observations of at most
    ``TileSpec.time_window`` days are held at once (read in a background thread
    while the device works), and each day is written as soon as no later tile
-   covers it, so memory does not grow with the number of days (about three
-   windows of the grid: 60 days of a 200 x 200 box, 15 days, about 5 GB, of
-   the global ocean at 1/20 deg);
-4. maps are written with DUACS L4 names (``adt`` + ``ugos``/``vgos`` for an
-   ADT cube, ``sla`` + ``ugosa``/``vgosa`` for an SLA cube) through
-   :mod:`oceaninterp.products.duacs_l4`. A ``.zarr`` output is a Zarr v3 store
-   written region by region; a ``.nc`` output is first written the same way to
-   a temporary Zarr store beside it, then converted chunk by chunk to NetCDF-4.
-   Either way the final name appears only when complete (atomic rename).
+   covers it, so memory does not grow with the number of days;
+5. maps are written with DUACS L4 names (``adt`` + ``ugos``/``vgos``,
+   ``sla`` + ``ugosa``/``vgosa``; both with an MDT, ``adt = sla + mdt``)
+   through :mod:`oceaninterp.products.duacs_l4`, on the cube's grid or on
+   the grid of ``output_resolution`` degrees. A ``.zarr`` output is a Zarr v3
+   store written region by region; a ``.nc`` output is first written the same
+   way to a temporary Zarr store beside it, then converted chunk by chunk to
+   NetCDF-4. Either way the final name appears only when complete.
 
-With ``method="oi"`` the cube goes to :func:`oceaninterp.oi.oi_map` and the
-maps also carry its formal error ``err_sla``.
-
-With an MDT (``mdt=FILE``, :mod:`oceaninterp.mdt`), as DUACS: the OI, and a
-4DVarNet that maps the SLA (trained with an MDT, checkpoint key ``"mdt"``, or
-on an SLA cube), map the SLA (an ``adt`` cube minus the MDT; an ``sla`` cube
-as it is) and the maps carry
-``sla`` + ``ugosa``/``vgosa`` and ``adt = sla + mdt`` + ``ugos``/``vgos``. A
-4DVarNet trained without one maps the cube as trained and the MDT only adds the
-other variable (``sla = adt - mdt`` for an ADT model). A checkpoint trained
-with an MDT is refused without one.
-
-Land rule: a cell is land (NaN in every map) when the cube never observed it
-(``count == 0`` on every day) *and* its ``sst`` is NaN on every day. Without an
-``sst`` variable the cube says nothing about land and every cell is mapped
-(OSSE boxes are all ocean); a never-observed ocean cell between tracks is
-interpolated, not masked.
+With ``method="oi"`` the cube (the SLA when an MDT is given) goes to
+:func:`oceaninterp.oi.oi_map` and the maps also carry its formal error ``err_sla``.
 """
 
 from __future__ import annotations
@@ -62,6 +54,24 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.config import OIConfig, TileSpec
+from oceaninterp.cube import (
+    COASTLINE,
+    DIMS,
+    NO_LAND,
+    RESOLUTION_RTOL,
+    LandSource,
+    check_compatible,
+    drop_land,
+    is_global,
+    land_cells,
+    land_source_name,
+    regrid,
+    resolution,
+    ssh_kind,
+    target_axis,
+    to_kind,
+    validate,
+)
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import atomic_path, check_output, open_dataset, output_format, write_dataset
@@ -73,8 +83,8 @@ log = logging.getLogger(__name__)
 
 METHODS = ("4dvarnet", "oi")
 DEVICES = ("auto", "cpu", "cuda")
-#: Relative tolerance when comparing a cube's resolution with a checkpoint's.
-RESOLUTION_RTOL = 1e-3
+#: What ``reconstruct`` does with latitudes outside a checkpoint's (``--outside``).
+OUTSIDE = ("oi", "refuse", "apply")
 
 
 @dataclass(frozen=True)
@@ -106,139 +116,6 @@ def resolve_device(device: str):
     return torch.device(device)
 
 
-def cube_resolution(cube: xr.Dataset, path: str | Path | None = None) -> float:
-    """The cube's cell size in degrees: its ``resolution`` attribute, else its latitudes."""
-    if "resolution" in cube.attrs:
-        return float(cube.attrs["resolution"])
-    lat = np.asarray(cube["latitude"].values, dtype=np.float64)
-    if lat.size < 2:
-        raise InputError(path, "no 'resolution' attribute and a single latitude: cell size unknown")
-    return float(np.median(np.diff(lat)))
-
-
-def cube_ssh_kind(cube: xr.Dataset, path: str | Path | None = None) -> str:
-    """``"sla"`` or ``"adt"``, from the cube's (or its ``ssh``'s) ``ssh_kind`` attribute."""
-    kind = cube.attrs.get("ssh_kind", cube["ssh"].attrs.get("ssh_kind"))
-    if kind not in duacs_l4.VELOCITY_NAMES:
-        raise InputError(path, f"attribute ssh_kind is {kind!r}; expected 'sla' or 'adt'")
-    return str(kind)
-
-
-def check_cube(cube: xr.Dataset, path: str | Path | None = None) -> None:
-    """Check the cube contract: dims, coordinates and an ``ssh`` variable in metres."""
-    if "ssh" not in cube.data_vars:
-        raise InputError(path, "missing variable 'ssh' (gridded observations in metres)")
-    dims = tuple(cube["ssh"].dims)
-    if dims != ("time", "latitude", "longitude"):
-        raise InputError(
-            path, f"variable 'ssh' has dims {dims}; expected (time, latitude, longitude)"
-        )
-    for name in ("latitude", "longitude"):
-        values = cube[name].values
-        if values.size > 1 and not np.all(np.diff(values) > 0):
-            raise InputError(path, f"coordinate {name!r} is not ascending")
-
-
-def check_compatible(
-    cube: xr.Dataset,
-    meta: Mapping[str, Any],
-    *,
-    cube_path: str | Path | None = None,
-    checkpoint_path: str | Path | None = None,
-) -> None:
-    """Refuse a cube that does not match a checkpoint's description.
-
-    Raises
-    ------
-    InputError
-        Naming the cube and both values, when the resolution (degrees), the
-        ``ssh_kind`` or the presence of ``sst`` (for a model using SST) differ.
-    """
-    ckpt = f"checkpoint {Path(checkpoint_path).name}" if checkpoint_path else "the checkpoint"
-    res = cube_resolution(cube, cube_path)
-    want = float(meta["resolution"])
-    if not np.isclose(res, want, rtol=RESOLUTION_RTOL, atol=0.0):
-        raise InputError(
-            cube_path,
-            f"grid resolution {res:g} deg does not match {ckpt} ({want:g} deg): grid the "
-            f"observations at {want:g} deg, or resample (--resample) when {want:g} is a "
-            f"multiple of {res:g}",
-        )
-    kind = cube_ssh_kind(cube, cube_path)
-    if kind != meta["ssh_kind"]:
-        raise InputError(
-            cube_path,
-            f"ssh_kind {kind!r} does not match {ckpt} (trained on {meta['ssh_kind']!r}): "
-            f"grid the observations with the {meta['ssh_kind']} variable",
-        )
-    if meta.get("uses_sst") and "sst" not in cube.data_vars:
-        raise InputError(
-            cube_path, f"no 'sst' variable, but {ckpt} was trained with SST (uses_sst = true)"
-        )
-
-
-def resample_cube(
-    cube: xr.Dataset, resolution: float, path: str | Path | None = None
-) -> xr.Dataset:
-    """Coarsen a cube to ``resolution`` degrees by an integer factor.
-
-    ``ssh`` becomes the count-weighted mean of the observed cells of each block
-    (the mean of all observations in the coarse cell), ``count`` their sum,
-    ``mask`` ``count > 0``, ``sst`` the mean of its finite cells. Edge cells
-    that do not fill a whole block are dropped.
-
-    Raises
-    ------
-    InputError
-        When ``resolution`` is not an integer multiple (>= 2) of the cube's.
-    """
-    res = cube_resolution(cube, path)
-    factor = resolution / res
-    k = int(round(factor))
-    if k < 2 or not np.isclose(factor, k, rtol=RESOLUTION_RTOL):
-        raise InputError(
-            path,
-            f"cannot resample {res:g} deg to {resolution:g} deg: only coarsening by an "
-            "integer factor is supported",
-        )
-
-    def blocks(da: xr.DataArray) -> xr.DataArray:
-        return da.coarsen(latitude=k, longitude=k, boundary="trim").sum()
-
-    observed = cube["ssh"].notnull()
-    count = cube["count"].where(observed, 0) if "count" in cube else observed.astype(np.int32)
-    weighted = blocks((cube["ssh"] * count).fillna(0.0))
-    total = blocks(count)
-    out = xr.Dataset(
-        {
-            "ssh": (weighted / total.where(total > 0)).astype(np.float32),
-            "count": total.astype(np.int32),
-            "mask": (total > 0).astype(np.int8),
-        }
-    )
-    if "sst" in cube:
-        out["sst"] = (
-            cube["sst"].coarsen(latitude=k, longitude=k, boundary="trim").mean().astype(np.float32)
-        )
-    out.attrs = {**cube.attrs, "resolution": float(resolution)}
-    out["ssh"].attrs = dict(cube["ssh"].attrs)
-    return out
-
-
-def land_mask(cube: xr.Dataset) -> np.ndarray:
-    """Boolean ``(latitude, longitude)``: True where the cube says land / no data.
-
-    A cell is land when it is never observed (``ssh`` NaN on every day) and its
-    ``sst`` is NaN on every day; without ``sst`` nothing is land.
-    """
-    shape = (cube.sizes["latitude"], cube.sizes["longitude"])
-    if "sst" not in cube.data_vars:
-        return np.zeros(shape, dtype=bool)
-    never_observed = cube["ssh"].isnull().all("time")
-    no_sst = cube["sst"].isnull().all("time")
-    return np.asarray((never_observed & no_sst).values, dtype=bool)
-
-
 def _groups(starts: np.ndarray, tile_time: int, window: int) -> list[np.ndarray]:
     """Split sorted tile time starts into groups spanning at most ``window`` days."""
     groups: list[list[int]] = [[]]
@@ -250,12 +127,19 @@ def _groups(starts: np.ndarray, tile_time: int, window: int) -> list[np.ndarray]
 
 
 def _read_days(
-    da: xr.DataArray, first: int, last: int, padded: tuple[int, ...], margin: tuple[int, int]
+    da: xr.DataArray,
+    first: int,
+    last: int,
+    padded: tuple[int, ...],
+    margin: tuple[int, int],
+    wrap: bool = False,
 ) -> np.ndarray:
     """Days ``[first, last)`` of a cube variable as float32 in a NaN frame.
 
     The frame has ``padded`` cells in latitude and longitude; the cube's cells
-    start at ``margin`` (latitude, longitude); days past the cube are NaN.
+    start at ``margin`` (latitude, longitude); days past the cube are NaN. With
+    ``wrap`` (a global cube) the frame's longitude margins hold the cube's
+    opposite side, so tiles see across the dateline.
     """
     n_days = da.sizes["time"]
     out = np.full((last - first, padded[1], padded[2]), np.nan, dtype=np.float32)
@@ -263,7 +147,13 @@ def _read_days(
     if stop > first:
         values = np.asarray(da.isel(time=slice(first, stop)).values, dtype=np.float32)
         i, j = margin
-        out[: stop - first, i : i + values.shape[1], j : j + values.shape[2]] = values
+        h, w = values.shape[1], values.shape[2]
+        out[: stop - first, i : i + h, j : j + w] = values
+        if wrap:
+            west = min(j, w)
+            east = min(padded[2] - j - w, w)
+            out[: stop - first, i : i + h, j - west : j] = values[:, :, w - west :]
+            out[: stop - first, i : i + h, j + w : j + w + east] = values[:, :, :east]
     return out
 
 
@@ -277,6 +167,7 @@ def predict(
     batch_size: int = 4,
     bf16: bool = True,
     progress: ProgressCallback | None = None,
+    land: np.ndarray | None = None,
 ) -> Iterator[MergedDays]:
     """Run a 4DVarNet over a cube on overlapping tiles, yielding merged days in order.
 
@@ -299,6 +190,10 @@ def predict(
         Run the model under bfloat16 autocast when the device is CUDA (never on CPU).
     progress
         Called as ``progress(done, total)`` after each batch of tiles.
+    land
+        Boolean ``(latitude, longitude)``: tiles wholly on land are skipped.
+        On a global cube (:func:`oceaninterp.cube.is_global`) the tiles wrap
+        around in longitude.
 
     Yields
     ------
@@ -316,6 +211,8 @@ def predict(
     spec = tiles or TileSpec()
     shape = {d: cube.sizes[d] for d in ("time", "latitude", "longitude")}
     size, stride, border, margin = spec.resolve(dict(meta["tile"]), shape)
+    if is_global(cube["longitude"].values):  # a halo of a whole tile border at least
+        margin["longitude"] = max(margin["longitude"], border["longitude"], 8)
     framed = {d: shape[d] + 2 * margin[d] for d in shape}
     grid = TileGrid(framed, size, stride, border=border)
     offset = (margin["latitude"], margin["longitude"])
@@ -323,6 +220,14 @@ def predict(
     tile_shape = grid.tile_shape()
     n_time = shape["time"]
     use_sst = bool(meta.get("uses_sst")) and "sst" in cube.data_vars
+    wrap = is_global(cube["longitude"].values)
+    if land is not None and land.any():
+        sea = np.zeros(padded[1:], dtype=bool)
+        sea[offset[0] : offset[0] + land.shape[0], offset[1] : offset[1] + land.shape[1]] = ~land
+        _, h, w = tile_shape
+        wanted = np.array([sea[i : i + h, j : j + w].any() for _, i, j in grid.starts])
+    else:
+        wanted = np.ones(len(grid), dtype=bool)
     model = model.to(dev)
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -331,14 +236,14 @@ def predict(
     )
     window = spec.window_days(size["time"], padded[1] * padded[2])
     groups = _groups(grid.axis_starts["time"], size["time"], window)
-    rows = [np.flatnonzero(np.isin(grid.starts[:, 0], g)) for g in groups]
+    rows = [np.flatnonzero(np.isin(grid.starts[:, 0], g) & wanted) for g in groups]
     total = sum(-(-r.size // batch_size) for r in rows)
     done = 0
 
     def load(g: np.ndarray):
         first, last = int(g[0]), int(g[-1]) + size["time"]
-        obs = _read_days(cube["ssh"], first, last, padded, offset)
-        sst = _read_days(cube["sst"], first, last, padded, offset) if use_sst else None
+        obs = _read_days(cube["ssh"], first, last, padded, offset, wrap)
+        sst = _read_days(cube["sst"], first, last, padded, offset, wrap) if use_sst else None
         return obs, sst
 
     merger = Merger((0, padded[1], padded[2]), device=dev)
@@ -385,52 +290,100 @@ def map_kinds(kind: str, mdt: GriddedMDT | None) -> tuple[str, ...]:
     return ("sla", "adt")
 
 
+@dataclass(frozen=True)
+class OutputGrid:
+    """The grid the maps are written on, and how mapped fields get there.
+
+    Attributes
+    ----------
+    latitude, longitude
+        Cell centres of the maps, degrees_north / degrees_east.
+    land
+        Boolean ``(latitude, longitude)`` of the maps, True on land (masked).
+    mdt
+        The MDT on the maps' grid (added back to write both ``sla`` and
+        ``adt``), or ``None``.
+    source
+        ``(latitude, longitude)`` cell centres of the mapped cube when they
+        differ from the maps' (``--output-resolution``), else ``None``.
+    """
+
+    latitude: np.ndarray
+    longitude: np.ndarray
+    land: np.ndarray
+    mdt: GriddedMDT | None = None
+    source: tuple[np.ndarray, np.ndarray] | None = None
+
+    def convert(self, values: np.ndarray) -> np.ndarray:
+        """Days of a mapped field ``(days, lat, lon)`` of the cube onto the maps' grid.
+
+        A coarser grid takes the mean of the finite cube cells whose centres
+        it holds; a finer one interpolates bilinearly between finite cells.
+        """
+        if self.source is None:
+            return values
+        lat, lon = self.source
+        coords = {"latitude": lat, "longitude": lon}
+        field = xr.DataArray(values, dims=DIMS, coords=coords)
+        if self.latitude.size <= lat.size:  # coarser: block means through cell sums
+            from oceaninterp.cube import regrid
+
+            step = float(np.median(np.diff(self.latitude))) if self.latitude.size > 1 else 1.0
+            pseudo = xr.Dataset(
+                {"ssh": field}, coords={"time": np.arange(values.shape[0])}
+            ).assign_attrs(resolution=float(np.median(np.diff(lat))) if lat.size > 1 else step)
+            return np.asarray(regrid(pseudo, step)["ssh"].values, dtype=np.float32)
+        where = {"latitude": self.latitude, "longitude": self.longitude}
+        finite = field.notnull().astype(np.float64)
+        total = field.fillna(0.0).astype(np.float64).interp(where).values
+        weight = finite.interp(where).values
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight > 0.5, total / weight, np.nan).astype(np.float32)
+
+
 def _maps_window(
-    cube: xr.Dataset,
+    days: np.ndarray,
     window_ssh: np.ndarray,
-    start: int,
     kind: str,
-    land: np.ndarray,
+    grid: OutputGrid,
     err: np.ndarray | None = None,
-    mdt: GriddedMDT | None = None,
 ) -> xr.Dataset:
     """Days of SSH (metres) as DUACS-named maps with geostrophic velocities, land masked.
 
-    ``window_ssh`` is of ``kind``; with ``mdt`` the other kind is added
-    (``adt = sla + mdt``), each with its velocities.
+    ``window_ssh`` is of ``kind`` on the cube's grid; it is brought onto the
+    maps' grid; with an MDT the other kind is added (``adt = sla + mdt``),
+    each with its velocities.
     """
-    days = cube["time"].values[start : start + window_ssh.shape[0]]
-    ssh = np.where(land, np.nan, window_ssh).astype(np.float32)
-    coords = {
-        "time": days,
-        "latitude": cube["latitude"].values,
-        "longitude": cube["longitude"].values,
-    }
+    ssh = np.where(grid.land, np.nan, grid.convert(window_ssh)).astype(np.float32)
+    coords = {"time": days, "latitude": grid.latitude, "longitude": grid.longitude}
     dims = ("time", "latitude", "longitude")
     maps = xr.Dataset({kind: (dims, ssh)}, coords=coords)
-    if mdt is not None:
+    if grid.mdt is not None:
         other = "adt" if kind == "sla" else "sla"
         sign = 1.0 if kind == "sla" else -1.0
-        maps[other] = (dims, (ssh + sign * mdt.values).astype(np.float32))
-    for name in map_kinds(kind, mdt):
+        maps[other] = (dims, (ssh + sign * grid.mdt.values).astype(np.float32))
+    for name in map_kinds(kind, grid.mdt):
         maps = add_geostrophic_velocity(maps, name, *duacs_l4.VELOCITY_NAMES[name])
     if err is not None:
-        maps["err_sla"] = (dims, np.where(land, np.nan, err).astype(np.float32))
+        err_out = np.where(grid.land, np.nan, grid.convert(err))
+        maps["err_sla"] = (dims, err_out.astype(np.float32))
     return maps
 
 
-def _template(cube: xr.Dataset, kinds: tuple[str, ...], with_error: bool) -> xr.Dataset:
-    """An all-NaN lazy map of the whole cube, to lay out a Zarr store."""
+def _template(
+    days: np.ndarray, grid: OutputGrid, kinds: tuple[str, ...], with_error: bool
+) -> xr.Dataset:
+    """An all-NaN lazy map of every day on the maps' grid, to lay out a Zarr store."""
     import dask.array as da
 
-    shape = (cube.sizes["time"], cube.sizes["latitude"], cube.sizes["longitude"])
+    shape = (days.size, grid.latitude.size, grid.longitude.size)
     chunks = (1, min(shape[1], 1024), min(shape[2], 1024))
     names = [n for k in kinds for n in (k, *duacs_l4.VELOCITY_NAMES[k])]
     names += ["err_sla"] if with_error else []
     dims = ("time", "latitude", "longitude")
     return xr.Dataset(
         {n: (dims, da.full(shape, np.nan, dtype=np.float32, chunks=chunks)) for n in names},
-        coords={d: cube[d].values for d in dims},
+        coords={"time": days, "latitude": grid.latitude, "longitude": grid.longitude},
     )
 
 
@@ -459,6 +412,165 @@ class _ZarrRegions:
         )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A cube ready to map: of the kind mapped, its land dropped, and where maps go."""
+
+    cube: xr.Dataset
+    kind: str
+    land: np.ndarray
+    grid: OutputGrid
+    attrs: dict[str, Any]
+    mdt: GriddedMDT | None
+
+
+def _prepare(
+    ds: xr.Dataset,
+    cube_path: Path | None,
+    attrs: dict[str, Any],
+    *,
+    mapped_kind: str | None,
+    mapper: str = "the method",
+    mdt: str | Path | None,
+    land: LandSource,
+    output_resolution: float | None,
+) -> _Prepared:
+    """The MDT on the grid, the cube brought to ``mapped_kind``, land found and dropped.
+
+    ``mapped_kind`` is the kind the method maps (``None``: the SLA with an
+    MDT, else the cube's kind).
+    """
+    kind = ssh_kind(ds, cube_path)
+    lat, lon = ds["latitude"].values, ds["longitude"].values
+    gridded = None if mdt is None else mdt_on_grid(mdt, lat, lon)
+    target = mapped_kind or ("sla" if gridded is not None else kind)
+    if target != kind:
+        if gridded is None:
+            raise InputError(
+                cube_path,
+                f"the cube holds {kind} and {mapper} maps {target}: give the MDT (--mdt) to "
+                f"go from one to the other, or grid the observations as {target}",
+            )
+        ds, kind = to_kind(ds, kind, target, gridded.values)
+        attrs = {**attrs, "ssh_kind": kind}
+    cells = land_cells(ds, land, None if gridded is None else gridded.values)
+    observed = np.asarray(ds["ssh"].notnull().any("time").values, dtype=bool)
+    if (cells & observed).any():
+        log.warning(
+            "%s: observations on %d land cell(s) dropped (land mask: %s)",
+            cube_path or "cube",
+            int((cells & observed).sum()),
+            land_source_name(land),
+        )
+    if cells.all():
+        raise InputError(cube_path, "the cube holds no ocean cell (all land)")
+    ds = drop_land(ds, cells)
+    if gridded is not None:
+        attrs = {
+            **attrs,
+            "source_files": [*attrs["source_files"], gridded.path],
+            "mdt": gridded.path.name,
+            "mdt_sha256": gridded.sha256,
+        }
+    attrs["land_mask_source"] = land_source_name(land)
+    grid = OutputGrid(lat, lon, cells, gridded)
+    if output_resolution is not None and not np.isclose(
+        output_resolution, resolution(ds, cube_path), rtol=RESOLUTION_RTOL
+    ):
+        grid = _output_grid(ds, cube_path, cells, output_resolution, land, mdt)
+    return _Prepared(ds, kind, cells, grid, attrs, gridded)
+
+
+def _output_grid(
+    ds: xr.Dataset,
+    cube_path: Path | None,
+    cells: np.ndarray,
+    new_resolution: float,
+    land: LandSource,
+    mdt: str | Path | None,
+) -> OutputGrid:
+    """The maps' grid at ``new_resolution`` degrees over the cube's extent."""
+    from oceaninterp import landmask
+
+    res = resolution(ds, cube_path)
+    lat, lon = ds["latitude"].values, ds["longitude"].values
+    out_lat = target_axis(lat, res, new_resolution)
+    out_lon = target_axis(lon, res, new_resolution)
+    gridded = None if mdt is None else mdt_on_grid(mdt, out_lat, out_lon)
+    source = (np.asarray(lat), np.asarray(lon))
+    probe = OutputGrid(out_lat, out_lon, np.zeros((out_lat.size, out_lon.size), bool), None, source)
+    sea = probe.convert((~cells)[None].astype(np.float32))[0]
+    out_land = ~(sea > 0.5)
+    if str(land) not in (COASTLINE, NO_LAND) or (str(land) == COASTLINE and "land" not in ds):
+        out_land |= landmask.land_mask(out_lat, out_lon, None if str(land) == COASTLINE else land)
+    if gridded is not None:
+        out_land |= ~np.isfinite(gridded.values)
+    return OutputGrid(out_lat, out_lon, out_land, gridded, source)
+
+
+def _latitude_rows(
+    lat: np.ndarray, meta: Mapping[str, Any], outside: str, where: str
+) -> np.ndarray:
+    """Boolean rows of ``lat`` outside the checkpoint's latitudes, after the ``outside`` policy.
+
+    Raises
+    ------
+    InputError
+        With ``outside="refuse"``, when some rows are outside.
+    """
+    band = valid_latitudes(meta)
+    if band is None:
+        return np.zeros(lat.size, dtype=bool)
+    rows = (lat < band[0]) | (lat > band[1])
+    if not rows.any():
+        return rows
+    text = (
+        f"{int(rows.sum())} of {lat.size} latitude rows ({lat[rows].min():g}..{lat[rows].max():g} "
+        f"N) lie outside the latitudes {where} was trained on ({band[0]:g}..{band[1]:g} N)"
+    )
+    if outside == "refuse":
+        raise InputError(
+            None,
+            f"{text}: map them with the OI (--outside oi) or apply the model there anyway "
+            "(--outside apply)",
+        )
+    if outside == "apply":
+        log.warning("%s: the model is applied there anyway (--outside apply)", text)
+        return np.zeros(lat.size, dtype=bool)
+    log.warning("%s: the OI maps them (--outside oi)", text)
+    return rows
+
+
+def _oi_rows(
+    cube: xr.Dataset, rows: np.ndarray, start: int, n_days: int, cfg: OIConfig, device: str
+) -> np.ndarray:
+    """The OI of days ``[start, start + n_days)`` on the latitude ``rows`` (metres; NaN elsewhere).
+
+    The OI runs on the rows plus a halo of ``cfg.space_cutoff * ly`` degrees
+    and ``cfg.time_window * lt`` days of observations around them.
+    """
+    lat = cube["latitude"].values
+    res = resolution(cube)
+    halo_rows = int(np.ceil(cfg.space_cutoff * cfg.ly / res))
+    halo_days = int(np.ceil(cfg.time_window * cfg.lt))
+    out = np.full((n_days, lat.size, cube.sizes["longitude"]), np.nan, dtype=np.float32)
+    index = np.flatnonzero(rows)
+    breaks = np.flatnonzero(np.diff(index) > 1)
+    for part in np.split(index, breaks + 1):
+        lo, hi = int(part[0]), int(part[-1]) + 1
+        first = max(0, start - halo_days)
+        sub = cube.isel(
+            time=slice(first, start + n_days + halo_days),
+            latitude=slice(max(0, lo - halo_rows), hi + halo_rows),
+        )
+        if not bool(sub["ssh"].notnull().any()):
+            continue
+        ssh = np.asarray(oi_map(sub, cfg, device=device)["ssh"].values)
+        i0 = lo - max(0, lo - halo_rows)
+        out[:, lo:hi] = ssh[start - first : start - first + n_days, i0 : i0 + hi - lo]
+    return out
+
+
 def reconstruct(
     cube: str | Path | xr.Dataset,
     output: str | Path,
@@ -477,13 +589,16 @@ def reconstruct(
     history: str = "oceaninterp reconstruct",
     progress: ProgressCallback | None = None,
     mdt: str | Path | None = None,
+    land: LandSource = COASTLINE,
+    outside: str = "oi",
+    output_resolution: float | None = None,
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
     Parameters
     ----------
     cube
-        A cube file (NetCDF/Zarr, contract 3) or an opened cube dataset.
+        A cube file (NetCDF/Zarr, :mod:`oceaninterp.cube`) or an opened cube dataset.
     output
         ``.nc`` or ``.zarr`` path of the maps.
     checkpoint
@@ -498,7 +613,8 @@ def reconstruct(
     tiles
         Tile strides, borders and streaming window; default :class:`TileSpec()`.
     oi_config
-        OI parameters for ``"oi"``; default :class:`OIConfig()`.
+        OI parameters for ``"oi"`` (and for the OI outside a checkpoint's
+        latitudes); default :class:`OIConfig()`.
     tune_days
         For ``"oi"``: when positive, first pick Lx/Ly, Lt and noise by
         cross-validation on withheld observations of the first ``tune_days``
@@ -508,7 +624,8 @@ def reconstruct(
         candidates are scored by their RMSE against it over those days (the
         MDT removed with ``mdt``) instead of by withheld observations.
     resample
-        Coarsen a finer cube to the checkpoint's resolution instead of refusing it.
+        Re-grid a cube finer or coarser than the checkpoint onto its
+        resolution (:func:`oceaninterp.cube.regrid`) instead of refusing it.
     bf16
         bfloat16 autocast of the model on CUDA (ignored on CPU).
     overwrite
@@ -519,102 +636,83 @@ def reconstruct(
         ``progress(done, total)`` after each batch of tiles.
     mdt
         A mean dynamic topography file (:func:`oceaninterp.mdt.mdt_on_grid`):
-        map the SLA and add the MDT back, writing both ``sla`` and ``adt``
-        (see the module docstring). Required by a checkpoint trained with one.
+        map the SLA and add the MDT back, writing both ``sla`` and ``adt``.
+        Needed to map an ADT cube with a model of the SLA; its NaN cells are land.
+    land
+        :data:`~oceaninterp.cube.COASTLINE` (default: the cube's ``land``, else
+        the GSHHG coastline), :data:`~oceaninterp.cube.NO_LAND`, or a mask file.
+    outside
+        Latitude rows outside a checkpoint's latitudes: ``"oi"`` (mapped by
+        the OI, with a warning), ``"refuse"`` or ``"apply"`` (the model anyway).
+    output_resolution
+        Write the maps on a grid of this many degrees over the cube's extent
+        (e.g. 0.125 or 0.25 as DUACS), velocities computed on it.
 
     Returns
     -------
     Path
         The written maps: ``sla`` or ``adt`` (as mapped; both with ``mdt``),
         geostrophic velocities of each (``ugosa``/``vgosa``, ``ugos``/``vgos``,
-        m s-1), and ``err_sla`` for OI; NaN on land (see the module
-        docstring). Global attributes ``ssh_kind`` (the kind mapped) and, with
-        an MDT, ``mdt`` (its file name) and ``mdt_sha256``.
+        m/s), and ``err_sla`` for OI; land masked. Global attributes
+        ``ssh_kind`` (the kind mapped), ``land_mask_source`` and, with an MDT,
+        ``mdt`` (its file name) and ``mdt_sha256``.
 
     Raises
     ------
     InputError
-        Unusable cube or MDT, a cube that does not match the checkpoint, or a
-        checkpoint trained with an MDT used without ``mdt``.
+        Unusable cube, MDT or land mask, a cube of another kind than the model
+        maps without an MDT, a cube with no ocean, rows outside the
+        checkpoint's latitudes with ``outside="refuse"``.
     """
     if method not in METHODS:
         raise ConfigError(f"method: expected one of {list(METHODS)}, got {method!r}")
+    if outside not in OUTSIDE:
+        raise ConfigError(f"outside: expected one of {list(OUTSIDE)}, got {outside!r}")
     output = check_output(output, overwrite)
-    fmt = output_format(output)
     if isinstance(cube, xr.Dataset):
-        cube_path, ds = None, cube
+        cube_path, ds = None, validate(cube)
     else:
         cube_path = Path(cube)
-        ds = open_dataset(cube_path)
-    check_cube(ds, cube_path)
-    kind = cube_ssh_kind(ds, cube_path)
+        ds = validate(open_dataset(cube_path), cube_path)
     attrs: dict[str, Any] = {
         "history": history,
         "parent_history": str(ds.attrs.get("history", "")),
         "source_files": [cube_path] if cube_path else [],
-        "ssh_kind": kind,
+        "ssh_kind": ssh_kind(ds, cube_path),
         "method": method,
     }
     if tune_truth is not None and (method != "oi" or tune_days <= 0):
         raise ConfigError("tune_truth: only with the oi method and tune_days > 0 (--tune N)")
+    options = {"mdt": mdt, "land": land, "output_resolution": output_resolution}
     if method == "oi":
-        oi_device = str(resolve_device(device))
-        gridded = _grid_mdt(mdt, ds)
-        if gridded is not None:
-            ds, kind = minus_mdt(ds, kind, gridded)
-            attrs = _with_mdt(attrs, gridded, kind)
-        cfg = oi_config or OIConfig()
-        if tune_days > 0:
-            first = ds.isel(time=slice(0, tune_days))
-            truth = None if tune_truth is None else _tuning_truth(tune_truth, first, gridded)
-            cfg = tune_oi(first, DEFAULT_CANDIDATES, base=cfg, device=oi_device, truth=truth)
-            log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
-        attrs["oi_parameters"] = (
-            f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, noise={cfg.noise} m"
+        ready = _prepare(ds, cube_path, attrs, mapped_kind=None, **options)
+        return _reconstruct_oi(
+            ready, output, oi_config, tune_days, tune_truth, device, progress, overwrite
         )
-        maps = _run_oi(ds, kind, cfg, oi_device, progress, gridded)
-        return duacs_l4.write(
-            maps,
-            output,
-            overwrite=overwrite,
-            summary="Daily SSH maps by optimal interpolation (Gaussian space-time covariance).",
-            **attrs,
-        )
-
     if checkpoint is None:
         raise ConfigError("checkpoint: the 4dvarnet method needs a checkpoint (--checkpoint)")
     loaded = _load(checkpoint, device)
-    ckpt_path = checkpoint if isinstance(checkpoint, str | Path) else None
-    trained_with = loaded.meta.get("mdt")
-    if trained_with and mdt is None:
-        name = f"checkpoint {Path(ckpt_path).name}" if ckpt_path else "the checkpoint"
-        raise InputError(
-            ckpt_path,
-            f"{name} was trained on the SLA with an MDT ({trained_with['file']}): give the "
-            f"MDT to add back (--mdt FILE, e.g. {trained_with['file']})",
-        )
-    if resample and not np.isclose(
-        cube_resolution(ds, cube_path), float(loaded.meta["resolution"]), rtol=RESOLUTION_RTOL
-    ):
-        ds = resample_cube(ds, float(loaded.meta["resolution"]), cube_path)
-    gridded = _grid_mdt(mdt, ds)
-    if trained_with and gridded is not None and gridded.sha256 != trained_with["sha256"]:
-        log.warning(
-            "%s differs from the MDT the checkpoint was trained with (%s)",
-            gridded.path,
-            trained_with["file"],
-        )
-    if gridded is not None and loaded.meta["ssh_kind"] == "sla":
-        ds, kind = minus_mdt(ds, kind, gridded)  # the model maps the SLA
-    if gridded is not None:
-        attrs = _with_mdt(attrs, gridded, kind)
-    check_compatible(ds, loaded.meta, cube_path=cube_path, checkpoint_path=ckpt_path)
-    land = land_mask(ds)
-    attrs["summary"] = "Daily SSH maps by a 4DVarNet (learned variational interpolation)."
+    ckpt_path = Path(checkpoint) if isinstance(checkpoint, str | Path) else None
+    want = float(loaded.meta["resolution"])
+    if resample and not np.isclose(resolution(ds, cube_path), want, rtol=RESOLUTION_RTOL):
+        ds = regrid(ds, want, cube_path)
+    where = f"checkpoint {ckpt_path.name}" if ckpt_path else "the checkpoint"
+    ready = _prepare(
+        ds, cube_path, attrs, mapped_kind=loaded.meta["ssh_kind"], mapper=where, **options
+    )
+    check_compatible(ready.cube, loaded.meta, cube_path=cube_path, checkpoint_path=ckpt_path)
+    oi_rows = _latitude_rows(ready.cube["latitude"].values, loaded.meta, outside, where)
+    ready.attrs["summary"] = "Daily SSH maps by a 4DVarNet (learned variational interpolation)."
     if ckpt_path is not None:
-        attrs["checkpoint"] = Path(ckpt_path).name
+        ready.attrs["checkpoint"] = ckpt_path.name
+    if oi_rows.any():
+        ready.attrs["comment"] = (
+            "Latitudes outside those the 4DVarNet was trained on are mapped by optimal "
+            f"interpolation: {ready.cube['latitude'].values[oi_rows].min():g} .. "
+            f"{ready.cube['latitude'].values[oi_rows].max():g} degrees_north rows."
+        )
     windows = predict(
-        ds,
+        ready.cube,
         loaded.model,
         loaded.meta,
         tiles=tiles,
@@ -622,15 +720,25 @@ def reconstruct(
         batch_size=batch_size,
         bf16=bf16,
         progress=progress,
+        land=ready.land | oi_rows[:, None],
     )
+    oi_cfg = oi_config or OIConfig()
+    oi_device = str(resolve_device(device))
+    days = ready.cube["time"].values
+    fmt = output_format(output)
     with atomic_path(output) as tmp:
         store = tmp if fmt == "zarr" else Path(tempfile.mkdtemp(dir=output.parent, prefix=".zarr-"))
         try:
-            template = _template(ds, map_kinds(kind, gridded), with_error=False)
-            sink = _ZarrRegions(store, template, attrs)
+            template = _template(days, ready.grid, map_kinds(ready.kind, ready.grid.mdt), False)
+            sink = _ZarrRegions(store, template, ready.attrs)
             for window in windows:
-                maps = _maps_window(ds, window.ssh, window.start, kind, land, mdt=gridded)
-                sink.write(maps, window.start)
+                ssh = window.ssh
+                n = ssh.shape[0]
+                if oi_rows.any():
+                    oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device)
+                    ssh = np.where(oi_rows[None, :, None], oi, ssh)
+                span = days[window.start : window.start + n]
+                sink.write(_maps_window(span, ssh, ready.kind, ready.grid), window.start)
             if fmt == "netcdf":
                 written = open_dataset(store).drop_encoding()
                 write_dataset(
@@ -642,6 +750,49 @@ def reconstruct(
     return output
 
 
+def _reconstruct_oi(
+    ready: _Prepared,
+    output: Path,
+    oi_config: OIConfig | None,
+    tune_days: int,
+    tune_truth: str | Path | None,
+    device: str,
+    progress: ProgressCallback | None,
+    overwrite: bool,
+) -> Path:
+    """The OI path of :func:`reconstruct`: tune if asked, map, write."""
+    oi_device = str(resolve_device(device))
+    ds = ready.cube
+    cfg = oi_config or OIConfig()
+    if tune_days > 0:
+        first = ds.isel(time=slice(0, tune_days))
+        truth = None
+        if tune_truth is not None:
+            truth = _tuning_truth(tune_truth, first, ready.mdt)
+        cfg = tune_oi(first, DEFAULT_CANDIDATES, base=cfg, device=oi_device, truth=truth)
+        log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
+    result = oi_map(ds, cfg, device=oi_device, progress=progress)
+    attrs = {
+        **ready.attrs,
+        "oi_parameters": f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, "
+        f"noise={cfg.noise} m, signal_std={result.attrs['oi_signal_std']}",
+    }
+    maps = _maps_window(
+        ds["time"].values,
+        np.asarray(result["ssh"].transpose(*DIMS).values),
+        ready.kind,
+        ready.grid,
+        err=np.asarray(result["err"].transpose(*DIMS).values),
+    )
+    return duacs_l4.write(
+        maps,
+        output,
+        overwrite=overwrite,
+        summary="Daily SSH maps by optimal interpolation (Gaussian space-time covariance).",
+        **attrs,
+    )
+
+
 def _load(checkpoint: str | Path | Any, device: str):
     """A loaded checkpoint from a path (on ``device``) or as given."""
     if not isinstance(checkpoint, str | Path):
@@ -651,33 +802,20 @@ def _load(checkpoint: str | Path | Any, device: str):
     return load_checkpoint(checkpoint, device=str(resolve_device(device)))
 
 
-def _run_oi(
-    cube: xr.Dataset,
-    kind: str,
-    cfg: OIConfig,
-    device: str,
-    progress: ProgressCallback | None,
-    mdt: GriddedMDT | None,
-) -> xr.Dataset:
-    """The OI baseline's maps with DUACS names, velocities and ``err_sla``."""
-    result = oi_map(cube, cfg, device=device, progress=progress)
-    return _maps_window(
-        cube,
-        np.asarray(result["ssh"].transpose("time", "latitude", "longitude").values),
-        0,
-        kind,
-        land_mask(cube),
-        err=np.asarray(result["err"].transpose("time", "latitude", "longitude").values),
-        mdt=mdt,
-    )
+def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The latitudes (degrees_north, lower and upper) a checkpoint may be applied at.
 
-
-def _grid_mdt(mdt: str | Path | None, cube: xr.Dataset) -> GriddedMDT | None:
-    """The MDT file on the cube's grid, checked over the cells the cube observes."""
-    if mdt is None:
-        return None
-    observed = np.asarray(cube["ssh"].notnull().any("time").values, dtype=bool)
-    return mdt_on_grid(mdt, cube["latitude"].values, cube["longitude"].values, observed)
+    Its ``valid_latitudes`` entry, else the latitudes of its training cube
+    (``training.latitude``), widened by half a cell; ``None`` when it says neither.
+    """
+    band = meta.get("valid_latitudes")
+    if band is None:
+        band = (meta.get("training") or {}).get("latitude")
+        if band is None:
+            return None
+        half = 0.5 * float(meta["resolution"])
+        return float(band[0]) - half, float(band[1]) + half
+    return float(band[0]), float(band[1])
 
 
 def _tuning_truth(path: str | Path, window: xr.Dataset, mdt: GriddedMDT | None) -> xr.DataArray:
@@ -698,28 +836,3 @@ def _tuning_truth(path: str | Path, window: xr.Dataset, mdt: GriddedMDT | None) 
     if mdt is not None:
         values = values - mdt.values
     return xr.DataArray(values, dims=("time", "latitude", "longitude"))
-
-
-def minus_mdt(cube: xr.Dataset, kind: str, mdt: GriddedMDT) -> tuple[xr.Dataset, str]:
-    """The cube's SLA: ``ssh - mdt`` for an ``adt`` cube, an ``sla`` cube as it is.
-
-    Returns the cube (``ssh`` in metres, ``ssh_kind = "sla"``; lazy when the
-    cube is) and ``"sla"``.
-    """
-    if kind == "sla":
-        return cube, kind
-    field = xr.DataArray(mdt.values, dims=("latitude", "longitude"))
-    ssh = (cube["ssh"] - field).astype(np.float32)
-    ssh.attrs = {**cube["ssh"].attrs, "ssh_kind": "sla"}
-    return cube.assign(ssh=ssh).assign_attrs(ssh_kind="sla"), "sla"
-
-
-def _with_mdt(attrs: dict[str, Any], mdt: GriddedMDT, kind: str) -> dict[str, Any]:
-    """Global attributes of maps made with an MDT (``kind``: the variable mapped)."""
-    return {
-        **attrs,
-        "source_files": [*attrs["source_files"], mdt.path],
-        "ssh_kind": kind,
-        "mdt": mdt.path.name,
-        "mdt_sha256": mdt.sha256,
-    }

@@ -82,19 +82,33 @@ def test_checkpoint_says_it_maps_the_sla_and_needs_the_mdt(osse, sla_checkpoint)
     assert shown.exit_code == 0 and "requires" in shown.output and "--mdt" in shown.output
 
 
-def test_checkpoint_trained_with_an_mdt_is_refused_without_one(
+def test_checkpoint_trained_with_an_mdt_is_refused_without_one_on_an_adt_cube(
     osse, sla_checkpoint, tmp_path
 ) -> None:
     cube, _, _ = osse
-    with pytest.raises(InputError, match=r"sla\.pt was trained on the SLA.*--mdt") as err:
+    with pytest.raises(InputError, match=r"holds adt and checkpoint sla\.pt maps sla.*--mdt"):
         reconstruct(cube, tmp_path / "maps.nc", checkpoint=sla_checkpoint, device="cpu")
-    assert err.value.path == sla_checkpoint
     args = ["reconstruct", str(cube), "-c", str(sla_checkpoint), "-o", str(tmp_path / "m.nc")]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "--mdt" in lines[0] and "sla.pt" in lines[0]
     assert not (tmp_path / "m.nc").exists()
+
+
+def test_an_sla_cube_maps_without_the_mdt(osse, sla_checkpoint, tmp_path) -> None:
+    """A model of the SLA needs no MDT for an SLA cube: it writes sla, ugosa, vgosa."""
+    cube, _, mdt = osse
+    adt = xr.open_dataset(cube)
+    gridded = mdt_on_grid(mdt, adt["latitude"].values, adt["longitude"].values).values
+    sla = adt.assign(ssh=adt["ssh"] - gridded).assign_attrs(ssh_kind="sla")
+    out = reconstruct(sla, tmp_path / "sla.nc", checkpoint=sla_checkpoint, device="cpu")
+    maps = duacs_l4.open(out)
+    assert {"sla", "ugosa", "vgosa"} <= set(maps.data_vars) and "adt" not in maps
+    with_mdt = duacs_l4.open(
+        reconstruct(cube, tmp_path / "adt.nc", checkpoint=sla_checkpoint, device="cpu", mdt=mdt)
+    )
+    np.testing.assert_allclose(maps["sla"].values, with_mdt["sla"].values, atol=2e-4)
 
 
 def test_4dvarnet_with_the_mdt_writes_sla_and_adt(osse, sla_checkpoint, tmp_path) -> None:

@@ -8,7 +8,7 @@ import xarray as xr
 
 from oceaninterp.config import OIConfig
 from oceaninterp.errors import ConfigError, InputError
-from oceaninterp.oi import cube_observations, oi_map, tune_oi
+from oceaninterp.oi import cube_observations, oi_map, prior_std, tune_oi
 
 DIMS = ("time", "latitude", "longitude")
 
@@ -60,18 +60,20 @@ def dense_oi(cube: xr.Dataset, cfg: OIConfig) -> tuple[np.ndarray, np.ndarray]:
     values, count = ssh[it, iy, ix], cube["count"].values[it, iy, ix]
     mean = np.sum(count * values) / np.sum(count)
     scale = np.array([cfg.lt, cfg.ly, cfg.lx])
+    obs_std, grid_std = prior_std(cube_observations(cube, cfg), lat, lon, cfg)
+    grid_std = np.broadcast_to(grid_std, ssh.shape).ravel()
 
-    def cov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def cov(a: np.ndarray, b: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
         d = (a[:, None, :] - b[None, :, :]) / scale
-        return cfg.signal_std**2 * np.exp(-(d**2).sum(axis=-1))
+        return sa[:, None] * sb[None, :] * np.exp(-(d**2).sum(axis=-1))
 
     grid = np.stack(
         [g.ravel() for g in np.meshgrid(np.arange(ssh.shape[0]), lat, lon, indexing="ij")], axis=1
     )
-    inverse = np.linalg.inv(cov(obs, obs) + np.diag(cfg.noise**2 / count))
-    gain = cov(grid, obs) @ inverse
+    inverse = np.linalg.inv(cov(obs, obs, obs_std, obs_std) + np.diag(cfg.noise**2 / count))
+    gain = cov(grid, obs, grid_std, obs_std) @ inverse
     analysis = mean + gain @ (values - mean)
-    variance = cfg.signal_std**2 - np.einsum("ij,ij->i", gain, cov(grid, obs))
+    variance = grid_std**2 - np.einsum("ij,ij->i", gain, cov(grid, obs, grid_std, obs_std))
     return analysis.reshape(ssh.shape), np.sqrt(variance).reshape(ssh.shape)
 
 
@@ -95,7 +97,10 @@ def test_error_is_exact_on_its_lattice(rng: np.random.Generator) -> None:
     # Lattice: every 2 cells in space (0.5 deg / 0.25 deg), 4 days in time, plus the ends.
     lattice = np.ix_([0, 4, 6], [0, 2, 4, 6, 8], [0, 2, 4, 6, 8, 10])
     np.testing.assert_allclose(out["err"].values[lattice], expected[lattice], atol=1e-5)
-    assert np.all(out["err"].values <= cfg.signal_std + 1e-6)
+    _, grid_std = prior_std(
+        cube_observations(cube, cfg), cube["latitude"].values, cube["longitude"].values, cfg
+    )
+    assert np.all(out["err"].values <= grid_std[None] + 1e-6)
     assert np.all(out["err"].values >= 0)
 
 

@@ -88,7 +88,7 @@ def _daily(ds: xr.Dataset, path: Path) -> np.ndarray:
 def truth_on_grid(truth: xr.DataArray, cube: xr.Dataset, truth_path: Path) -> np.ndarray:
     """Interpolate (linearly) the truth's ssh (metres) onto the cube's cells, per truth day."""
     # Bring the truth's longitudes next to the cube's (either -180..180 or 0..360).
-    truth = align_longitudes(truth, float(cube["longitude"].values[0]))
+    truth = align_longitudes(truth, cube["longitude"].values)
     on_grid = truth.interp(
         latitude=cube["latitude"].values, longitude=cube["longitude"].values
     ).values.astype(np.float32)
