@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,10 +52,18 @@ from oceaninterp.binning import (  # noqa: F401  (re-exported: the binning API o
     flat_cell_index,
 )
 from oceaninterp.config import GridSpec
-from oceaninterp.errors import InputError, OceanInterpError
-from oceaninterp.ingest import expand_inputs, refuse_output_among_inputs
-from oceaninterp.products._netcdf import READ_ERRORS
-from oceaninterp.products.schema import PLAUSIBLE_SSH
+from oceaninterp.errors import InputError
+from oceaninterp.ingest import (  # noqa: F401  (FileReport, OutsideGrid: part of grid's API)
+    NOT_ERRORS,
+    FileReport,
+    OutsideGrid,
+    ProgressCallback,
+    expand_inputs,
+    open_observations,
+    refuse_output_among_inputs,
+    scan_inputs,
+)
+from oceaninterp.products.sst_l4 import regrid as regrid_sst  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -63,122 +71,8 @@ ON_ERROR = ("fail", "skip")
 #: Default number of days per dask chunk (and per output chunk).
 TIME_CHUNK = 8
 
-ProgressCallback = Callable[[str, int, int], None]
-
-
-# ----------------------------------------------------------------------------- SST
-
-
-def regrid_sst(sst: xr.Dataset, grid: CellGrid) -> tuple[np.ndarray, np.ndarray]:
-    """L4 SST (``sst`` over time, latitude, longitude, kelvin) onto ``grid``.
-
-    Each cell gets the average of the SST pixels whose centres fall in it; a cell
-    holding no pixel centre (SST coarser than the grid) takes the nearest pixel
-    within one SST pixel of its centre. Land stays NaN.
-
-    Returns
-    -------
-    sums, counts
-        Per cell: sum of the day-values and number of SST days (0 or 1 per file),
-        shaped ``grid.shape``, so several files can be averaged.
-    """
-    n_days, n_lat, n_lon = grid.shape
-    lat = sst["latitude"].values
-    lon = sst["longitude"].values
-    days = grid.day_index(sst["time"].values)
-    sums = np.zeros(grid.shape)
-    counts = np.zeros(grid.shape, dtype=np.int64)
-    centre_lat = grid.lat_min + grid.resolution * (np.arange(n_lat) + 0.5)
-    centre_lon = grid.lon_min + grid.resolution * (np.arange(n_lon) + 0.5)
-    # the grid's longitudes in the file's convention, for the nearest-pixel look-up
-    if lon.max() > 180.0:
-        target_lon = centre_lon % 360.0
-    else:
-        target_lon = (centre_lon + 180.0) % 360.0 - 180.0
-    near_i, ok_i = _nearest(lat, centre_lat)
-    near_j, ok_j = _nearest(lon, target_lon)
-    lat2 = np.broadcast_to(lat[:, None], (lat.size, lon.size)).ravel()
-    lon2 = np.broadcast_to(lon[None, :], (lat.size, lon.size)).ravel()
-    single = CellGrid(grid.day0, grid.lon_min, grid.lat_min, grid.resolution, (1, n_lat, n_lon))
-    for k, day in enumerate(days):
-        if not 0 <= day < n_days:
-            continue
-        field = sst["sst"].values[k]
-        s, c = bin_points(single, np.zeros(lat2.size, np.int64), lat2, lon2, field.ravel())
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(c[0] > 0, s[0] / np.maximum(c[0], 1), np.nan)
-        nearest = field[np.ix_(near_i, near_j)]
-        nearest = np.where(ok_i[:, None] & ok_j[None, :], nearest, np.nan)
-        value = np.where(c[0] > 0, value, nearest)
-        valid = np.isfinite(value)
-        sums[day][valid] += value[valid]
-        counts[day][valid] += 1
-    return sums, counts
-
-
-def _nearest(axis: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest ``axis`` value (ascending) to each target, and whether it
-    lies within one axis step."""
-    step = float(np.median(np.abs(np.diff(axis)))) if axis.size > 1 else np.inf
-    right = np.clip(np.searchsorted(axis, targets), 1, max(axis.size - 1, 1))
-    left = right - 1
-    pick = np.where(np.abs(targets - axis[left]) <= np.abs(axis[right] - targets), left, right)
-    pick = np.clip(pick, 0, axis.size - 1)
-    return pick, np.abs(axis[pick] - targets) <= step
-
 
 # ------------------------------------------------------------------- files and chunks
-
-#: Statuses of files that were not used and are not errors (the summary counts them).
-NOT_ERRORS = ("superseded", "outside period", "outside box", "mdt")
-
-
-@dataclass
-class FileReport:
-    """What happened to one input file.
-
-    Attributes
-    ----------
-    path
-        The file.
-    status
-        ``"read"``; not errors: ``"superseded"`` (an older production of the same
-        CMEMS day), ``"outside period"`` / ``"outside box"`` (no point in the
-        dates / in the box), ``"mdt"`` (a mean dynamic topography file found among
-        the inputs); errors, left out with ``--on-error skip``: ``"skipped"``
-        (unusable) and ``"duplicate"``.
-    product, mission
-        Detected format and mission code.
-    points
-        Valid points read; ``in_grid`` how many fall in the box and dates.
-    first_day, last_day
-        Day indices (relative to the grid start) of the points in the grid.
-    problem
-        Why the file was not used, or what was dropped from it.
-    role
-        ``"obs"``, ``"sst"`` or ``"mdt"``.
-    ssh_kind
-        ``"sla"`` or ``"adt"`` for observation files read.
-    implausible
-        Values dropped as physically implausible (see
-        :mod:`oceaninterp.products.schema`).
-    on_land
-        Points in the grid dropped because their cell is land.
-    """
-
-    path: Path
-    status: str = "read"
-    product: str = ""
-    mission: str = ""
-    points: int = 0
-    in_grid: int = 0
-    first_day: int = 0
-    last_day: int = -1
-    problem: str = ""
-    role: str = "obs"
-    ssh_kind: str = ""
-    implausible: int = 0
-    on_land: int = 0
 
 
 @dataclass
@@ -244,20 +138,6 @@ class GridSummary:
     def on_land(self) -> int:
         """Observations dropped on land cells, in all files."""
         return sum(f.on_land for f in self.files if f.status == "read")
-
-
-class OutsideGrid(InputError):
-    """A readable file with no point in the dates or the box: left out, not an error.
-
-    Attributes
-    ----------
-    status
-        ``"outside period"`` or ``"outside box"``.
-    """
-
-    def __init__(self, path: Path, problem: str, status: str) -> None:
-        super().__init__(path, problem)
-        self.status = status
 
 
 #: Bytes of memory per cell of a chunk of days while it is gridded: float64
@@ -338,80 +218,6 @@ def check_grid_size(spec: GridSpec, time_chunk: int = 8, memory: int | None = No
         )
 
 
-def _open_obs(path: Path, variable: str, drop_nadir: bool) -> xr.Dataset:
-    from oceaninterp.products import open_product
-
-    return open_product(path, variable=variable, drop_nadir=drop_nadir)
-
-
-def _scan_obs(
-    path: Path,
-    product: str,
-    spec: GridSpec,
-    variable: str,
-    drop_nadir: bool,
-    land: np.ndarray | None,
-) -> FileReport:
-    """Read one observation file fully and check it can contribute (raises InputError)."""
-    tracks = _open_obs(path, variable, drop_nadir)
-    report = FileReport(
-        path,
-        product=product,
-        mission=str(tracks.attrs.get("mission", "")),
-        points=int(tracks.sizes["obs"]),
-        ssh_kind=str(tracks.attrs.get("ssh_kind", "sla")),
-        implausible=int(tracks.attrs.get("implausible", 0)),
-    )
-    if report.implausible:
-        report.problem = (
-            f"{report.implausible} implausible value(s) dropped "
-            f"(|{variable}| > {PLAUSIBLE_SSH[report.ssh_kind]:g} m)"
-        )
-        log.warning("%s: %s", path, report.problem)
-    if report.points == 0:
-        raise InputError(path, f"no valid {variable!r} value (all NaN, fill or flagged)")
-    grid = CellGrid.from_spec(spec)
-    day = grid.day_index(tracks["time"].values)
-    index = flat_cell_index(grid, day, tracks["latitude"].values, tracks["longitude"].values)
-    inside = index >= 0
-    if land is not None and inside.any():
-        on_land = land.ravel()[index[inside] % land.size]
-        report.on_land = int(on_land.sum())
-        inside[np.flatnonzero(inside)[on_land]] = False
-    report.in_grid = int(inside.sum())
-    in_period = (day >= 0) & (day < grid.shape[0])
-    if report.in_grid == 0 and not in_period.any():
-        raise OutsideGrid(path, f"no point in the dates {spec.start}..{spec.end}", "outside period")
-    if report.in_grid == 0:
-        where = "outside the land mask's sea" if report.on_land else "inside the box"
-        raise OutsideGrid(
-            path,
-            f"no point {where} lon {spec.lon_min}..{spec.lon_max}, "
-            f"lat {spec.lat_min}..{spec.lat_max} in the dates {spec.start}..{spec.end}",
-            "outside box",
-        )
-    report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
-    return report
-
-
-def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
-    from oceaninterp.products import sst_l4
-
-    sst = sst_l4.open(path)
-    day = CellGrid.from_spec(spec).day_index(sst["time"].values)
-    report = FileReport(
-        path, product=sst_l4.NAME, role="sst", points=int(sst["sst"].notnull().sum())
-    )
-    inside = (day >= 0) & (day < spec.shape[0])
-    if report.points == 0:
-        raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
-    if not inside.any():
-        raise OutsideGrid(path, f"SST dates outside {spec.start}..{spec.end}", "outside period")
-    report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
-    report.in_grid = report.points
-    return report
-
-
 def grid_chunk(
     obs_files: Sequence[str],
     sst_files: Sequence[str],
@@ -442,7 +248,7 @@ def grid_chunk(
     grid = CellGrid.from_spec(spec, first_day, n_days)
     acc = CellAccumulator(grid)
     for path in obs_files:
-        tracks = _open_obs(Path(path), variable, drop_nadir)
+        tracks = open_observations(Path(path), variable, drop_nadir)
         acc.add(
             tracks["time"].values,
             tracks["latitude"].values,
@@ -457,7 +263,7 @@ def grid_chunk(
         sums = np.zeros(grid.shape)
         counts = np.zeros(grid.shape, dtype=np.int64)
         for path in sst_files:
-            s, c = regrid_sst(sst_l4.open(path), grid)
+            s, c = sst_l4.regrid(sst_l4.open(path), grid)
             sums += s
             counts += c
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -468,99 +274,6 @@ def grid_chunk(
         if sst is not None:
             sst[:, land] = np.nan
     return ssh, count, sst
-
-
-def _handle(
-    problem: OceanInterpError, report: FileReport, on_error: str, status: str = "skipped"
-) -> None:
-    """Raise ``problem`` (``on_error="fail"``) or mark ``report`` as not used."""
-    if on_error == "fail":
-        raise problem
-    report.status = status
-    report.problem = problem.problem if isinstance(problem, InputError) else str(problem)
-    log.warning("skipped %s: %s", report.path, report.problem)
-
-
-def _classify(path: Path, role: str) -> tuple[str, str]:
-    """(role, product) of a file given as ``role`` (``"obs"`` or ``"sst"``).
-
-    An L4 SST file among observations is used as SST, an MDT file is
-    recognised (role ``"mdt"``); other gridded products are refused.
-    """
-    from oceaninterp.products import TRACK_PRODUCTS, detect, is_mdt
-
-    if role == "obs" and is_mdt(path):
-        return "mdt", "mdt"
-    product = detect(path)
-    if role == "sst":
-        if product != "sst_l4":
-            raise InputError(path, f"--sst expects an L4 SST file, this is {product}")
-        return "sst", product
-    if product == "sst_l4":
-        log.debug("%s: L4 SST among the inputs, used as with --sst", path)
-        return "sst", product
-    if product not in TRACK_PRODUCTS:
-        raise InputError(path, f"is a {product} gridded product, not observations")
-    return "obs", product
-
-
-def _scan_all(
-    obs_paths: list[Path],
-    sst_paths: list[Path],
-    spec: GridSpec,
-    *,
-    variable: str,
-    drop_nadir: bool,
-    on_error: str,
-    progress: ProgressCallback | None,
-    land: np.ndarray | None = None,
-) -> list[FileReport]:
-    """Reports for every input: what it is, whether it is used, and why not."""
-    from oceaninterp.ingest import deduplicate
-
-    roles = {p: "sst" for p in sst_paths}
-    for p in obs_paths:
-        roles.setdefault(p, "obs")
-    kept, left_out = deduplicate([*sst_paths, *obs_paths])
-    reports: list[FileReport] = []
-    for path, why in left_out.items():
-        report = FileReport(path, role=roles[path], problem=why.problem)
-        if why.status == "superseded":
-            report.status, report.product = "superseded", "cmems_l3"
-            log.info("%s %s (later production)", path, why.problem)
-        else:
-            status = "duplicate" if why.status == "duplicate" else "skipped"
-            _handle(InputError(path, why.problem), report, on_error, status=status)
-        reports.append(report)
-    for done, path in enumerate(kept, start=1):
-        role = roles[path]
-        try:
-            role, product = _classify(path, role)
-            if role == "mdt":
-                report = FileReport(path, status="mdt", product="mdt", role="mdt")
-                report.problem = "mean dynamic topography, not observations (reconstruct --mdt)"
-                log.info("%s: %s", path, report.problem)
-            elif role == "obs":
-                report = _scan_obs(path, product, spec, variable, drop_nadir, land)
-            else:
-                report = _scan_sst(path, spec)
-        except OutsideGrid as exc:
-            # Not an error: a folder of a whole archive, or of global files, gridded
-            # over a few days and a region.
-            report = FileReport(path, status=exc.status, role=role, problem=exc.problem)
-            log.info("%s: %s", path, exc.problem)
-        except InputError as exc:
-            report = FileReport(path, role=role)
-            _handle(exc, report, on_error)
-        except READ_ERRORS as exc:
-            report = FileReport(path, role=role)
-            problem = InputError(path, f"cannot be read ({type(exc).__name__}: {exc})")
-            _handle(problem, report, on_error)
-        reports.append(report)
-        if progress is not None:
-            progress("reading files", done, len(kept))
-    order = {p: i for i, p in enumerate([*obs_paths, *sst_paths])}
-    return sorted(reports, key=lambda r: order.get(r.path, len(order)))
 
 
 def _chunks(n_days: int, size: int) -> list[tuple[int, int]]:
@@ -664,7 +377,7 @@ def build_cube(
             sst_parts.append(da.from_delayed(task[2], shape, dtype=np.float32))
     dims = ("time", "latitude", "longitude")
     count = da.concatenate(count_parts)
-    data = {
+    data: dict[str, tuple[tuple[str, ...], Any]] = {
         "ssh": (dims, da.concatenate(ssh_parts)),
         "count": (dims, count),
         "mask": (dims, (count > 0).astype(np.int8)),
@@ -845,7 +558,7 @@ def grid_files(
     if not obs_paths:
         raise InputError(None, "no input file given (or no NetCDF file in the folders given)")
     land, land_source = _land(spec, land_mask)
-    reports = _scan_all(
+    reports = scan_inputs(
         obs_paths,
         sst_paths,
         spec,

@@ -11,7 +11,12 @@ of files to read, each once.
   older NRT productions of a CMEMS day (:func:`~oceaninterp.products.cmems_l3.latest_production`);
 - :func:`refuse_output_among_inputs`: an output that is one of its inputs;
 - :func:`time_span`: the first and last observation day of files, reading only
-  their time variable (the default dates of ``oceaninterp grid``).
+  their time variable (the default dates of ``oceaninterp grid``);
+- :func:`scan_inputs`: reads every file once and reports what it is
+  (observations, L4 SST, an MDT), whether it is used and why not
+  (:class:`FileReport`): unusable files are errors or skipped (``on_error``);
+  files with no point in the dates or the box, older productions and MDT
+  files are left out and counted, not errors.
 """
 
 from __future__ import annotations
@@ -20,18 +25,25 @@ import glob as _glob
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
-from oceaninterp.errors import InputError
+from oceaninterp.binning import CellGrid, flat_cell_index
+from oceaninterp.config import GridSpec
+from oceaninterp.errors import InputError, OceanInterpError
+from oceaninterp.products._netcdf import READ_ERRORS
+from oceaninterp.products.schema import PLAUSIBLE_SSH
 
 log = logging.getLogger(__name__)
 
 #: Suffixes of the files taken from a folder.
 INPUT_SUFFIXES = (".nc", ".nc4", ".netcdf")
+
+ProgressCallback = Callable[[str, int, int], None]
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
@@ -207,3 +219,260 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
     if first is None or last is None:
         return None
     return first, last
+
+
+# ------------------------------------------------------------------ reading each file
+
+#: Statuses of files that were not used and are not errors (the summary counts them).
+NOT_ERRORS = ("superseded", "outside period", "outside box", "mdt")
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file.
+
+    Attributes
+    ----------
+    path
+        The file.
+    status
+        ``"read"``; not errors: ``"superseded"`` (an older production of the same
+        CMEMS day), ``"outside period"`` / ``"outside box"`` (no point in the
+        dates / in the box), ``"mdt"`` (a mean dynamic topography file found among
+        the inputs); errors, left out with ``--on-error skip``: ``"skipped"``
+        (unusable) and ``"duplicate"``.
+    product, mission
+        Detected format and mission code.
+    points
+        Valid points read; ``in_grid`` how many fall in the box and dates.
+    first_day, last_day
+        Day indices (relative to the grid start) of the points in the grid.
+    problem
+        Why the file was not used, or what was dropped from it.
+    role
+        ``"obs"``, ``"sst"`` or ``"mdt"``.
+    ssh_kind
+        ``"sla"`` or ``"adt"`` for observation files read.
+    implausible
+        Values dropped as physically implausible (see
+        :mod:`oceaninterp.products.schema`).
+    on_land
+        Points in the grid dropped because their cell is land.
+    """
+
+    path: Path
+    status: str = "read"
+    product: str = ""
+    mission: str = ""
+    points: int = 0
+    in_grid: int = 0
+    first_day: int = 0
+    last_day: int = -1
+    problem: str = ""
+    role: str = "obs"
+    ssh_kind: str = ""
+    implausible: int = 0
+    on_land: int = 0
+
+
+class OutsideGrid(InputError):
+    """A readable file with no point in the dates or the box: left out, not an error.
+
+    Attributes
+    ----------
+    status
+        ``"outside period"`` or ``"outside box"``.
+    """
+
+    def __init__(self, path: Path, problem: str, status: str) -> None:
+        super().__init__(path, problem)
+        self.status = status
+
+
+def open_observations(path: Path, variable: str, drop_nadir: bool) -> xr.Dataset:
+    """Tidy tracks of an along-track or swath file (format detected by content)."""
+    from oceaninterp.products import open_product
+
+    return open_product(path, variable=variable, drop_nadir=drop_nadir)
+
+
+def _scan_obs(
+    path: Path,
+    product: str,
+    spec: GridSpec,
+    variable: str,
+    drop_nadir: bool,
+    land: np.ndarray | None,
+) -> FileReport:
+    """Read one observation file fully and check it can contribute (raises InputError)."""
+    tracks = open_observations(path, variable, drop_nadir)
+    report = FileReport(
+        path,
+        product=product,
+        mission=str(tracks.attrs.get("mission", "")),
+        points=int(tracks.sizes["obs"]),
+        ssh_kind=str(tracks.attrs.get("ssh_kind", "sla")),
+        implausible=int(tracks.attrs.get("implausible", 0)),
+    )
+    if report.implausible:
+        report.problem = (
+            f"{report.implausible} implausible value(s) dropped "
+            f"(|{variable}| > {PLAUSIBLE_SSH[report.ssh_kind]:g} m)"
+        )
+        log.warning("%s: %s", path, report.problem)
+    if report.points == 0:
+        raise InputError(path, f"no valid {variable!r} value (all NaN, fill or flagged)")
+    grid = CellGrid.from_spec(spec)
+    day = grid.day_index(tracks["time"].values)
+    index = flat_cell_index(grid, day, tracks["latitude"].values, tracks["longitude"].values)
+    inside = index >= 0
+    if land is not None and inside.any():
+        on_land = land.ravel()[index[inside] % land.size]
+        report.on_land = int(on_land.sum())
+        inside[np.flatnonzero(inside)[on_land]] = False
+    report.in_grid = int(inside.sum())
+    in_period = (day >= 0) & (day < grid.shape[0])
+    if report.in_grid == 0 and not in_period.any():
+        raise OutsideGrid(path, f"no point in the dates {spec.start}..{spec.end}", "outside period")
+    if report.in_grid == 0:
+        where = "outside the land mask's sea" if report.on_land else "inside the box"
+        raise OutsideGrid(
+            path,
+            f"no point {where} lon {spec.lon_min}..{spec.lon_max}, "
+            f"lat {spec.lat_min}..{spec.lat_max} in the dates {spec.start}..{spec.end}",
+            "outside box",
+        )
+    report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
+    return report
+
+
+def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
+    from oceaninterp.products import sst_l4
+
+    sst = sst_l4.open(path)
+    day = CellGrid.from_spec(spec).day_index(sst["time"].values)
+    report = FileReport(
+        path, product=sst_l4.NAME, role="sst", points=int(sst["sst"].notnull().sum())
+    )
+    inside = (day >= 0) & (day < spec.shape[0])
+    if report.points == 0:
+        raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
+    if not inside.any():
+        raise OutsideGrid(path, f"SST dates outside {spec.start}..{spec.end}", "outside period")
+    report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
+    report.in_grid = report.points
+    return report
+
+
+def _handle(
+    problem: OceanInterpError, report: FileReport, on_error: str, status: str = "skipped"
+) -> None:
+    """Raise ``problem`` (``on_error="fail"``) or mark ``report`` as not used."""
+    if on_error == "fail":
+        raise problem
+    report.status = status
+    report.problem = problem.problem if isinstance(problem, InputError) else str(problem)
+    log.warning("skipped %s: %s", report.path, report.problem)
+
+
+def _classify(path: Path, role: str) -> tuple[str, str]:
+    """(role, product) of a file given as ``role`` (``"obs"`` or ``"sst"``).
+
+    An L4 SST file among observations is used as SST, an MDT file is
+    recognised (role ``"mdt"``); other gridded products are refused.
+    """
+    from oceaninterp.products import TRACK_PRODUCTS, detect, is_mdt
+
+    if role == "obs" and is_mdt(path):
+        return "mdt", "mdt"
+    product = detect(path)
+    if role == "sst":
+        if product != "sst_l4":
+            raise InputError(path, f"--sst expects an L4 SST file, this is {product}")
+        return "sst", product
+    if product == "sst_l4":
+        log.debug("%s: L4 SST among the inputs, used as with --sst", path)
+        return "sst", product
+    if product not in TRACK_PRODUCTS:
+        raise InputError(path, f"is a {product} gridded product, not observations")
+    return "obs", product
+
+
+def scan_inputs(
+    obs_paths: list[Path],
+    sst_paths: list[Path],
+    spec: GridSpec,
+    *,
+    variable: str,
+    drop_nadir: bool,
+    on_error: str,
+    progress: ProgressCallback | None,
+    land: np.ndarray | None = None,
+) -> list[FileReport]:
+    """Reports for every input: what it is, whether it is used, and why not.
+
+    Parameters
+    ----------
+    obs_paths, sst_paths
+        Expanded inputs (:func:`expand_inputs`) given as observations and as SST.
+    spec
+        The grid: files with no point in its box or dates are left out.
+    variable, drop_nadir
+        What is read (see :func:`oceaninterp.grid.grid_files`).
+    on_error
+        ``"fail"``: raise the first problem; ``"skip"``: report it and go on.
+    progress
+        Called with (phase, done, total).
+    land
+        bool (latitude, longitude), True on land: points there are counted
+        (``on_land``) and not in the grid.
+
+    Raises
+    ------
+    InputError
+        The first unusable file, with ``on_error="fail"``.
+    """
+
+    roles = {p: "sst" for p in sst_paths}
+    for p in obs_paths:
+        roles.setdefault(p, "obs")
+    kept, left_out = deduplicate([*sst_paths, *obs_paths])
+    reports: list[FileReport] = []
+    for path, why in left_out.items():
+        report = FileReport(path, role=roles[path], problem=why.problem)
+        if why.status == "superseded":
+            report.status, report.product = "superseded", "cmems_l3"
+            log.info("%s %s (later production)", path, why.problem)
+        else:
+            status = "duplicate" if why.status == "duplicate" else "skipped"
+            _handle(InputError(path, why.problem), report, on_error, status=status)
+        reports.append(report)
+    for done, path in enumerate(kept, start=1):
+        role = roles[path]
+        try:
+            role, product = _classify(path, role)
+            if role == "mdt":
+                report = FileReport(path, status="mdt", product="mdt", role="mdt")
+                report.problem = "mean dynamic topography, not observations (reconstruct --mdt)"
+                log.info("%s: %s", path, report.problem)
+            elif role == "obs":
+                report = _scan_obs(path, product, spec, variable, drop_nadir, land)
+            else:
+                report = _scan_sst(path, spec)
+        except OutsideGrid as exc:
+            # Not an error: a folder of a whole archive, or of global files, gridded
+            # over a few days and a region.
+            report = FileReport(path, status=exc.status, role=role, problem=exc.problem)
+            log.info("%s: %s", path, exc.problem)
+        except InputError as exc:
+            report = FileReport(path, role=role)
+            _handle(exc, report, on_error)
+        except READ_ERRORS as exc:
+            report = FileReport(path, role=role)
+            problem = InputError(path, f"cannot be read ({type(exc).__name__}: {exc})")
+            _handle(problem, report, on_error)
+        reports.append(report)
+        if progress is not None:
+            progress("reading files", done, len(kept))
+    order = {p: i for i, p in enumerate([*obs_paths, *sst_paths])}
+    return sorted(reports, key=lambda r: order.get(r.path, len(order)))

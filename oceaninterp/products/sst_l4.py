@@ -8,7 +8,8 @@ ice, either ``flag_values`` 1..4 or ``flag_masks`` 1, 2, 4, 8...);
 Reading gives a gridded dataset with dims (``time``, ``latitude``,
 ``longitude``) and ``sst`` (float32, kelvin), NaN on land and lakes (the mask
 applied where it is not fill) and where no analysis exists. Longitudes are
-kept as the file has them.
+kept as the file has them. :func:`regrid` brings a field onto the cells of
+a cube (cell average, or the nearest pixel where the SST is coarser).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from oceaninterp.binning import CellGrid, bin_points
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import decoded_times, header, in_degrees, load
@@ -112,6 +114,64 @@ def open(path: str | Path) -> xr.Dataset:  # noqa: A001
         attrs={"source": str(path), "product": NAME},
     )
     return out.sortby(["latitude", "longitude"])
+
+
+def regrid(sst: xr.Dataset, grid: CellGrid) -> tuple[np.ndarray, np.ndarray]:
+    """L4 SST as read by :func:`open` (``sst``, kelvin) onto the cells of ``grid``.
+
+    Each cell gets the average of the SST pixels whose centres fall in it; a cell
+    holding no pixel centre (SST coarser than the grid) takes the nearest pixel
+    within one SST pixel of its centre. Land stays NaN.
+
+    Returns
+    -------
+    sums, counts
+        Per cell: sum of the day-values and number of SST days (0 or 1 per file),
+        shaped ``grid.shape``, so several files can be averaged.
+    """
+    n_days, n_lat, n_lon = grid.shape
+    lat = sst["latitude"].values
+    lon = sst["longitude"].values
+    days = grid.day_index(sst["time"].values)
+    sums = np.zeros(grid.shape)
+    counts = np.zeros(grid.shape, dtype=np.int64)
+    centre_lat = grid.lat_min + grid.resolution * (np.arange(n_lat) + 0.5)
+    centre_lon = grid.lon_min + grid.resolution * (np.arange(n_lon) + 0.5)
+    # the grid's longitudes in the file's convention, for the nearest-pixel look-up
+    if lon.max() > 180.0:
+        target_lon = centre_lon % 360.0
+    else:
+        target_lon = (centre_lon + 180.0) % 360.0 - 180.0
+    near_i, ok_i = _nearest(lat, centre_lat)
+    near_j, ok_j = _nearest(lon, target_lon)
+    lat2 = np.broadcast_to(lat[:, None], (lat.size, lon.size)).ravel()
+    lon2 = np.broadcast_to(lon[None, :], (lat.size, lon.size)).ravel()
+    single = CellGrid(grid.day0, grid.lon_min, grid.lat_min, grid.resolution, (1, n_lat, n_lon))
+    for k, day in enumerate(days):
+        if not 0 <= day < n_days:
+            continue
+        field = sst["sst"].values[k]
+        s, c = bin_points(single, np.zeros(lat2.size, np.int64), lat2, lon2, field.ravel())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(c[0] > 0, s[0] / np.maximum(c[0], 1), np.nan)
+        nearest = field[np.ix_(near_i, near_j)]
+        nearest = np.where(ok_i[:, None] & ok_j[None, :], nearest, np.nan)
+        value = np.where(c[0] > 0, value, nearest)
+        valid = np.isfinite(value)
+        sums[day][valid] += value[valid]
+        counts[day][valid] += 1
+    return sums, counts
+
+
+def _nearest(axis: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest ``axis`` value (ascending) to each target, and whether it
+    lies within one axis step."""
+    step = float(np.median(np.abs(np.diff(axis)))) if axis.size > 1 else np.inf
+    right = np.clip(np.searchsorted(axis, targets), 1, max(axis.size - 1, 1))
+    left = right - 1
+    pick = np.where(np.abs(targets - axis[left]) <= np.abs(axis[right] - targets), left, right)
+    pick = np.clip(pick, 0, axis.size - 1)
+    return pick, np.abs(axis[pick] - targets) <= step
 
 
 def write(sst: xr.DataArray, path: str | Path) -> Path:
