@@ -525,6 +525,8 @@ def train(
         logger.info("resuming %s after epoch %d of %d", output, first_epoch, cfg.epochs)
 
     total_steps = cfg.epochs * steps_per_epoch
+    if on_step is not None:  # the total is known before the first step: no "0/?" bar
+        on_step(first_epoch * steps_per_epoch, total_steps)
     for epoch in range(first_epoch, cfg.epochs):
         epoch_start = time.perf_counter()
         losses = []

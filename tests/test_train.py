@@ -200,7 +200,7 @@ def test_same_seed_same_checkpoint_and_resume_continues(osse, tmp_path: Path) ->
         resume=True,
         on_step=lambda done, total: steps.append(done),
     )
-    assert steps[0] == 3  # epoch 1 (2 steps) was not run again
+    assert steps[:2] == [2, 3]  # the bar starts at 2 of 4: epoch 1 (2 steps) was not run again
     assert [r.epoch for r in resumed.history] == [1, 2]
     assert [r.val_mu for r in resumed.history] == [r.val_mu for r in straight.history]
     a, b = _weights(tmp_path / "a.pt"), _weights(tmp_path / "b.pt")
@@ -273,7 +273,11 @@ def test_training_without_validation_keeps_the_last_epoch(osse, tmp_path: Path) 
         test_start="2020-02-13",
         test_end="2020-02-14",
     )
-    result = train(*osse, tmp_path / "m.pt", dated, MODEL, device="cpu")
+    steps: list[tuple[int, int]] = []
+    result = train(
+        *osse, tmp_path / "m.pt", dated, MODEL, device="cpu", on_step=lambda *a: steps.append(a)
+    )
+    assert steps[0] == (0, steps[-1][1]) and steps[-1][0] == steps[-1][1]  # total from the start
     assert result.best_epoch == len(result.history) == FAST.epochs
     assert np.isnan(result.best_val_mu)
     info = describe_checkpoint(result.checkpoint)
@@ -329,3 +333,44 @@ def test_cuda_training_with_bf16_matches_cpu_maps(osse, tmp_path: Path) -> None:
     torch.testing.assert_close(
         on_gpu.reconstruct(obs.cuda()).cpu(), on_cpu.reconstruct(obs), atol=1e-3, rtol=0
     )
+
+
+# ------------------------------------------- progress of long stages (epochs and others)
+
+
+def _stage(console, interval: float, steps: int = 4) -> None:
+    from oceaninterp.cli.common import progress
+
+    with progress("training", console=console, interval=interval) as bar:
+        task = bar.add_task("epochs", total=steps)
+        for done in range(1, steps + 1):
+            bar.update(task, completed=done)
+
+
+def test_progress_logs_plain_lines_when_not_a_terminal(caplog) -> None:
+    import io
+    import logging
+
+    from rich.console import Console
+
+    caplog.set_level(logging.INFO, logger="oceaninterp.progress")
+    plain = Console(file=io.StringIO(), force_terminal=False)
+    _stage(plain, interval=0.0)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("epochs: 1/4 (25%)") and "left" in lines[0]
+    assert lines[-1].startswith("epochs: 4/4 (100%)") and lines.count(lines[-1]) == 1
+    caplog.clear()
+    _stage(plain, interval=3600.0)  # within the interval: only the end is logged
+    assert [r.getMessage()[:16] for r in caplog.records] == ["epochs: 4/4 (100"]
+
+
+def test_progress_draws_a_bar_with_total_and_time_left_on_a_terminal(caplog) -> None:
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    _stage(Console(file=out, force_terminal=True, width=120), interval=0.0)
+    text = out.getvalue()
+    assert "epochs" in text and "4/4" in text and "left" in text
+    assert not caplog.records  # no log lines on a terminal

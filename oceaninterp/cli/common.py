@@ -6,7 +6,9 @@ import contextlib
 import logging
 import shlex
 import sys
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -50,10 +52,43 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=1) from None
 
 
-def progress(description: str = "working", transient: bool = False):
-    """A rich progress bar when stderr is a terminal, otherwise a quiet one.
+#: Seconds between two plain progress lines in logs (stderr not a terminal).
+LOG_INTERVAL_S = 30.0
 
-    Returns a :class:`rich.progress.Progress`; use it as a context manager.
+_progress_log = logging.getLogger("oceaninterp.progress")
+
+
+def _duration(seconds: float | None) -> str:
+    """``1h02m``, ``3m05s`` or ``12s``; ``?`` when unknown."""
+    if seconds is None or seconds != seconds:  # None or NaN
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def progress(description: str = "working", transient: bool = False, **kwargs: Any):
+    """Progress of long stages: a rich bar on a terminal, plain log lines otherwise.
+
+    Returns a :class:`StageProgress` (a :class:`rich.progress.Progress`): use it
+    as a context manager, add one task per stage with its total when known
+    (``bar.add_task("OI blocks", total=n)``) and ``bar.update(task,
+    completed=done, total=total)`` as work is done. On a terminal the bar shows
+    done/total, elapsed time and time left; when stderr is not a terminal (cron,
+    logs) a line ``stage: done/total (pct), elapsed, about T left`` is logged at
+    most every :data:`LOG_INTERVAL_S` seconds and once at the end of each task.
+
+    Parameters
+    ----------
+    description
+        Name of the whole step (used in the log lines of unnamed tasks).
+    transient
+        Remove the bar from the terminal when done.
+    kwargs
+        ``interval`` (seconds between log lines) and ``console``, for tests.
     """
     from rich.progress import (
         BarColumn,
@@ -64,13 +99,64 @@ def progress(description: str = "working", transient: bool = False):
         TimeRemainingColumn,
     )
 
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=transient,
-        disable=not console.is_terminal,
-    )
+    class StageProgress(Progress):
+        """A rich Progress that also logs plain lines when it cannot draw."""
+
+        def __init__(self, out: Console, interval: float) -> None:
+            super().__init__(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=out,
+                transient=transient,
+                disable=not out.is_terminal,
+            )
+            self.plain = not out.is_terminal
+            self.interval = interval
+            self._logged: dict[Any, float] = {}
+
+        def add_task(self, description: str, *args: Any, **options: Any):  # noqa: ANN201
+            task = super().add_task(description, *args, **options)
+            self._logged[task] = time.monotonic()
+            return task
+
+        def update(self, task_id, *args: Any, **options: Any) -> None:  # noqa: ANN001
+            super().update(task_id, *args, **options)
+            if self.plain:
+                self._log(task_id)
+
+        def advance(self, task_id, advance: float = 1) -> None:  # noqa: ANN001
+            super().advance(task_id, advance)
+            if self.plain:
+                self._log(task_id)
+
+        def _log(self, task_id) -> None:  # noqa: ANN001
+            task = self._tasks[task_id]
+            now = time.monotonic()
+            finished = task.total is not None and task.completed >= task.total
+            if not finished and now - self._logged.get(task_id, 0.0) < self.interval:
+                return
+            if finished and self._logged.get(task_id) == -1.0:
+                return  # the end of this task is logged once
+            self._logged[task_id] = -1.0 if finished else now
+            name = task.description or description
+            if task.total:
+                pct = 100.0 * task.completed / task.total
+                _progress_log.info(
+                    "%s: %d/%d (%.0f%%), %s elapsed, about %s left",
+                    name,
+                    task.completed,
+                    task.total,
+                    pct,
+                    _duration(task.elapsed),
+                    _duration(0.0 if finished else task.time_remaining),
+                )
+            else:
+                _progress_log.info(
+                    "%s: %d done, %s elapsed", name, task.completed, _duration(task.elapsed)
+                )
+
+    return StageProgress(kwargs.get("console", console), kwargs.get("interval", LOG_INTERVAL_S))
