@@ -40,9 +40,11 @@ ZARR_SUFFIXES = (".zarr",)
 SCRATCH_PREFIXES = (".tmp-", ".old-", ".zarr-")
 #: Errors of the file system refusing a write, whichever file they name.
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
-#: Errors of a refused write when they name the output's folder (else they may be an input's).
-_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+#: Errors of a refused write when they name the output, its temporary or lock, or (but
+#: ENOENT) another file of its folder; elsewhere they may be an input's.
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOENT})
 _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+_LOCK = re.compile(r"^\..+\.lock$")
 _OWNED = re.compile(r"^\.(?:tmp|old|zarr)-(?P<pid>\d+)\.(?P<host>[0-9a-f]{6})-[0-9a-f]{8}")
 
 
@@ -138,14 +140,19 @@ def write_error(path: Path, exc: OSError) -> OutputWriteError:
     return OutputWriteError(f"cannot write {path}: {exc.strerror or exc}; nothing was lost")
 
 
-def _is_write_error(exc: OSError, folder: Path) -> bool:
-    """Whether ``exc`` is the file system refusing a write in ``folder``."""
+def _is_write_error(exc: OSError, final: Path, tmp: Path) -> bool:
+    """Whether ``exc`` is the file system refusing the write of ``final`` through ``tmp``."""
     if exc.errno in _FULL_ERRNOS:
         return True
     if exc.errno not in _DENIED_ERRNOS:
         return False
-    named = exc.filename
-    return named is None or Path(os.fsdecode(named)).resolve().parent == folder.resolve()
+    if exc.filename is None:
+        return exc.errno != errno.ENOENT
+    named = Path(os.fsdecode(exc.filename)).resolve()
+    final, tmp = final.resolve(), tmp.resolve()
+    if named in (final, tmp, _lock_path(final)) or tmp in named.parents:
+        return True
+    return exc.errno != errno.ENOENT and named.parent == final.parent
 
 
 def _remove(path: Path) -> None:
@@ -171,10 +178,11 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale(folder: str | Path) -> list[Path]:
-    """Remove the temporaries in ``folder`` left by dead processes of this host.
+    """Remove the temporaries and output locks in ``folder`` left by dead processes.
 
     A temporary's name holds its writer's pid and a digest of its host name;
     those of live processes and of other hosts (a shared file system) are kept.
+    An output lock (:func:`output_lock`) is stale when nobody holds it.
 
     Returns
     -------
@@ -184,6 +192,10 @@ def remove_stale(folder: str | Path) -> list[Path]:
     removed = []
     with contextlib.suppress(OSError):
         for entry in Path(folder).iterdir():
+            if _LOCK.match(entry.name):
+                if _remove_unheld_lock(entry):
+                    removed.append(entry)
+                continue
             match = _OWNED.match(entry.name)
             if match is None or match["host"] != _HOST or _alive(int(match["pid"])):
                 continue
@@ -192,6 +204,27 @@ def remove_stale(folder: str | Path) -> list[Path]:
                 removed.append(entry)
                 logger.info("removed %s, left by a killed process", entry)
     return removed
+
+
+def _remove_unheld_lock(lock: Path) -> bool:
+    """Remove an output lock file that holds a pid and that nobody holds; return whether."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        if not os.pread(fd, 32, 0).decode(errors="replace").strip().isdigit():
+            return False  # not one of ours
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # held: its writer is alive
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)  # under the flock: a new holder checks the inode (output_lock)
+        logger.info("removed %s, left by a killed process", lock)
+        return True
+    finally:
+        os.close(fd)
 
 
 def scratch_dir(folder: str | Path, prefix: str = ".zarr-") -> Path:
@@ -203,6 +236,10 @@ def scratch_dir(folder: str | Path, prefix: str = ".zarr-") -> Path:
     path = Path(folder) / f"{prefix}{_owner()}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     return path
+
+
+def _lock_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.lock")
 
 
 @contextlib.contextmanager
@@ -218,7 +255,7 @@ def output_lock(final: str | Path) -> Iterator[Path]:
         Another process is writing ``final`` now.
     """
     final = Path(final)
-    lock = final.with_name(f".{final.name}.lock")
+    lock = _lock_path(final)
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -297,7 +334,7 @@ def atomic_path(final: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
                 if tmp.exists() or tmp.is_symlink():
                     _remove(tmp)
     except OSError as exc:
-        if _is_write_error(exc, final.parent):
+        if _is_write_error(exc, final, tmp):
             raise write_error(final, exc) from exc
         raise
 
