@@ -197,3 +197,19 @@ def test_an_unexpected_error_is_one_line_and_a_debug_traceback(
     assert err.startswith("error: unexpected RuntimeError: a bug") and err.count("\n") <= 2
     code, err = _run_cli(["run", str(pipeline), "--log-level", "debug"], capsys)
     assert code == 1 and "Traceback" in err and "error: unexpected RuntimeError" in err
+
+
+def test_a_bug_during_a_run_keeps_its_traceback_in_the_log_file(
+    pipeline: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from oceaninterp.pipeline import runner
+
+    def bug(self) -> None:
+        raise KeyError("lost")
+
+    monkeypatch.setattr(runner._Run, "execute", bug)
+    code, err = _run_cli(["run", str(pipeline)], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "error: unexpected KeyError: 'lost'" in err
+    (log,) = (pipeline.parent / "out" / "logs").glob("run-*.log")
+    assert "FAILED | KeyError: 'lost'" in log.read_text() and "Traceback" in log.read_text()

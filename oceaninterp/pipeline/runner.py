@@ -226,6 +226,11 @@ def run_pipeline(
         except OceanInterpError as exc:  # logged for cron, then shown by the CLI
             logger.error("oceaninterp run %s: FAILED | %s", cfg.pipeline.name, exc)
             raise
+        except Exception as exc:  # a bug: its traceback goes to the log file, then up
+            logger.error(
+                "oceaninterp run %s: FAILED | %s", cfg.pipeline.name, one_line(exc), exc_info=exc
+            )
+            raise
         except (KeyboardInterrupt, SystemExit):
             logger.error(
                 "oceaninterp run %s: INTERRUPTED | finished units are kept; "
