@@ -122,9 +122,21 @@ class Header:
 
 
 @functools.lru_cache(maxsize=256)
-def _header_cached(path: str, _mtime_ns: int, _size: int) -> Header:
+def _header_cached(path: str, _mtime_ns: int, size: int) -> Header:
     import netCDF4
 
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(4)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if start[:3] == b"CDF":
+        expected = classic_size(path)
+        if expected is not None and size < expected:
+            raise InputError(
+                path,
+                f"truncated NetCDF-3 file: {size} bytes, its header describes {expected} bytes",
+            )
     try:
         with HDF5_LOCK, netCDF4.Dataset(path) as nc:
             nc.set_auto_mask(False)
@@ -155,22 +167,9 @@ def header(path: str | Path) -> Header:
         if path.is_symlink() and not path.exists():
             problem = "broken symbolic link"
         raise InputError(path, problem)
-    try:
-        stat = path.stat()
-        with path.open("rb") as fh:
-            start = fh.read(4)
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    stat = path.stat()
     if stat.st_size == 0:
         raise InputError(path, "empty file (0 bytes)")
-    if start[:3] == b"CDF":
-        expected = classic_size(path)
-        if expected is not None and stat.st_size < expected:
-            raise InputError(
-                path,
-                f"truncated NetCDF-3 file: {stat.st_size} bytes, its header describes "
-                f"{expected} bytes",
-            )
     return _header_cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 
