@@ -146,12 +146,13 @@ def check_compatible(
 def target_axis(axis: np.ndarray, step: float, new_step: float) -> np.ndarray:
     """Cell centres of ``new_step`` degrees covering the cells of ``axis`` (``step`` degrees).
 
-    The target covers the same extent (first cell's lower edge to the last
-    cell's upper edge), with as many whole cells as fit (at least one).
+    The target starts on the first cell's lower edge and covers the last
+    cell's upper edge (its last cell may stick out when the extent is not a
+    multiple of ``new_step``).
     """
     lo = float(axis[0]) - 0.5 * step
     extent = float(axis[-1]) + 0.5 * step - lo
-    n = max(1, int(np.floor(extent / new_step + 1e-6)))
+    n = max(1, int(np.ceil(extent / new_step - 1e-6)))
     return lo + (np.arange(n) + 0.5) * new_step
 
 

@@ -3,15 +3,19 @@
 ``u = -(g / f) * d(eta)/dy`` and ``v = (g / f) * d(eta)/dx`` with
 ``f = 2 * Omega * sin(latitude)``, derivatives taken on the sphere
 (``dy = R * dphi``, ``dx = R * cos(phi) * dlambda``) by centred differences
-(one-sided on the domain's edges); a cell whose difference needs a NaN
-neighbour (coast, no-data) gets NaN. Within ``EQUATORIAL_BAND_DEG`` of the equator, where
-``f`` vanishes and the f-plane balance fails, velocities are masked (NaN).
+(one-sided on the domain's edges, periodic in longitude on a global grid); a
+cell whose difference needs a NaN neighbour (coast, no-data) gets NaN. Within
+``EQUATORIAL_BAND_DEG`` of the equator, where ``f`` vanishes and the f-plane
+balance fails, velocities are masked (NaN), as noted in the variables'
+``comment``; f is never divided by near zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+
+from oceaninterp.cube import is_global
 
 #: Gravity, m s-2.
 GRAVITY = 9.81
@@ -57,7 +61,11 @@ def geostrophic_velocity(
         nan = np.full(eta.shape, np.nan, dtype=np.float32)
         return nan, nan.copy()
     deta_dphi = np.gradient(eta, phi, axis=-2)
-    deta_dlam = np.gradient(eta, lam, axis=-1)
+    if is_global(longitude):  # centred differences across the dateline too
+        step = float(np.median(np.diff(lam)))
+        deta_dlam = (np.roll(eta, -1, axis=-1) - np.roll(eta, 1, axis=-1)) / (2.0 * step)
+    else:
+        deta_dlam = np.gradient(eta, lam, axis=-1)
     coriolis = 2.0 * OMEGA * np.sin(phi)
     with np.errstate(divide="ignore", invalid="ignore"):
         g_over_f = np.where(np.abs(latitude) >= EQUATORIAL_BAND_DEG, GRAVITY / coriolis, np.nan)

@@ -37,8 +37,45 @@ def reconstruct(
         typer.Option("--time-stride", help="Days between tile starts (default 3; reference 1)."),
     ] = None,
     resample: Annotated[
-        bool, typer.Option("--resample", help="Coarsen a finer cube to the checkpoint's grid.")
+        bool,
+        typer.Option(
+            "--resample",
+            help="Re-grid a cube finer or coarser than the checkpoint onto the checkpoint's "
+            "resolution (from cell sums and counts: no observation invented) instead of "
+            "refusing it.",
+        ),
     ] = False,
+    output_resolution: Annotated[
+        float | None,
+        typer.Option(
+            "--output-resolution",
+            help="Write the maps on a grid of this many degrees over the cube's box "
+            "(e.g. 0.125 or 0.25 as DUACS); default: the cube's grid.",
+        ),
+    ] = None,
+    land_mask: Annotated[
+        Path | None,
+        typer.Option(
+            "--land-mask",
+            help="Land mask file (NetCDF/Zarr; variable land/lsm = 1 on land, or sea/mask = 1 "
+            "at sea) instead of the cube's own or the GSHHG coastline.",
+        ),
+    ] = None,
+    no_land_mask: Annotated[
+        bool,
+        typer.Option(
+            "--no-land-mask",
+            help="Map every cell: no coastline (an SST's or MDT's own land still counts).",
+        ),
+    ] = False,
+    outside: Annotated[
+        str,
+        typer.Option(
+            "--outside",
+            help="Latitudes outside those the checkpoint was trained on: oi (map them by the "
+            "OI, with a warning), refuse, or apply (the model anyway).",
+        ),
+    ] = "oi",
     lx: Annotated[
         float | None, typer.Option("--lx", help="OI: correlation length in longitude, deg.")
     ] = None,
@@ -84,14 +121,16 @@ def reconstruct(
 
     The maps hold `adt` (or `sla`, as the cube; both with --mdt), the geostrophic
     velocities `ugos`/`vgos` (`ugosa`/`vgosa` for SLA) and, for OI, `err_sla`; CF-1.11 +
-    ACDD-1.3 NetCDF-4 or Zarr v3. The 4DVarNet runs on overlapping tiles
-    batched on the device (bf16 on CUDA) and streams over time.
+    ACDD-1.3 NetCDF-4 or Zarr v3. Land (the GSHHG coastline by default) is masked.
+    The 4DVarNet runs on overlapping tiles batched on the device (bf16 on CUDA),
+    wraps around on a global cube and streams over time.
     """
     setup_logging(log_level)
     with user_errors():
         import dataclasses
 
         from oceaninterp.config import OIConfig, TileSpec
+        from oceaninterp.cube import COASTLINE, NO_LAND
         from oceaninterp.errors import ConfigError
         from oceaninterp.reconstruct import reconstruct as run_reconstruct
 
@@ -110,6 +149,9 @@ def reconstruct(
             def on_batch(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
+            if land_mask is not None and no_land_mask:
+                raise ConfigError("--land-mask and --no-land-mask: give one or the other")
+            land = land_mask if land_mask is not None else (NO_LAND if no_land_mask else COASTLINE)
             path = run_reconstruct(
                 cube,
                 output,
@@ -122,6 +164,9 @@ def reconstruct(
                 tune_days=tune,
                 tune_truth=tune_truth,
                 resample=resample,
+                output_resolution=output_resolution,
+                land=land,
+                outside=outside,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=on_batch,
