@@ -191,7 +191,7 @@ def remove_stale(folder: str | Path) -> list[Path]:
     """
     removed = []
     with contextlib.suppress(OSError):
-        for entry in Path(folder).iterdir():
+        for entry in list(Path(folder).iterdir()):
             if _LOCK.match(entry.name):
                 if _remove_unheld_lock(entry):
                     removed.append(entry)
@@ -219,8 +219,12 @@ def _remove_unheld_lock(lock: Path) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # held: its writer is alive
-        with contextlib.suppress(FileNotFoundError):
+        try:
+            if os.stat(lock).st_ino != os.fstat(fd).st_ino:
+                return False  # replaced meanwhile by a new writer's lock
             os.unlink(lock)  # under the flock: a new holder checks the inode (output_lock)
+        except FileNotFoundError:
+            return False
         logger.info("removed %s, left by a killed process", lock)
         return True
     finally:
