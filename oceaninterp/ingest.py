@@ -224,7 +224,7 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
 # ------------------------------------------------------------------ reading each file
 
 #: Statuses of files that were not used and are not errors (the summary counts them).
-NOT_ERRORS = ("superseded", "outside period", "outside box", "mdt")
+NOT_ERRORS = ("superseded", "outside period", "outside box", "on land", "mdt")
 
 
 @dataclass
@@ -238,7 +238,8 @@ class FileReport:
     status
         ``"read"``; not errors: ``"superseded"`` (an older production of the same
         CMEMS day), ``"outside period"`` / ``"outside box"`` (no point in the
-        dates / in the box), ``"mdt"`` (a mean dynamic topography file found among
+        dates / in the box), ``"on land"`` (every point in the box on a land
+        cell), ``"mdt"`` (a mean dynamic topography file found among
         the inputs); errors, left out with ``--on-error skip``: ``"skipped"``
         (unusable) and ``"duplicate"``.
     product, mission
@@ -281,7 +282,7 @@ class OutsideGrid(InputError):
     Attributes
     ----------
     status
-        ``"outside period"`` or ``"outside box"``.
+        ``"outside period"``, ``"outside box"`` or ``"on land"``.
     """
 
     def __init__(self, path: Path, problem: str, status: str) -> None:
@@ -334,11 +335,14 @@ def _scan_obs(
     in_period = (day >= 0) & (day < grid.shape[0])
     if report.in_grid == 0 and not in_period.any():
         raise OutsideGrid(path, f"no point in the dates {spec.start}..{spec.end}", "outside period")
+    if report.in_grid == 0 and report.on_land:
+        raise OutsideGrid(
+            path, f"its {report.on_land} point(s) in the box fall on land cells", "on land"
+        )
     if report.in_grid == 0:
-        where = "outside the land mask's sea" if report.on_land else "inside the box"
         raise OutsideGrid(
             path,
-            f"no point {where} lon {spec.lon_min}..{spec.lon_max}, "
+            f"no point inside the box lon {spec.lon_min}..{spec.lon_max}, "
             f"lat {spec.lat_min}..{spec.lat_max} in the dates {spec.start}..{spec.end}",
             "outside box",
         )
@@ -432,7 +436,6 @@ def scan_inputs(
     InputError
         The first unusable file, with ``on_error="fail"``.
     """
-
     roles = {p: "sst" for p in sst_paths}
     for p in obs_paths:
         roles.setdefault(p, "obs")

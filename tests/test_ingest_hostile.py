@@ -127,7 +127,7 @@ def test_implausible_values_logged_as_a_warning(
     values = rng.normal(0, 0.1, N).astype(np.float32)
     values[:5] = -9999.0
     path = cmems_file(tmp_path / "odd.nc", rng, sla=values)
-    with caplog.at_level("WARNING", logger="oceaninterp.grid"):
+    with caplog.at_level("WARNING", logger="oceaninterp"):
         grid_files([path], tmp_path / "cube.nc", SPEC)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("odd.nc" in w and "5 implausible" in w for w in warnings), warnings
@@ -478,6 +478,11 @@ def test_user_land_mask(tmp_path: Path, rng: np.random.Generator) -> None:
     assert b["land"].attrs["flag_meanings"] == "sea land"
     assert b.attrs["land_mask_source"] == "mask.nc"
     assert "land" not in a and "land_mask_source" not in a.attrs
+    # a file whose every point is on land is left out and counted, not an error
+    coast = write_day(tmp_path / "coast.nc", rng, "2022-03-04", lon=(170.1, 174.9))
+    summary = grid_files([*days, coast], tmp_path / "c3.nc", SPEC, land_mask=mask_file)
+    assert [f.status for f in summary.files if f.path == coast] == ["on land"]
+    assert summary.points == masked.points and not summary.failed
     # a mask file that does not cover the grid: one line naming it
     small = tmp_path / "small.nc"
     xr.Dataset(
