@@ -91,10 +91,10 @@ def first_drop(scale: np.ndarray, score: np.ndarray, level: float = LEVEL) -> fl
     return float(crossing(s[i - 1 : i + 1], v[i - 1 : i + 1], level)[0])
 
 
-def contour_minima(
+def contour_vertices(
     period: np.ndarray, wavelength: np.ndarray, score: np.ndarray, level: float = LEVEL
-) -> tuple[float, float]:
-    """Smallest wavelength and period on the ``level`` contour of a 2-D score.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of the ``level`` contour of a 2-D score (what marching squares finds).
 
     Parameters
     ----------
@@ -107,10 +107,9 @@ def contour_minima(
 
     Returns
     -------
-    (float, float)
-        ``(lambda_x, lambda_t)``: the minima over the contour's vertices; the
-        smallest wavelength and period of the grid when the whole score is at
-        or above ``level``; NaN when it is everywhere below.
+    (numpy.ndarray, numpy.ndarray)
+        Wavelengths (degrees) and periods (days) of the crossings of ``level``
+        along every edge of the grid, linearly interpolated.
     """
     score = np.asarray(score, dtype=np.float64)
     xs, ts = [], []
@@ -122,10 +121,31 @@ def contour_minima(
         hits = crossing(period, score[:, j], level)
         ts.append(hits)
         xs.append(np.full(hits.size, wavelength[j]))
-    x, t = np.concatenate(xs), np.concatenate(ts)
+    return np.concatenate(xs), np.concatenate(ts)
+
+
+def contour_minima(
+    period: np.ndarray, wavelength: np.ndarray, score: np.ndarray, level: float = LEVEL
+) -> tuple[float, float]:
+    """Smallest wavelength and period on the ``level`` contour of a 2-D score.
+
+    Parameters
+    ----------
+    period, wavelength, score
+        As for :func:`contour_vertices` (days, degrees, dimensionless).
+
+    Returns
+    -------
+    (float, float)
+        ``(lambda_x, lambda_t)``: the minima over the contour's vertices
+        (:func:`contour_vertices`; in general two different vertices); the
+        smallest wavelength and period of the grid when the whole score is at
+        or above ``level``; NaN when it is everywhere below.
+    """
+    x, t = contour_vertices(period, wavelength, score, level)
     if x.size:
         return float(x.min()), float(t.min())
-    if np.nanmin(score) >= level:
+    if np.nanmin(np.asarray(score, dtype=np.float64)) >= level:
         return float(np.min(wavelength)), float(np.min(period))
     return float("nan"), float("nan")
 

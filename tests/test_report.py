@@ -241,3 +241,56 @@ def test_maps_with_sla_and_adt_are_scored_on_sla_tracks_by_default(
     xr.Dataset({"sla": truth - 0.3, "adt": truth + 5.0}).to_netcdf(both)  # adt way off
     (record,) = score_maps([both], tracks=sla_tracks, output_dir=tmp_path / "r")
     assert record["mu"] == pytest.approx(1.0, abs=0.01)  # the sla was compared
+
+
+def _drawn(ax) -> bool:
+    return bool(ax.lines or ax.images or ax.collections or ax.patches)
+
+
+def test_figures_label_units_colour_bars_and_draw_the_observations(
+    osse: dict[str, Path], tmp_path: Path
+) -> None:
+    """Snapshots: geographic axes in degrees with a latitude aspect, no empty panel."""
+    from matplotlib.figure import Figure
+
+    from oceaninterp.report import _plot_snapshots
+
+    truth = xr.open_dataset(osse["truth"])["ssh"].isel(time=4)
+    maps = [truth + 0.01, truth * 0.8]
+    fig = Figure(layout="constrained")
+    points = (np.array([-64.0, -62.0]), np.array([34.0, 35.0]))
+    _plot_snapshots(fig, truth, maps, ["a", "b"], points)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(panels) == 6 and all(_drawn(ax) for ax in panels)  # no empty panel
+    for ax in panels:
+        assert "(" in ax.get_xlabel() and "(" in ax.get_ylabel(), ax.get_title()  # units
+    maps_axes = [ax for ax in panels if ax.get_xlabel() == "longitude (degrees east)"]
+    expected = 1 / np.cos(np.deg2rad(float(truth["latitude"].mean())))
+    assert all(ax.get_aspect() == pytest.approx(expected) for ax in maps_axes)
+    assert {ax.get_ylabel() for ax in bars} == {"SSH (m)", "SSH error (m)"}
+    assert sum("observations" in line.get_label() for ax in panels for line in ax.lines) == 3
+    assert fig.legends and not any(ax.get_legend() for ax in panels)  # legend off the panels
+
+
+def test_ose_report_draws_the_tracks_and_no_empty_spectrum(
+    osse: dict[str, Path], tmp_path: Path
+) -> None:
+    paths = _track_files(xr.open_dataset(osse["truth"])["ssh"], tmp_path / "tracks")
+    out = tmp_path / "ose"
+    score_maps([osse["noisy"], osse["oi"]], tracks=paths, output_dir=out)
+    assert (out / "snapshots.png").stat().st_size > 1000
+    assert not (out / "spectral_scores.png").exists()  # no 1000 km segment: no empty panel
+
+
+def test_osse_report_with_the_observation_cube(osse: dict[str, Path], tmp_path: Path) -> None:
+    truth = xr.open_dataset(osse["truth"])["ssh"]
+    cube = tmp_path / "cube.nc"
+    truth.where(truth.latitude < 34).to_dataset(name="ssh").to_netcdf(cube)
+    result = CliRunner().invoke(
+        app,
+        ["score", str(osse["oi"]), "--truth", str(osse["truth"]), "--obs", str(cube)]
+        + ["-o", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r" / "snapshots.png").stat().st_size > 1000

@@ -186,3 +186,19 @@ def test_alongtrack_gaps_cut_segments(rng: np.random.Generator) -> None:
     gapped_time[300:] += np.timedelta64(10, "s")
     gapped = alongtrack_scores(ref, ref * 0.5, gapped_time, lat, lon)
     assert whole.n_segments > 0 and gapped.n_segments == 0
+
+
+def test_lambdas_are_vertices_of_the_contour() -> None:
+    """lambda_x and lambda_t are each the coordinate of one vertex of the 0.5 contour."""
+    from oceaninterp.scores import contour_vertices
+
+    period = np.geomspace(2.0, 60.0, 23)
+    wavelength = np.geomspace(0.1, 10.0, 29)
+    t, x = np.meshgrid(np.log(period), np.log(wavelength), indexing="ij")
+    score = 1.0 / (1.0 + np.exp(-(2.0 * x + 1.5 * t - 4.0)))  # a skew 0.5 line
+    xs, ts = contour_vertices(period, wavelength, score)
+    lx, lt = contour_minima(period, wavelength, score)
+    assert xs.size > 10 and lx == xs.min() and lt == ts.min()
+    for i in (np.argmin(xs), np.argmin(ts)):  # the points the figure marks lie on the contour
+        value = 1.0 / (1.0 + np.exp(-(2.0 * np.log(xs[i]) + 1.5 * np.log(ts[i]) - 4.0)))
+        assert value == pytest.approx(0.5, abs=0.05)

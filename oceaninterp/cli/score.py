@@ -45,6 +45,12 @@ def score(
         help="Variable read from the track files (e.g. sla_unfiltered, adt_unfiltered); "
         "default: like with like, the SLA when every map holds one, else the ADT.",
     ),
+    observations: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--obs",
+        help="With --truth: the observation cube (oceaninterp grid output) whose observed "
+        "cells are drawn on the snapshots.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing score files."),
     log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
 ) -> None:
@@ -67,6 +73,7 @@ def score(
             variable=variable,
             track_variable=track_variable,
             overwrite=overwrite,
+            observations=observations,
         )
     _print_table(records, output)
 
