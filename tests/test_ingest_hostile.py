@@ -119,6 +119,8 @@ def test_implausible_values_are_dropped_and_counted(
     assert float(np.nanmax(np.abs(cube["ssh"].values))) < 1.0
     summary = grid_files([path], tmp_path / "again.nc", SPEC)
     assert summary.implausible == 17 == summary.read[0].implausible
+    info = CliRunnerInfo.invoke(path)
+    assert info.exit_code == 0 and "17 dropped (outside the physical range)" in info.output
 
 
 def test_implausible_values_logged_as_a_warning(

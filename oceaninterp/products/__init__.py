@@ -214,6 +214,10 @@ def describe(path: str | Path) -> dict[str, Any]:
         out["readable as"] = ", ".join(readable) or f"none ({why})"
         if tracks is not None:
             out["mission"] = tracks.attrs["mission"]
+            if tracks.attrs.get("implausible"):
+                out["implausible values"] = (
+                    f"{tracks.attrs['implausible']} dropped (outside the physical range)"
+                )
             out["time"] = _span(tracks["time"].values)
             out["latitude"] = _span(tracks["latitude"].values)
             out["longitude"] = _span(tracks["longitude"].values)
