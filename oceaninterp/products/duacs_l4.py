@@ -13,13 +13,30 @@ Layouts read
 
 :func:`open` returns a gridded dataset with dims ``(time, latitude,
 longitude)``, longitudes in [-180, 180) when that keeps them ascending, and the
-variables present among :data:`VARIABLES` decoded to float32 (metres, m s-1);
+variables present among :data:`VARIABLES` decoded to float32 (metres, m/s);
 ``err`` is renamed ``err_sla``.
 
-:func:`write` writes maps with the same names and encodings (int32 x 1e-4,
-_FillValue -2147483647, time in days since 1950-01-01, ``lat_bnds``/
-``lon_bnds`` over ``nv``, ``crs``) and CF-1.11 + ACDD-1.3 metadata from
-:mod:`oceaninterp.cf`, as NetCDF-4 or Zarr v3 (by suffix), atomically.
+:func:`write` writes maps as a DUACS user reads them (checked attribute by
+attribute against real DUACS DT/NRT files): the same names and encodings
+(int32 x 1e-4, _FillValue -2147483647 where a map is NaN, i.e. land and
+unmapped cells; 1 x 50 x 50 HDF5 chunks; float32 ``latitude``/``longitude``
+with ``valid_min``/``valid_max``; ``lat_bnds``/``lon_bnds`` over ``nv``;
+``crs``; time in days since 1950-01-01), the DUACS units (``m``, ``m/s``),
+``coordinates``, ``comment`` (what the SLA is referenced to), global
+``platform``, ``software_version`` and ``references``, plus CF-1.11 + ACDD-1.3
+metadata from :mod:`oceaninterp.cf`, as NetCDF-4 or Zarr v3 (by suffix),
+atomically; a Zarr store's arrays have the CF fill as their own
+``fill_value`` and its metadata is consolidated.
+
+Deliberate differences from DUACS: CF-1.11 (not CF-1.6), ``time`` in float64
+with calendar ``standard``, the WGS-84 ellipsoid in ``crs``, and the time
+coverage of a daily map is its calendar day ``[00:00, 24:00)`` UTC (what the
+cube binned; DUACS DT centres a one-day window on 00:00).
+
+The mapping error ``err_sla`` is written for the OI (its posterior standard
+deviation). A 4DVarNet gives one estimate and no error: its maps carry no
+``err_sla`` and their ``comment`` says why (:data:`NO_ERROR_NOTE`); no
+stand-in is made up.
 """
 
 from __future__ import annotations
