@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import os
 import re
 import struct
 import threading
@@ -213,8 +215,12 @@ def _classic_size(fh: Any) -> int | None:
             raise ValueError("header truncated")
         return int(struct.unpack(fmt, data)[0])
 
+    size = os.fstat(fh.fileno()).st_size
+
     def name() -> str:
         n = read(count_fmt)
+        if n > size:  # a corrupt count: never allocate it
+            raise ValueError("header corrupt")
         raw = fh.read(n + (-n % 4))
         return raw[:n].decode("utf-8", "replace")
 
@@ -227,7 +233,7 @@ def _classic_size(fh: Any) -> int | None:
             fh.seek(nbytes + (-nbytes % 4), 1)
 
     numrecs = read(count_fmt)
-    if numrecs == _STREAMING:
+    if numrecs in (_STREAMING, 2**64 - 1):
         return None
     read(">I")  # NC_DIMENSION tag or ZERO
     dims = []
@@ -247,7 +253,7 @@ def _classic_size(fh: Any) -> int | None:
         begin = read(offset_fmt)
         shape = [dims[d] for d in dimids]
         is_record = bool(shape) and shape[0] == 0
-        one = int(np.prod(shape[1:] if is_record else shape, dtype=np.int64))
+        one = math.prod(shape[1:] if is_record else shape)
         one *= _CLASSIC_TYPE_SIZE[nc_type]
         if is_record:
             records.append((begin, vsize, one))
