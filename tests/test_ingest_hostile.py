@@ -516,3 +516,17 @@ def test_coastline_land_mask_by_default(tmp_path: Path, rng: np.random.Generator
     result = run_grid([str(path), "-o", str(tmp_path / "n.nc"), *box, *DATES, "--no-land-mask"])
     assert result.exit_code == 0 and "no land mask" in result.output
     assert int(open_dataset(tmp_path / "n.nc")["count"].sum()) > int(cube["count"].sum())
+
+
+def test_corrupt_netcdf3_headers_never_raise(tmp_path: Path, rng: np.random.Generator) -> None:
+    """The header parser returns a size or None on any corruption (the library reports)."""
+    whole = cmems_file(tmp_path / "whole.nc", rng, fmt="NETCDF3_64BIT_DATA")
+    base = whole.read_bytes()
+    path = tmp_path / "corrupt.nc"
+    for _ in range(300):
+        data = bytearray(base[: rng.integers(8, len(base) + 1)])
+        for i in rng.integers(4, min(len(data), 300), 3):
+            data[i] = rng.integers(0, 256)
+        path.write_bytes(bytes(data))
+        size = classic_size(path)
+        assert size is None or size >= 8
