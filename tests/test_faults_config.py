@@ -213,3 +213,16 @@ def test_a_bug_during_a_run_keeps_its_traceback_in_the_log_file(
     assert "error: unexpected KeyError: 'lost'" in err
     (log,) = (pipeline.parent / "out" / "logs").glob("run-*.log")
     assert "FAILED | KeyError: 'lost'" in log.read_text() and "Traceback" in log.read_text()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe", b"[1, 2]"])
+def test_a_damaged_manifest_is_forgotten_with_a_warning(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    from oceaninterp.pipeline.manifest import Manifest
+
+    (tmp_path / "manifest.json").write_bytes(content)
+    with caplog.at_level(logging.WARNING):
+        manifest = Manifest(tmp_path)
+    assert manifest.units == {} and manifest.inputs == {}
+    assert "unreadable" in caplog.text or content == b"[1, 2]"

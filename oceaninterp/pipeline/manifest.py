@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from oceaninterp.io import atomic_path
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -63,8 +66,14 @@ class Manifest:
         self.inputs: dict[str, dict[str, Any]] = {}
         self.units: dict[str, dict[str, Any]] = {}
         if self.path.exists():
-            data = json.loads(self.path.read_text())
-            if data.get("version") == MANIFEST_VERSION:
+            try:
+                data = json.loads(self.path.read_text())
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                # Never written so (saves are atomic): damaged by hand or by the disk.
+                # Forgetting it only costs recomputation; the next save replaces it.
+                logger.warning("%s is unreadable (%s): every unit is recomputed", self.path, exc)
+                data = {}
+            if isinstance(data, dict) and data.get("version") == MANIFEST_VERSION:
                 self.inputs = data.get("inputs", {})
                 self.units = data.get("units", {})
         self._saved = self._text()
