@@ -337,7 +337,8 @@ def spec_from_data(
     if span is None:
         raise InputError(
             None,
-            "no observation time could be read from the inputs: give the dates with -t/-T",
+            "no along-track or swath file among the inputs to take the dates from: "
+            "give the dates with -t/-T",
         )
     first, last = (str(d) for d in span)
     return GridSpec(**box, start=start or first, end=end or last)

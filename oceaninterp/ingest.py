@@ -196,19 +196,30 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
     Returns
     -------
     (first, last) or None
-        ``None`` when no observation time was found.
+        ``None`` when no observation file was found.
+
+    Raises
+    ------
+    InputError
+        The first file's problem when no observation file gives a time (e.g.
+        the only file uses another calendar).
     """
     from oceaninterp.products import TRACK_PRODUCTS, detect
     from oceaninterp.products._netcdf import decoded_times, load
 
     first: np.datetime64 | None = None
     last: np.datetime64 | None = None
+    problem: InputError | None = None
     for path in paths:
         try:
             if detect(path) not in TRACK_PRODUCTS:
                 continue
             times = decoded_times(path, load(path, ["time"])["time"])
-        except (InputError, KeyError):
+        except InputError as exc:
+            problem = problem or exc
+            continue
+        except KeyError:
+            problem = problem or InputError(path, "missing variable 'time'")
             continue
         times = times[~np.isnat(times)]
         if times.size == 0:
@@ -217,6 +228,8 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
         first = lo if first is None else min(first, lo)
         last = hi if last is None else max(last, hi)
     if first is None or last is None:
+        if problem is not None:
+            raise problem
         return None
     return first, last
 

@@ -227,10 +227,11 @@ def test_non_standard_calendar_is_refused(
     attrs = {"units": "days since 1950-01-01", "calendar": calendar}
     path = cmems_file(tmp_path / "cal.nc", rng, time_attrs=attrs)
     out = tmp_path / "cube.nc"
-    line = one_error_line(
-        run_grid([str(path), "-o", str(out), *BOX, *DATES]), path, f"calendar {calendar!r}", out
-    )
-    assert "units" not in line.split("calendar")[1]
+    for dates in (DATES, []):  # the dates given, or read from the data
+        line = one_error_line(
+            run_grid([str(path), "-o", str(out), *BOX, *dates]), path, f"calendar {calendar!r}", out
+        )
+        assert "units" not in line.split("calendar")[1]
 
 
 def test_undeclared_time_fill_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -241,11 +242,8 @@ def test_undeclared_time_fill_is_refused(tmp_path: Path, rng: np.random.Generato
     out = tmp_path / "cube.nc"
     for args in ([*DATES], []):  # with dates, and with the dates read from the data
         result = run_grid([str(path), "-o", str(out), *BOX, *args])
-        if args:
-            one_error_line(result, path, "2 value(s) outside 1900..2200", out)
-            assert "undeclared fill value" in result.output
-        else:
-            assert result.exit_code == 1 and "Traceback" not in result.output
+        one_error_line(result, path, "2 value(s) outside 1900..2200", out)
+        assert "undeclared fill value" in result.output
     result = CliRunnerInfo.invoke(path)  # info describes it, with the reason it is unusable
     assert "Traceback" not in result.output and "undeclared fill value" in result.output
 
@@ -425,7 +423,22 @@ def test_no_dates_and_no_readable_time(tmp_path: Path) -> None:
     out = tmp_path / "cube.nc"
     result = run_grid([str(bad), "-o", str(out), *BOX])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "give the dates with -t/-T" in result.output
+    assert "x.nc: not a readable NetCDF file" in result.output
+    sst = tmp_path / "sst.nc"
+    sst_l4.write(
+        xr.DataArray(
+            np.full((1, 3, 4), 290.0),
+            dims=("time", "lat", "lon"),
+            coords={
+                "time": [np.datetime64("2022-03-02", "ns")],
+                "lat": [0.0, 1, 2],
+                "lon": [0.0, 1, 2, 3],
+            },
+        ),
+        sst,
+    )
+    result = run_grid([str(sst), "-o", str(out), *BOX])
+    assert result.exit_code == 1 and "give the dates with -t/-T" in result.output
 
 
 def test_help_gives_units_and_flags() -> None:
