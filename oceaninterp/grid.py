@@ -32,7 +32,6 @@ large for the machine is refused before anything is allocated
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,9 @@ from oceaninterp.binning import (  # noqa: F401  (re-exported: the binning API o
     CellGrid,
     bin_indexed,
     bin_points,
+    check_grid_size,
     flat_cell_index,
+    grid_size,
 )
 from oceaninterp.config import GridSpec
 from oceaninterp.errors import InputError
@@ -138,87 +139,6 @@ class GridSummary:
     def on_land(self) -> int:
         """Observations dropped on land cells, in all files."""
         return sum(f.on_land for f in self.files if f.status == "read")
-
-
-#: Bytes of memory per cell of a chunk of days while it is gridded (float64
-#: sums and int64 counts, the float32 mean, int32 count and int8 mask, the
-#: writer's buffers). Measured with `oceaninterp grid` on 8 days of 200 000
-#: random points a day at 0.1 degree global (6.48 M cells a day): peak RSS
-#: 0.57 GB with 1-day chunks, 1.90 GB with 8-day chunks, i.e. about 30 bytes per
-#: cell-day added to a chunk; rounded up with margin.
-BYTES_PER_CELL_IN_MEMORY = 50
-#: Bytes per cell of the written cube (float32 ssh, int32 count, int8 mask),
-#: uncompressed; L4 SST adds 4.
-BYTES_PER_CELL_ON_DISK = 9
-#: Largest NetCDF-4 (HDF5) chunk, bytes.
-_HDF5_CHUNK_LIMIT = 2**32 - 1
-
-
-def grid_size(spec: GridSpec) -> tuple[int, int, int]:
-    """(days, latitudes, longitudes) of ``spec``, computed without allocating its axes."""
-    days = int((np.datetime64(spec.end, "D") - np.datetime64(spec.start, "D")).astype(np.int64))
-    n_lat = int(round((spec.lat_max - spec.lat_min) / spec.resolution))
-    n_lon = int(round(spec.lon_span / spec.resolution))
-    return days + 1, n_lat, n_lon
-
-
-def _memory_bytes() -> int:
-    """Physical memory of this machine in bytes (a large number when unknown)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 1 << 50
-
-
-def _bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB"):
-        if n < 1000 or unit == "EB":
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} EB"  # pragma: no cover
-
-
-def check_grid_size(spec: GridSpec, time_chunk: int = 8, memory: int | None = None) -> None:
-    """Refuse a grid too large for this machine before anything is allocated.
-
-    One chunk of ``time_chunk`` days is held in memory while it is gridded
-    (:data:`BYTES_PER_CELL_IN_MEMORY` per cell); it must fit in half of the
-    machine's memory, and one day of one variable must fit in a NetCDF-4 chunk.
-
-    Parameters
-    ----------
-    spec
-        The grid (degrees, days).
-    time_chunk
-        Days per chunk.
-    memory
-        Memory to compare with, bytes (default: this machine's).
-
-    Raises
-    ------
-    InputError
-        With the grid's size in cells and bytes.
-    """
-    n_days, n_lat, n_lon = grid_size(spec)
-    if n_lat < 1 or n_lon < 1:
-        raise InputError(
-            None,
-            f"the box holds no cell at resolution {spec.resolution} degrees "
-            f"({n_lat} x {n_lon} cells)",
-        )
-    cells = n_days * n_lat * n_lon
-    memory = _memory_bytes() if memory is None else memory
-    chunk_days = min(time_chunk, n_days)
-    needed = chunk_days * n_lat * n_lon * BYTES_PER_CELL_IN_MEMORY
-    if needed > memory // 2 or n_lat * n_lon * 4 > _HDF5_CHUNK_LIMIT:
-        raise InputError(
-            None,
-            f"grid too large: {n_days} day(s) x {n_lat} x {n_lon} = {cells:.4g} cells "
-            f"({_bytes(cells * BYTES_PER_CELL_ON_DISK)} on disk); gridding {chunk_days} "
-            f"day(s) at a time needs about {_bytes(needed)} of memory, this machine has "
-            f"{_bytes(memory)}: use a coarser --resolution (now {spec.resolution} degrees), "
-            "a smaller box or a smaller --time-chunk",
-        )
 
 
 def grid_chunk(
