@@ -150,6 +150,17 @@ def flat_cell_index(
     return out
 
 
+def _bincount(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums and counts per cell; ``index`` in ``0 .. size``, ``size`` being dropped.
+
+    The one bincount of the module: points in the extra cell ``size`` (outside,
+    or NaN) are counted there and cut off.
+    """
+    sums = np.bincount(index, weights=values, minlength=size + 1)[:size]
+    counts = np.bincount(index, minlength=size + 1)[:size]
+    return sums, counts
+
+
 def bin_indexed(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum and count of ``values`` per flat cell ``index``.
 
@@ -166,9 +177,7 @@ def bin_indexed(index: np.ndarray, values: np.ndarray, size: int) -> tuple[np.nd
     if bad.any():
         index = np.where(bad, size, index)
         values = np.where(bad, 0.0, values)
-    sums = np.bincount(index, weights=values, minlength=size + 1)[:size]
-    counts = np.bincount(index, minlength=size + 1)[:size]
-    return sums, counts
+    return _bincount(index, values, size)
 
 
 def bin_points(
@@ -196,8 +205,10 @@ def bin_points(
     sums, counts
         float64 and int64 arrays shaped ``grid.shape`` (time, latitude, longitude).
     """
-    index = flat_cell_index(grid, day, latitude, longitude, values)
-    sums, counts = bin_indexed(index, values, grid.size)
+    values = np.asarray(values, dtype=np.float64)
+    # points out of the grid, or NaN, land in the extra cell ``size``, dropped
+    index = flat_cell_index(grid, day, latitude, longitude, values, outside=grid.size)
+    sums, counts = _bincount(index, values, grid.size)
     return sums.reshape(grid.shape), counts.reshape(grid.shape)
 
 
