@@ -61,7 +61,6 @@ from oceaninterp.ingest import (  # noqa: F401  (FileReport, OutsideGrid: part o
     ProgressCallback,
     expand_inputs,
     open_observations,
-    refuse_output_among_inputs,
     scan_inputs,
 )
 from oceaninterp.products.sst_l4 import regrid as regrid_sst  # noqa: F401  (re-exported)
@@ -477,8 +476,7 @@ def grid_files(
     check_grid_size(spec, time_chunk)
     obs_paths = expand_inputs(inputs)
     sst_paths = expand_inputs(sst)
-    refuse_output_among_inputs(output, [*obs_paths, *sst_paths])
-    check_output(output, overwrite)
+    check_output(output, overwrite, inputs=[*obs_paths, *sst_paths])
     if not obs_paths:
         raise InputError(None, "no input file given (or no NetCDF file in the folders given)")
     land, land_source = _land(spec, land_mask)

@@ -9,7 +9,6 @@ of files to read, each once.
 - :func:`fingerprint`: equal for byte-identical copies of one file;
 - :func:`deduplicate`: drops copies (same content under another name) and the
   older NRT productions of a CMEMS day (:func:`~oceaninterp.products.cmems_l3.latest_production`);
-- :func:`refuse_output_among_inputs`: an output that is one of its inputs;
 - :func:`time_span`: the first and last observation day of files, reading only
   their time variable (the default dates of ``oceaninterp grid``);
 - :func:`scan_inputs`: reads every file once and reports what it is
@@ -163,27 +162,6 @@ def deduplicate(paths: Sequence[Path]) -> tuple[list[Path], dict[Path, LeftOut]]
     for path, newer in superseded.items():
         left_out[path] = LeftOut("superseded", f"superseded by {newer.name}")
     return [p for p in candidates if p not in superseded], left_out
-
-
-def refuse_output_among_inputs(output: Path, inputs: Iterable[Path]) -> None:
-    """Raise when ``output`` is one of ``inputs`` (or, for a Zarr store, holds one).
-
-    Paths are compared resolved (links, ``..``), so ``grid F -o ./F --overwrite``
-    is caught.
-
-    Raises
-    ------
-    InputError
-        Naming the output.
-    """
-    target = output.resolve()
-    for path in inputs:
-        resolved = path.resolve()
-        if resolved == target or target in resolved.parents:
-            raise InputError(
-                output,
-                f"the output is also an input ({path}); write the cube under another name",
-            )
 
 
 def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | None:
