@@ -312,8 +312,11 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
     assert tracks.sizes["obs"] > 20
     assert (tracks["longitude"].values % 360 >= lon[17]).all()  # nothing over land
     np.testing.assert_allclose(tracks["ssh"].values, 0.5, atol=1e-3)
-    with pytest.raises(InputError, match="sst"):
-        simulate_obs(tmp_path / "map.nc", tmp_path / "obs2", missions=["j3"], variable="zos")
+    # no SST in the map: no SST files, a note (not an error); zos found by its name
+    again = simulate_obs(tmp_path / "map.nc", tmp_path / "obs2", missions=["j3"], noise=False)
+    assert again and not (tmp_path / "obs2" / "sst").exists()
+    with pytest.raises(InputError, match="no SSH variable 'eta'"):
+        simulate_obs(tmp_path / "map.nc", tmp_path / "obs3", missions=["j3"], variable="eta")
 
 
 def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) -> None:

@@ -26,12 +26,32 @@ def truth(
     resolution: Annotated[float, typer.Option(help="Grid spacing, degrees.")] = 0.05,
     seed: Seed = 0,
     start: Annotated[str, typer.Option("-t", "--start-datetime", help="First day.")] = "2022-01-01",
-    lon_min: Annotated[float, typer.Option("-x", "--minimum-longitude")] = -65.0,
-    lon_max: Annotated[float, typer.Option("-X", "--maximum-longitude")] = -55.0,
-    lat_min: Annotated[float, typer.Option("-y", "--minimum-latitude")] = 33.0,
-    lat_max: Annotated[float, typer.Option("-Y", "--maximum-latitude")] = 43.0,
+    lon_min: Annotated[
+        float, typer.Option("-x", "--minimum-longitude", help="West edge, degrees_east.")
+    ] = -65.0,
+    lon_max: Annotated[
+        float, typer.Option("-X", "--maximum-longitude", help="East edge, degrees_east.")
+    ] = -55.0,
+    lat_min: Annotated[
+        float,
+        typer.Option(
+            "-y",
+            "--minimum-latitude",
+            help="South edge, degrees_north (the box centre within 15-60 deg N or S).",
+        ),
+    ] = 33.0,
+    lat_max: Annotated[
+        float, typer.Option("-Y", "--maximum-latitude", help="North edge, degrees_north.")
+    ] = 43.0,
     grid_points: Annotated[int, typer.Option(help="QG points per side (2000 km).")] = 256,
     spinup_days: Annotated[int, typer.Option(help="Model days run and discarded first.")] = 120,
+    physics: Annotated[
+        str,
+        typer.Option(
+            help="QG physics: v2 (f0, beta, Rossby radius and jet of the box's latitude; "
+            "free eddies, SSH spectrum near k^-5) or v1 (the 37N set-up of sample_data/truth.nc)."
+        ),
+    ] = "v2",
     device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, ...")] = "cpu",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="nc or zarr.")] = "nc",
@@ -54,6 +74,7 @@ def truth(
                 region=(lon_min, lon_max, lat_min, lat_max),
                 grid_points=grid_points,
                 spinup_days=spinup_days,
+                physics=physics,
                 device=device,
                 threads=threads or None,
                 fmt=fmt,
@@ -66,14 +87,27 @@ def truth(
         with open_dataset(path) as ds:
             attrs = dict(ds.attrs)
         console.print(f"[green]wrote[/] {path}")
-        console.print(
-            f"SSH mean {attrs['stat_ssh_mean_m']:.3f} m, std {attrs['stat_ssh_std_m']:.3f} m, "
-            f"daily range {attrs['stat_ssh_range_m']:.2f} m, eddy (non-zonal) std "
-            f"{attrs['stat_eddy_std_m']:.3f} m, dominant wavelength "
-            f"{attrs['stat_dominant_wavelength_km']:.0f} km; SST mean "
-            f"{attrs['stat_sst_mean_k']:.2f} K, std {attrs['stat_sst_std_k']:.2f} K",
-            highlight=False,
-        )
+        console.print(statistics_line(attrs), highlight=False)
+
+
+def statistics_line(attrs: dict) -> str:
+    """The ``stat_*`` attributes of a truth as one line (variances in cm^2)."""
+
+    def stat(name: str) -> float:
+        return float(attrs.get(f"stat_{name}", float("nan")))
+
+    line = (
+        f"SSH mean {stat('ssh_mean_m'):.3f} m, std {stat('ssh_std_m'):.3f} m "
+        f"(variance {1e4 * stat('ssh_std_m') ** 2:.0f} cm2), daily range "
+        f"{stat('ssh_range_m'):.2f} m; eddy (SSH minus its time mean) std "
+        f"{stat('sla_std_m'):.3f} m (variance {1e4 * stat('sla_std_m') ** 2:.0f} cm2), "
+        f"non-zonal std {stat('eddy_std_m'):.3f} m; zonal spectrum slope "
+        f"{stat('spectral_slope'):.2f} over 70-250 km (real ocean -4 to -5), dominant "
+        f"wavelength {stat('dominant_wavelength_km'):.0f} km"
+    )
+    if "stat_sst_mean_k" in attrs:
+        line += f"; SST mean {stat('sst_mean_k'):.2f} K, std {stat('sst_std_k'):.2f} K"
+    return line
 
 
 @app.command("obs")
@@ -93,7 +127,13 @@ def obs(
         float,
         typer.Option(help="SWOT pixel and line spacing, km (2 = native; coarser for small files)."),
     ] = 2.0,
-    variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
+    variable: Annotated[
+        str | None,
+        typer.Option(
+            help="SSH variable of the truth (m, cm or mm); default: the first of "
+            "ssh, adt, zos, sossheig, sla."
+        ),
+    ] = None,
     files: Annotated[
         str,
         typer.Option(
@@ -133,6 +173,8 @@ def obs(
         for path in paths:
             counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        if sst and "sst" not in counts:
+            console.print("note: the truth has no SST, so no SST files were written")
         console.print(
             f"[green]wrote[/] {len(paths)} files under {output} ({summary}) and its MDT "
             f"{output / MDT_NAME}",
@@ -144,7 +186,10 @@ def obs(
 def mdt(
     truth: Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="MDT file (.nc or .zarr).")],
-    variable: Annotated[str, typer.Option(help="SSH variable of the truth (metres).")] = "ssh",
+    variable: Annotated[
+        str | None,
+        typer.Option(help="SSH variable of the truth; default: ssh, adt, zos, sossheig or sla."),
+    ] = None,
     overwrite: Overwrite = False,
     log_level: LogLevel = "info",
 ) -> None:

@@ -2,8 +2,8 @@
 
 :func:`simulate_obs` flies the nadir altimeters and SWOT's KaRIn over any
 daily gridded SSH truth (the QG truth of :mod:`oceaninterp.simulate.truth`,
-or a user's model output or map, NetCDF or Zarr, with 1-D ``latitude``/
-``longitude`` or ``lat``/``lon``), samples it in space (bilinear) and time
+or a user's model output or DUACS L4 map, NetCDF or Zarr, read by
+:func:`oceaninterp.truth.open_truth`), samples it in space (bilinear) and time
 (linear between the days, each day's value being taken at 12:00 UTC), adds
 instrument errors and writes
 
@@ -42,6 +42,7 @@ so both layouts grid to identical cubes.
 
 from __future__ import annotations
 
+import logging
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -50,10 +51,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from oceaninterp.errors import ConfigError, InputError, OutputExistsError
+from oceaninterp.errors import ConfigError, OutputExistsError
 from oceaninterp.io import check_output
 from oceaninterp.simulate import errors, swath
 from oceaninterp.simulate.orbits import ORBITS, Orbit
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MISSIONS = ("j3", "s3a", "s3b", "alg", "c2", "h2b", "swot")
 #: Production date in the CMEMS file names: fixed so that re-runs give the same names.
@@ -81,52 +84,42 @@ class TruthSampler:
 
     Parameters
     ----------
-    ds
-        Dataset with dims (time, latitude, longitude) (or lat/lon) and 1-D
-        coordinates; ``variable`` is the SSH in metres.
-    variable
-        Name of the SSH variable.
+    ssh
+        SSH (metres) over ascending (time, latitude, longitude), as
+        :func:`oceaninterp.truth.open_truth` returns it.
+    sst
+        SST (kelvin) on the same grid, or ``None``.
     source
         Path, for error messages.
     """
 
-    def __init__(self, ds: xr.Dataset, variable: str = "ssh", source: str | Path | None = None):
-        ds = ds.rename(
-            {k: v for k, v in (("lat", "latitude"), ("lon", "longitude")) if k in ds.dims}
-        )
-        if variable not in ds:
-            have = sorted(map(str, ds.data_vars))
-            raise InputError(source, f"no variable {variable!r} (have {have})")
-        da = ds[variable]
-        if set(da.dims) != {"time", "latitude", "longitude"}:
-            raise InputError(
-                source, f"{variable!r} must be over (time, latitude, longitude), got {da.dims}"
-            )
-        da = da.transpose("time", "latitude", "longitude").sortby(["time", "latitude", "longitude"])
+    def __init__(
+        self, ssh: xr.DataArray, sst: xr.DataArray | None = None, source: str | Path | None = None
+    ):
         self.source = source
-        self.values = np.asarray(da.values, dtype=np.float32)
-        self.lat = np.asarray(da["latitude"].values, dtype=np.float64)
-        self.lon = np.asarray(da["longitude"].values, dtype=np.float64)
-        self.times = np.asarray(da["time"].values).astype("datetime64[ns]")
-        if min(self.values.shape[1:]) < 2:
-            raise InputError(source, "the truth needs at least 2 latitudes and longitudes")
+        self.values = np.asarray(ssh.values, dtype=np.float32)
+        self.lat = np.asarray(ssh["latitude"].values, dtype=np.float64)
+        self.lon = np.asarray(ssh["longitude"].values, dtype=np.float64)
+        self.times = np.asarray(ssh["time"].values).astype("datetime64[ns]")
         step = np.median(np.diff(self.times)) if self.times.size > 1 else np.timedelta64(1, "D")
         self.step = np.timedelta64(step, "ns")
-        if not np.isfinite(self.values).any():
-            raise InputError(source, f"{variable!r} has no finite value")
         with warnings.catch_warnings():  # all-NaN (land) cells stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mdt = np.nanmean(self.values, axis=0)
-        self.sst = (
-            np.asarray(
-                ds["sst"]
-                .transpose("time", "latitude", "longitude")
-                .sortby(["time", "latitude", "longitude"])
-                .values
-            )
-            if "sst" in ds
-            else None
-        )
+        self.sst = None if sst is None else np.asarray(sst.values)
+
+    @classmethod
+    def open(cls, path: str | Path, variable: str | None = None) -> TruthSampler:
+        """The truth of a file (see :func:`oceaninterp.truth.open_truth`), with its SST if any."""
+        from oceaninterp.io import open_dataset
+        from oceaninterp.truth import truth_ssh, truth_sst
+
+        with open_dataset(path) as ds:
+            ssh = truth_ssh(ds, variable, path)
+            sst = truth_sst(ds, path)
+            if sst is not None and sst.shape != ssh.shape:
+                sst = None  # SST on another grid: not the truth's own
+            return cls(ssh, sst, path)
 
     @property
     def start(self) -> np.datetime64:
@@ -424,7 +417,7 @@ def simulate_obs(
     seed: int = 0,
     systematic: bool = False,
     swot_pixel_km: float = swath.PIXEL_KM,
-    variable: str = "ssh",
+    variable: str | None = None,
     files: str = "month",
     overwrite: bool = False,
     history: str = "oceaninterp.simulate.observations.simulate_obs",
@@ -445,7 +438,9 @@ def simulate_obs(
         Add the instrument random noise (nadir white noise, KaRIn pixel noise,
         L4 SST analysis error).
     sst
-        Write GHRSST L4 SST files from the truth's ``sst`` variable.
+        Write GHRSST L4 SST files from the truth's SST (``sst``,
+        ``analysed_sst``, ...); a truth without SST gives none (a note, not an
+        error).
     seed
         Seed of every random error (files are reproducible given the seed).
     systematic
@@ -454,7 +449,8 @@ def simulate_obs(
         SWOT pixel and line spacing, km: 2 (native, 69 pixels) or coarser
         for smaller files.
     variable
-        Name of the truth SSH variable.
+        Name of the truth SSH variable (default: the first of ``ssh``,
+        ``adt``, ``zos``, ``sossheig``, ``sla``; see :mod:`oceaninterp.truth`).
     files
         File layout: ``"month"`` (one file per mission and month) or
         ``"product"`` (per day, per SWOT pass, as distributed); see the module
@@ -472,7 +468,6 @@ def simulate_obs(
     list of Path
         The written product files (``mdt.nc`` is written too, beside them).
     """
-    from oceaninterp.io import open_dataset
     from oceaninterp.products import cmems_l3, sst_l4, swot_l3
 
     if swot_pixel_km < swath.PIXEL_KM:
@@ -489,10 +484,12 @@ def simulate_obs(
         if not overwrite and folder.is_dir() and any(folder.iterdir()):
             raise OutputExistsError(f"{folder}: output exists (use --overwrite to replace it)")
     check_output(output_dir / MDT_NAME, overwrite)
-    with open_dataset(truth) as ds:
-        sampler = TruthSampler(ds, variable, truth)
+    sampler = TruthSampler.open(truth, variable)
     if sst and sampler.sst is None:
-        raise InputError(truth, "no 'sst' variable to make SST files from (use --no-sst)")
+        log.info("%s: no SST in the truth, so no SST files", truth)
+        if progress:
+            progress("no SST in the truth: no SST files")
+        sst = False
     _write_mdt(sampler, output_dir / MDT_NAME, truth=truth, history=history, overwrite=True)
     written: list[Path] = []
     for mission in missions:
@@ -573,7 +570,7 @@ def write_truth_mdt(
     truth: str | Path,
     output: str | Path,
     *,
-    variable: str = "ssh",
+    variable: str | None = None,
     overwrite: bool = False,
     history: str = "oceaninterp.simulate.observations.write_truth_mdt",
 ) -> Path:
@@ -587,17 +584,15 @@ def write_truth_mdt(
         The MDT file (``.nc`` or ``.zarr``; see :func:`oceaninterp.mdt.write_mdt`):
         ``mdt`` in metres on the truth's grid, NaN where the truth is always NaN.
     variable
-        Name of the truth SSH variable.
+        Name of the truth SSH variable (default: the first of ``ssh``,
+        ``adt``, ``zos``, ``sossheig``, ``sla``; see :mod:`oceaninterp.truth`).
     overwrite
         Replace an existing output.
     history
         The command line, for the file's ``history`` attribute.
     """
-    from oceaninterp.io import open_dataset
-
     check_output(output, overwrite)
-    with open_dataset(truth) as ds:
-        sampler = TruthSampler(ds, variable, truth)
+    sampler = TruthSampler.open(truth, variable)
     return _write_mdt(sampler, Path(output), truth=truth, history=history, overwrite=overwrite)
 
 

@@ -1,6 +1,7 @@
 """A two-layer quasi-geostrophic ocean: the truth of the OSSE factory.
 
-Pseudo-spectral, doubly periodic, beta-plane at 37N, written in torch so that
+Pseudo-spectral, doubly periodic, beta-plane (at 37N, or at the latitude of
+the box: :func:`physics_parameters`), written in torch so that
 it runs on a GPU as well as on the CPU. The potential vorticity (PV) of both
 layers is relaxed toward that of a Gulf-Stream-like zonal jet pair, which
 goes baroclinically unstable and sheds meanders and rings (REFERENCE.md
@@ -31,6 +32,20 @@ from oceaninterp.simulate.sst import sst_reference
 
 #: Gravity, m s^-2.
 GRAVITY = 9.81
+#: Earth's rotation rate, s^-1, and mean radius, m.
+OMEGA = 7.2921159e-5
+EARTH_RADIUS = 6.371e6
+#: Latitudes (absolute, degrees) where the QG truth is valid: beta-plane QG
+#: needs |f| well away from 0 and a Rossby radius the grid resolves.
+LATITUDE_RANGE = (15.0, 60.0)
+#: First baroclinic gravity-wave speed c1(|lat|) = a + b |lat| + c lat^2 (m s^-1,
+#: lat in degrees): a quadratic through the zonal-mean Rossby radii of Chelton
+#: et al. (1998), 55 km at 20 deg, 30 km at 37 deg and 12.5 km at 60 deg, with
+#: Rd = c1 / |f| (c1 = 2.74, 2.63, 1.58 m s^-1 there; Rd 71 km at 15 deg, 23 km
+#: at 45 deg).
+GRAVITY_WAVE_SPEED_FIT = (2.14533705, 4.95801202e-2, -9.83709682e-4)
+#: QG physics versions of the truth (see :func:`physics_parameters`).
+PHYSICS_VERSIONS = ("v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,8 @@ class QGParameters:
     length
         Domain side, metres (doubly periodic).
     f0, beta
-        Coriolis parameter (s^-1) and its meridional gradient (m^-1 s^-1) at 37N.
+        Coriolis parameter (s^-1, negative in the southern hemisphere) and its
+        meridional gradient (m^-1 s^-1); defaults at 37N.
     rossby_radius
         First baroclinic Rossby radius of deformation, metres.
     delta
@@ -55,6 +71,11 @@ class QGParameters:
         psi2 = fraction * psi1 in the relaxation target.
     relaxation_days
         PV relaxation time toward the jet, days.
+    relaxation
+        What is relaxed toward the jet: ``"full"`` (the whole PV field, eddies
+        included: version 1) or ``"zonal"`` (only the zonal-mean PV, the
+        ``k_x = 0`` modes; eddies are damped by the bottom drag and the
+        spectral filter only).
     bottom_drag
         Linear drag on the lower layer, s^-1.
     sst_mean, sst_front, sst_gradient
@@ -76,6 +97,7 @@ class QGParameters:
     jet_width: float = 50.0e3
     lower_layer_fraction: float = 0.2
     relaxation_days: float = 30.0
+    relaxation: str = "full"
     bottom_drag: float = 1.0e-7
     sst_mean: float = 293.0
     sst_front: float = 6.0
@@ -94,6 +116,86 @@ class QGParameters:
         return int(math.ceil(86400.0 / dt_max))
 
 
+def coriolis(lat: float) -> float:
+    """Coriolis parameter ``f = 2 Omega sin(lat)``, s^-1 (negative south of the equator)."""
+    return 2.0 * OMEGA * math.sin(math.radians(lat))
+
+
+def beta_parameter(lat: float) -> float:
+    """Meridional gradient of ``f``, ``2 Omega cos(lat) / R``, m^-1 s^-1 (positive everywhere)."""
+    return 2.0 * OMEGA * math.cos(math.radians(lat)) / EARTH_RADIUS
+
+
+def rossby_radius(lat: float) -> float:
+    """First baroclinic Rossby radius at a latitude (degrees), metres.
+
+    ``Rd = c1(|lat|) / |f|`` with the gravity-wave speed fit
+    :data:`GRAVITY_WAVE_SPEED_FIT` to Chelton et al. (1998); valid over
+    :data:`LATITUDE_RANGE` (55 km at 20 deg, 30 km at 37 deg, 12.5 km at 60 deg).
+    """
+    a, b, c = GRAVITY_WAVE_SPEED_FIT
+    x = abs(lat)
+    return (a + b * x + c * x * x) / abs(coriolis(lat))
+
+
+def check_latitude(lat: float) -> None:
+    """Refuse a latitude (degrees) outside :data:`LATITUDE_RANGE`, north or south.
+
+    Raises
+    ------
+    ValueError
+        With the allowed range in the message.
+    """
+    lo, hi = LATITUDE_RANGE
+    if not lo <= abs(lat) <= hi:
+        raise ValueError(
+            f"the QG truth works between {lo:g} and {hi:g} degrees north or south (a beta-plane "
+            f"with a resolved Rossby radius); the box is centred at {lat:.1f} degrees"
+        )
+
+
+def physics_parameters(version: str, lat: float, **overrides: float | int | str) -> QGParameters:
+    """The QG parameters of a physics version for a box centred at ``lat`` (degrees).
+
+    ``"v1"`` (the truth of ``sample_data``, spectrum ``k^-6.6`` over 70-250 km):
+    the Gulf Stream set-up at 37N whatever the latitude, the whole PV field
+    relaxed toward the jet in 30 days (eddies damped too), bottom drag
+    1e-7 s^-1, CFL 0.5.
+
+    ``"v2"`` (the default): ``f0``, ``beta`` and ``Rd`` of the latitude
+    (:func:`coriolis`, :func:`beta_parameter`, :func:`rossby_radius`; ``f0 < 0``
+    south of the equator), the jet half-width scaled with ``Rd`` (50 km at
+    Rd = 30 km) and the mean SST with the latitude (293 K at 37 deg, 0.35 K
+    per degree); only the zonal-mean PV relaxed toward the jet, so the eddies
+    are free and lose their energy through the bottom drag (1 / 20 days, the
+    pyqg default) and the spectral filter; CFL 0.25 (the free eddies reach
+    1.7 m s^-1).
+
+    Raises
+    ------
+    ValueError
+        Unknown version, or (v2) a latitude outside :data:`LATITUDE_RANGE`.
+    """
+    if version == "v1":
+        return QGParameters(**overrides)  # type: ignore[arg-type]
+    if version != "v2":
+        raise ValueError(f"physics: expected one of {PHYSICS_VERSIONS}, got {version!r}")
+    check_latitude(lat)
+    rd = rossby_radius(lat)
+    values: dict[str, float | int | str] = {
+        "f0": coriolis(lat),
+        "beta": beta_parameter(lat),
+        "rossby_radius": rd,
+        "jet_width": 50.0e3 * rd / 30.0e3,
+        "sst_mean": 293.0 + 0.35 * (37.0 - abs(lat)),
+        "relaxation": "zonal",
+        "bottom_drag": 1.0 / (20.0 * 86400.0),
+        "cfl": 0.25,
+    }
+    values.update(overrides)
+    return QGParameters(**values)  # type: ignore[arg-type]
+
+
 def jet_streamfunction(y: np.ndarray, p: QGParameters) -> np.ndarray:
     """Upper-layer streamfunction of the periodic jet pair, m^2 s^-1.
 
@@ -106,12 +208,15 @@ def jet_streamfunction(y: np.ndarray, p: QGParameters) -> np.ndarray:
 
 
 def sst_target(y: np.ndarray, p: QGParameters) -> np.ndarray:
-    """Reference SST (kelvin) of the tracer: warm south of the eastward jet, cold north.
+    """Reference SST (kelvin) of the tracer: warm on the equator side of the eastward jet.
 
-    ``y`` is in metres from the southern edge; see :func:`~oceaninterp.simulate.sst.sst_reference`.
+    ``y`` is in metres from the southern edge (south of the jet warm when
+    ``f0 > 0``, north of it when ``f0 < 0``); see
+    :func:`~oceaninterp.simulate.sst.sst_reference`.
     """
     side = -jet_streamfunction(y, p) / (p.jet_speed * p.jet_width) - 1.0  # -1 south, +1 north
-    return sst_reference(y, p.length, side, p.sst_mean, p.sst_front, p.sst_gradient)
+    pole = 1.0 if p.f0 > 0 else -1.0  # +1 where north is poleward
+    return sst_reference(y, p.length, pole * side, p.sst_mean, p.sst_front, pole * p.sst_gradient)
 
 
 class TwoLayerQG:
@@ -141,6 +246,8 @@ class TwoLayerQG:
         self.p = p = params
         if p.n % 2:
             raise ValueError(f"n must be even, got {p.n}")
+        if p.relaxation not in ("full", "zonal"):
+            raise ValueError(f"relaxation must be 'full' or 'zonal', got {p.relaxation!r}")
         self.device = torch.device(device)
         self.dtype = getattr(torch, dtype)
         n, dx = p.n, p.dx
@@ -218,7 +325,11 @@ class TwoLayerQG:
         adv_q = self.ikx * fluxes[0:2] + self.iky * fluxes[2:4]
         adv_t = self.ikx * fluxes[4] + self.iky * fluxes[5]
         tau = p.relaxation_days * 86400.0
-        dq = -adv_q - p.beta * vh - (self.qh - self.qjet_h) / tau
+        dq = -adv_q - p.beta * vh
+        if p.relaxation == "zonal":  # the jet (k_x = 0) only: eddies are free
+            dq[..., 0] -= (self.qh[..., 0] - self.qjet_h[..., 0]) / tau
+        else:
+            dq -= (self.qh - self.qjet_h) / tau
         dq[1] += p.bottom_drag * self.k2 * psih[1]
         dt_sst = -adv_t - (self.sst_h - self.sst_ref_h) / (p.sst_relaxation_days * 86400.0)
         return dq, dt_sst

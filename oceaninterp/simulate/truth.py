@@ -17,7 +17,6 @@ model fields are interpolated there with periodic cubic splines.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import ConfigError
-from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+from oceaninterp.simulate.qg import QGParameters, TwoLayerQG, physics_parameters
+from oceaninterp.spectrum import SLOPE_BAND_KM, zonal_spacing_km, zonal_spectrum
 from oceaninterp.threads import torch_threads
 
 #: Gulf Stream box (lon_min, lon_max, lat_min, lat_max), degrees.
@@ -101,25 +101,30 @@ def truth_statistics(
     dict
         ``ssh_mean_m``, ``ssh_std_m`` (all points), ``ssh_range_m`` (mean
         daily max - min), ``eddy_std_m`` (std of SSH minus its zonal mean, the
-        non-zonal part), ``dominant_wavelength_km`` (peak of the
-        variance-preserving zonal wavenumber spectrum of SSH minus its time
-        mean, Hann window), and ``sst_mean_k``/``sst_std_k`` when SST is given.
+        non-zonal part), ``sla_std_m`` (std of SSH minus its time mean at each
+        cell, the eddy variability an altimeter sees), ``dominant_wavelength_km``
+        (peak of the variance-preserving zonal wavenumber spectrum of SSH minus
+        its time mean), ``spectral_slope`` (of the zonal SSH spectrum over
+        70-250 km, :mod:`oceaninterp.spectrum`; NaN when the box is too small),
+        and ``sst_mean_k``/``sst_std_k`` when SST is given.
     """
     ssh = np.asarray(ssh, dtype=np.float64)
+    anomaly = ssh - np.nanmean(ssh, axis=0)
     stats = {
         "ssh_mean_m": float(np.nanmean(ssh)),
         "ssh_std_m": float(np.nanstd(ssh)),
         "ssh_range_m": float(np.nanmean(np.nanmax(ssh, axis=(1, 2)) - np.nanmin(ssh, axis=(1, 2)))),
         "eddy_std_m": float(np.nanstd(ssh - np.nanmean(ssh, axis=2, keepdims=True))),
+        "sla_std_m": float(np.nanstd(anomaly)),
     }
-    anomaly = np.nan_to_num(ssh - np.nanmean(ssh, axis=0))
-    anomaly = anomaly - anomaly.mean(axis=2, keepdims=True)
-    window = np.hanning(anomaly.shape[2])
-    power = (np.abs(np.fft.rfft(anomaly * window, axis=2)) ** 2).mean(axis=(0, 1))
-    dx_km = EARTH_RADIUS_KM * math.cos(math.radians(float(np.mean(lat)))) * math.radians(resolution)
-    k = np.fft.rfftfreq(anomaly.shape[2], d=dx_km)  # cycles per km
-    peak = 1 + int(np.argmax((k * power)[1:]))
-    stats["dominant_wavelength_km"] = float(1.0 / k[peak])
+    dx_km = zonal_spacing_km(lat, resolution)
+    spectrum = zonal_spectrum(np.nan_to_num(anomaly), dx_km)
+    power = spectrum.wavenumber * spectrum.psd
+    stats["dominant_wavelength_km"] = float(1.0 / spectrum.wavenumber[int(np.argmax(power))])
+    try:
+        stats["spectral_slope"] = zonal_spectrum(ssh, dx_km).slope(SLOPE_BAND_KM)
+    except ValueError:  # too few columns or wavenumbers in 70-250 km, or land everywhere
+        stats["spectral_slope"] = float("nan")
     if sst is not None:
         stats["sst_mean_k"] = float(np.nanmean(sst))
         stats["sst_std_k"] = float(np.nanstd(sst))
@@ -136,6 +141,7 @@ def simulate_truth(
     region: tuple[float, float, float, float] = GULF_STREAM_BOX,
     grid_points: int = 256,
     spinup_days: int = 120,
+    physics: str = "v2",
     device: str = "cpu",
     dtype: str = "float64",
     threads: int | None = 1,
@@ -164,6 +170,11 @@ def simulate_truth(
         Model grid points per side over its 2000 km domain.
     spinup_days
         Model days run and discarded before the first output day.
+    physics
+        QG physics version (:func:`~oceaninterp.simulate.qg.physics_parameters`):
+        ``"v2"`` (default: parameters of the box's latitude, free eddies, a
+        spectrum near ``k^-5``) or ``"v1"`` (the 37N set-up of the
+        ``sample_data`` truth, which it reproduces).
     device, dtype
         Torch device and float type of the model.
     threads
@@ -195,8 +206,11 @@ def simulate_truth(
     if fmt not in ("nc", "zarr"):
         raise ConfigError(f"format: expected 'nc' or 'zarr', got {fmt!r}")
     path = check_output(Path(output_dir) / f"{TRUTH_NAME}.{fmt}", overwrite)
-    params = QGParameters(n=grid_points)
     lat, lon = truth_grid(region, resolution)
+    try:
+        params = physics_parameters(physics, 0.5 * (region[2] + region[3]), n=grid_points)
+    except ValueError as exc:
+        raise ConfigError(f"region/physics: {exc}") from None
     rows, cols = model_coordinates(lat, lon, params)
     model = TwoLayerQG(params, seed=seed, device=device, dtype=dtype)
     total = spinup_days + days
@@ -247,8 +261,10 @@ def simulate_truth(
             ds,
             title="oceaninterp OSSE truth: two-layer QG Gulf-Stream-like jet",
             summary=(
-                "Daily SSH and SST of a two-layer quasi-geostrophic model (beta-plane 37N, "
-                "PV relaxed toward a jet, SST tracer) interpolated onto a lon/lat box; "
+                "Daily SSH and SST of a two-layer quasi-geostrophic model (beta-plane, "
+                f"f0 {params.f0:.3e} s-1, Rossby radius {params.rossby_radius / 1e3:.1f} km, "
+                f"{'zonal-mean ' if params.relaxation == 'zonal' else ''}PV relaxed toward a "
+                "jet, SST tracer) interpolated onto a lon/lat box; "
                 f"spin-up of {spinup_days} model days discarded."
             ),
             history=history,
@@ -260,6 +276,10 @@ def simulate_truth(
             spinup_days=int(spinup_days),
             qg_grid_points=int(grid_points),
             qg_domain_km=params.length / 1e3,
+            qg_physics=physics,
+            qg_f0=params.f0,
+            qg_beta=params.beta,
+            qg_rossby_radius_km=params.rossby_radius / 1e3,
             **extra,
         )
     )
