@@ -226,3 +226,17 @@ def test_a_damaged_manifest_is_forgotten_with_a_warning(
         manifest = Manifest(tmp_path)
     assert manifest.units == {} and manifest.inputs == {}
     assert "unreadable" in caplog.text or content == b"[1, 2]"
+
+
+def test_a_two_worker_run_ends_without_a_traceback(
+    pipeline: Path, capfd: pytest.CaptureFixture
+) -> None:
+    if cpu_count() < 2:
+        pytest.skip("needs 2 CPUs")
+    _edited(pipeline, "[[reconstruct]]", "[dask]\nworkers = 2\n\n[[reconstruct]]")
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(pipeline)])
+    err = capfd.readouterr().err  # the workers' stderr too
+    assert exit_.value.code == 0, err
+    assert "Traceback" not in err and "CommClosedError" not in err
+    assert "distributed.scheduler" not in err  # its INFO chatter is for --log-level debug

@@ -67,10 +67,15 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        # distributed's INFO chatter (scheduler, nanny, worker starts) is for --log-level debug.
+        self._distributed_level = logging.getLogger("distributed").level
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         if settings.scheduler is not None:
             try:
                 self.client = Client(settings.scheduler, timeout=CONNECT_TIMEOUT_S)
             except (OSError, TimeoutError) as exc:
+                logging.getLogger("distributed").setLevel(self._distributed_level)
                 raise ConfigError(
                     f"[dask] scheduler {settings.scheduler}: no answer within "
                     f"{CONNECT_TIMEOUT_S} s ({' '.join(str(exc).split())})"
@@ -121,6 +126,7 @@ class DaskExecutor:
         finally:
             for lg, level in zip(loggers, levels, strict=True):
                 lg.setLevel(level)
+            logging.getLogger("distributed").setLevel(self._distributed_level)
 
 
 class _Outcome(concurrent.futures.Future):
