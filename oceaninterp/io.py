@@ -78,6 +78,9 @@ def check_output(
 ) -> Path:
     """Refuse an unusable output path; return it.
 
+    Called when a command starts, it also removes what killed writers left in
+    the output's folder (:func:`remove_stale`).
+
     Parameters
     ----------
     path
@@ -111,6 +114,8 @@ def check_output(
             )
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path}: output exists (use --overwrite to replace it)")
+    if path.parent.is_dir():
+        remove_stale(path.parent)
     return path
 
 

@@ -253,6 +253,9 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_one(tmp_path: Path
     assert killed.returncode == 9
     left = sorted(p.name for p in tmp_path.iterdir())
     assert any(n.startswith(".tmp-") for n in left) and any(n.startswith(".zarr-") for n in left)
+    check_output(tmp_path / "maps.nc")  # a command starts: the dead writer's leftovers go
+    assert _nothing_left(tmp_path) and not (tmp_path / ".maps.nc.lock").exists()
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(tmp_path)], check=False)
     legacy = tmp_path / ".tmp-0123abcd-maps.nc"  # named by an older oceaninterp
     legacy.write_text("old")
     mine = tmp_path / f".tmp-{os.getpid()}.000000-0123abcd-x.nc"  # another host's: kept
