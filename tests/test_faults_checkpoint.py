@@ -189,3 +189,16 @@ def test_info_on_a_hostile_checkpoint_is_one_error_line(
     assert exit_.value.code == 1
     assert err.startswith("error: ") and err.count("\n") <= 2 and "Traceback" not in err
     assert "prior_width" in err
+
+
+def test_a_removed_mdt_record_no_longer_matches_the_digest(tmp_path: Path) -> None:
+    mdt = {"file": "mdt.nc", "path": "mdt.nc", "sha256": "ab" * 32, "cube_ssh_kind": "adt"}
+    path = save_checkpoint(tmp_path / "sla.pt", build_model(CFG), {**META, "mdt": mdt})
+    assert load_checkpoint(path).meta["mdt"] == mdt
+    payload = torch.load(path, weights_only=True)
+    meta = json.loads(payload["meta_json"])
+    del meta["mdt"]  # the maps would silently lack the MDT
+    payload["meta_json"] = json.dumps(meta)
+    torch.save(payload, path)
+    with pytest.raises(InputError, match="does not match the digest"):
+        load_checkpoint(path)

@@ -147,8 +147,14 @@ def save_checkpoint(path: str | Path, model: SSH4DVarNet, meta: dict[str, Any]) 
 
 
 def description_digest(meta: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the semantic fields of a description (:data:`SEMANTIC_META`)."""
-    semantic = {key: meta.get(key) for key in SEMANTIC_META}
+    """SHA-256 (hex) of the semantic fields of a description (:data:`SEMANTIC_META`).
+
+    Only the keys present are digested, so a key added to :data:`SEMANTIC_META`
+    later leaves the digests of older checkpoints (which lack it) valid. Add a
+    key there together with the code that first writes it: a checkpoint that
+    already holds it as an informational key would then be refused.
+    """
+    semantic = {key: meta[key] for key in SEMANTIC_META if key in meta}
     text = json.dumps(semantic, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
