@@ -2,9 +2,12 @@
 
 The default source is GSHHG (the Global Self-consistent, Hierarchical,
 High-resolution Geography database, full resolution), shipped inside the
-``roaring-landmask`` package (the land mask of OpenDrift): nothing is
-downloaded at run time. Lakes inside continents count as land, as in the
-DUACS maps.
+``roaring-landmask`` package (the land mask of OpenDrift) as a 1/240 degree
+raster: nothing is downloaded at run time. Lakes inside continents count as
+land, as in the DUACS maps. Loading the raster takes about 3 s and 0.5 GB,
+so the mask of each grid is kept in a cache folder (``$OCEANINTERP_CACHE``,
+else ``$XDG_CACHE_HOME/oceaninterp``, else ``~/.cache/oceaninterp``): a
+daily run on the same grid reads a few hundred kB instead.
 
 A grid cell is land when more than half of its area is land, estimated from
 ``n x n`` points evenly spread in the cell: ``n = 1`` (the cell centre) at
@@ -21,8 +24,11 @@ value) and must cover the grid.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +42,55 @@ GSHHG = "GSHHG full resolution (roaring-landmask)"
 LAND_VARIABLES = ("land", "lsm", "landmask", "land_mask", "sftlf")
 #: Variables of a mask file read as "1 = sea".
 SEA_VARIABLES = ("sea", "ocean", "seamask", "sea_mask", "mask")
+#: Version of the cell rule below (part of the cache key).
+_SCHEME = 1
 #: Most coastline points tested at once (bounded memory on a global grid).
 _POINTS_PER_CALL = 4_000_000
 
 
 @functools.lru_cache(maxsize=1)
 def _coastline() -> Any:
-    """The GSHHG mask of roaring-landmask, loaded once per process (about 7 s)."""
-    from roaring_landmask import RoaringLandmask
+    """The 1/240 deg GSHHG raster of roaring-landmask, loaded once per process."""
+    from roaring_landmask import LandmaskProvider, RoaringMask
 
-    return RoaringLandmask.new()
+    return RoaringMask.new(LandmaskProvider.Gshhg)
+
+
+def cache_dir() -> Path:
+    """Where masks of grids are kept (see the module docstring)."""
+    root = os.environ.get("OCEANINTERP_CACHE")
+    if root:
+        return Path(root)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "oceaninterp"
+
+
+def _cache_key(lat: np.ndarray, lon: np.ndarray) -> str:
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"gshhg-{version('roaring-landmask')}-{_SCHEME}".encode())
+    for axis in (lat, lon):
+        h.update(np.ascontiguousarray(axis, dtype=np.float64).tobytes())
+    return h.hexdigest()[:32]
+
+
+def _cached(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The coastline mask of a grid, from the cache or computed and stored there."""
+    path = cache_dir() / "landmask" / f"{_cache_key(lat, lon)}.npy"
+    with contextlib.suppress(OSError, ValueError):
+        packed = np.load(path, allow_pickle=False)
+        return (
+            np.unpackbits(packed, count=lat.size * lon.size)
+            .astype(bool)
+            .reshape(lat.size, lon.size)
+        )
+    land = _compute(lat, lon)
+    with contextlib.suppress(OSError):  # a read-only home only costs the next run time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.npy")
+        np.save(tmp, np.packbits(land.ravel()), allow_pickle=False)
+        os.replace(tmp, path)
+    return land
 
 
 def subsamples(resolution: float) -> int:
@@ -63,6 +108,13 @@ def _step(axis: np.ndarray) -> float:
 
 
 def coastline_mask(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Land cells of a grid from the GSHHG coastline (cached; see :func:`_compute`)."""
+    lat = np.asarray(latitude, dtype=np.float64)
+    lon = np.asarray(longitude, dtype=np.float64)
+    return _cached(lat, lon)
+
+
+def _compute(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
     """Land cells of a grid from the GSHHG coastline.
 
     Parameters

@@ -351,6 +351,7 @@ class _Analysis:
         lon: np.ndarray,
         cfg: OIConfig,
         device: str = "cpu",
+        land: np.ndarray | None = None,
     ) -> None:
         import torch
 
@@ -361,6 +362,7 @@ class _Analysis:
         self.obs = obs
         self.days, self.lat, self.lon = days, lat, lon
         self.periodic = is_global(lon)
+        self.sea = np.ones((lat.size, lon.size), dtype=bool) if land is None else ~land
         self.mean = float(np.sum(obs.count * obs.value) / np.sum(obs.count))
         self.obs_std, self.grid_std = prior_std(obs, lat, lon, cfg)
 
@@ -453,7 +455,7 @@ class _Analysis:
         itemsize = 8 if self.dtype == torch.float64 else 4
         done = 0
         for batch in _batches(blocks, itemsize, cfg.batch_bytes):
-            busy = [b for b in batch if b.obs.size]
+            busy = [b for b in batch if b.obs.size and self.sea[b.y, b.x].any()]
             if busy:
                 upper, weights = self._factorise(busy)
                 for i, b in enumerate(busy):
@@ -521,6 +523,7 @@ def oi_map(
     *,
     device: str = "cpu",
     progress: ProgressCallback | None = None,
+    land: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Map SSH from a cube by optimal interpolation.
 
@@ -537,6 +540,9 @@ def oi_map(
         Torch device of the linear algebra (``"cpu"``, ``"cuda"``).
     progress
         Called as ``progress(done, total)`` after each batch of blocks.
+    land
+        Boolean ``(latitude, longitude)``, True on land: blocks wholly on land
+        are not solved (their cells keep the mean and the prior std).
 
     Returns
     -------
@@ -559,7 +565,13 @@ def oi_map(
             cube.encoding.get("source"), "the cube holds no observation to interpolate"
         )
     analysis = _Analysis(
-        obs, _days(cube["time"]), cube["latitude"].values, cube["longitude"].values, cfg, device
+        obs,
+        _days(cube["time"]),
+        cube["latitude"].values,
+        cube["longitude"].values,
+        cfg,
+        device,
+        land,
     )
     ssh, err = analysis.run(with_error=True, progress=progress)
     dims = ("time", "latitude", "longitude")

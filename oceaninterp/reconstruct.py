@@ -542,7 +542,13 @@ def _latitude_rows(
 
 
 def _oi_rows(
-    cube: xr.Dataset, rows: np.ndarray, start: int, n_days: int, cfg: OIConfig, device: str
+    cube: xr.Dataset,
+    rows: np.ndarray,
+    start: int,
+    n_days: int,
+    cfg: OIConfig,
+    device: str,
+    land: np.ndarray,
 ) -> np.ndarray:
     """The OI of days ``[start, start + n_days)`` on the latitude ``rows`` (metres; NaN elsewhere).
 
@@ -559,13 +565,11 @@ def _oi_rows(
     for part in np.split(index, breaks + 1):
         lo, hi = int(part[0]), int(part[-1]) + 1
         first = max(0, start - halo_days)
-        sub = cube.isel(
-            time=slice(first, start + n_days + halo_days),
-            latitude=slice(max(0, lo - halo_rows), hi + halo_rows),
-        )
+        lo_y, hi_y = max(0, lo - halo_rows), hi + halo_rows
+        sub = cube.isel(time=slice(first, start + n_days + halo_days), latitude=slice(lo_y, hi_y))
         if not bool(sub["ssh"].notnull().any()):
             continue
-        ssh = np.asarray(oi_map(sub, cfg, device=device)["ssh"].values)
+        ssh = np.asarray(oi_map(sub, cfg, device=device, land=land[lo_y:hi_y])["ssh"].values)
         i0 = lo - max(0, lo - halo_rows)
         out[:, lo:hi] = ssh[start - first : start - first + n_days, i0 : i0 + hi - lo]
     return out
@@ -722,8 +726,7 @@ def reconstruct(
         progress=progress,
         land=ready.land | oi_rows[:, None],
     )
-    oi_cfg = oi_config or OIConfig()
-    oi_device = str(resolve_device(device))
+    oi_cfg, oi_device, land = oi_config or OIConfig(), str(resolve_device(device)), ready.land
     days = ready.cube["time"].values
     fmt = output_format(output)
     with atomic_path(output) as tmp:
@@ -735,7 +738,7 @@ def reconstruct(
                 ssh = window.ssh
                 n = ssh.shape[0]
                 if oi_rows.any():
-                    oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device)
+                    oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, land)
                     ssh = np.where(oi_rows[None, :, None], oi, ssh)
                 span = days[window.start : window.start + n]
                 sink.write(_maps_window(span, ssh, ready.kind, ready.grid), window.start)
@@ -771,7 +774,7 @@ def _reconstruct_oi(
             truth = _tuning_truth(tune_truth, first, ready.mdt)
         cfg = tune_oi(first, DEFAULT_CANDIDATES, base=cfg, device=oi_device, truth=truth)
         log.info("tuned OI on %d days: %s", min(tune_days, ds.sizes["time"]), cfg)
-    result = oi_map(ds, cfg, device=oi_device, progress=progress)
+    result = oi_map(ds, cfg, device=oi_device, progress=progress, land=ready.land)
     attrs = {
         **ready.attrs,
         "oi_parameters": f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, "

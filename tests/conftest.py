@@ -42,3 +42,9 @@ def one_torch_thread():
 
     with torch_threads(1):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory) -> None:
+    """Land masks are cached per grid: tests start from an empty cache of their own."""
+    os.environ["OCEANINTERP_CACHE"] = str(tmp_path_factory.mktemp("cache"))
