@@ -52,13 +52,17 @@ def truth(tmp_path_factory):
 @pytest.fixture(scope="module")
 def clean(truth, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
-    return out, simulate_obs(truth, out, noise=False, seed=4, files="product")
+    return out, simulate_obs(
+        truth, out, noise=False, seed=4, files="product", systematic=False, mdt_error=0.0
+    )
 
 
 @pytest.fixture(scope="module")
 def noisy(truth, tmp_path_factory):
     out = tmp_path_factory.mktemp("noisy")
-    return out, simulate_obs(truth, out, noise=True, seed=4, files="product")
+    return out, simulate_obs(
+        truth, out, noise=True, seed=4, files="product", systematic=False, mdt_error=0.0
+    )
 
 
 def test_every_mission_and_kind_is_written(clean) -> None:
@@ -219,7 +223,9 @@ def test_month_files_are_few_and_grid_like_the_product_files(truth, noisy, tmp_p
     from oceaninterp.pipeline.catalogue import name_days
     from oceaninterp.products.cmems_l3 import production_key
 
-    paths = simulate_obs(truth, tmp_path / "obs", noise=True, seed=4)  # default: by month
+    paths = simulate_obs(
+        truth, tmp_path / "obs", noise=True, seed=4, systematic=False, mdt_error=0.0
+    )  # default: by month
     assert len(paths) == 6 + 1 + 1  # six nadirs, SWOT and SST: one file each for 5 days
     j3 = next(p for p in paths if p.parent.name == "j3")
     assert j3.name == "dt_global_j3_phy_l3_1hz_20220301-20220305_20250101.nc"
@@ -239,7 +245,14 @@ def test_same_seed_same_files(truth, noisy, tmp_path) -> None:
     from oceaninterp.products import open_product
 
     again = simulate_obs(
-        truth, tmp_path, missions=["j3"], noise=True, sst=False, seed=4, files="product"
+        truth,
+        tmp_path,
+        missions=["j3"],
+        noise=True,
+        sst=False,
+        seed=4,
+        files="product",
+        mdt_error=0.0,
     )
     first = [p for p in noisy[1] if p.parent.name == "j3"]
     assert [p.name for p in again] == [p.name for p in first]
@@ -305,6 +318,8 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
         sst=False,
         noise=False,
         variable="zos",
+        systematic=False,
+        mdt_error=0.0,
     )
     parts = [open_product(p, variable="adt") for p in paths]
     assert all(np.isfinite(part["ssh"].values).any() for part in parts)  # no all-land file
@@ -338,3 +353,55 @@ def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) 
     assert 0.002 < np.nanstd(diff[:, karin]) < 0.1  # metres: a few cm
     along = np.nanstd(np.diff(diff[:, karin], axis=0))
     assert along < 0.05 * np.nanstd(diff[:, karin])  # red along track, not white
+
+
+def test_swot_roll_error_is_linear_across_the_swath(truth, clean, tmp_path) -> None:
+    """Roll alone: the error of each line is ``a(t) x_ac``, a ramp through nadir."""
+    roll = errors.SystematicErrors(roll=0.03, phase=0.0, dilation=0.0, timing=0.0)
+    paths = simulate_obs(
+        truth,
+        tmp_path,
+        missions=["swot"],
+        sst=False,
+        noise=False,
+        systematic=roll,
+        mdt_error=0.0,
+        seed=4,
+        files="product",
+    )
+    base = sorted(p for p in clean[1] if p.parent.name == "swot")
+    xtd = swath.cross_track_distance()
+    slopes, residuals = [], []
+    for path, ref in zip(sorted(paths), base, strict=True):
+        with xr.open_dataset(path) as x, xr.open_dataset(ref) as y:
+            diff = x["ssha_unfiltered"].values - y["ssha_unfiltered"].values
+        for line in diff:
+            ok = np.isfinite(line)
+            if ok.sum() < 10 or (xtd[ok] > 0).all() or (xtd[ok] < 0).all():
+                continue  # both sides needed to see the ramp through nadir
+            a = np.sum(line[ok] * xtd[ok]) / np.sum(xtd[ok] ** 2)  # fit through the origin
+            slopes.append(a)
+            residuals.append(np.abs(line[ok] - a * xtd[ok]).max())
+    assert len(slopes) > 50
+    assert max(residuals) < 3e-4  # metres: linear to the 0.1 mm packing
+    edge = 60.0 * np.asarray(slopes)
+    assert 0.005 < np.std(edge) < 0.1  # metres at 60 km: the roll amplitude's order
+
+
+def test_default_mdt_carries_a_correlated_error_and_the_sla_does_not(
+    truth, clean, tmp_path
+) -> None:
+    from oceaninterp.mdt import read_mdt
+
+    paths = simulate_obs(truth, tmp_path, missions=["j3"], sst=False, noise=False, seed=4)
+    exact = read_mdt(clean[0] / "mdt.nc").values
+    carried = read_mdt(tmp_path / "mdt.nc").values
+    error = carried - exact
+    assert 0.015 < error.std() < 0.025  # metres (2 cm by default)
+    assert np.corrcoef(error[:, :-1].ravel(), error[:, 1:].ravel())[0, 1] > 0.9  # smooth
+    with xr.open_dataset(paths[0]) as got:
+        sla, mdt = got["sla_unfiltered"].values, got["mdt"].values
+    ref = [p for p in clean[1] if p.parent.name == "j3"]
+    with xr.open_mfdataset(ref, combine="nested", concat_dim="time") as clean_j3:
+        np.testing.assert_allclose(sla, clean_j3["sla_unfiltered"].values, atol=1.5e-3)
+        assert 0.005 < np.std(mdt - clean_j3["mdt"].values) < 0.04

@@ -120,9 +120,17 @@ def obs(
     systematic: Annotated[
         bool,
         typer.Option(
-            "--systematic/--no-systematic", help="KaRIn roll/phase/dilation/timing errors."
+            "--systematic/--no-systematic",
+            help="KaRIn roll/phase/dilation/timing errors left after cross-calibration.",
         ),
-    ] = False,
+    ] = True,
+    mdt_error: Annotated[
+        float,
+        typer.Option(help="Std of the error of the MDT the files carry, m (0: exact mean)."),
+    ] = 0.02,
+    mdt_error_km: Annotated[
+        float, typer.Option(help="Correlation length of the MDT error, km.")
+    ] = 100.0,
     swot_pixel_km: Annotated[
         float,
         typer.Option(help="SWOT pixel and line spacing, km (2 = native; coarser for small files)."),
@@ -162,6 +170,8 @@ def obs(
                 sst=sst,
                 seed=seed,
                 systematic=systematic,
+                mdt_error=mdt_error,
+                mdt_error_km=mdt_error_km,
                 swot_pixel_km=swot_pixel_km,
                 variable=variable,
                 files=files,
@@ -190,6 +200,14 @@ def mdt(
         str | None,
         typer.Option(help="SSH variable of the truth; default: ssh, adt, zos, sossheig or sla."),
     ] = None,
+    mdt_error: Annotated[
+        float,
+        typer.Option(help="Std of an MDT error, m (0: the exact time mean; as obs with its seed)."),
+    ] = 0.0,
+    mdt_error_km: Annotated[
+        float, typer.Option(help="Correlation length of the MDT error, km.")
+    ] = 100.0,
+    seed: Seed = 0,
     overwrite: Overwrite = False,
     log_level: LogLevel = "info",
 ) -> None:
@@ -199,6 +217,13 @@ def mdt(
         from oceaninterp.simulate.observations import write_truth_mdt
 
         path = write_truth_mdt(
-            truth, output, variable=variable, overwrite=overwrite, history=command_line()
+            truth,
+            output,
+            variable=variable,
+            mdt_error=mdt_error,
+            mdt_error_km=mdt_error_km,
+            seed=seed,
+            overwrite=overwrite,
+            history=command_line(),
         )
         console.print(f"[green]wrote[/] {path}")

@@ -13,9 +13,13 @@ instrument errors and writes
 - ``mdt.nc``: the MDT the files carry, on the truth's grid (:func:`write_truth_mdt`),
   for ``--mdt`` of ``oceaninterp train`` / ``reconstruct`` and ``[inputs] mdt``.
 
-Every file carries ``mdt`` = the time mean of the truth SSH, and
-``sla = ssh - mdt`` (+ errors), so that ``adt = sla + mdt`` gives back the
-truth SSH. ``*_filtered`` variables are low-passed copies of the noisy
+Every file carries ``mdt`` = the time mean of the truth SSH plus an MDT error
+(2 cm, 100 km by default: a real MDT is not the ocean's exact mean; 0 with
+``mdt_error=0``), and ``sla = ssh - time mean`` (+ instrument errors), so that
+``adt = sla + mdt`` is the truth SSH plus the MDT error, as a real ADT.
+SWOT carries the KaRIn systematic errors left after cross-calibration by
+default (:class:`~oceaninterp.simulate.errors.SystematicErrors`).
+``*_filtered`` variables are low-passed copies of the noisy
 ``*_unfiltered`` ones (a Gaussian of about 65 km half-power cut-off along
 track for nadirs, a 6 km Gaussian over the KaRIn swath); without noise they
 are equal. Truth cells that are NaN (land) give no observation.
@@ -74,6 +78,12 @@ SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.n
 SST_SPAN_NAME = "{first}-{last}-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
 SWOT_SPAN_NAME = "SWOT_L3_LR_SSH_Expert_{start}_{end}_v2.0.1.nc"
 MDT_NAME = "mdt.nc"
+#: Error of the MDT handed to the users (files, mdt.nc): standard deviation (m) and
+#: Gaussian correlation length (km). A few cm at 100 km is the order of the error
+#: of the CNES-CLS MDTs in energetic western boundary currents, where drifters
+#: and altimetry leave the mean jet's position and strength uncertain.
+MDT_ERROR_M = 0.02
+MDT_ERROR_KM = 100.0
 #: File layouts of :func:`simulate_obs` (see the module docstring).
 FILE_LAYOUTS = ("month", "product")
 DEFLATE_LEVEL = 4  # zlib level of the written files
@@ -106,7 +116,36 @@ class TruthSampler:
         with warnings.catch_warnings():  # all-NaN (land) cells stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mdt = np.nanmean(self.values, axis=0)
+        #: MDT handed to the users (in the files and mdt.nc): the true mean + an error.
+        self.mdt_carried = self.mdt.copy()
         self.sst = None if sst is None else np.asarray(sst.values)
+
+    def add_mdt_error(self, rng: np.random.Generator, std: float, scale_km: float) -> None:
+        """Make the carried MDT the true one plus a Gaussian-correlated error field.
+
+        ``std`` in metres over the sea cells, ``scale_km`` the Gaussian
+        correlation length (standard deviation of the smoothing kernel), km.
+        """
+        from scipy.ndimage import gaussian_filter
+
+        from oceaninterp.spectrum import EARTH_RADIUS_KM
+
+        if std <= 0:
+            self.mdt_carried = self.mdt.copy()
+            return
+        dy_km = EARTH_RADIUS_KM * np.radians(float(np.median(np.diff(self.lat))))
+        dx_km = (
+            dy_km
+            * float(np.cos(np.radians(np.mean(self.lat))))
+            * float(np.median(np.diff(self.lon)) / np.median(np.diff(self.lat)))
+        )
+        pad = int(4 * scale_km / min(dx_km, dy_km)) + 1
+        white = rng.standard_normal((self.lat.size + 2 * pad, self.lon.size + 2 * pad))
+        field = gaussian_filter(white, (scale_km / dy_km, scale_km / dx_km), mode="wrap")
+        field = field[pad:-pad, pad:-pad]
+        sea = np.isfinite(self.mdt)
+        field = field - field[sea].mean()
+        self.mdt_carried = self.mdt + field * (std / field[sea].std())
 
     @classmethod
     def open(cls, path: str | Path, variable: str | None = None) -> TruthSampler:
@@ -148,11 +187,13 @@ class TruthSampler:
 
     def sample(
         self, times: np.ndarray, lat: np.ndarray, lon: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Truth SSH and MDT (metres) at points; NaN outside the grid or next to NaN cells.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Truth SSH, true MDT and carried MDT (metres) at points.
 
-        Bilinear in space; linear in time between day centres (held constant
-        over the first and last half days).
+        NaN outside the grid or next to NaN cells. Bilinear in space; linear
+        in time between day centres (held constant over the first and last
+        half days). The carried MDT is the true one plus its error
+        (:meth:`add_mdt_error`).
         """
         lon = self.lon[0] + (np.asarray(lon, dtype=np.float64) - self.lon[0]) % 360.0
         i, wi, ok_i = _fraction(self.lat, np.asarray(lat, dtype=np.float64))
@@ -164,9 +205,11 @@ class TruthSampler:
         wk = ft - k
         out = np.zeros(i.shape, np.float64)
         mdt = np.zeros(i.shape, np.float64)
+        carried = np.zeros(i.shape, np.float64)
         for di, fi in ((0, 1 - wi), (1, wi)):
             for dj, fj in ((0, 1 - wj), (1, wj)):
                 mdt += fi * fj * self.mdt[i + di, j + dj]
+                carried += fi * fj * self.mdt_carried[i + di, j + dj]
                 for dk, fk in ((0, 1 - wk), (1, wk)):
                     if self.times.size == 1 and dk:
                         continue
@@ -174,7 +217,8 @@ class TruthSampler:
         bad = ~(ok_i & ok_j)
         out[bad] = np.nan
         mdt[bad] = np.nan
-        return out, mdt
+        carried[bad] = np.nan
+        return out, mdt, carried
 
 
 def _fraction(axis: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,11 +276,12 @@ def nadir_tracks(orbit: Orbit, sampler: TruthSampler, *, noise: bool, seed: int)
     lat, lon = orbit.ground_track(times)
     keep = sampler.inside(lat, lon)
     times, lat, lon = times[keep], lat[keep], lon[keep]
-    ssh, mdt = sampler.sample(times, lat, lon)
+    ssh, true_mdt, mdt = sampler.sample(times, lat, lon)
     sea = np.isfinite(ssh)  # land (NaN truth) gives no observation
-    times, lat, lon, ssh, mdt = times[sea], lat[sea], lon[sea], ssh[sea], mdt[sea]
+    times, lat, lon, ssh = times[sea], lat[sea], lon[sea], ssh[sea]
+    true_mdt, mdt = true_mdt[sea], mdt[sea]
     cycle, pass_number = orbit.pass_index(times)
-    sla = ssh - mdt
+    sla = ssh - true_mdt
     if noise:
         sla = sla + errors.nadir_noise(_rng(seed, orbit.mission), sla.size, orbit.mission)
         gaps = np.r_[0, np.cumsum(np.diff(times) > np.timedelta64(1500, "ms"))]
@@ -308,14 +353,14 @@ def swot_passes(
         sl = slice(lines[0], lines[-1] + 1)
         t, lat, lon, valid = t[sl], lat[sl], lon[sl], valid[sl]
         shape = lat.shape
-        ssh, mdt = sampler.sample(
+        ssh, true_mdt, mdt = sampler.sample(
             np.broadcast_to(t[:, None], shape).ravel(), lat.ravel(), lon.ravel()
         )
-        ssh, mdt = ssh.reshape(shape), mdt.reshape(shape)
+        ssh, true_mdt, mdt = ssh.reshape(shape), true_mdt.reshape(shape), mdt.reshape(shape)
         valid &= np.isfinite(ssh)
         if not valid.any():  # a pass over land only
             continue
-        sla = np.where(valid, ssh - mdt, np.nan)
+        sla = np.where(valid, ssh - true_mdt, np.nan)
         cycle, number = int(cycles[part[0]]), int(passes[part[0]])
         rng = _rng(seed, orbit.mission, cycle, number)
         if systematic is not None:
@@ -415,7 +460,9 @@ def simulate_obs(
     noise: bool = True,
     sst: bool = True,
     seed: int = 0,
-    systematic: bool = False,
+    systematic: bool | errors.SystematicErrors = True,
+    mdt_error: float = MDT_ERROR_M,
+    mdt_error_km: float = MDT_ERROR_KM,
     swot_pixel_km: float = swath.PIXEL_KM,
     variable: str | None = None,
     files: str = "month",
@@ -444,7 +491,16 @@ def simulate_obs(
     seed
         Seed of every random error (files are reproducible given the seed).
     systematic
-        Add the KaRIn systematic errors (roll, phase, baseline dilation, timing).
+        Add the KaRIn systematic errors left after cross-calibration (roll,
+        phase, baseline dilation, timing) with the amplitudes of
+        :class:`~oceaninterp.simulate.errors.SystematicErrors` (``True``, the
+        default), or with the given amplitudes.
+    mdt_error, mdt_error_km
+        Standard deviation (m) and Gaussian correlation length (km) of the
+        error of the MDT the files and ``mdt.nc`` carry (0: the truth's own
+        time mean). The SLA stays the truth minus its time mean (plus
+        instrument errors), so ``adt = sla + mdt`` carries the MDT error, as a
+        real ADT does.
     swot_pixel_km
         SWOT pixel and line spacing, km: 2 (native, 69 pixels) or coarser
         for smaller files.
@@ -485,17 +541,28 @@ def simulate_obs(
             raise OutputExistsError(f"{folder}: output exists (use --overwrite to replace it)")
     check_output(output_dir / MDT_NAME, overwrite)
     sampler = TruthSampler.open(truth, variable)
+    sampler.add_mdt_error(_rng(seed, "mdt"), mdt_error, mdt_error_km)
     if sst and sampler.sst is None:
         log.info("%s: no SST in the truth, so no SST files", truth)
         if progress:
             progress("no SST in the truth: no SST files")
         sst = False
-    _write_mdt(sampler, output_dir / MDT_NAME, truth=truth, history=history, overwrite=True)
+    _write_mdt(
+        sampler,
+        output_dir / MDT_NAME,
+        truth=truth,
+        history=history,
+        overwrite=True,
+        error=(mdt_error, mdt_error_km),
+    )
     written: list[Path] = []
     for mission in missions:
         orbit = ORBITS[mission]
         if mission == "swot":
-            amplitudes = errors.SystematicErrors() if systematic else None
+            if isinstance(systematic, errors.SystematicErrors):
+                amplitudes: errors.SystematicErrors | None = systematic
+            else:
+                amplitudes = errors.SystematicErrors() if systematic else None
             passes = swot_passes(
                 orbit,
                 sampler,
@@ -571,6 +638,9 @@ def write_truth_mdt(
     output: str | Path,
     *,
     variable: str | None = None,
+    mdt_error: float = 0.0,
+    mdt_error_km: float = MDT_ERROR_KM,
+    seed: int = 0,
     overwrite: bool = False,
     history: str = "oceaninterp.simulate.observations.write_truth_mdt",
 ) -> Path:
@@ -586,6 +656,9 @@ def write_truth_mdt(
     variable
         Name of the truth SSH variable (default: the first of ``ssh``,
         ``adt``, ``zos``, ``sossheig``, ``sla``; see :mod:`oceaninterp.truth`).
+    mdt_error, mdt_error_km, seed
+        MDT error as in :func:`simulate_obs` (default none: the exact time
+        mean); the same values and seed give the same MDT as ``simulate_obs``.
     overwrite
         Replace an existing output.
     history
@@ -593,16 +666,30 @@ def write_truth_mdt(
     """
     check_output(output, overwrite)
     sampler = TruthSampler.open(truth, variable)
-    return _write_mdt(sampler, Path(output), truth=truth, history=history, overwrite=overwrite)
+    sampler.add_mdt_error(_rng(seed, "mdt"), mdt_error, mdt_error_km)
+    return _write_mdt(
+        sampler,
+        Path(output),
+        truth=truth,
+        history=history,
+        overwrite=overwrite,
+        error=(mdt_error, mdt_error_km),
+    )
 
 
 def _write_mdt(
-    sampler: TruthSampler, output: Path, *, truth: str | Path, history: str, overwrite: bool
+    sampler: TruthSampler,
+    output: Path,
+    *,
+    truth: str | Path,
+    history: str,
+    overwrite: bool,
+    error: tuple[float, float] = (0.0, MDT_ERROR_KM),
 ) -> Path:
     from oceaninterp.mdt import write_mdt
 
     mdt = xr.DataArray(
-        sampler.mdt,
+        sampler.mdt_carried,
         dims=("latitude", "longitude"),
         coords={"latitude": sampler.lat, "longitude": sampler.lon},
     )
@@ -612,8 +699,13 @@ def _write_mdt(
         history=history,
         source_files=[truth],
         summary=(
-            "Mean dynamic topography of an OSSE: the time mean of the truth SSH, "
-            "the mdt carried by the simulated along-track and swath files."
+            "Mean dynamic topography of an OSSE: the time mean of the truth SSH"
+            + (
+                f" plus a Gaussian-correlated error (std {error[0]:g} m, {error[1]:g} km)"
+                if error[0] > 0
+                else ""
+            )
+            + ", the mdt carried by the simulated along-track and swath files."
         ),
         overwrite=overwrite,
         time_coverage_start=str(sampler.start.astype("datetime64[s]")) + "Z",
