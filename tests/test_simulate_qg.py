@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from oceaninterp.errors import ConfigError
-from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+from oceaninterp.simulate.qg import (
+    QGParameters,
+    TwoLayerQG,
+    physics_parameters,
+    rossby_radius,
+)
 from oceaninterp.simulate.truth import simulate_truth, truth_grid, truth_statistics
 from oceaninterp.threads import torch_threads
 
@@ -106,3 +111,76 @@ def test_same_seed_same_ocean() -> None:
             runs.append(list(model.run_days(2))[-1][0])
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize(("lat", "km"), [(20.0, 55.0), (37.0, 30.0), (60.0, 12.5), (-37.0, 30.0)])
+def test_rossby_radius_follows_chelton(lat: float, km: float) -> None:
+    assert rossby_radius(lat) / 1e3 == pytest.approx(km, rel=0.01)
+
+
+def test_rossby_radius_shrinks_poleward_in_both_hemispheres() -> None:
+    lats = np.arange(15.0, 60.5, 2.5)
+    radii = np.array([rossby_radius(x) for x in lats])
+    assert np.all(np.diff(radii) < 0)
+    np.testing.assert_allclose(radii, [rossby_radius(-x) for x in lats])
+    assert 60e3 < radii[0] < 80e3 and 10e3 < radii[-1] < 15e3
+
+
+@pytest.mark.parametrize("lat", [40.0, -40.0, 15.0, -60.0])
+def test_f0_beta_rd_and_jet_follow_the_latitude(lat: float) -> None:
+    p = physics_parameters("v2", lat)
+    assert np.sign(p.f0) == np.sign(lat)  # f0 < 0 in the southern hemisphere
+    assert p.f0 == pytest.approx(2 * 7.2921159e-5 * np.sin(np.radians(lat)))
+    assert p.beta == pytest.approx(2 * 7.2921159e-5 * np.cos(np.radians(lat)) / 6.371e6)
+    assert p.beta > 0
+    assert p.rossby_radius == pytest.approx(rossby_radius(lat))
+    assert p.jet_width == pytest.approx(50e3 * p.rossby_radius / 30e3)
+    assert p.relaxation == "zonal"
+    north = physics_parameters("v2", abs(lat))
+    assert (p.beta, p.rossby_radius) == pytest.approx((north.beta, north.rossby_radius))
+    assert QGParameters().f0 == physics_parameters("v1", lat).f0 == 8.78e-5  # v1: always 37N
+
+
+@pytest.mark.parametrize("lat", [10.0, -12.0, 65.0, -70.0, 0.0])
+def test_latitudes_outside_15_60_are_refused(lat: float, tmp_path) -> None:
+    with pytest.raises(ValueError, match="between 15 and 60 degrees north or south"):
+        physics_parameters("v2", lat)
+    with pytest.raises(ConfigError, match="15 and 60"):
+        simulate_truth(
+            tmp_path,
+            days=1,
+            resolution=1.0,
+            grid_points=32,
+            spinup_days=0,
+            region=(0.0, 4.0, lat - 2.0, lat + 2.0),
+        )
+
+
+@pytest.mark.parametrize("hemisphere", [1.0, -1.0])
+def test_truth_in_both_hemispheres_has_geostrophic_ssh_and_warm_equator_side(
+    hemisphere: float, tmp_path
+) -> None:
+    """An eastward jet: SSH high on its equator side, f0 of the box's sign, SST warm equatorward."""
+    from oceaninterp.io import open_dataset
+
+    lats = sorted((hemisphere * 35.0, hemisphere * 45.0))
+    path = simulate_truth(
+        tmp_path,
+        days=1,
+        resolution=0.5,
+        grid_points=64,
+        spinup_days=1,
+        seed=1,
+        region=(10.0, 20.0, lats[0], lats[1]),
+    )
+    with open_dataset(path) as ds:
+        assert np.sign(ds.attrs["qg_f0"]) == hemisphere
+        assert ds.attrs["qg_rossby_radius_km"] == pytest.approx(rossby_radius(40.0) / 1e3)
+        ssh = ds["ssh"].mean(("time", "longitude")).values
+        sst = ds["sst"].mean(("time", "longitude")).values
+    n = ssh.size
+    south, north = slice(0, n // 4), slice(3 * n // 4, n)
+    equatorward = south if hemisphere > 0 else north
+    poleward = north if hemisphere > 0 else south
+    assert ssh[equatorward].mean() > ssh[poleward].mean() + 0.3  # metres across the jet
+    assert sst[equatorward].mean() > sst[poleward].mean() + 3.0  # kelvin
