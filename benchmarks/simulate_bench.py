@@ -15,7 +15,8 @@ Prints, with the baselines measured in the same run:
   SWOT (2 km KaRIn pixels) from that truth in memory, against a brute-force
   baseline that computes the ground track every second of the year instead of
   only in the box crossings (measured on Jason-3 alone); then the wall time
-  of ``simulate_obs`` writing every file (nadir, SWOT, SST);
+  of ``simulate_obs`` writing every file (nadir, SWOT, SST), by month (the
+  default) and one per day and pass (``files="product"``), and their sizes;
 - the truth statistics.
 """
 
@@ -42,10 +43,10 @@ def _truth(workdir: Path, days: int, spinup: int, resolution: float) -> tuple[Pa
 
 
 def _qg_day_seconds(threads: int | None, days: int) -> float:
-    from oceaninterp.simulate.qg import QGParameters, TwoLayerQG
+    from oceaninterp.simulate.qg import TwoLayerQG, physics_parameters
     from oceaninterp.threads import torch_threads
 
-    model = TwoLayerQG(QGParameters(n=256), seed=0)
+    model = TwoLayerQG(physics_parameters("v2", 38.0, n=256), seed=0)
     with torch_threads(threads):
         start = time.perf_counter()
         for _ in model.run_days(days):
@@ -54,12 +55,10 @@ def _qg_day_seconds(threads: int | None, days: int) -> float:
 
 
 def _sampling(truth: Path) -> tuple[float, int, int]:
-    from oceaninterp.io import open_dataset
     from oceaninterp.simulate.observations import TruthSampler, nadir_tracks, swot_passes
     from oceaninterp.simulate.orbits import ORBITS
 
-    with open_dataset(truth) as ds:
-        sampler = TruthSampler(ds)
+    sampler = TruthSampler.open(truth)
     for orbit in ORBITS.values():
         _ = orbit.ground_speed  # solve the orbits outside the timing
     start = time.perf_counter()
@@ -73,12 +72,10 @@ def _sampling(truth: Path) -> tuple[float, int, int]:
 
 def _brute_force_j3(truth: Path) -> tuple[float, float]:
     """(brute-force seconds, windowed seconds) for a year of Jason-3 positions in the box."""
-    from oceaninterp.io import open_dataset
     from oceaninterp.simulate.observations import TruthSampler, nadir_tracks
     from oceaninterp.simulate.orbits import ORBITS
 
-    with open_dataset(truth) as ds:
-        sampler = TruthSampler(ds)
+    sampler = TruthSampler.open(truth)
     orbit = ORBITS["j3"]
     start = time.perf_counter()
     seconds = (sampler.end - sampler.start) // np.timedelta64(1, "s")
@@ -87,7 +84,7 @@ def _brute_force_j3(truth: Path) -> tuple[float, float]:
         t = sampler.start + np.arange(first, min(first + 86400, seconds)).astype("timedelta64[s]")
         lat, lon = orbit.ground_track(t)
         inside = sampler.inside(lat, lon)
-        ssh, _ = sampler.sample(t[inside], lat[inside], lon[inside])
+        ssh, _, _ = sampler.sample(t[inside], lat[inside], lon[inside])
         kept += int(np.isfinite(ssh).sum())
     brute = time.perf_counter() - start
     start = time.perf_counter()
@@ -141,7 +138,15 @@ def main() -> None:
     paths = simulate_obs(truth, workdir / "obs", seed=0, overwrite=True)
     write_s = time.perf_counter() - start
     size = sum(p.stat().st_size for p in paths) / 1e6
-    print(f"simulate_obs writing every file: {write_s:.1f} s, {len(paths)} files, {size:.0f} MB")
+    start = time.perf_counter()
+    daily = simulate_obs(truth, workdir / "obs_product", seed=0, overwrite=True, files="product")
+    daily_s = time.perf_counter() - start
+    daily_size = sum(p.stat().st_size for p in daily) / 1e6
+    print(
+        f"simulate_obs writing every file: {write_s:.1f} s, {len(paths)} monthly files, "
+        f"{size:.0f} MB; one file per day/pass (--files product): {daily_s:.1f} s, "
+        f"{len(daily)} files, {daily_size:.0f} MB: ratio {daily_size / size:.1f}x in size"
+    )
 
     from oceaninterp.io import open_dataset
 
