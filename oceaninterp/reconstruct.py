@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,7 +73,14 @@ from oceaninterp.cube import (
 )
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
-from oceaninterp.io import atomic_path, check_output, open_dataset, output_format, write_dataset
+from oceaninterp.io import (
+    atomic_path,
+    check_output,
+    open_dataset,
+    output_format,
+    scratch_dir,
+    write_dataset,
+)
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
@@ -341,6 +347,31 @@ class OutputGrid:
             return np.where(weight > 0.5, total / weight, np.nan).astype(np.float32)
 
 
+#: Largest |SSH| (m) a map may hold: far beyond any ocean, far within the int32 packing.
+MAX_ABS_SSH = 10.0
+
+
+def check_plausible(ssh: np.ndarray, land: np.ndarray, days: np.ndarray) -> None:
+    """Refuse a mapped field that is not finite over the ocean or not a sea level.
+
+    Raises
+    ------
+    InputError
+        Naming the first bad day and how many ocean cells are NaN or beyond
+        :data:`MAX_ABS_SSH` metres (a broken checkpoint, or observations in
+        the wrong units): nothing is written.
+    """
+    bad = ~(np.abs(ssh) <= MAX_ABS_SSH) & ~land[None]
+    if bad.any():
+        day = str(days[int(np.argmax(bad.any(axis=(1, 2))))])[:10]
+        raise InputError(
+            None,
+            f"the mapped SSH is NaN or beyond {MAX_ABS_SSH:g} m on {int(bad.sum())} ocean "
+            f"cell(s) (first on {day}): the checkpoint or the observations are broken; "
+            "nothing was written",
+        )
+
+
 def _maps_window(
     days: np.ndarray,
     window_ssh: np.ndarray,
@@ -355,6 +386,7 @@ def _maps_window(
     each with its velocities.
     """
     ssh = np.where(grid.land, np.nan, grid.convert(window_ssh)).astype(np.float32)
+    check_plausible(ssh, grid.land, days)
     coords = {"time": days, "latitude": grid.latitude, "longitude": grid.longitude}
     dims = ("time", "latitude", "longitude")
     maps = xr.Dataset({kind: (dims, ssh)}, coords=coords)
@@ -672,7 +704,8 @@ def reconstruct(
         raise ConfigError(f"method: expected one of {list(METHODS)}, got {method!r}")
     if outside not in OUTSIDE:
         raise ConfigError(f"outside: expected one of {list(OUTSIDE)}, got {outside!r}")
-    output = check_output(output, overwrite)
+    inputs = [p for p in (cube, checkpoint, mdt, tune_truth, land) if isinstance(p, str | Path)]
+    output = check_output(output, overwrite, inputs=inputs)
     if isinstance(cube, xr.Dataset):
         cube_path, ds = None, validate(cube)
     else:
@@ -729,8 +762,8 @@ def reconstruct(
     oi_cfg, oi_device, land = oi_config or OIConfig(), str(resolve_device(device)), ready.land
     days = ready.cube["time"].values
     fmt = output_format(output)
-    with atomic_path(output) as tmp:
-        store = tmp if fmt == "zarr" else Path(tempfile.mkdtemp(dir=output.parent, prefix=".zarr-"))
+    with atomic_path(output, overwrite=overwrite) as tmp:
+        store = tmp if fmt == "zarr" else scratch_dir(output.parent)
         try:
             template = _template(days, ready.grid, map_kinds(ready.kind, ready.grid.mdt), False)
             sink = _ZarrRegions(store, template, ready.attrs)
