@@ -12,7 +12,7 @@ alg, swot; SWOT pixels of 8 km; instrument noise; ADT gridded at 1/10 deg):
   36-46N: Corsica, Sardinia, the Ligurian and North-African coasts) laid over
   it by relative position: truth ``ssh`` and ``sst`` are NaN on land, so the
   observations skip land and the cube's land rule
-  (:func:`oceaninterp.reconstruct.land_mask`) sees it. The QG dynamics do not
+  (:func:`oceaninterp.cube.land_cells`) sees it. The QG dynamics do not
   feel the coast: it is an open-ocean flow with a mask laid over it;
 * ``resolution``: the truth simulated at 1/20 deg (same seed), observed,
   gridded at the model's 1/10 deg and scored against the truth block-averaged
@@ -21,7 +21,7 @@ alg, swot; SWOT pixels of 8 km; instrument noise; ADT gridded at 1/10 deg):
   not finer dynamics;
 * ``resampled``: the same observations gridded at 1/20 deg; the 4DVarNet
   coarsens the cube to its 1/10 deg (``reconstruct(resample=True)``), the OI
-  maps the same coarsened cube (:func:`oceaninterp.reconstruct.resample_cube`).
+  maps the same coarsened cube (:func:`oceaninterp.cube.regrid`).
 
 For each case three maps are made from the same cube and scored by
 :func:`oceaninterp.report.score_maps` on the days after a spin-up, each made
@@ -239,9 +239,9 @@ def block_average(truth: Any, resolution: float, path: Path | None = None) -> An
     """A truth (``ssh``, ``sst``) block-averaged to ``resolution`` degrees.
 
     The mean of the finite cells of each block (NaN where the block is all NaN),
-    by :func:`oceaninterp.reconstruct.resample_cube` (coarsening by an integer factor).
+    by :func:`oceaninterp.cube.regrid` (coarsening by an integer factor).
     """
-    from oceaninterp.reconstruct import resample_cube
+    from oceaninterp.cube import regrid as resample_cube
 
     keep = [v for v in ("ssh", "sst") if v in truth.data_vars]
     coarse = resample_cube(truth[keep], resolution, path)[keep]
@@ -538,7 +538,7 @@ def map_oi(cube: Path, mdt: Path, cfg: Any, out: Path) -> None:
     """The DUACS-like OI's maps of an ADT cube: OI of the SLA, plus the MDT, to ``out``.
 
     A cube finer than the model is first coarsened to it
-    (:func:`~oceaninterp.reconstruct.resample_cube`), as the 4DVarNet does.
+    (:func:`~oceaninterp.cube.regrid`), as the 4DVarNet does.
 
     Parameters
     ----------
@@ -551,8 +551,10 @@ def map_oi(cube: Path, mdt: Path, cfg: Any, out: Path) -> None:
     out
         The maps (``adt``, ``sla``, ``err_sla``, metres).
     """
+    from oceaninterp.cube import regrid as resample_cube
+    from oceaninterp.cube import resolution as cube_resolution
     from oceaninterp.io import open_dataset
-    from oceaninterp.reconstruct import cube_resolution, reconstruct, resample_cube
+    from oceaninterp.reconstruct import reconstruct
 
     ds = open_dataset(cube)
     if not np.isclose(cube_resolution(ds, cube), MODEL_RESOLUTION):
@@ -575,8 +577,10 @@ def oi_configs(setup: Setup) -> dict[str, Any]:
 
     tuned = setup.oi_tuned
     return {
-        "oi_tuned": OIConfig(lx=tuned["lx"], ly=tuned["lx"], lt=tuned["lt"], noise=tuned["noise"]),
-        "oi_default": OIConfig(),
+        "oi_tuned": OIConfig(
+            lx=tuned["lx"], ly=tuned["lx"], lt=tuned["lt"], noise=tuned["noise"], signal_std=1.0
+        ),
+        "oi_default": OIConfig(signal_std=1.0),
     }
 
 
@@ -664,7 +668,7 @@ def method_name(method: str, oi_tuned: dict[str, float]) -> str:
         )
     from oceaninterp.config import OIConfig
 
-    d = OIConfig()
+    d = OIConfig(signal_std=1.0)
     return f"OI defaults (lx {d.lx:g} deg, lt {d.lt:g} d, noise {d.noise:g} m)"
 
 

@@ -306,10 +306,10 @@ def tune(setup: Setup, system: str) -> dict[str, Any]:
     with a truth).
     """
     from oceaninterp.config import OIConfig
+    from oceaninterp.cube import to_kind
     from oceaninterp.io import open_dataset
     from oceaninterp.mdt import mdt_on_grid
     from oceaninterp.oi import tune_oi
-    from oceaninterp.reconstruct import minus_mdt
 
     out = setup.work / oi_name(system) / "oi_config.json"
 
@@ -317,12 +317,12 @@ def tune(setup: Setup, system: str) -> dict[str, Any]:
         start, end = shift(setup.periods["val_start"], -SPINUP_DAYS), setup.periods["val_end"]
         cube = _window(open_dataset(cube_path(setup, system)), start, end)
         mdt = mdt_on_grid(setup.mdt, cube["latitude"].values, cube["longitude"].values)
-        sla, _ = minus_mdt(cube, "adt", mdt)
+        sla, _ = to_kind(cube, "adt", "sla", mdt.values)
         truth = open_dataset(setup.truth)["ssh"].sel(time=cube["time"]).load() - mdt.values
         truth = truth.where(truth["time"] >= np.datetime64(setup.periods["val_start"], "ns"))
         started = time.perf_counter()
         rounds = setup.candidates[SYSTEMS[system][1]]
-        cfg = OIConfig()
+        cfg = OIConfig(signal_std=1.0)
         for candidates in rounds:
             # the best so far stays a candidate of every round
             tried = {k: sorted({*v, getattr(cfg, k)}) for k, v in candidates.items()}
