@@ -43,7 +43,10 @@ def truth(
     lat_max: Annotated[
         float, typer.Option("-Y", "--maximum-latitude", help="North edge, degrees_north.")
     ] = 43.0,
-    grid_points: Annotated[int, typer.Option(help="QG points per side (2000 km).")] = 256,
+    grid_points: Annotated[int, typer.Option(help="QG points per side.")] = 256,
+    domain_km: Annotated[
+        float, typer.Option(help="Side of the periodic QG domain, km (the box fits in 60 %).")
+    ] = 2000.0,
     spinup_days: Annotated[int, typer.Option(help="Model days run and discarded first.")] = 120,
     physics: Annotated[
         str,
@@ -73,6 +76,7 @@ def truth(
                 start=start,
                 region=(lon_min, lon_max, lat_min, lat_max),
                 grid_points=grid_points,
+                domain_km=domain_km,
                 spinup_days=spinup_days,
                 physics=physics,
                 device=device,

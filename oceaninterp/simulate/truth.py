@@ -140,6 +140,7 @@ def simulate_truth(
     start: str = "2022-01-01",
     region: tuple[float, float, float, float] = GULF_STREAM_BOX,
     grid_points: int = 256,
+    domain_km: float = 2000.0,
     spinup_days: int = 120,
     physics: str = "v2",
     device: str = "cpu",
@@ -167,7 +168,10 @@ def simulate_truth(
     region
         (lon_min, lon_max, lat_min, lat_max) in degrees.
     grid_points
-        Model grid points per side over its 2000 km domain.
+        Model grid points per side over its domain.
+    domain_km
+        Side of the doubly periodic model domain, km (2000: 7.8 km cells at
+        256 points; the box must fit in 60 % of it).
     spinup_days
         Model days run and discarded before the first output day.
     physics
@@ -208,7 +212,9 @@ def simulate_truth(
     path = check_output(Path(output_dir) / f"{TRUTH_NAME}.{fmt}", overwrite)
     lat, lon = truth_grid(region, resolution)
     try:
-        params = physics_parameters(physics, 0.5 * (region[2] + region[3]), n=grid_points)
+        params = physics_parameters(
+            physics, 0.5 * (region[2] + region[3]), n=grid_points, length=domain_km * 1e3
+        )
     except ValueError as exc:
         raise ConfigError(f"region/physics: {exc}") from None
     rows, cols = model_coordinates(lat, lon, params)
