@@ -101,7 +101,7 @@ def test_periods_and_map_windows_follow_the_sample(skill: ModuleType, tmp_path: 
 
 def test_cubes_are_gridded_at_the_setup_resolution(skill: ModuleType, tmp_path: Path) -> None:
     obs = tmp_path / "obs"
-    for source in sorted((SAMPLE / "obs" / "nadir").glob("*/*_2022100[12]_*.nc")):
+    for source in sorted((SAMPLE / "obs" / "nadir").glob("*/*_20221001-20221031_*.nc")):
         target = obs / "nadir" / source.parent.name / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
