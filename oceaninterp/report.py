@@ -211,13 +211,13 @@ def score_maps(
 # ---------------------------------------------------------------------------- gridded
 
 
-def _observed_points(cube: str | Path, day: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+def _observed_points(cube: str | Path, day: Any) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes (degrees) of the cells of ``cube`` observed on ``day``."""
     with open_dataset(cube) as ds:
         if "ssh" not in ds:
             raise InputError(cube, "no variable 'ssh': not an observation cube")
         days = ds["time"].values.astype("datetime64[D]")
-        at = np.flatnonzero(days == np.datetime64(day, "D"))
+        at = np.flatnonzero(days == np.asarray(day).astype("datetime64[D]"))
         if not at.size:
             return np.empty(0), np.empty(0)
         ssh = ds["ssh"].transpose(*DIMS).isel(time=int(at[0])).values

@@ -404,9 +404,9 @@ def encoding(ds: xr.Dataset, fmt: str) -> dict[str, dict[str, Any]]:
     """
     enc = cf.encoding(ds, fmt)
     edge = CHUNK_CELLS[fmt]
-    for name in ("latitude", "longitude", "lat_bnds", "lon_bnds"):
-        if name in ds.variables:
-            enc.setdefault(name, {})["dtype"] = "float32"
+    for coord in ("latitude", "longitude", "lat_bnds", "lon_bnds"):
+        if coord in ds.variables:
+            enc.setdefault(coord, {})["dtype"] = "float32"
     if cf.BOUNDS_DIM in ds.variables:
         enc[cf.BOUNDS_DIM] = {"dtype": "int32", "_FillValue": None}
     for name in ds.data_vars:
