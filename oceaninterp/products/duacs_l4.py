@@ -382,7 +382,8 @@ def to_product(
     if method in METHOD_REFERENCES:
         attrs.setdefault("references", f"{METHOD_REFERENCES[method]}; {cf.PROJECT_URL}")
     if method and method != "oi" and "err_sla" not in ds:
-        attrs.setdefault("comment", f"Made by oceaninterp {__version__}. {NO_ERROR_NOTE}")
+        before = str(attrs.get("comment", f"Made by oceaninterp {__version__}.")).rstrip()
+        attrs["comment"] = f"{before} {NO_ERROR_NOTE}"
     ds.attrs = cf.global_attributes(
         ds, title=title, summary=summary, history=history, source_files=source_files, **attrs
     )
