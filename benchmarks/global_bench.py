@@ -28,7 +28,9 @@ memory is read by ``os.wait4`` (logs in ``WORK/*.log``):
 
 Printed: seconds per map day, pixel-days per second (ocean and land cells of
 the grid), peak memory, the fraction of land, and the ratio of the land-skipping
-run to its baseline. Results go to ``WORK/global_bench.md``.
+run to its baseline. Results go to ``WORK/global_bench.md``, and figures of
+the maps' middle day (``sla`` with the day's observed cells drawn on it, land
+grey) to ``WORK/*.png``; ``--figures-only`` redraws them from existing maps.
 """
 
 from __future__ import annotations
@@ -60,6 +62,54 @@ def run(label: str, args: list[str], days: int, log: Path) -> dict[str, float | 
     return {"label": label, "seconds": seconds, "per_day": seconds / days, "peak_gb": peak_gb}
 
 
+def figure(maps: Path, cube: Path, out: Path, title: str) -> Path:
+    """The middle day's ``sla`` (m), land grey, that day's observed cells in black."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with xr.open_dataset(maps) as ds, xr.open_dataset(cube) as obs:
+        day = ds.sizes["time"] // 2
+        sla = ds["sla"].isel(time=day)
+        seen = obs["ssh"].isel(time=day).notnull()
+        land = obs["land"] > 0 if "land" in obs else sla.isnull()
+        lon, lat = sla["longitude"].values, sla["latitude"].values
+        fig, ax = plt.subplots(figsize=(11, 5.2), layout="constrained")
+        ax.pcolormesh(
+            lon,
+            lat,
+            np.where(land.values, 1.0, np.nan),
+            cmap="Greys",
+            vmin=0,
+            vmax=2,
+            shading="nearest",
+            rasterized=True,
+        )
+        mesh = ax.pcolormesh(
+            lon,
+            lat,
+            sla.values,
+            cmap="RdBu_r",
+            vmin=-0.3,
+            vmax=0.3,
+            shading="nearest",
+            rasterized=True,
+        )
+        jj, ii = np.nonzero(seen.values)
+        olat, olon = obs["latitude"].values[jj], obs["longitude"].values[ii]
+        ax.plot(olon, olat, ",", color="k", alpha=0.5)
+        ax.set_xlabel("longitude (degrees_east)")
+        ax.set_ylabel("latitude (degrees_north)")
+        ax.set_aspect(1.0)
+        day_text = str(ds["time"].values[day])[:10]
+        ax.set_title(f"{title}, {day_text} (dots: that day's Jason-3 cells)")
+        fig.colorbar(mesh, ax=ax, label="sla: sea level anomaly (m)", shrink=0.8)
+        fig.savefig(out, dpi=90)
+        plt.close(fig)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--real-data", type=Path, default=ROOT.parent / "shared" / "data" / "real")
@@ -68,7 +118,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=10, help="days of the cycle mapped (1..10)")
     parser.add_argument("--time-stride", type=int, default=None, help="days between tiles")
     parser.add_argument("--skip-baseline", action="store_true", help="no --no-land-mask run")
+    parser.add_argument("--figures-only", action="store_true", help="redraw the figures")
     opts = parser.parse_args(argv)
+    if opts.figures_only:
+        draw(opts.work)
+        return
     tracks = opts.real_data / "nadir" / "nasa_ssh_jason3"
     if not tracks.is_dir():
         raise SystemExit(f"error: {tracks}: no such folder (give --real-data)")
@@ -120,6 +174,23 @@ def main(argv: list[str] | None = None) -> None:
     text = "\n".join(lines) + "\n"
     (work / "global_bench.md").write_text(text)
     print(text)
+    draw(work)
+
+
+def draw(work: Path) -> None:
+    """The figures of the 4DVarNet and OI maps in ``work``."""
+    figure(
+        work / "net.nc",
+        work / "j3_010.nc",
+        work / "global_4dvarnet.png",
+        "4DVarNet, shipped checkpoint applied globally (--outside apply), 1/10 deg",
+    )
+    figure(
+        work / "oi.nc",
+        work / "j3_025.nc",
+        work / "global_oi.png",
+        "OI (prior std estimated from the observations), 1/4 deg",
+    )
 
 
 if __name__ == "__main__":

@@ -454,6 +454,8 @@ class _Analysis:
         blocks = _blocks(self.obs, self.days, self.lat, self.lon, cfg)
         itemsize = 8 if self.dtype == torch.float64 else 4
         done = 0
+        if progress is not None:
+            progress(0, len(blocks))
         for batch in _batches(blocks, itemsize, cfg.batch_bytes):
             busy = [b for b in batch if b.obs.size and self.sea[b.y, b.x].any()]
             if busy:

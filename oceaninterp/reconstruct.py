@@ -245,6 +245,8 @@ def predict(
     rows = [np.flatnonzero(np.isin(grid.starts[:, 0], g) & wanted) for g in groups]
     total = sum(-(-r.size // batch_size) for r in rows)
     done = 0
+    if progress is not None:
+        progress(0, total)
 
     def load(g: np.ndarray):
         first, last = int(g[0]), int(g[-1]) + size["time"]
@@ -717,6 +719,7 @@ def reconstruct(
         "source_files": [cube_path] if cube_path else [],
         "ssh_kind": ssh_kind(ds, cube_path),
         "method": method,
+        "platform": str(ds.attrs.get("platform", "")),
     }
     if tune_truth is not None and (method != "oi" or tune_days <= 0):
         raise ConfigError("tune_truth: only with the oi method and tune_days > 0 (--tune N)")
@@ -775,6 +778,8 @@ def reconstruct(
                     ssh = np.where(oi_rows[None, :, None], oi, ssh)
                 span = days[window.start : window.start + n]
                 sink.write(_maps_window(span, ssh, ready.kind, ready.grid), window.start)
+            if fmt == "zarr":
+                duacs_l4.consolidate(store)
             if fmt == "netcdf":
                 written = open_dataset(store).drop_encoding()
                 write_dataset(

@@ -164,7 +164,7 @@ def test_info_checkpoint_summary_first_history_with_verbose(checkpoint: Path) ->
     from oceaninterp.cli.info import checkpoint_summary
 
     summary = checkpoint_summary(describe(checkpoint))
-    assert list(summary)[:9] == [
+    assert list(summary)[:10] == [
         "kind",
         "architecture",
         "parameters",
@@ -172,13 +172,14 @@ def test_info_checkpoint_summary_first_history_with_verbose(checkpoint: Path) ->
         "resolution",
         "variable",
         "needs",
+        "latitudes",
         "validation",
         "trained on",
     ]
     assert summary["tile"] == "5 days x 16 x 16 cells (1.6 x 1.6 deg)"
     assert summary["resolution"] == "0.1 deg"
-    assert summary["variable"] == "sla (maps sla, then adt = sla + mdt)"
-    assert "an MDT (--mdt; trained with mdt.nc)" in summary["needs"]
+    assert summary["variable"] == "sla (maps sla; with --mdt also adt = sla + mdt)"
+    assert "an adt cube with an MDT (--mdt; trained with mdt.nc" in summary["needs"]
     assert summary["validation"] == "mu 0.8000, RMSE 1.20 cm on 4 tiles of 2020-02-11..2020-02-25"
     assert summary["trained on"].startswith("cube.nc against truth.nc")
     result = info(checkpoint)

@@ -77,9 +77,11 @@ def test_checkpoint_says_it_maps_the_sla_and_needs_the_mdt(osse, sla_checkpoint)
     assert meta["mdt"]["file"] == "mdt.nc" and meta["mdt"]["cube_ssh_kind"] == "adt"
     assert meta["mdt"]["sha256"] == mdt_digest(read_mdt(mdt))
     assert abs(meta["normalisation"]["mean"]) < 0.05  # learnt on the SLA, not the ADT
-    assert "--mdt" in meta["requires"] and "mdt.nc" in meta["requires"]
-    shown = CliRunner().invoke(app, ["info", str(sla_checkpoint)])
-    assert shown.exit_code == 0 and "requires" in shown.output and "--mdt" in shown.output
+    assert meta["requires"].startswith("an sla cube as it is; an adt cube with an MDT (--mdt")
+    assert "mdt.nc" in meta["requires"]
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["info", str(sla_checkpoint)])
+    assert shown.exit_code == 0 and "needs" in shown.output and "--mdt" in shown.output
+    assert "latitudes" in shown.output
 
 
 def test_checkpoint_trained_with_an_mdt_is_refused_without_one_on_an_adt_cube(

@@ -12,7 +12,16 @@ import typer
 from oceaninterp.cli.common import console, user_errors
 
 #: Keys of a checkpoint description already told by :func:`checkpoint_summary`.
-_SUMMARISED = ("kind", "resolution", "ssh_kind", "tile", "uses_sst", "requires", "parameters")
+_SUMMARISED = (
+    "kind",
+    "resolution",
+    "ssh_kind",
+    "tile",
+    "uses_sst",
+    "requires",
+    "latitudes",
+    "parameters",
+)
 
 
 def info(
@@ -131,11 +140,11 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
         f"{cfg.get('n_step', '?')} steps), first guess {cfg.get('first_guess', '?')}"
     )
     height, width = tile.get("latitude", 0), tile.get("longitude", 0)
-    needs = ["a cube gridded at this resolution (oceaninterp grid)"]
+    needs = ["a cube gridded at this resolution (oceaninterp grid, or reconstruct --resample)"]
     if description.get("uses_sst"):
         needs.append("its sst variable (grid --sst)")
-    if mdt:
-        needs.append(f"an MDT (--mdt; trained with {mdt.get('file', '?')})")
+    needs.append(str(description.get("requires", "")))
+    band = description.get("latitudes")
     if validation.get("mu") is None:
         scores = validation.get("note", "no validation score")
     else:
@@ -156,11 +165,16 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
         ),
         "resolution": f"{res:g} deg",
         "variable": (
-            f"{kind} (maps sla, then adt = sla + mdt)"
+            f"{kind} (maps sla; with --mdt also adt = sla + mdt)"
             if mdt
             else f"{kind} (maps the cube's {kind})"
         ),
-        "needs": "; ".join(needs),
+        "needs": "; ".join(n for n in needs if n),
+        "latitudes": (
+            "unknown: applied anywhere"
+            if band is None
+            else f"{band[0]:g} .. {band[1]:g} N (elsewhere: reconstruct --outside oi|refuse|apply)"
+        ),
         "validation": scores,
         "trained on": (
             f"{PurePath(str(training.get('cube', '?'))).name} against "

@@ -86,6 +86,14 @@ def reconstruct(
     noise: Annotated[
         float | None, typer.Option("--noise", help="OI: observation noise std, m.")
     ] = None,
+    signal_std: Annotated[
+        float | None,
+        typer.Option(
+            "--signal-std",
+            help="OI: prior std of the SSH anomaly, m, uniform (1 = the data challenge's unit "
+            "covariance). Default: a smoothed map estimated from the observations.",
+        ),
+    ] = None,
     tune: Annotated[
         int,
         typer.Option(
@@ -134,7 +142,13 @@ def reconstruct(
         from oceaninterp.errors import ConfigError
         from oceaninterp.reconstruct import reconstruct as run_reconstruct
 
-        oi_overrides: dict[str, Any] = {"lx": lx, "ly": ly, "lt": lt, "noise": noise}
+        oi_overrides: dict[str, Any] = {
+            "lx": lx,
+            "ly": ly,
+            "lt": lt,
+            "noise": noise,
+            "signal_std": signal_std,
+        }
         try:
             oi_config = dataclasses.replace(
                 OIConfig(), **{k: v for k, v in oi_overrides.items() if v is not None}

@@ -385,21 +385,28 @@ def required_mdt(meta: dict[str, Any]) -> dict[str, Any] | None:
 def describe_checkpoint(path: str | Path) -> dict[str, Any]:
     """The description of a checkpoint (validated as by :func:`load_checkpoint`).
 
-    Adds ``parameters`` (number of trainable values), ``file_size_bytes`` and
-    ``requires``: the MDT to give to ``reconstruct`` (``--mdt``), if any.
+    Adds ``parameters`` (number of trainable values), ``file_size_bytes``,
+    ``requires`` (what ``reconstruct`` needs besides a cube at its
+    resolution) and ``latitudes`` (degrees_north it may be applied at,
+    :func:`oceaninterp.reconstruct.valid_latitudes`; ``None`` when unknown).
     """
+    from oceaninterp.reconstruct import valid_latitudes
+
     loaded = load_checkpoint(path)
     n_params = sum(p.numel() for p in loaded.model.parameters())
     mdt = required_mdt(loaded.meta)
+    kind = loaded.meta["ssh_kind"]
+    other = "adt" if kind == "sla" else "sla"
+    trained = f"; trained with {mdt['file']}, sha256 {str(mdt['sha256'])[:12]}" if mdt else ""
     requires = (
-        f"an MDT (--mdt; trained with {mdt['file']}, sha256 {str(mdt['sha256'])[:12]}): "
-        "it maps the SLA and the MDT is added back"
-        if mdt
-        else "nothing more (no MDT)"
+        f"an {kind} cube as it is; an {other} cube with an MDT (--mdt{trained}), "
+        f"which also adds {other} to the maps"
     )
+    band = valid_latitudes(loaded.meta)
     return {
         **loaded.meta,
         "requires": requires,
+        "latitudes": None if band is None else [band[0], band[1]],
         "parameters": n_params,
         "file_size_bytes": Path(path).stat().st_size,
     }
