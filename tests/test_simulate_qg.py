@@ -184,3 +184,28 @@ def test_truth_in_both_hemispheres_has_geostrophic_ssh_and_warm_equator_side(
     poleward = north if hemisphere > 0 else south
     assert ssh[equatorward].mean() > ssh[poleward].mean() + 0.3  # metres across the jet
     assert sst[equatorward].mean() > sst[poleward].mean() + 3.0  # kelvin
+
+
+def test_layered_inversion_matches_the_two_layer_closed_form() -> None:
+    from oceaninterp.simulate.qg import deformation_radii, stretching_matrix
+
+    general = QGParameters(n=32, length=1.0e6, layer_thickness=(1000.0, 3000.0))
+    np.testing.assert_allclose(stretching_matrix(general), stretching_matrix(QGParameters()))
+    assert deformation_radii(general) == pytest.approx([30e3])
+    runs = []
+    for params in (QGParameters(n=32, length=1.0e6), general):
+        with torch_threads(1):
+            runs.append(list(TwoLayerQG(params, seed=2).run_days(2))[-1][0])
+    np.testing.assert_allclose(runs[1], runs[0], atol=1e-9)
+
+
+def test_three_layers_keep_the_first_radius_and_a_smaller_second() -> None:
+    from oceaninterp.simulate.qg import deformation_radii
+
+    p = physics_parameters("v2", 37.0, n=32, length=1.0e6)
+    radii = deformation_radii(p)
+    assert radii[0] == pytest.approx(p.rossby_radius) and 0.3 < radii[1] / radii[0] < 0.7
+    model = TwoLayerQG(p, seed=1)
+    with torch_threads(1):
+        ssh, sst = list(model.run_days(2))[-1]
+    assert np.isfinite(ssh).all() and np.isfinite(model.energy())

@@ -108,7 +108,8 @@ def test_simulate_obs_from_a_duacs_like_adt_file_without_sst(tmp_path) -> None:
     ds = _duacs_like(tmp_path / "l4.nc", lon=lon, lat=lat, variables=("adt", "sla"))
     out = tmp_path / "obs"
     args = ["simulate", "obs", str(tmp_path / "l4.nc"), "-o", str(out)]
-    result = CliRunner().invoke(app, [*args, "--missions", "j3,s3a,swot", "--no-noise"])
+    options = ["--missions", "j3,s3a,swot", "--no-noise", "--no-systematic", "--mdt-error", "0"]
+    result = CliRunner().invoke(app, [*args, *options])
     assert result.exit_code == 0, result.output
     assert "no SST" in result.output
     assert not (out / "sst").exists()

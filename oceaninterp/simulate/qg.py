@@ -1,23 +1,49 @@
-"""A two-layer quasi-geostrophic ocean: the truth of the OSSE factory.
+"""A layered quasi-geostrophic ocean: the truth of the OSSE factory.
 
 Pseudo-spectral, doubly periodic, beta-plane (at 37N, or at the latitude of
-the box: :func:`physics_parameters`), written in torch so that
-it runs on a GPU as well as on the CPU. The potential vorticity (PV) of both
-layers is relaxed toward that of a Gulf-Stream-like zonal jet pair, which
-goes baroclinically unstable and sheds meanders and rings (REFERENCE.md
-section 5). A passive tracer advected by the upper-layer geostrophic flow,
-relaxed toward a meridional profile, is the sea surface temperature.
+the box: :func:`physics_parameters`), two or more layers, written in torch so
+that it runs on a GPU as well as on the CPU. The potential vorticity (PV) is
+relaxed toward that of a Gulf-Stream-like zonal jet pair, which goes
+baroclinically unstable and sheds meanders and rings (REFERENCE.md section 5).
+A passive tracer advected by the upper-layer geostrophic flow, relaxed toward
+a meridional profile, is the sea surface temperature.
 
-Equations (layer k = 1 upper, 2 lower; x east, y north; SI units)::
+Equations (layers k = 1 (top) .. N (bottom); x east, y north; SI units)::
 
-    q1 = lap(psi1) + F1 (psi2 - psi1)        F1 = 1 / (Rd^2 (1 + delta))
-    q2 = lap(psi2) + F2 (psi1 - psi2)        F2 = delta F1, delta = H1 / H2
-    dq_k/dt + J(psi_k, q_k) + beta dpsi_k/dx = -(q_k - qjet_k) / tau
-                                               - [k = 2] r lap(psi2)
+    q_k = lap(psi_k) + F_k,up (psi_k-1 - psi_k) + F_k,down (psi_k+1 - psi_k),
+          F = f0^2 / (g' H_k)   (two layers: F1 = 1 / (Rd^2 (1 + delta)), F2 = delta F1)
+    dq_k/dt + J(psi_k, q_k) + beta dpsi_k/dx = -R(q_k - qjet_k) / tau - [k = N] r lap(psi_N)
     dT/dt + J(psi1, T) = -(T - Tref(y)) / tau_sst
 
-time-stepped with third-order Adams-Bashforth and the exponential spectral
-filter of pyqg (Arbic & Flierl 2004) applied every step.
+where R is the identity (version 1: the whole PV field relaxed) or the
+zonal mean (version 2: only the jet), time-stepped with third-order
+Adams-Bashforth and the exponential spectral filter of pyqg (Arbic & Flierl
+2004) applied every step. SSH is ``f0 psi_1 / g``.
+
+Why version 1 (the truth of ``sample_data``) is too smooth, and what version
+2 changes (measured on the 10 deg Gulf Stream box at 0.1 deg, zonal SSH
+spectrum of :mod:`oceaninterp.spectrum`, slope over 70-250 km, 256^2 cells of
+7.8 km, after 120-150 days of spin-up):
+
+- not the resolution nor the filter: the v1 spectrum is a power law from
+  250 down to 40 km (local slopes -7.0 at 70-150 km, -6.6 at 40-70 km) and
+  steepens only below 40 km, where the filter acts;
+- the relaxation of the whole PV field (30 days) damps the eddies at every
+  scale and, with a weak bottom drag (1e-7 s^-1), leaves a weak, wave-like
+  eddy field (eddy SSH std 0.10 m): slope -6.6. Relaxing only the zonal-mean
+  PV (the jet) and taking the energy out by a 20-day bottom drag (pyqg's
+  default) frees the eddies: eddy std 0.21-0.25 m, slope -5.2 to -5.4, the
+  enstrophy cascade of two-layer QG (``k^-5``, read a little steeper on
+  880 km rows, see :mod:`oceaninterp.spectrum`). A narrower, faster jet
+  (35 km, 1.5 m s^-1), a stronger or weaker drag, a barotropic or stronger
+  jet relaxation all stayed at -5.1 to -5.6;
+- two layers only: the upper ocean's shear is concentrated above the main
+  thermocline, where a second baroclinic mode (Rd2 about 0.45 Rd1) drives an
+  instability at 80-100 km that feeds the 70-250 km band directly. Three
+  layers (250, 750, 3000 m, equal reduced gravities: Rd2 = 13.9 km at 37N)
+  with the jet's shear concentrated at the top (psi = 1, 0.5, 0.1 of the
+  surface value) give slopes of -4.0 to -5.0 with an SSH std of 0.40 m and an
+  eddy (SLA) std of 0.17 m.
 """
 
 from __future__ import annotations
@@ -44,6 +70,12 @@ LATITUDE_RANGE = (15.0, 60.0)
 #: Rd = c1 / |f| (c1 = 2.74, 2.63, 1.58 m s^-1 there; Rd 71 km at 15 deg, 23 km
 #: at 45 deg).
 GRAVITY_WAVE_SPEED_FIT = (2.14533705, 4.95801202e-2, -9.83709682e-4)
+#: Version 2's vertical structure: layer thicknesses (m, top to bottom), relative
+#: reduced gravities of the two interfaces, and the jet's streamfunction per layer
+#: (a fraction of the top layer's). Second baroclinic radius 0.46 Rd (13.9 km at 37N).
+V2_LAYERS = (250.0, 750.0, 3000.0)
+V2_STRATIFICATION = (1.0, 1.0)
+V2_JET_PROFILE = (1.0, 0.5, 0.1)
 #: QG physics versions of the truth (see :func:`physics_parameters`).
 PHYSICS_VERSIONS = ("v1", "v2")
 
@@ -68,7 +100,17 @@ class QGParameters:
     jet_speed, jet_width
         Peak upper-layer jet speed U0 (m s^-1) and jet half-width w (m).
     lower_layer_fraction
-        psi2 = fraction * psi1 in the relaxation target.
+        psi2 = fraction * psi1 in the relaxation target (two layers).
+    layer_thickness
+        Thickness of each layer, top to bottom, metres, for three or more
+        layers; empty: two layers of ratio ``delta`` (version 1).
+    stratification
+        Relative reduced gravity of each interface, top to bottom (one fewer
+        than the layers), scaled so that the first baroclinic Rossby radius is
+        ``rossby_radius``; the higher modes follow.
+    jet_profile
+        psi_k = profile[k] * psi1 in the relaxation target, one per layer
+        (empty: ``(1, lower_layer_fraction)``).
     relaxation_days
         PV relaxation time toward the jet, days.
     relaxation
@@ -96,6 +138,9 @@ class QGParameters:
     jet_speed: float = 1.0
     jet_width: float = 50.0e3
     lower_layer_fraction: float = 0.2
+    layer_thickness: tuple[float, ...] = ()
+    stratification: tuple[float, ...] = ()
+    jet_profile: tuple[float, ...] = ()
     relaxation_days: float = 30.0
     relaxation: str = "full"
     bottom_drag: float = 1.0e-7
@@ -166,10 +211,13 @@ def physics_parameters(version: str, lat: float, **overrides: float | int | str)
     (:func:`coriolis`, :func:`beta_parameter`, :func:`rossby_radius`; ``f0 < 0``
     south of the equator), the jet half-width scaled with ``Rd`` (50 km at
     Rd = 30 km) and the mean SST with the latitude (293 K at 37 deg, 0.35 K
-    per degree); only the zonal-mean PV relaxed toward the jet, so the eddies
-    are free and lose their energy through the bottom drag (1 / 20 days, the
-    pyqg default) and the spectral filter; CFL 0.25 (the free eddies reach
-    1.7 m s^-1).
+    per degree); three layers (:data:`V2_LAYERS`, second baroclinic radius
+    0.46 Rd) with the jet's shear at the top (:data:`V2_JET_PROFILE`); only
+    the zonal-mean PV relaxed toward the jet, so the eddies are free and lose
+    their energy through the bottom drag (1 / 20 days, the pyqg default) and
+    the spectral filter; CFL 0.25 (the free eddies reach 2.3 m s^-1). About
+    three times the cost of v1 per model day (three layers, half the time
+    step). See the module docstring for why.
 
     Raises
     ------
@@ -188,6 +236,9 @@ def physics_parameters(version: str, lat: float, **overrides: float | int | str)
         "rossby_radius": rd,
         "jet_width": 50.0e3 * rd / 30.0e3,
         "sst_mean": 293.0 + 0.35 * (37.0 - abs(lat)),
+        "layer_thickness": V2_LAYERS,
+        "stratification": V2_STRATIFICATION,
+        "jet_profile": V2_JET_PROFILE,
         "relaxation": "zonal",
         "bottom_drag": 1.0 / (20.0 * 86400.0),
         "cfl": 0.25,
@@ -257,13 +308,22 @@ class TwoLayerQG:
         ky = 2 * np.pi * np.fft.fftfreq(n, d=dx)
         kxx, kyy = np.meshgrid(kx, ky)  # (n, n//2+1), rows = y
         k2 = kxx**2 + kyy**2
-        f1 = 1.0 / (p.rossby_radius**2 * (1.0 + p.delta))
-        f2 = p.delta * f1
-        det = k2 * (k2 + f1 + f2)
-        det[0, 0] = 1.0
-        # Inversion q -> psi per wavenumber (zero mean streamfunction).
-        inv = np.array([[-(k2 + f2), -f1 * np.ones_like(k2)], [-f2 * np.ones_like(k2), -(k2 + f1)]])
-        inv /= det
+        self.stretch = stretching_matrix(p)
+        self.layers = nl = self.stretch.shape[0]
+        if nl == 2 and not p.layer_thickness:  # version 1: the closed form, bit for bit
+            f1 = 1.0 / (p.rossby_radius**2 * (1.0 + p.delta))
+            f2 = p.delta * f1
+            det = k2 * (k2 + f1 + f2)
+            det[0, 0] = 1.0
+            # Inversion q -> psi per wavenumber (zero mean streamfunction).
+            inv = np.array(
+                [[-(k2 + f2), -f1 * np.ones_like(k2)], [-f2 * np.ones_like(k2), -(k2 + f1)]]
+            )
+            inv /= det
+        else:
+            matrix = self.stretch[None, None] - k2[..., None, None] * np.eye(nl)
+            matrix[0, 0] = np.eye(nl)  # the mean: any value, zeroed below
+            inv = np.moveaxis(np.linalg.inv(matrix), (2, 3), (0, 1))
         inv[:, :, 0, 0] = 0.0
         # Exponential filter (pyqg): no damping below 0.65 pi / dx.
         kstar = np.sqrt((kxx * dx) ** 2 + (kyy * dx) ** 2)
@@ -281,12 +341,15 @@ class TwoLayerQG:
         self.filt = ct(filt)
         # Relaxation targets.
         psi1 = np.broadcast_to(jet_streamfunction(y, p)[:, None], (n, n))
-        psi_jet = np.stack([psi1, p.lower_layer_fraction * psi1])
+        profile = p.jet_profile or (1.0, p.lower_layer_fraction)
+        if len(profile) != nl:
+            raise ValueError(f"jet_profile has {len(profile)} values for {nl} layers")
+        psi_jet = np.stack([psi1] + [f * psi1 for f in profile[1:]])
         self.qjet_h = self._q_from_psi_h(torch.fft.rfft2(ct(psi_jet)))
         self.sst_ref = ct(np.broadcast_to(sst_target(y, p)[:, None], (n, n)).copy())
         # Initial state: the jet plus a small random PV perturbation; SST at reference.
         rng = np.random.default_rng(seed)
-        noise = rng.standard_normal((2, n, n)) * 1e-2 * p.f0 * p.jet_width / p.length
+        noise = rng.standard_normal((nl, n, n)) * 1e-2 * p.f0 * p.jet_width / p.length
         self.qh = self.filt * (self.qjet_h + torch.fft.rfft2(ct(noise)))
         self.sst_ref_h = torch.fft.rfft2(self.sst_ref)
         self.sst_h = self.sst_ref_h.clone()
@@ -295,21 +358,32 @@ class TwoLayerQG:
 
     def _q_from_psi_h(self, psih):
         """PV (spectral) from streamfunction (spectral), both shaped (2, n, n//2+1)."""
-        f1 = 1.0 / (self.p.rossby_radius**2 * (1.0 + self.p.delta))
-        f2 = self.p.delta * f1
-        q1 = -self.k2 * psih[0] + f1 * (psih[1] - psih[0])
-        q2 = -self.k2 * psih[1] + f2 * (psih[0] - psih[1])
-        return self.torch.stack([q1, q2])
+        if self.layers == 2 and not self.p.layer_thickness:  # version 1, bit for bit
+            f1 = 1.0 / (self.p.rossby_radius**2 * (1.0 + self.p.delta))
+            f2 = self.p.delta * f1
+            q1 = -self.k2 * psih[0] + f1 * (psih[1] - psih[0])
+            q2 = -self.k2 * psih[1] + f2 * (psih[0] - psih[1])
+            return self.torch.stack([q1, q2])
+        s = self.stretch
+        return self.torch.stack(
+            [
+                -self.k2 * psih[i] + sum(float(s[i, j]) * psih[j] for j in range(self.layers))
+                for i in range(self.layers)
+            ]
+        )
 
     def psi_h(self, qh=None):
         """Streamfunction (spectral, m^2 s^-1) of PV ``qh`` (default: the current state)."""
         qh = self.qh if qh is None else qh
-        return self.torch.stack(
-            [
-                self.inv[0, 0] * qh[0] + self.inv[0, 1] * qh[1],
-                self.inv[1, 0] * qh[0] + self.inv[1, 1] * qh[1],
-            ]
-        )
+        nl = self.layers
+        return self.torch.stack([self._row(i, qh) for i in range(nl)])
+
+    def _row(self, i: int, qh):
+        """Layer ``i`` of the inversion: ``sum_j inv[i, j] q_j``, left to right."""
+        out = self.inv[i, 0] * qh[0]
+        for j in range(1, self.layers):
+            out = out + self.inv[i, j] * qh[j]
+        return out
 
     def _tendency(self):
         torch, p = self.torch, self.p
@@ -320,17 +394,18 @@ class TwoLayerQG:
         fields = torch.fft.irfft2(
             torch.cat([uh, vh, self.qh, self.sst_h[None]]), s=(n, n)
         )  # u1 u2 v1 v2 q1 q2 T
-        u, v, q, sst = fields[0:2], fields[2:4], fields[4:6], fields[6]
+        nl = self.layers
+        u, v, q, sst = fields[0:nl], fields[nl : 2 * nl], fields[2 * nl : 3 * nl], fields[3 * nl]
         fluxes = torch.fft.rfft2(torch.cat([u * q, v * q, (u[0] * sst)[None], (v[0] * sst)[None]]))
-        adv_q = self.ikx * fluxes[0:2] + self.iky * fluxes[2:4]
-        adv_t = self.ikx * fluxes[4] + self.iky * fluxes[5]
+        adv_q = self.ikx * fluxes[0:nl] + self.iky * fluxes[nl : 2 * nl]
+        adv_t = self.ikx * fluxes[2 * nl] + self.iky * fluxes[2 * nl + 1]
         tau = p.relaxation_days * 86400.0
         dq = -adv_q - p.beta * vh
         if p.relaxation == "zonal":  # the jet (k_x = 0) only: eddies are free
             dq[..., 0] -= (self.qh[..., 0] - self.qjet_h[..., 0]) / tau
         else:
             dq -= (self.qh - self.qjet_h) / tau
-        dq[1] += p.bottom_drag * self.k2 * psih[1]
+        dq[-1] += p.bottom_drag * self.k2 * psih[-1]
         dt_sst = -adv_t - (self.sst_h - self.sst_ref_h) / (p.sst_relaxation_days * 86400.0)
         return dq, dt_sst
 
@@ -379,22 +454,78 @@ class TwoLayerQG:
         n = self.p.n
         psih = self.psi_h()
         u = self.torch.fft.irfft2(self.torch.cat([-self.iky * psih, self.ikx * psih]), s=(n, n))
-        return float(self.torch.sqrt(u[0:2] ** 2 + u[2:4] ** 2).max())
+        nl = self.layers
+        return float(self.torch.sqrt(u[0:nl] ** 2 + u[nl : 2 * nl] ** 2).max())
 
     def energy(self) -> float:
         """Total (kinetic + available potential) energy per unit mass, m^2 s^-2.
 
-        Layer-thickness weighted domain mean, ``H1/H = delta/(1+delta)``.
+        Layer-thickness weighted domain mean of the kinetic energy plus the
+        potential energy of the interface displacements,
+        ``sum_i f0^2 / (2 g'_i H) (psi_i - psi_i+1)^2``.
         """
-        n = self.p.n
+        n, nl = self.p.n, self.layers
         psih = self.psi_h()
         grads = self.torch.fft.irfft2(
             self.torch.cat([self.ikx * psih, self.iky * psih, psih]), s=(n, n)
         )
-        w1 = self.p.delta / (1.0 + self.p.delta)
-        w2 = 1.0 / (1.0 + self.p.delta)
-        ke1 = 0.5 * (grads[0] ** 2 + grads[2] ** 2).mean()
-        ke2 = 0.5 * (grads[1] ** 2 + grads[3] ** 2).mean()
-        f1 = 1.0 / (self.p.rossby_radius**2 * (1.0 + self.p.delta))
-        ape = 0.5 * f1 * w1 * ((grads[4] - grads[5]) ** 2).mean()
-        return float(w1 * ke1 + w2 * ke2 + ape)
+        weights, interface = layer_weights(self.p)
+        total = 0.0
+        for i in range(nl):
+            total += weights[i] * 0.5 * float((grads[i] ** 2 + grads[nl + i] ** 2).mean())
+        for i in range(nl - 1):
+            diff = grads[2 * nl + i] - grads[2 * nl + i + 1]
+            total += 0.5 * interface[i] * float((diff**2).mean())
+        return total
+
+
+def layer_thicknesses(p: QGParameters) -> np.ndarray:
+    """Layer thicknesses (m, top to bottom); two layers of ratio ``delta`` by default."""
+    if p.layer_thickness:
+        return np.asarray(p.layer_thickness, dtype=np.float64)
+    return np.array([p.delta, 1.0]) * 1000.0 / p.delta  # H1 = 1000 m (only ratios matter)
+
+
+def stretching_matrix(p: QGParameters) -> np.ndarray:
+    """The matrix ``S`` of ``q = lap(psi) + S psi`` (m^-2), layers top to bottom.
+
+    Row ``i``: ``F_i,up (psi_i-1 - psi_i) + F_i,down (psi_i+1 - psi_i)`` with
+    ``F = f0^2 / (g' H_i)``; the reduced gravities (relative values
+    :attr:`QGParameters.stratification`, equal by default) are scaled so
+    that the first baroclinic mode's deformation radius is ``rossby_radius``.
+    """
+    h = layer_thicknesses(p)
+    nl = h.size
+    relative = np.asarray(p.stratification or (1.0,) * (nl - 1), dtype=np.float64)
+    if relative.size != nl - 1:
+        raise ValueError(f"stratification needs {nl - 1} values for {nl} layers")
+
+    def matrix(gprime: np.ndarray) -> np.ndarray:
+        s = np.zeros((nl, nl))
+        for i in range(nl - 1):  # interface i between layers i and i + 1
+            s[i, i] -= 1.0 / (gprime[i] * h[i])
+            s[i, i + 1] += 1.0 / (gprime[i] * h[i])
+            s[i + 1, i + 1] -= 1.0 / (gprime[i] * h[i + 1])
+            s[i + 1, i] += 1.0 / (gprime[i] * h[i + 1])
+        return s * p.f0**2
+
+    if nl == 2 and not p.layer_thickness:
+        f1 = 1.0 / (p.rossby_radius**2 * (1.0 + p.delta))
+        return np.array([[-f1, f1], [p.delta * f1, -p.delta * f1]])
+    unit = matrix(relative)
+    first = np.sort(-np.linalg.eigvals(unit).real)[1]  # 0 (barotropic), then 1 / Rd1^2
+    return unit / (first * p.rossby_radius**2)
+
+
+def deformation_radii(p: QGParameters) -> np.ndarray:
+    """Baroclinic deformation radii (m), first mode first."""
+    values = np.sort(-np.linalg.eigvals(stretching_matrix(p)).real)[1:]
+    return 1.0 / np.sqrt(values)
+
+
+def layer_weights(p: QGParameters) -> tuple[np.ndarray, np.ndarray]:
+    """(``H_i / H`` per layer, ``f0^2 / (g'_i H)`` per interface in m^-2)."""
+    h = layer_thicknesses(p)
+    s = stretching_matrix(p)
+    interface = np.array([s[i, i + 1] * h[i] / h.sum() for i in range(h.size - 1)])
+    return h / h.sum(), interface
