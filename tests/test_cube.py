@@ -240,3 +240,29 @@ def test_oi_signal_std_is_estimated_from_the_observations() -> None:
     west, east = est[:, box_lon < -53.0], est[:, box_lon > -47.0]
     assert np.median(west) == pytest.approx(0.05, rel=0.25)
     assert np.median(east) == pytest.approx(0.20, rel=0.2)
+
+
+def test_a_cube_with_no_ocean_is_one_clear_line(rng, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from oceaninterp.cli.app import app
+
+    cube = make_cube(rng, shape=(7, 12, 16), coverage=0.3)
+    inland = cube.assign_coords(  # central Australia
+        latitude=-26.0 + 0.1 * np.arange(12), longitude=133.0 + 0.1 * np.arange(16)
+    )
+    inland.to_netcdf(tmp_path / "desert.nc")
+    result = CliRunner().invoke(
+        app,
+        [
+            "reconstruct",
+            str(tmp_path / "desert.nc"),
+            "--method",
+            "oi",
+            "-o",
+            str(tmp_path / "m.nc"),
+        ],
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "desert.nc" in result.output and "no ocean cell" in result.output
+    assert not (tmp_path / "m.nc").exists()
