@@ -209,3 +209,30 @@ def test_three_layers_keep_the_first_radius_and_a_smaller_second() -> None:
     with torch_threads(1):
         ssh, sst = list(model.run_days(2))[-1]
     assert np.isfinite(ssh).all() and np.isfinite(model.energy())
+
+
+@pytest.mark.slow
+def test_v2_truth_spectrum_falls_between_k4_and_k5(tmp_path) -> None:
+    """A cheap v2 truth (192^2 cells of 7.8 km, 8 deg box): rich small scales, Gulf Stream variances.
+
+    About 3 min on one CPU core (150 spin-up days, 30 written, float32); v1
+    gives about -6.6 here (issue 16).
+    """
+    from oceaninterp.io import open_dataset
+
+    path = simulate_truth(
+        tmp_path,
+        days=30,
+        resolution=0.1,
+        grid_points=192,
+        domain_km=1500.0,
+        spinup_days=150,
+        region=(-64.0, -56.0, 34.0, 42.0),
+        dtype="float32",
+        seed=0,
+    )
+    with open_dataset(path) as ds:
+        stats = {k[5:]: float(v) for k, v in ds.attrs.items() if k.startswith("stat_")}
+    assert -5.0 <= stats["spectral_slope"] <= -4.0
+    assert 0.3 < stats["ssh_std_m"] < 0.5  # metres (NATL60 Gulf Stream box: 0.40)
+    assert 0.1 < stats["sla_std_m"] < 0.3  # metres: the eddies an altimeter sees
