@@ -213,7 +213,7 @@ def test_three_layers_keep_the_first_radius_and_a_smaller_second() -> None:
 
 @pytest.mark.slow
 def test_v2_truth_spectrum_falls_between_k4_and_k5(tmp_path) -> None:
-    """A cheap v2 truth (192^2 cells of 7.8 km, 8 deg box): rich small scales, Gulf Stream variances.
+    """A cheap v2 truth (192^2 cells of 7.8 km, 8 deg box): small scales, Gulf Stream variances.
 
     About 3 min on one CPU core (150 spin-up days, 30 written, float32); v1
     gives about -6.6 here (issue 16).
