@@ -266,3 +266,25 @@ def test_a_cube_with_no_ocean_is_one_clear_line(rng, tmp_path) -> None:
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "desert.nc" in result.output and "no ocean cell" in result.output
     assert not (tmp_path / "m.nc").exists()
+
+
+class _Broken(torch.nn.Module):
+    """Stand-in for a broken checkpoint: NaN, or SSH in centimetres."""
+
+    def __init__(self, tile_time: int, value: float) -> None:
+        super().__init__()
+        self.tile_time = tile_time
+        self.value = value
+
+    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.full_like(obs, self.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), 250.0])
+def test_maps_not_finite_or_not_a_sea_level_are_never_written(rng, tmp_path, value) -> None:
+    cube = make_cube(rng, shape=(7, 12, 16), coverage=0.3)
+    loaded = Loaded(_Broken(7, value), _meta(valid_latitudes=(-90, 90)))
+    with pytest.raises(InputError, match="NaN or beyond 10 m on .* ocean cell"):
+        reconstruct(cube, tmp_path / "m.nc", checkpoint=loaded, device="cpu", land=NO_LAND)
+    assert not (tmp_path / "m.nc").exists()
+    assert not list(tmp_path.glob(".*"))  # no temporary left behind
