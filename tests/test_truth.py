@@ -121,3 +121,15 @@ def test_simulate_obs_from_a_duacs_like_adt_file_without_sst(tmp_path) -> None:
     truth = ds["adt"].sortby("latitude")
     lo, hi = float(truth.min()), float(truth.max())
     assert lo - 0.002 <= float(tracks["ssh"].min()) and float(tracks["ssh"].max()) <= hi + 0.002
+
+
+def test_real_duacs_l4_maps_open_as_truths_and_fly(real_data, tmp_path) -> None:
+    from oceaninterp.simulate.observations import simulate_obs
+
+    for path in sorted((real_data / "l4_duacs").glob("*.nc")):
+        ssh = open_truth(path)
+        assert ssh.name in ("adt", "sla") and np.isnan(ssh.values).any()  # land masked
+        assert np.all(np.diff(ssh["longitude"].values) > 0)
+    med = real_data / "l4_duacs" / "dt_med_allsat_phy_l4_20160515_20190101.nc"
+    paths = simulate_obs(med, tmp_path, missions=["j3", "swot"], noise=False, seed=1)
+    assert paths and not (tmp_path / "sst").exists()
