@@ -188,11 +188,11 @@ def _checkpoint(path: str | None, resolution: float, device: str):
     """The checkpoint to time: a file, else a random-init default model."""
     from oceaninterp.config import ModelConfig
     from oceaninterp.model import build_model
-    from oceaninterp.model.checkpoint import LoadedCheckpoint, load_checkpoint, model_meta
-    from oceaninterp.reconstruct import resolve_device
+    from oceaninterp.model.checkpoint import LoadedCheckpoint, model_meta
+    from oceaninterp.model.inference import load_model
 
     if path:
-        return load_checkpoint(path, device=str(resolve_device(device)))
+        return load_model(path, device)
     model = build_model(ModelConfig()).eval()
     meta = {**model_meta(model), "resolution": resolution, "ssh_kind": "adt"}
     return LoadedCheckpoint(model=model, meta=meta)
@@ -204,7 +204,7 @@ def child_reference(args: argparse.Namespace) -> dict:
 
     from oceaninterp.config import ModelConfig, TileSpec
     from oceaninterp.model import build_model
-    from oceaninterp.reconstruct import resolve_device
+    from oceaninterp.model.inference import resolve_device
     from oceaninterp.tiling import TileGrid
 
     dev = resolve_device(args.device)

@@ -16,23 +16,12 @@ dropped and land is masked in every map. With ``method="4dvarnet"``:
 2. latitude rows outside the checkpoint's latitudes (:func:`valid_latitudes`)
    are not silently mapped by it: ``outside="oi"`` (default) maps them by the
    OI and says so, ``"refuse"`` stops, ``"apply"`` uses the model anyway;
-3. the cube, framed by a margin of unobserved cells (so that no map edge lies
-   on a tile edge; on a global cube the margin holds the opposite side, so
-   tiles wrap around in longitude), is covered by overlapping tiles
-   (:mod:`oceaninterp.tiling`, :class:`~oceaninterp.config.TileSpec`);
-   tiles wholly on land are skipped; tiles go to the device in batches
-   (bf16 autocast on CUDA only) and are merged there by one weighted sum;
-4. tiles are streamed over time: the observations of at most
-   ``TileSpec.time_window`` days are held at once (read in a background thread
-   while the device works), and each day is written as soon as no later tile
-   covers it, so memory does not grow with the number of days;
-5. maps are written with DUACS L4 names (``adt`` + ``ugos``/``vgos``,
-   ``sla`` + ``ugosa``/``vgosa``; both with an MDT, ``adt = sla + mdt``)
-   through :mod:`oceaninterp.products.duacs_l4`, on the cube's grid or on
-   the grid of ``output_resolution`` degrees. A ``.zarr`` output is a Zarr v3
-   store written region by region; a ``.nc`` output is first written the same
-   way to a temporary Zarr store beside it, then converted chunk by chunk to
-   NetCDF-4. Either way the final name appears only when complete.
+3. :func:`oceaninterp.model.inference.predict` maps overlapping tiles on the
+   device and yields blocks of days, streamed over time, each written as it
+   comes (:func:`oceaninterp.products.duacs_l4.streaming_writer`) with DUACS
+   L4 names (``adt`` + ``ugos``/``vgos``, ``sla`` + ``ugosa``/``vgosa``; both
+   with an MDT, ``adt = sla + mdt``), on the cube's grid or on the grid of
+   ``output_resolution`` degrees, atomically.
 
 With ``method="oi"`` the cube (the SLA when an MDT is given) goes to
 :func:`oceaninterp.oi.oi_map` and the maps also carry its formal error ``err_sla``.
@@ -40,11 +29,8 @@ With ``method="oi"`` the cube (the SLA when an MDT is given) goes to
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +47,6 @@ from oceaninterp.cube import (
     LandSource,
     check_compatible,
     drop_land,
-    is_global,
     land_cells,
     land_source_name,
     regrid,
@@ -73,222 +58,17 @@ from oceaninterp.cube import (
 )
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
-from oceaninterp.io import (
-    atomic_path,
-    check_output,
-    open_dataset,
-    output_format,
-    scratch_dir,
-    write_dataset,
-)
+from oceaninterp.io import check_output, open_dataset
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
+from oceaninterp.model.inference import load_model, predict, resolve_device
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 
 log = logging.getLogger(__name__)
 
 METHODS = ("4dvarnet", "oi")
-DEVICES = ("auto", "cpu", "cuda")
 #: What ``reconstruct`` does with latitudes outside a checkpoint's (``--outside``).
 OUTSIDE = ("oi", "refuse", "apply")
-
-
-@dataclass(frozen=True)
-class MergedDays:
-    """Days ``[start, start + ssh.shape[0])`` of the cube, merged SSH in metres.
-
-    Attributes
-    ----------
-    start
-        Index of the first day in the cube's ``time``.
-    ssh
-        float32 ``(days, latitude, longitude)``, metres.
-    """
-
-    start: int
-    ssh: np.ndarray
-
-
-def resolve_device(device: str):
-    """The torch device for ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``."""
-    import torch
-
-    if device not in DEVICES:
-        raise ConfigError(f"device: expected one of {list(DEVICES)}, got {device!r}")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: 'cuda' was asked but torch sees no CUDA device")
-    return torch.device(device)
-
-
-def _groups(starts: np.ndarray, tile_time: int, window: int) -> list[np.ndarray]:
-    """Split sorted tile time starts into groups spanning at most ``window`` days."""
-    groups: list[list[int]] = [[]]
-    for s in starts.tolist():
-        if groups[-1] and s + tile_time - groups[-1][0] > window:
-            groups.append([])
-        groups[-1].append(s)
-    return [np.asarray(g, dtype=np.int64) for g in groups]
-
-
-def _read_days(
-    da: xr.DataArray,
-    first: int,
-    last: int,
-    padded: tuple[int, ...],
-    margin: tuple[int, int],
-    wrap: bool = False,
-) -> np.ndarray:
-    """Days ``[first, last)`` of a cube variable as float32 in a NaN frame.
-
-    The frame has ``padded`` cells in latitude and longitude; the cube's cells
-    start at ``margin`` (latitude, longitude); days past the cube are NaN. With
-    ``wrap`` (a global cube) the frame's longitude margins hold the cube's
-    opposite side, so tiles see across the dateline.
-    """
-    n_days = da.sizes["time"]
-    out = np.full((last - first, padded[1], padded[2]), np.nan, dtype=np.float32)
-    stop = min(last, n_days)
-    if stop > first:
-        values = np.asarray(da.isel(time=slice(first, stop)).values, dtype=np.float32)
-        i, j = margin
-        h, w = values.shape[1], values.shape[2]
-        out[: stop - first, i : i + h, j : j + w] = values
-        if wrap:
-            west = min(j, w)
-            east = min(padded[2] - j - w, w)
-            out[: stop - first, i : i + h, j - west : j] = values[:, :, w - west :]
-            out[: stop - first, i : i + h, j + w : j + w + east] = values[:, :, :east]
-    return out
-
-
-def predict(
-    cube: xr.Dataset,
-    model,
-    meta: Mapping[str, Any],
-    *,
-    tiles: TileSpec | None = None,
-    device: str = "auto",
-    batch_size: int = 4,
-    bf16: bool = True,
-    progress: ProgressCallback | None = None,
-    land: np.ndarray | None = None,
-) -> Iterator[MergedDays]:
-    """Run a 4DVarNet over a cube on overlapping tiles, yielding merged days in order.
-
-    Parameters
-    ----------
-    cube
-        A cube (contract 3): ``ssh`` (metres, NaN where unobserved), optional ``sst`` (kelvin).
-    model
-        A module with ``reconstruct(obs, sst) -> Tensor`` (tiles ``(B, T, H, W)``,
-        metres), e.g. :class:`oceaninterp.model.ssh.SSH4DVarNet`; moved to ``device``.
-    meta
-        The checkpoint description: ``tile`` and ``uses_sst`` are read.
-    tiles
-        Strides, borders and the streaming window (:class:`~oceaninterp.config.TileSpec`).
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    batch_size
-        Tiles per call of the model.
-    bf16
-        Run the model under bfloat16 autocast when the device is CUDA (never on CPU).
-    progress
-        Called as ``progress(done, total)`` after each batch of tiles.
-    land
-        Boolean ``(latitude, longitude)``: tiles wholly on land are skipped.
-        On a global cube (:func:`oceaninterp.cube.is_global`) the tiles wrap
-        around in longitude.
-
-    Yields
-    ------
-    MergedDays
-        Consecutive blocks of days of merged SSH, float32 metres, shape
-        ``(days, latitude, longitude)`` of the cube (land not yet masked).
-    """
-    import torch
-
-    from oceaninterp.tiling import Merger, TileGrid, extract, flat_indices, separable
-
-    if batch_size < 1:
-        raise ConfigError(f"batch_size: expected a positive integer, got {batch_size!r}")
-    dev = resolve_device(device)
-    spec = tiles or TileSpec()
-    shape = {d: cube.sizes[d] for d in ("time", "latitude", "longitude")}
-    size, stride, border, margin = spec.resolve(dict(meta["tile"]), shape)
-    if is_global(cube["longitude"].values):  # a halo of a whole tile border at least
-        margin["longitude"] = max(margin["longitude"], border["longitude"], 8)
-    framed = {d: shape[d] + 2 * margin[d] for d in shape}
-    grid = TileGrid(framed, size, stride, border=border)
-    offset = (margin["latitude"], margin["longitude"])
-    padded = tuple(grid.padded.values())
-    tile_shape = grid.tile_shape()
-    n_time = shape["time"]
-    use_sst = bool(meta.get("uses_sst")) and "sst" in cube.data_vars
-    wrap = is_global(cube["longitude"].values)
-    if land is not None and land.any():
-        sea = np.zeros(padded[1:], dtype=bool)
-        sea[offset[0] : offset[0] + land.shape[0], offset[1] : offset[1] + land.shape[1]] = ~land
-        _, h, w = tile_shape
-        wanted = np.array([sea[i : i + h, j : j + w].any() for _, i, j in grid.starts])
-    else:
-        wanted = np.ones(len(grid), dtype=bool)
-    model = model.to(dev)
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if bf16 and dev.type == "cuda"
-        else contextlib.nullcontext()
-    )
-    window = spec.window_days(size["time"], padded[1] * padded[2])
-    groups = _groups(grid.axis_starts["time"], size["time"], window)
-    rows = [np.flatnonzero(np.isin(grid.starts[:, 0], g) & wanted) for g in groups]
-    total = sum(-(-r.size // batch_size) for r in rows)
-    done = 0
-    if progress is not None:
-        progress(0, total)
-
-    def load(g: np.ndarray):
-        first, last = int(g[0]), int(g[-1]) + size["time"]
-        obs = _read_days(cube["ssh"], first, last, padded, offset, wrap)
-        sst = _read_days(cube["sst"], first, last, padded, offset, wrap) if use_sst else None
-        return obs, sst
-
-    merger = Merger((0, padded[1], padded[2]), device=dev)
-    origin = 0  # absolute day of the merger's first day
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(load, groups[0])
-        for k, (group, group_rows) in enumerate(zip(groups, rows, strict=True)):
-            obs_np, sst_np = pending.result()
-            if k + 1 < len(groups):
-                pending = reader.submit(load, groups[k + 1])
-            obs = torch.from_numpy(obs_np).to(dev)
-            sst = torch.from_numpy(sst_np).to(dev) if sst_np is not None else None
-            merger.extend(0, int(group[-1]) + size["time"] - origin - merger.shape[0])
-            for lo in range(0, group_rows.size, batch_size):
-                starts_np = grid.starts[group_rows[lo : lo + batch_size]]
-                starts = torch.from_numpy(starts_np).to(dev)
-                # the observation window and the merger both begin on the
-                # group's first day: the same flat indices read one, write the other
-                window_starts = starts - torch.tensor([int(group[0]), 0, 0], device=dev)
-                index = flat_indices(window_starts, tile_shape, tuple(obs.shape))
-                with autocast:
-                    pred = model.reconstruct(
-                        extract(obs, index), extract(sst, index) if sst is not None else None
-                    )
-                weights = separable([torch.from_numpy(p).to(dev) for p in grid.profiles(starts_np)])
-                merger.add(index, pred.detach().float(), weights)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            final = int(groups[k + 1][0]) if k + 1 < len(groups) else padded[0]
-            merged = merger.pop(0, final - origin)
-            keep = max(0, min(final, n_time) - origin)
-            if keep:
-                i, j = offset
-                ssh = merged[:keep, i : i + shape["latitude"], j : j + shape["longitude"]]
-                yield MergedDays(origin, ssh.cpu().numpy().astype(np.float32))
-            origin = final
 
 
 def map_kinds(kind: str, mdt: GriddedMDT | None) -> tuple[str, ...]:
@@ -402,48 +182,6 @@ def _maps_window(
         err_out = np.where(grid.land, np.nan, grid.convert(err))
         maps["err_sla"] = (dims, err_out.astype(np.float32))
     return maps
-
-
-def _template(
-    days: np.ndarray, grid: OutputGrid, kinds: tuple[str, ...], with_error: bool
-) -> xr.Dataset:
-    """An all-NaN lazy map of every day on the maps' grid, to lay out a Zarr store."""
-    import dask.array as da
-
-    shape = (days.size, grid.latitude.size, grid.longitude.size)
-    chunks = (1, min(shape[1], 1024), min(shape[2], 1024))
-    names = [n for k in kinds for n in (k, *duacs_l4.VELOCITY_NAMES[k])]
-    names += ["err_sla"] if with_error else []
-    dims = ("time", "latitude", "longitude")
-    return xr.Dataset(
-        {n: (dims, da.full(shape, np.nan, dtype=np.float32, chunks=chunks)) for n in names},
-        coords={"time": days, "latitude": grid.latitude, "longitude": grid.longitude},
-    )
-
-
-class _ZarrRegions:
-    """Lay out a DUACS-L4 Zarr v3 store for the whole cube, then fill it by days."""
-
-    def __init__(self, store: Path, template: xr.Dataset, attrs: Mapping[str, Any]) -> None:
-        self.store = store
-        self.attrs = dict(attrs)
-        product = duacs_l4.to_product(template, **self.attrs)
-        product.to_zarr(
-            store,
-            mode="w",
-            compute=False,
-            encoding=duacs_l4.encoding(product, "zarr"),
-            zarr_format=3,
-            consolidated=False,
-        )
-
-    def write(self, maps: xr.Dataset, start: int) -> None:
-        product = duacs_l4.to_product(maps, **self.attrs)
-        untimed = [v for v in product.variables if "time" not in product[v].dims]
-        region = {"time": slice(start, start + maps.sizes["time"])}
-        product.drop_vars(untimed).drop_encoding().to_zarr(
-            self.store, mode="r+", region=region, zarr_format=3, consolidated=False
-        )
 
 
 @dataclass(frozen=True)
@@ -723,7 +461,7 @@ def reconstruct(
     }
     if tune_truth is not None and (method != "oi" or tune_days <= 0):
         raise ConfigError("tune_truth: only with the oi method and tune_days > 0 (--tune N)")
-    options = {"mdt": mdt, "land": land, "output_resolution": output_resolution}
+    options: dict[str, Any] = {"mdt": mdt, "land": land, "output_resolution": output_resolution}
     if method == "oi":
         ready = _prepare(ds, cube_path, attrs, mapped_kind=None, **options)
         return _reconstruct_oi(
@@ -731,7 +469,7 @@ def reconstruct(
         )
     if checkpoint is None:
         raise ConfigError("checkpoint: the 4dvarnet method needs a checkpoint (--checkpoint)")
-    loaded = _load(checkpoint, device)
+    loaded = load_model(checkpoint, device)
     ckpt_path = Path(checkpoint) if isinstance(checkpoint, str | Path) else None
     want = float(loaded.meta["resolution"])
     if resample and not np.isclose(resolution(ds, cube_path), want, rtol=RESOLUTION_RTOL):
@@ -762,32 +500,21 @@ def reconstruct(
         progress=progress,
         land=ready.land | oi_rows[:, None],
     )
-    oi_cfg, oi_device, land = oi_config or OIConfig(), str(resolve_device(device)), ready.land
+    oi_cfg, oi_device = oi_config or OIConfig(), str(resolve_device(device))
     days = ready.cube["time"].values
-    fmt = output_format(output)
-    with atomic_path(output, overwrite=overwrite) as tmp:
-        store = tmp if fmt == "zarr" else scratch_dir(output.parent)
-        try:
-            template = _template(days, ready.grid, map_kinds(ready.kind, ready.grid.mdt), False)
-            sink = _ZarrRegions(store, template, ready.attrs)
-            for window in windows:
-                ssh = window.ssh
-                n = ssh.shape[0]
-                if oi_rows.any():
-                    oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, land)
-                    ssh = np.where(oi_rows[None, :, None], oi, ssh)
-                span = days[window.start : window.start + n]
-                sink.write(_maps_window(span, ssh, ready.kind, ready.grid), window.start)
-            if fmt == "zarr":
-                duacs_l4.consolidate(store)
-            if fmt == "netcdf":
-                written = open_dataset(store).drop_encoding()
-                write_dataset(
-                    written, tmp, overwrite=True, encoding=duacs_l4.encoding(written, fmt)
-                )
-        finally:
-            if fmt == "netcdf":
-                shutil.rmtree(store, ignore_errors=True)
+    grid = ready.grid
+    template = duacs_l4.template(
+        days, grid.latitude, grid.longitude, map_kinds(ready.kind, grid.mdt)
+    )
+    with duacs_l4.streaming_writer(output, template, overwrite=overwrite, **ready.attrs) as sink:
+        for window in windows:
+            ssh = window.ssh
+            n = ssh.shape[0]
+            if oi_rows.any():
+                oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, ready.land)
+                ssh = np.where(oi_rows[None, :, None], oi, ssh)
+            span = days[window.start : window.start + n]
+            sink.write(_maps_window(span, ssh, ready.kind, grid), window.start)
     return output
 
 
@@ -832,15 +559,6 @@ def _reconstruct_oi(
         summary="Daily SSH maps by optimal interpolation (Gaussian space-time covariance).",
         **attrs,
     )
-
-
-def _load(checkpoint: str | Path | Any, device: str):
-    """A loaded checkpoint from a path (on ``device``) or as given."""
-    if not isinstance(checkpoint, str | Path):
-        return checkpoint
-    from oceaninterp.model.checkpoint import load_checkpoint
-
-    return load_checkpoint(checkpoint, device=str(resolve_device(device)))
 
 
 def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:

@@ -50,6 +50,7 @@ from oceaninterp.model.data import (
     tile_starts,
     validation_origins,
 )
+from oceaninterp.model.inference import resolve_device
 from oceaninterp.variational import LossKind, LossWeights, training_loss
 
 logger = logging.getLogger(__name__)
@@ -126,17 +127,6 @@ class TrainResult:
     wall_s: float
     n_parameters: int
     periods: dict[str, list[str] | None]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise ConfigError(f"device: expected auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: cuda was asked for but no CUDA device is available")
-    return torch.device(device)
 
 
 def read_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:

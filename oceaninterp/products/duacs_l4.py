@@ -16,17 +16,17 @@ longitude)``, longitudes in [-180, 180) when that keeps them ascending, and the
 variables present among :data:`VARIABLES` decoded to float32 (metres, m/s);
 ``err`` is renamed ``err_sla``.
 
-:func:`write` writes maps as a DUACS user reads them (checked attribute by
-attribute against real DUACS DT/NRT files): the same names and encodings
-(int32 x 1e-4, _FillValue -2147483647 where a map is NaN, i.e. land and
-unmapped cells; 1 x 50 x 50 HDF5 chunks; float32 ``latitude``/``longitude``
-with ``valid_min``/``valid_max``; ``lat_bnds``/``lon_bnds`` over ``nv``;
-``crs``; time in days since 1950-01-01), the DUACS units (``m``, ``m/s``),
-``coordinates``, ``comment`` (what the SLA is referenced to), global
-``platform``, ``software_version`` and ``references``, plus CF-1.11 + ACDD-1.3
-metadata from :mod:`oceaninterp.cf`, as NetCDF-4 or Zarr v3 (by suffix),
-atomically; a Zarr store's arrays have the CF fill as their own
-``fill_value`` and its metadata is consolidated.
+:func:`write` (and :func:`streaming_writer`, day block by day block) writes
+maps as a DUACS user reads them (checked attribute by attribute against real
+DUACS DT/NRT files): the same names and encodings (int32 x 1e-4, _FillValue
+-2147483647 where a map is NaN, i.e. land and unmapped cells; 1 x 50 x 50 HDF5
+chunks; float32 ``latitude``/``longitude`` with ``valid_min``/``valid_max``;
+``lat_bnds``/``lon_bnds`` over ``nv``; ``crs``; time in days since 1950-01-01),
+the DUACS units (``m``, ``m/s``), ``coordinates``, ``comment`` (what the SLA is
+referenced to), global ``platform``, ``software_version`` and ``references``,
+plus CF-1.11 + ACDD-1.3 metadata from :mod:`oceaninterp.cf`, as NetCDF-4 or
+Zarr v3 (by suffix), atomically; a Zarr store's arrays have the CF fill as
+their own ``fill_value`` and its metadata is consolidated.
 
 Deliberate differences from DUACS: CF-1.11 (not CF-1.6), ``time`` in float64
 with calendar ``standard``, the WGS-84 ellipsoid in ``crs``, and the time
@@ -41,8 +41,10 @@ stand-in is made up.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,14 @@ import xarray as xr
 
 from oceaninterp import __version__, cf
 from oceaninterp.errors import InputError
-from oceaninterp.io import ZARR_SUFFIXES, open_dataset, output_format, write_dataset
+from oceaninterp.io import (
+    ZARR_SUFFIXES,
+    atomic_path,
+    open_dataset,
+    output_format,
+    scratch_dir,
+    write_dataset,
+)
 from oceaninterp.products._netcdf import READ_ERRORS, header, text_attr
 from oceaninterp.products.schema import wrap_longitude
 
@@ -460,3 +469,116 @@ def write(maps: xr.Dataset, path: str | Path, *, overwrite: bool = False, **attr
     if fmt == "zarr":
         consolidate(out)
     return out
+
+
+def template(
+    days: np.ndarray,
+    latitude: np.ndarray,
+    longitude: np.ndarray,
+    kinds: Iterable[str],
+    with_error: bool = False,
+) -> xr.Dataset:
+    """All-NaN lazy maps of every day, to lay out a store before the days are mapped.
+
+    Parameters
+    ----------
+    days
+        ``time`` of the maps (datetime64).
+    latitude, longitude
+        Cell centres, degrees_north / degrees_east.
+    kinds
+        Sea-level variables (``"sla"``, ``"adt"``), each with its velocities
+        (:data:`VELOCITY_NAMES`).
+    with_error
+        Add ``err_sla``.
+    """
+    import dask.array as da
+
+    shape = (days.size, latitude.size, longitude.size)
+    chunks = (1, min(shape[1], 1024), min(shape[2], 1024))
+    names = [n for k in kinds for n in (k, *VELOCITY_NAMES[k])]
+    names += ["err_sla"] if with_error else []
+    return xr.Dataset(
+        {n: (DIMS, da.full(shape, np.nan, dtype=np.float32, chunks=chunks)) for n in names},
+        coords={"time": days, "latitude": latitude, "longitude": longitude},
+    )
+
+
+class RegionWriter:
+    """A DUACS-L4 Zarr v3 store laid out for every day of a :func:`template`, filled by days.
+
+    Parameters
+    ----------
+    store
+        The Zarr store to create.
+    template
+        The layout (:func:`template`): names, days and grid of the maps.
+    attrs
+        Keyword arguments of :func:`to_product` (``history``, ``method``...).
+    """
+
+    def __init__(self, store: Path, template: xr.Dataset, attrs: Mapping[str, Any]) -> None:
+        self.store = store
+        self.attrs = dict(attrs)
+        product = to_product(template, **self.attrs)
+        product.to_zarr(
+            store,
+            mode="w",
+            compute=False,
+            encoding=encoding(product, "zarr"),
+            zarr_format=3,
+            consolidated=False,
+        )
+
+    def write(self, maps: xr.Dataset, start: int) -> None:
+        """Write ``maps`` (days of the template's variables) from day index ``start`` on."""
+        product = to_product(maps, **self.attrs)
+        untimed = [v for v in product.variables if "time" not in product[v].dims]
+        region = {"time": slice(start, start + maps.sizes["time"])}
+        product.drop_vars(untimed).drop_encoding().to_zarr(
+            self.store, mode="r+", region=region, zarr_format=3, consolidated=False
+        )
+
+
+@contextlib.contextmanager
+def streaming_writer(
+    path: str | Path, template: xr.Dataset, *, overwrite: bool = False, **attrs: Any
+) -> Iterator[RegionWriter]:
+    """Write maps day block by day block, atomically, as :func:`write` would write them whole.
+
+    A ``.zarr`` output is a Zarr v3 store written region by region, then
+    consolidated; a ``.nc`` output is first written the same way to a
+    temporary Zarr store beside it, then converted chunk by chunk to NetCDF-4.
+    Either way the final name appears only when the body ends without an
+    exception, so memory does not grow with the number of days.
+
+    Parameters
+    ----------
+    path
+        ``.nc`` or ``.zarr``.
+    template
+        The layout of the whole maps (:func:`template`).
+    overwrite
+        Replace an existing output.
+    attrs
+        Keyword arguments of :func:`to_product` (``history``, ``source_files``...).
+
+    Yields
+    ------
+    RegionWriter
+        ``write(maps, start)`` for each block of days.
+    """
+    path = Path(path)
+    fmt = output_format(path)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        store = tmp if fmt == "zarr" else scratch_dir(path.parent)
+        try:
+            yield RegionWriter(store, template, attrs)
+            if fmt == "zarr":
+                consolidate(store)
+            else:
+                written = open_dataset(store).drop_encoding()
+                write_dataset(written, tmp, overwrite=True, encoding=encoding(written, fmt))
+        finally:
+            if fmt == "netcdf":
+                shutil.rmtree(store, ignore_errors=True)
