@@ -47,7 +47,10 @@ def truth(
     domain_km: Annotated[
         float, typer.Option(help="Side of the periodic QG domain, km (the box fits in 60 %).")
     ] = 2000.0,
-    spinup_days: Annotated[int, typer.Option(help="Model days run and discarded first.")] = 120,
+    spinup_days: Annotated[
+        int | None,
+        typer.Option(help="Model days run and discarded first (default: 120 v1, 180 v2)."),
+    ] = None,
     physics: Annotated[
         str,
         typer.Option(
@@ -64,10 +67,11 @@ def truth(
     """Run the two-layer QG model; write daily SSH + SST truth over a lon/lat box."""
     setup_logging(log_level)
     with user_errors():
-        from oceaninterp.simulate.truth import simulate_truth
+        from oceaninterp.simulate.truth import SPINUP_DAYS, simulate_truth
 
+        spinup = SPINUP_DAYS.get(physics, 180) if spinup_days is None else spinup_days
         with progress("QG model days") as bar:
-            task = bar.add_task("QG model days", total=spinup_days + days)
+            task = bar.add_task("QG model days", total=spinup + days)
             path = simulate_truth(
                 output,
                 days=days,
@@ -77,7 +81,7 @@ def truth(
                 region=(lon_min, lon_max, lat_min, lat_max),
                 grid_points=grid_points,
                 domain_km=domain_km,
-                spinup_days=spinup_days,
+                spinup_days=spinup,
                 physics=physics,
                 device=device,
                 threads=threads or None,

@@ -36,6 +36,8 @@ GULF_STREAM_BOX = (-65.0, -55.0, 33.0, 43.0)
 SSH_OFFSET = 0.34
 EARTH_RADIUS_KM = 6371.0
 TRUTH_NAME = "truth"
+#: Default spin-up (model days) per QG physics version.
+SPINUP_DAYS = {"v1": 120, "v2": 180}
 
 
 def truth_grid(
@@ -141,7 +143,7 @@ def simulate_truth(
     region: tuple[float, float, float, float] = GULF_STREAM_BOX,
     grid_points: int = 256,
     domain_km: float = 2000.0,
-    spinup_days: int = 120,
+    spinup_days: int | None = None,
     physics: str = "v2",
     device: str = "cpu",
     dtype: str = "float64",
@@ -173,7 +175,9 @@ def simulate_truth(
         Side of the doubly periodic model domain, km (2000: 7.8 km cells at
         256 points; the box must fit in 60 % of it).
     spinup_days
-        Model days run and discarded before the first output day.
+        Model days run and discarded before the first output day (default
+        :data:`SPINUP_DAYS` of the physics: 120 for v1, 180 for v2, whose
+        eddies saturate after about 130 days).
     physics
         QG physics version (:func:`~oceaninterp.simulate.qg.physics_parameters`):
         ``"v2"`` (default: parameters of the box's latitude, free eddies, a
@@ -203,6 +207,8 @@ def simulate_truth(
     from oceaninterp import cf
     from oceaninterp.io import check_output, output_format, write_dataset
 
+    if spinup_days is None:
+        spinup_days = SPINUP_DAYS.get(physics, 180)
     if days < 1 or spinup_days < 0:
         raise ConfigError(
             f"days/spinup_days: expected days >= 1 and spinup_days >= 0, got {days}, {spinup_days}"
