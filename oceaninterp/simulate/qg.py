@@ -199,7 +199,7 @@ def check_latitude(lat: float) -> None:
         )
 
 
-def physics_parameters(version: str, lat: float, **overrides: float | int | str) -> QGParameters:
+def physics_parameters(version: str, lat: float, **overrides: object) -> QGParameters:
     """The QG parameters of a physics version for a box centred at ``lat`` (degrees).
 
     ``"v1"`` (the truth of ``sample_data``, spectrum ``k^-6.6`` over 70-250 km):
@@ -230,7 +230,7 @@ def physics_parameters(version: str, lat: float, **overrides: float | int | str)
         raise ValueError(f"physics: expected one of {PHYSICS_VERSIONS}, got {version!r}")
     check_latitude(lat)
     rd = rossby_radius(lat)
-    values: dict[str, float | int | str] = {
+    values: dict[str, object] = {
         "f0": coriolis(lat),
         "beta": beta_parameter(lat),
         "rossby_radius": rd,
