@@ -21,7 +21,8 @@ mapped by
 and every map is scored against the withheld passes by ``oceaninterp score
 --tracks`` (SLA against SLA): mu, RMSE and lambda_x of the 2021a data
 challenge. The table goes to ``WORK/ose_jason3.md``. One repeat cycle gives a
-noisy lambda_x (few long tracks): read mu and RMSE first.
+noisy lambda_x (few long tracks; "-" when a map's spectral score never
+crosses 0.5): read mu and RMSE first.
 """
 
 from __future__ import annotations
@@ -119,40 +120,26 @@ def main(argv: list[str] | None = None) -> None:
         "|---|---|---|---|",
     ]
     for (label, _), path in zip(runs.items(), maps, strict=True):
-        row = _row(scores, path.name)
+        row = _row(scores, path.stem)
         lines.append(f"| {label} | {row['mu']} | {row['rmse']} | {row['lx']} |")
     text = "\n".join(lines) + "\n"
     (work / "ose_jason3.md").write_text(text)
     print(text)
-    print(json.dumps(scores, indent=1)[:3000])
 
 
-def _row(scores: dict, name: str) -> dict[str, str]:
-    """mu, RMSE (cm) and lambda_x (km) of one map in ``scores.json``, as text."""
-    entry = next((v for k, v in _entries(scores) if name in k), None)
-    if entry is None:
-        return {"mu": "-", "rmse": "-", "lx": "-"}
+def _row(scores: list[dict], name: str) -> dict[str, str]:
+    """mu, RMSE (cm) and lambda_x (km) of one map of ``scores.json``, as text."""
+    entry = next((m for m in scores if m.get("name") == name), {})
 
-    def get(*keys: str, scale: float = 1.0, fmt: str = "{:.3f}") -> str:
-        for key in keys:
-            if entry.get(key) is not None:
-                return fmt.format(float(entry[key]) * scale)
-        return "-"
+    def text(key: str, scale: float, fmt: str) -> str:
+        value = entry.get(key)
+        return "-" if value is None else fmt.format(float(value) * scale)
 
     return {
-        "mu": get("mu"),
-        "rmse": get("rmse_m", "rmse", scale=100.0, fmt="{:.2f}"),
-        "lx": get("lambda_x_km", "lambda_x", fmt="{:.0f}"),
+        "mu": text("mu", 1.0, "{:.3f}"),
+        "rmse": text("rmse_m", 100.0, "{:.2f}"),
+        "lx": text("lambda_x_km", 1.0, "{:.0f}"),
     }
-
-
-def _entries(scores: dict) -> list[tuple[str, dict]]:
-    """(name, scores) pairs of every map in a ``scores.json``, whatever its nesting."""
-    if isinstance(scores.get("maps"), list):
-        return [(str(m.get("name", m.get("map", ""))), m) for m in scores["maps"]]
-    if isinstance(scores.get("maps"), dict):
-        return [(str(k), v) for k, v in scores["maps"].items()]
-    return [(str(k), v) for k, v in scores.items() if isinstance(v, dict)]
 
 
 if __name__ == "__main__":
