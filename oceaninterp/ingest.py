@@ -6,7 +6,9 @@ of files to read, each once.
 
 - :func:`expand_inputs`: folders give their NetCDF files (recursively, broken
   links included so that they are reported), patterns their matches;
-- :func:`fingerprint`: equal for byte-identical copies of one file;
+- :func:`fingerprint`: the SHA-256 of a file's bytes (equal for copies, changed
+  by any edit), cached by size and modification time when asked (the
+  pipeline's manifest);
 - :func:`deduplicate`: drops copies (same content under another name) and the
   older NRT productions of a CMEMS day (:func:`~oceaninterp.products.cmems_l3.latest_production`);
 - :func:`time_span`: the first and last observation day of files, reading only
@@ -23,10 +25,11 @@ from __future__ import annotations
 import glob as _glob
 import hashlib
 import logging
-import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: Suffixes of the files taken from a folder.
 INPUT_SUFFIXES = (".nc", ".nc4", ".netcdf")
+
+_HASH_BLOCK = 1 << 20
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -71,8 +76,18 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def fingerprint(path: Path) -> str:
-    """Size plus a hash of the first and last MiB: equal for copies of one file.
+def fingerprint(path: Path, cache: dict[str, dict[str, Any]] | None = None) -> str:
+    """Hex SHA-256 of a file's bytes: equal for copies of one file, changed by any edit.
+
+    Parameters
+    ----------
+    path
+        The file.
+    cache
+        Records by path (``size``, ``mtime_ns``, ``sha256``; e.g. a pipeline
+        manifest's ``inputs``): a file whose size and modification time are
+        those recorded is not read again. Updated in place (other keys of a
+        record are kept).
 
     Raises
     ------
@@ -80,15 +95,19 @@ def fingerprint(path: Path) -> str:
         When the file cannot be read (permissions, I/O error).
     """
     try:
-        size = path.stat().st_size
-        digest = hashlib.blake2b(str(size).encode(), digest_size=16)
+        st = path.stat()
+        stat = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        record = None if cache is None else cache.get(str(path))
+        if record is not None and all(record.get(k) == v for k, v in stat.items()):
+            return str(record["sha256"])
+        digest = hashlib.sha256()
         with path.open("rb") as f:
-            digest.update(f.read(1 << 20))
-            if size > 2 << 20:
-                f.seek(-(1 << 20), os.SEEK_END)
-                digest.update(f.read())
+            while block := f.read(_HASH_BLOCK):
+                digest.update(block)
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if cache is not None:
+        cache.setdefault(str(path), {}).update(stat, sha256=digest.hexdigest())
     return digest.hexdigest()
 
 
@@ -115,8 +134,10 @@ def deduplicate(paths: Sequence[Path]) -> tuple[list[Path], dict[Path, LeftOut]]
     """The files to read among ``paths``, each once, and why the others are left out.
 
     A path listed twice (the same file after resolving links) is kept once and
-    silently; a copy under another name is a ``"duplicate"``; an older CMEMS
-    NRT production of the same day is ``"superseded"``.
+    silently; a copy under another name (the same bytes: files of one size are
+    compared by :func:`fingerprint`, the others are not read whole) is a
+    ``"duplicate"``; an older CMEMS NRT production of the same day is
+    ``"superseded"``.
 
     Returns
     -------
@@ -128,8 +149,7 @@ def deduplicate(paths: Sequence[Path]) -> tuple[list[Path], dict[Path, LeftOut]]
 
     left_out: dict[Path, LeftOut] = {}
     seen_paths: set[Path] = set()
-    seen: dict[str, Path] = {}
-    candidates: list[Path] = []
+    files: list[Path] = []
     for path in paths:
         resolved = path.resolve()
         if resolved in seen_paths:
@@ -141,15 +161,27 @@ def deduplicate(paths: Sequence[Path]) -> tuple[list[Path], dict[Path, LeftOut]]
                 problem = "broken symbolic link"
             left_out[path] = LeftOut("unreadable", problem)
             continue
+        files.append(path)
+    # only files of one size can be copies: the others are not read whole here
+    size = {p: p.stat().st_size for p in files}
+    copies = Counter(size.values())
+    seen: dict[str, Path] = {}
+    candidates: list[Path] = []
+    for path in files:
         try:
-            key = fingerprint(path)
+            if copies[size[path]] == 1:
+                path.open("rb").close()
+            elif (key := fingerprint(path)) in seen:
+                left_out[path] = LeftOut("duplicate", f"duplicate of {seen[key]} (same content)")
+                continue
+            else:
+                seen[key] = path
         except InputError as exc:
             left_out[path] = LeftOut("unreadable", exc.problem)
             continue
-        if key in seen:
-            left_out[path] = LeftOut("duplicate", f"duplicate of {seen[key]} (same content)")
+        except OSError as exc:
+            left_out[path] = LeftOut("unreadable", f"cannot be read ({exc.strerror or exc})")
             continue
-        seen[key] = path
         candidates.append(path)
     cmems = []
     for path in candidates:

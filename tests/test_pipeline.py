@@ -261,6 +261,29 @@ def test_dry_run_plans_and_writes_nothing(pipeline: Path) -> None:
     assert not (pipeline.parent / "out").exists()
 
 
+def test_ingest_sees_a_change_anywhere_in_a_file(tmp_path: Path) -> None:
+    """A folder gives its NetCDF files (as ``grid``); bytes changed mid-file make a new key."""
+    import hashlib
+
+    from oceaninterp.pipeline.catalogue import catalogue, expand
+
+    folder = tmp_path / "obs"
+    folder.mkdir()
+    path = folder / "big.nc"
+    data = bytearray(np.random.default_rng(0).integers(0, 256, 3 << 20, dtype=np.uint8))
+    path.write_bytes(data)
+    assert expand(("obs",), tmp_path) == expand(("obs/*.nc",), tmp_path) == [path]
+    cache: dict = {}
+    (first,) = catalogue([path], options={}, cache=cache)
+    data[len(data) // 2] ^= 0xFF  # same size, same first and last MiB
+    path.write_bytes(data)
+    mtime = cache[str(path)]["mtime_ns"] + 1_000_000_000
+    os.utime(path, ns=(mtime, mtime))
+    (second,) = catalogue([path], options={}, cache=cache)
+    assert second.sha256 != first.sha256 and second.sha256 == hashlib.sha256(data).hexdigest()
+    assert second.error is not None  # read again: not a product, said so
+
+
 def test_bad_input_file_is_reported_and_the_other_days_complete(pipeline: Path) -> None:
     bad = pipeline.parent / "obs" / cmems_l3.file_name("c2", DAYS[2], timeliness="nrt")
     bad.write_bytes(b"\x89HDF\r\n\x1a\n truncated by a failed download")

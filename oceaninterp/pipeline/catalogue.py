@@ -1,20 +1,21 @@
 """The ingest stage: find the input files, fingerprint them, learn their days.
 
-Input patterns are expanded (``glob``, ``**`` allowed), CMEMS files superseded
-by a later production date of the same product and day are dropped
+Input patterns are expanded as ``oceaninterp grid`` expands its inputs
+(:func:`oceaninterp.ingest.expand_inputs`: ``glob`` with ``**``, folders give
+their NetCDF files), CMEMS files superseded by a later production date of the
+same product and day are dropped
 (:func:`oceaninterp.products.cmems_l3.latest_production`), and every remaining
-file gets a fingerprint - size, modification time and SHA-256 of its bytes -
-and the list of UTC days its observations fall on, read through the product
-registry. Both are cached in the manifest: an unchanged file (same size and
-mtime) is neither hashed nor opened again; a touched file with the same bytes
-keeps its hash, so it causes no work downstream. A file that cannot be read is
-recorded with its error and reported on every run until it changes.
+file gets its fingerprint (:func:`oceaninterp.ingest.fingerprint`: the SHA-256
+of its bytes, with its size and modification time) and the list of UTC days its
+observations fall on, read through the product registry. Both are cached in the
+manifest: an unchanged file (same size and mtime) is neither hashed nor opened
+again; a touched file with the same bytes keeps its hash, so it causes no work
+downstream. A file that cannot be read is recorded with its error and reported
+on every run until it changes.
 """
 
 from __future__ import annotations
 
-import glob
-import hashlib
 import logging
 import os
 import re
@@ -25,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from oceaninterp.errors import InputError
+from oceaninterp.ingest import expand_inputs, fingerprint
 
 logger = logging.getLogger(__name__)
 
-_HASH_BLOCK = 1 << 20
 #: SWOT L3 names carry the pass's first and last times: ..._<YYYYMMDD>T<HHMMSS>_<...>T<...>_...
 _SWOT_TIMES = re.compile(r"_(\d{8})T\d{6}_(\d{8})T\d{6}_")
 #: GHRSST L4 names start with the analysis time: <YYYYMMDD>000000-...
@@ -58,13 +59,17 @@ class InputFile:
 
 
 def expand(patterns: tuple[str, ...], base_dir: Path) -> list[Path]:
-    """Files matching ``patterns`` (relative to ``base_dir``), sorted, without duplicates."""
+    """Files of ``patterns`` (relative to ``base_dir``), sorted, without duplicates.
+
+    Each pattern is expanded by :func:`oceaninterp.ingest.expand_inputs`
+    (a glob, ``**`` allowed, or a folder of NetCDF files); a pattern that gives
+    no file is logged.
+    """
     found: set[Path] = set()
     for pattern in patterns:
-        full = str(base_dir / Path(pattern).expanduser())
+        full = base_dir / Path(pattern).expanduser()
         # absolute, but symlinks kept: file names carry the day and production date
-        matches = [Path(os.path.abspath(m)) for m in glob.glob(full, recursive=True)]
-        matches = [m for m in matches if m.is_file()]
+        matches = [Path(os.path.abspath(m)) for m in expand_inputs([full]) if m.is_file()]
         if not matches:
             logger.warning("input pattern %s matches no file", full)
         found.update(matches)
@@ -109,28 +114,6 @@ def near(paths: list[Path], first: str, last: str) -> list[Path]:
         if days is None or (days[0] <= hi and days[1] >= lo):
             kept.append(path)
     return kept
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_HASH_BLOCK):
-            h.update(block)
-    return h.hexdigest()
-
-
-def fingerprint(path: Path, cache: dict[str, dict[str, Any]]) -> str:
-    """SHA-256 of a file (checkpoint, truth...), re-hashed only when its size or mtime changed.
-
-    ``cache`` (the manifest's ``inputs``) is updated in place.
-    """
-    st = path.stat()
-    stat = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    record = cache.get(str(path))
-    if record is None or any(record.get(k) != v for k, v in stat.items()):
-        record = cache[str(path)] = {**stat, "sha256": sha256_file(path)}
-    return str(record["sha256"])
 
 
 def product_days(path: Path, **options: Any) -> tuple[str, ...]:
@@ -183,18 +166,13 @@ def catalogue(
     """
     files = []
     for path in paths:
-        st = path.stat()
-        stat = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        record = cache.get(str(path))
-        same_stat = record is not None and all(record.get(k) == v for k, v in stat.items())
-        same_options = record is not None and record.get("options") == options
-        if record is not None and same_stat and same_options:
-            files.append(_from_record(path, record))
-            continue
-        digest = sha256_file(path)
-        if record is not None and same_options and record.get("sha256") == digest:
-            record.update(stat)  # touched, same bytes: nothing downstream changes
-            files.append(_from_record(path, record))
+        record = cache.get(str(path)) or {}
+        known = record.get("options") == options and "days" in record
+        previous = record.get("sha256")
+        digest = fingerprint(path, cache)  # read again only when its size or mtime changed
+        if known and digest == previous:
+            # unchanged, or touched with the same bytes: nothing downstream changes
+            files.append(_from_record(path, cache[str(path)]))
             continue
         try:
             days, error = product_days(path, **options), None
@@ -202,13 +180,7 @@ def catalogue(
             days, error = (), exc.problem
         except (OSError, ValueError) as exc:  # a damaged file that the reader did not catch
             days, error = (), f"cannot be read ({type(exc).__name__}: {exc})"
-        cache[str(path)] = {
-            **stat,
-            "sha256": digest,
-            "options": options,
-            "days": list(days),
-            "error": error,
-        }
+        cache[str(path)].update(options=options, days=list(days), error=error)
         files.append(_from_record(path, cache[str(path)]))
     return files
 
