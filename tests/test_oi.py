@@ -152,7 +152,11 @@ def test_config_is_validated() -> None:
 
 
 def test_tuning_finds_the_true_correlation_length() -> None:
-    """Observations drawn from the OI prior itself: CV prefers the true Lx."""
+    """Observations drawn from the OI prior itself: CV prefers the true Lx.
+
+    The base Lx (3 deg) is a wrong candidate, so the true one can only come
+    from the cross-validation.
+    """
     rng = np.random.default_rng(3)
     shape = (24, 21, 21)
     true_l, true_lt = 1.0, 4.0
@@ -160,25 +164,26 @@ def test_tuning_finds_the_true_correlation_length() -> None:
     seen = rng.random(shape) < 0.06
     ssh = np.where(seen, field + rng.normal(0, 0.01, shape), np.nan)
     cube = make_cube(ssh, seen.astype(int))
-    best = tune_oi(
-        cube,
-        {"lx": [0.3, 1.0, 3.0]},
-        base=OIConfig(lt=true_lt, noise=0.1, signal_std=1.0, error_step=1e9, superobs=0),
-        every=3,
-        seed=1,
+    base = OIConfig(
+        lx=3.0, ly=3.0, lt=true_lt, noise=0.1, signal_std=1.0, error_step=1e9, superobs=0
     )
-    assert best.lx == 1.0 and best.ly == 1.0 and best.lt == true_lt
+    best = tune_oi(cube, {"lx": [0.3, true_l, 3.0]}, base=base, every=3, seed=1)
+    assert best.lx == true_l and best.ly == true_l and best.lt == true_lt
 
 
 def test_tuning_against_a_truth_finds_the_true_scales() -> None:
-    """OSSE tuning: RMSE against the full field, every observation used."""
+    """OSSE tuning: RMSE against the full field, every observation used.
+
+    The base (Lx 3 deg, Lt 7 days) is wrong in both: the true scales can only
+    come from the tuning.
+    """
     rng = np.random.default_rng(5)
     shape = (24, 21, 21)
     field = smooth_field(rng, shape, 1.0, 4.0)
     seen = rng.random(shape) < 0.06
     cube = make_cube(np.where(seen, field, np.nan), seen.astype(int))
     truth = xr.DataArray(field, dims=DIMS)
-    base = OIConfig(noise=0.01, signal_std=1.0, error_step=1e9, superobs=0)
+    base = OIConfig(lx=3.0, ly=3.0, noise=0.01, signal_std=1.0, error_step=1e9, superobs=0)
     best = tune_oi(cube, {"lx": [0.3, 1.0, 3.0], "lt": [1.0, 4.0, 16.0]}, base=base, truth=truth)
     assert (best.lx, best.lt) == (1.0, 4.0)
     with pytest.raises(ConfigError, match="not on the cube's grid"):
@@ -201,6 +206,10 @@ def test_batched_padded_blocks_equal_one_by_one(rng: np.random.Generator) -> Non
 
 @pytest.mark.gpu
 def test_gpu_matches_cpu(rng: np.random.Generator) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
     cube = random_cube(rng)
     cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.0)
     cpu, gpu = oi_map(cube, cfg), oi_map(cube, cfg, device="cuda")
