@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -405,3 +407,34 @@ def test_default_mdt_carries_a_correlated_error_and_the_sla_does_not(
     with xr.open_mfdataset(ref, combine="nested", concat_dim="time") as clean_j3:
         np.testing.assert_allclose(sla, clean_j3["sla_unfiltered"].values, atol=1.5e-3)
         assert 0.005 < np.std(mdt - clean_j3["mdt"].values) < 0.04
+
+
+SAMPLE_OBS = Path(__file__).resolve().parents[1] / "sample_data" / "obs"
+
+
+def test_the_sample_observations_are_few_small_files() -> None:
+    """sample_data/obs repacked by month (issue 13): 72 files, 13 MB (2 026 files, 74 MB before)."""
+    files = sorted(SAMPLE_OBS.rglob("*.nc"))
+    assert len(files) == 72
+    assert sum(p.stat().st_size for p in files) < 16e6  # bytes
+
+
+@pytest.mark.slow
+def test_the_sample_observations_grid_to_the_published_points(tmp_path) -> None:
+    """The repacked files hold the published 675 279 points of the year (about a minute)."""
+    from oceaninterp.config import GridSpec
+    from oceaninterp.grid import grid_files
+
+    spec = GridSpec(
+        lon_min=-65.0,
+        lon_max=-55.0,
+        lat_min=33.0,
+        lat_max=43.0,
+        resolution=0.1,
+        start="2022-01-01",
+        end="2022-12-31",
+    )
+    tracks = [p for p in sorted(SAMPLE_OBS.rglob("*.nc")) if p.parent.name != "sst"]
+    summary = grid_files(tracks, tmp_path / "cube.nc", spec, variable="adt")
+    with xr.open_dataset(summary.output) as cube:
+        assert int(cube["count"].sum()) == 675_279  # sample_data/README.md
