@@ -37,6 +37,8 @@ eddies on the 10 x 10 deg box (-65..-55 E, 33..43 N) at the checkpoint's
 resolution, sampled along straight repeat-orbit passes of five nadir missions
 (about 2 % of the cells a day), which stands in for an OSSE for timing; its
 truth is known, so mu is printed too (meaningful with a trained checkpoint).
+The cube holds the kind of sea level the checkpoint maps (``sla`` for the
+shipped one), so that no MDT is needed.
 
 The CPU is shared with other users while this runs: timings are medians of
 nothing (one run each) and should be read as ratios within one run.
@@ -63,8 +65,12 @@ REFERENCE_BOX_PX = 200  # the 10-deg box at 1/20 deg
 MISSIONS = ((10, 6), (27, 14), (27, 14), (35, 18), (369, 160))
 
 
-def synthetic_osse(days: int, resolution: float, seed: int = 0):
-    """A synthetic truth and its nadir-sampled cube on the Gulf Stream box (see module doc)."""
+def synthetic_osse(days: int, resolution: float, seed: int = 0, kind: str = "adt"):
+    """A synthetic truth and its nadir-sampled cube on the Gulf Stream box (see module doc).
+
+    ``kind`` is the cube's ``ssh_kind`` (``"sla"`` or ``"adt"``): the kind the
+    checkpoint maps, so that no MDT is needed.
+    """
     import xarray as xr
 
     rng = np.random.default_rng(seed)
@@ -105,12 +111,12 @@ def synthetic_osse(days: int, resolution: float, seed: int = 0):
     obs = np.where(observed, ssh, np.nan).astype(np.float32)
     cube = xr.Dataset(
         {
-            "ssh": (dims, obs, {"units": "m", "ssh_kind": "adt"}),
+            "ssh": (dims, obs, {"units": "m", "ssh_kind": kind}),
             "count": (dims, observed.astype(np.int32)),
             "mask": (dims, observed.astype(np.int8)),
         },
         coords=coords,
-        attrs={"ssh_kind": "adt", "resolution": resolution, "history": "synthetic benchmark"},
+        attrs={"ssh_kind": kind, "resolution": resolution, "history": "synthetic benchmark"},
     )
     truth = xr.Dataset({"ssh": (dims, ssh, {"units": "m"})}, coords=coords)
     return cube, truth
@@ -313,8 +319,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         cube_path, truth_path = args.cube, args.truth
         if cube_path is None:
-            resolution = args.resolution or _checkpoint_resolution(checkpoint)
-            cube, truth = synthetic_osse(args.days, resolution)
+            grid_resolution, kind = _checkpoint_grid(checkpoint)
+            cube, truth = synthetic_osse(args.days, args.resolution or grid_resolution, kind=kind)
             cube_path, truth_path = f"{work}/cube.nc", f"{work}/truth.nc"
             cube.to_netcdf(cube_path)
             truth.to_netcdf(truth_path)
@@ -384,13 +390,17 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(records, indent=2))
 
 
-def _checkpoint_resolution(checkpoint: str | None) -> float:
-    """The grid of the synthetic cube: the checkpoint's, else 0.1 deg (the default model's)."""
+def _checkpoint_grid(checkpoint: str | None) -> tuple[float, str]:
+    """Resolution (deg) and ``ssh_kind`` of the synthetic cube: the checkpoint's.
+
+    Without a checkpoint: 0.1 deg and ADT (the random-init default model's).
+    """
     if checkpoint is None:
-        return 0.1
+        return 0.1, "adt"
     from oceaninterp.model.checkpoint import describe_checkpoint
 
-    return float(describe_checkpoint(checkpoint)["resolution"])
+    meta = describe_checkpoint(checkpoint)
+    return float(meta["resolution"]), str(meta["ssh_kind"])
 
 
 def _line(r: dict) -> str:
