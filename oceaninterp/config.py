@@ -541,6 +541,11 @@ class RunPipeline:
             )
 
 
+#: ``[inputs] land_mask`` values that are not a file: the shipped coastline, no mask.
+LAND_COASTLINE = "coastline"
+LAND_NONE = "none"
+
+
 @dataclass(frozen=True)
 class RunInputs:
     """The ``[inputs]`` table: which product files feed the grid stage.
@@ -566,6 +571,18 @@ class RunInputs:
         ``reconstruct(mdt=...)``: the OI and MDT-trained 4DVarNets map the SLA
         and add it back; every map then holds ``sla`` and ``adt``. Required by
         a checkpoint trained with an MDT.
+    land_mask
+        Where land is, for the grid stage (land cells never observed, their
+        observations dropped; ``grid_files(land_mask=...)``) and the maps stage
+        (land masked in every map; ``reconstruct(land=...)``):
+        ``"coastline"`` (default): the GSHHG coastline shipped with
+        ``roaring-landmask``; ``"none"``: no land mask (every cell may be
+        observed and mapped; an MDT's own land still counts); any other string:
+        a land mask file (NetCDF/Zarr, 1-D latitude/longitude and a variable
+        ``land``/``lsm`` = 1 on land or ``sea``/``mask`` = 1 at sea, see
+        :mod:`oceaninterp.landmask`), relative to the TOML file's folder.
+        Part of the keys of the cubes and maps: changing it (or the mask
+        file's bytes) re-grids and re-maps every day.
     """
 
     observations: tuple[str, ...]
@@ -573,6 +590,7 @@ class RunInputs:
     sst: tuple[str, ...] = ()
     latest_production: bool = True
     mdt: str | None = None
+    land_mask: str = LAND_COASTLINE
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -593,6 +611,11 @@ class RunInputs:
             )
         if self.mdt is not None and (not isinstance(self.mdt, str) or not self.mdt):
             raise ConfigError(f"[inputs] mdt: expected an MDT file path, got {self.mdt!r}")
+        if not isinstance(self.land_mask, str) or not self.land_mask.strip():
+            raise ConfigError(
+                f"[inputs] land_mask: expected {LAND_COASTLINE!r} (the GSHHG coastline), "
+                f"{LAND_NONE!r} (no land mask) or a land mask file path, got {self.land_mask!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -815,6 +838,12 @@ class RunConfig:
         if len(set(names)) != len(names):
             raise ConfigError(f"[[reconstruct]] name: expected unique names, got {names}")
         score = data.get("score")
+        land_mask = data["inputs"].get("land_mask", LAND_COASTLINE)
+        if not isinstance(land_mask, str):  # e.g. `land_mask = false`: say what is expected
+            raise ConfigError(
+                f"[inputs] land_mask: expected {LAND_COASTLINE!r} (the GSHHG coastline), "
+                f"{LAND_NONE!r} (no land mask) or a land mask file path, got {land_mask!r}"
+            )
         return cls(
             pipeline=from_mapping(RunPipeline, data["pipeline"], "pipeline"),
             inputs=from_mapping(RunInputs, data["inputs"], "inputs"),
@@ -830,6 +859,12 @@ class RunConfig:
         from pathlib import Path
 
         return (Path(self.base_dir) / Path(value).expanduser()).resolve()
+
+    def land_mask_file(self) -> Any:
+        """The ``[inputs] land_mask`` file as an absolute path; ``None`` for coastline/none."""
+        if self.inputs.land_mask in (LAND_COASTLINE, LAND_NONE):
+            return None
+        return self.path(self.inputs.land_mask)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,21 @@ def test_mdt_is_an_optional_input_file() -> None:
     assert cfg.path(cfg.inputs.mdt) == Path("/data/mdt/mdt.nc")  # relative to the TOML
 
 
+def test_land_mask_defaults_to_the_coastline_and_may_be_none_or_a_file() -> None:
+    cfg = load(VALID)
+    assert cfg.inputs.land_mask == "coastline" and cfg.land_mask_file() is None
+    assert load(changed("inputs", land_mask="none")).land_mask_file() is None
+    cfg = load(changed("inputs", land_mask="../masks/land.nc"))
+    assert cfg.land_mask_file() == Path("/data/masks/land.nc")  # relative to the TOML
+
+
+@pytest.mark.parametrize("value", [False, True, 1, "", "  "])
+def test_a_bad_land_mask_names_the_key_and_the_choices(value: object) -> None:
+    message = r"\[inputs\] land_mask: expected 'coastline' .*, 'none' .* or a land mask file"
+    with pytest.raises(ConfigError, match=message):
+        load(changed("inputs", land_mask=value))
+
+
 def test_relative_days_resolve_against_today() -> None:
     cfg = load(changed("grid", start="today-30", end="today - 1"))
     assert (cfg.grid.start, cfg.grid.end) == ("2024-02-09", "2024-03-09")
@@ -159,3 +174,4 @@ def test_bad_toml_file_is_a_config_error(tmp_path: Path) -> None:
 def test_shipped_pipelines_are_valid(name: str) -> None:
     cfg = RunConfig.from_toml(REPO / "pipelines" / name)
     assert cfg.pipeline.name and cfg.grid.shape[0] >= 1
+    assert cfg.inputs.land_mask == "coastline"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oceaninterp.cli.common import LOG_LEVELS, console, setup_logging, user_errors
+from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging, user_errors
 
 if TYPE_CHECKING:
     from oceaninterp.pipeline import RunSummary
@@ -42,15 +42,29 @@ def run(
 
     Days whose outputs exist and whose inputs did not change are not recomputed;
     a run killed at any moment is completed by the next one. Each run logs to
-    OUTPUT_ROOT/logs/. Exit code 0 only when every input file was readable and
-    every day succeeded.
+    OUTPUT_ROOT/logs/. A bar per stage (units done / to compute, time left) on
+    a terminal; progress lines every 30 s in logs. Exit code 0 only when every
+    input file was readable and every day succeeded.
     """
     setup_logging(log_level)
-    with user_errors():
+    with user_errors(), progress("run") as bar:
         from oceaninterp.pipeline import run_pipeline
 
+        stages: dict[str, Any] = {}
+
+        def report(stage: str, done: float, total: int) -> None:
+            if stage not in stages:
+                stages[stage] = bar.add_task(stage, total=total)
+            bar.update(stages[stage], completed=done, total=total)
+
         summary = run_pipeline(
-            pipeline, output_root=output, start=start, end=end, dry_run=dry_run, wait=wait
+            pipeline,
+            output_root=output,
+            start=start,
+            end=end,
+            dry_run=dry_run,
+            wait=wait,
+            progress=report,
         )
     if dry_run:
         _print_plan(summary)

@@ -31,7 +31,13 @@ Job = tuple[Any, Callable[..., Any], tuple, dict]
 
 
 class Executor(Protocol):
-    """Runs ``fn(*args, **kwargs)`` for each tag; yields ``(tag, future)`` as they finish."""
+    """Runs ``fn(*args, **kwargs)`` for each tag; yields ``(tag, future)`` as they finish.
+
+    ``in_process`` says whether the jobs run in this process, one after the
+    other (they may then be given callbacks, e.g. to report progress).
+    """
+
+    in_process: bool
 
     def map_unordered(self, jobs: list[Job]) -> Iterator[tuple[Any, concurrent.futures.Future]]: ...
 
@@ -40,6 +46,8 @@ class Executor(Protocol):
 
 class SerialExecutor:
     """Runs every job in this process, one after the other."""
+
+    in_process = True
 
     def map_unordered(self, jobs: list[Job]) -> Iterator[tuple[Any, concurrent.futures.Future]]:
         for tag, fn, args, kwargs in jobs:
@@ -62,6 +70,8 @@ class DaskExecutor:
     settings
         The ``[dask]`` table: a scheduler address, or a number of local workers.
     """
+
+    in_process = False
 
     def __init__(self, settings: RunDask) -> None:
         from distributed import Client, LocalCluster

@@ -14,10 +14,12 @@ Units and their keys (:func:`~oceaninterp.pipeline.manifest.digest`):
 
 grid, one per day
     the content hashes of the observation (and SST) files holding data of that
-    day, the grid box and resolution, and the variable read;
+    day, the grid box and resolution, the variable read, and the land mask
+    (``[inputs] land_mask``: the coastline's version, ``"none"``, or the mask
+    file's hash);
 maps, one per day and method
     the method, the checkpoint's hash, the MDT file's hash (when ``[inputs]
-    mdt`` is set), the days of the day's block and the
+    mdt`` is set), the land mask (as for grid), the days of the day's block and the
     keys of the cube days of the block plus ``halo`` days each side (a missing
     cube day counts as missing; the halo reaches beyond the mapped period, so
     edge days are mapped like the others);
@@ -41,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -194,8 +197,14 @@ def plan_grid(
     observations: list[InputFile],
     sst: list[InputFile],
     manifest: Manifest,
+    land_mask: Any = None,
 ) -> list[GridUnit]:
-    """One :class:`GridUnit` per day of ``days``."""
+    """One :class:`GridUnit` per day of ``days``.
+
+    ``land_mask`` identifies the land mask the cubes are made with (a small
+    JSON-able value, see :meth:`~oceaninterp.pipeline.runner._Run.land_mask`);
+    ``None`` leaves it out of the keys.
+    """
     spec = cfg.grid
     grid_id = {
         "box": [spec.lon_min, spec.lon_max, spec.lat_min, spec.lat_max],
@@ -203,6 +212,8 @@ def plan_grid(
         "variable": cfg.inputs.variable,
         "format": cfg.pipeline.format,
     }
+    if land_mask is not None:
+        grid_id["land_mask"] = land_mask
     units = []
     for day in days:
         obs = sorted(
@@ -263,6 +274,7 @@ def plan_maps(
     manifest: Manifest,
     fmt: str = "netcdf",
     mdt_sha256: str | None = None,
+    land_mask: Any = None,
 ) -> tuple[list[MapDay], list[MapBlock]]:
     """The map days of ``method`` in ``blocks``, and the blocks to compute.
 
@@ -291,6 +303,9 @@ def plan_maps(
     mdt_sha256
         Hash of the MDT file given to the method, or ``None`` (then the key is
         what it was before MDTs existed).
+    land_mask
+        What identifies the land mask given to the method (as for
+        :func:`plan_grid`), or ``None`` (left out of the key).
     """
     map_days: list[MapDay] = []
     stale: list[MapBlock] = []
@@ -307,6 +322,8 @@ def plan_maps(
         }
         if mdt_sha256 is not None:
             payload["mdt"] = mdt_sha256
+        if land_mask is not None:
+            payload["land_mask"] = land_mask
         key = digest(payload)
         block = tuple(
             MapDay(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import logging
 import os
 import shutil
@@ -21,14 +22,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oceaninterp.config import OIConfig, RunConfig, RunReconstruct
+from oceaninterp.config import LAND_COASTLINE, LAND_NONE, OIConfig, RunConfig, RunReconstruct
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.io import SCRATCH_PREFIXES, ensure_folder, write_error
 from oceaninterp.pipeline import plan, tasks
@@ -41,6 +42,13 @@ logger = logging.getLogger(__name__)
 
 WORK_DIR = "work"
 LOG_DIR = "logs"
+
+#: ``progress(stage, done, total)``: ``stage`` is ``"grid"``, ``"maps/<name>"`` or
+#: ``"score"``; ``done`` (units finished, fractional inside a block mapped in this
+#: process) out of ``total`` units to compute in this run.
+RunProgress = Callable[[str, float, int], None]
+#: The most of a job's units its own progress (OI blocks, tile batches) reports.
+INNER_MAX = 0.99
 
 
 @dataclass
@@ -160,6 +168,7 @@ def run_pipeline(
     end: str | None = None,
     dry_run: bool = False,
     wait: float = 0.0,
+    progress: RunProgress | None = None,
 ) -> RunSummary:
     """Run (or, with ``dry_run``, plan) a pipeline; compute only what is stale.
 
@@ -177,6 +186,12 @@ def run_pipeline(
         Compute nothing, write nothing: return the plan (units that would run).
     wait
         Seconds to wait for another run holding the lock (0: refuse at once).
+    progress
+        Called as ``progress(stage, done, total)`` (:data:`RunProgress`): with
+        ``done = 0`` when a stage with units to compute starts, then as units
+        finish (a map block run in this process also reports its OI blocks or
+        tile batches, as a fraction of its days); ``total`` counts the units
+        to compute (grid days, map days, the score). Not called in a dry run.
 
     Returns
     -------
@@ -219,7 +234,9 @@ def run_pipeline(
                 remove_scratch(root)
                 executor = make_executor(cfg.dask)
                 try:
-                    _Run(cfg, Manifest(root), summary, executor=executor).execute()
+                    _Run(
+                        cfg, Manifest(root), summary, executor=executor, progress=progress
+                    ).execute()
                 finally:
                     executor.close()
                 shutil.rmtree(root / WORK_DIR, ignore_errors=True)  # every task is over
@@ -366,18 +383,46 @@ class _StopRun(Exception):
     """A unit failed under ``on_error = "fail"``."""
 
 
+@dataclass(frozen=True)
+class _LandMask:
+    """``[inputs] land_mask`` as each stage takes it.
+
+    Attributes
+    ----------
+    grid
+        ``grid_files(land_mask=...)``: True (coastline), False (none) or a file.
+    reconstruct
+        ``reconstruct(land=...)``: ``"coastline"``, ``"none"`` or a file.
+    key
+        What identifies the mask in the units' keys: its kind and a digest of
+        its cells on the run's grid (so a mask file rewritten with the same
+        values, or a Zarr copy of it, changes nothing).
+    """
+
+    grid: bool | str
+    reconstruct: str
+    key: Any
+
+
 class _Run:
     """One execution (or dry run) of the stages over a manifest."""
 
     def __init__(
-        self, cfg: RunConfig, manifest: Manifest, summary: RunSummary, executor: Executor | None
+        self,
+        cfg: RunConfig,
+        manifest: Manifest,
+        summary: RunSummary,
+        executor: Executor | None,
+        progress: RunProgress | None = None,
     ) -> None:
         self.cfg = cfg
         self.manifest = manifest
         self.summary = summary
         self.executor = executor
         self.dry_run = executor is None
+        self.progress = progress
         self._mdt_digest: tuple[Path, str] | None = None
+        self._land: _LandMask | None = None
 
     # -- stages ------------------------------------------------------------------------------
 
@@ -399,6 +444,7 @@ class _Run:
                     span = [method_blocks[0][0], method_blocks[-1][-1]]
                     cube_days.update(plan.grid_days(span, halos[name]))
             days = sorted(cube_days)
+            self.land_mask()  # a bad [inputs] land_mask stops the run before any work
             observations, sst = self.ingest(days)
             cube_keys, cube_files = self.grid(observations, sst, days)
             maps = {
@@ -492,6 +538,53 @@ class _Run:
             self._mdt_digest = (path, mdt_digest(read_mdt(path)))
         return self._mdt_digest
 
+    def land_mask(self) -> _LandMask:
+        """The ``[inputs] land_mask`` for each stage, checked against the run's grid.
+
+        Raises
+        ------
+        InputError
+            Naming the key and the file: no such file, not a land mask, or not
+            covering the grid.
+        """
+        if self._land is not None:
+            return self._land
+        from oceaninterp import cube, landmask
+
+        if self.cfg.inputs.land_mask == LAND_NONE:
+            self._land = _LandMask(grid=False, reconstruct=cube.NO_LAND, key=LAND_NONE)
+            return self._land
+        path = self.cfg.land_mask_file()
+        if path is not None and not path.exists():
+            raise InputError(
+                path,
+                f"[inputs] land_mask: no such file (expected {LAND_COASTLINE!r}, "
+                f"{LAND_NONE!r} or a land mask file)",
+            )
+        spec = self.cfg.grid
+        try:
+            cells = landmask.land_mask(spec.latitudes(), spec.longitudes(), path)
+        except InputError as exc:
+            raise InputError(exc.path, f"[inputs] land_mask: {exc.problem}") from None
+        digest = hashlib.sha256(np.packbits(np.asarray(cells, dtype=bool)).tobytes()).hexdigest()
+        if path is None:
+            self._land = _LandMask(
+                grid=True,
+                reconstruct=cube.COASTLINE,
+                key={"mask": LAND_COASTLINE, "cells": digest},
+            )
+        else:
+            self._land = _LandMask(
+                grid=str(path), reconstruct=str(path), key={"mask": "file", "cells": digest}
+            )
+        logger.info(
+            "land mask: %s, %d of %d cells land",
+            landmask.source_name(path),
+            int(np.count_nonzero(cells)),
+            int(np.size(cells)),
+        )
+        return self._land
+
     def _checkpoint(self, method: RunReconstruct) -> Path | None:
         if method.checkpoint is None:
             return None
@@ -504,7 +597,8 @@ class _Run:
         self, observations: list[InputFile], sst: list[InputFile], days: list[str]
     ) -> tuple[dict[str, str | None], dict[str, Path | None]]:
         """Grid the stale ``days``; return each day's cube key and file (None when missing)."""
-        units = plan.plan_grid(self.cfg, days, observations, sst, self.manifest)
+        land = self.land_mask()
+        units = plan.plan_grid(self.cfg, days, observations, sst, self.manifest, land_mask=land.key)
         stage = self.summary.stages.setdefault("grid", StageResult())
         stale = [u for u in units if not u.current]
         stage.current = len(units) - len(stale)
@@ -541,11 +635,13 @@ class _Run:
                         {**box, "start": u.day, "end": u.day},
                         self.cfg.inputs.variable,
                         f"oceaninterp run {self.cfg.pipeline.name}",
+                        land.grid,
                     ),
                     {},
                 )
             )
-        for u, outcome in self._run_jobs(jobs, stage):
+        empty = len(stale) - len(jobs)  # days without observations: done at once
+        for u, outcome in self._run_jobs(jobs, stage, "grid", done=empty):
             self.manifest.record(u.id, u.key, [u.output], **outcome)
         for u in units:
             if u.id in stage.failed:
@@ -564,6 +660,7 @@ class _Run:
         """Map the stale blocks of ``method``; return its map days (None: failed)."""
         checkpoint = self._checkpoint(method)
         mdt = self._mdt()
+        land = self.land_mask()
         map_days, stale = plan.plan_maps(
             method,
             halo,
@@ -573,6 +670,7 @@ class _Run:
             self.manifest,
             self.cfg.pipeline.format,
             mdt_sha256=None if mdt is None else mdt[1],
+            land_mask=land.key,
         )
         stage = self.summary.stages.setdefault(f"maps/{method.name}", StageResult())
         stage.computed = [m.id for b in stale for m in b.days]
@@ -599,11 +697,12 @@ class _Run:
                     "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
                     "history": f"oceaninterp run {self.cfg.pipeline.name}",
                     "mdt": None if mdt is None else str(mdt[0]),
+                    "land": land.reconstruct,
                 },
             )
             for block in stale
         ]
-        for block, _ in self._run_jobs(jobs, stage):
+        for block, _ in self._run_jobs(jobs, stage, f"maps/{method.name}", inner=True):
             for m in block.days:  # a block is recorded whole, in one manifest write
                 self.manifest.record(m.id, m.key, [m.output], save=False)
             self.manifest.save()
@@ -649,7 +748,7 @@ class _Run:
                 },
             )
         ]
-        for unit_done, records in self._run_jobs(jobs, stage):
+        for unit_done, records in self._run_jobs(jobs, stage, "score"):
             self.summary.scores = records
             outputs = sorted(p for p in unit_done.output_dir.rglob("*") if p.is_file())
             self.manifest.record(unit_done.id, unit_done.key, outputs)
@@ -658,12 +757,33 @@ class _Run:
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _run_jobs(self, jobs: list[Job], stage: StageResult) -> Iterator[tuple[Any, Any]]:
-        """Run ``jobs``; yield ``(unit, result)`` for each success, record each failure."""
+    def _run_jobs(
+        self, jobs: list[Job], stage: StageResult, name: str, *, done: int = 0, inner: bool = False
+    ) -> Iterator[tuple[Any, Any]]:
+        """Run ``jobs``; yield ``(unit, result)`` for each success, record each failure.
+
+        Progress (``self.progress``) is reported for stage ``name`` in units
+        (a map block counts its days): ``done`` units already finished without
+        a job, then each job's units as it ends. With ``inner``, a job run in
+        this process also gets a ``progress(done, total)`` keyword argument
+        (:func:`oceaninterp.reconstruct.reconstruct`'s) reported as a
+        fraction of its units.
+        """
         assert self.executor is not None
         if not jobs:
             return
+        total = done + sum(len(job[0].unit_ids) for job in jobs)
+        state = {"finished": done}  # units of the jobs ended (the jobs in process run in order)
+        report = self.progress
+        if report is not None:
+            report(name, done, total)
+            if inner and getattr(self.executor, "in_process", False):
+                jobs = [
+                    (unit, fn, args, {**kwargs, "progress": self._inner(name, unit, state, total)})
+                    for unit, fn, args, kwargs in jobs
+                ]
         for unit, future in self.executor.map_unordered(jobs):
+            state["finished"] += len(unit.unit_ids)
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a unit's failure is reported, not fatal
@@ -674,6 +794,25 @@ class _Run:
                 logger.error("%s failed: %s", unit.id, message, exc_info=exc)
                 if self.cfg.pipeline.on_error == "fail":
                     raise _StopRun(f"{unit.id} failed: {message}") from exc
+                if report is not None:
+                    report(name, state["finished"], total)
                 continue
             logger.info("%s done", unit.id)
+            if report is not None:
+                report(name, state["finished"], total)
             yield unit, result
+
+    def _inner(
+        self, name: str, unit: Any, state: dict[str, int], total: int
+    ) -> Callable[[int, int], None]:
+        """A ``progress(done, total)`` of one job run in this process, reported for ``name``."""
+        report = self.progress
+        assert report is not None
+        weight = len(unit.unit_ids)
+
+        def inner(step: int, steps: int) -> None:
+            # A job is done only once its files are written: its own steps stop short of it.
+            fraction = min(INNER_MAX, max(0.0, step / steps)) if steps else 0.0
+            report(name, state["finished"] + weight * fraction, total)
+
+        return inner

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from oceaninterp.errors import InputError
 logger = logging.getLogger(__name__)
 
 #: Global attributes of the window's maps kept in each day's map file.
-MAP_ATTRS = ("method", "ssh_kind", "mdt", "mdt_sha256")
+MAP_ATTRS = ("method", "ssh_kind", "mdt", "mdt_sha256", "land_mask_source")
 
 
 def grid_day(
@@ -31,6 +32,7 @@ def grid_day(
     spec: dict[str, Any],
     variable: str,
     history: str,
+    land_mask: bool | str = False,
 ) -> dict[str, Any]:
     """Grid the observations of one day into the cube file ``output``.
 
@@ -46,6 +48,9 @@ def grid_day(
         The sea-level variable read (e.g. ``"adt"``).
     history
         The ``history`` line of the cube.
+    land_mask
+        As for :func:`oceaninterp.grid.grid_files`: True (the GSHHG coastline),
+        a land mask file, or False (none).
 
     Returns
     -------
@@ -68,6 +73,7 @@ def grid_day(
             on_error="fail",
             overwrite=True,
             history=history,
+            land_mask=land_mask,
         )
     return {"n_obs": summary.points, "observed_cells": summary.observed_cells}
 
@@ -84,11 +90,13 @@ def _empty_day(template: xr.Dataset, day: np.datetime64) -> xr.Dataset:
     """A cube day without observations, shaped like ``template`` (one day).
 
     Floating variables (``ssh``, ``sst``) are NaN, integer ones (``count``,
-    ``mask``) zero.
+    ``mask``) zero; variables without time (``land``) are the template's.
     """
     empty = xr.zeros_like(template.isel(time=[0]))
     for name, var in empty.data_vars.items():
-        if var.dtype.kind == "f":
+        if "time" not in var.dims:
+            empty[name] = template[name]
+        elif var.dtype.kind == "f":
             empty[name] = var.where(False)
     return empty.assign_coords(time=[day])
 
@@ -193,6 +201,8 @@ def reconstruct_block(
     work_dir: str,
     history: str,
     mdt: str | None = None,
+    land: str = "coastline",
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Map the days of ``outputs`` from the window of ``cubes``.
 
@@ -218,6 +228,12 @@ def reconstruct_block(
     mdt
         A mean dynamic topography file, as for
         :func:`oceaninterp.reconstruct.reconstruct`, or ``None``.
+    land
+        ``reconstruct(land=...)``: ``"coastline"`` (the cube's ``land``, else
+        the GSHHG coastline), ``"none"`` or a land mask file.
+    progress
+        ``progress(done, total)`` of the reconstruction (OI blocks or tile
+        batches), as for :func:`oceaninterp.reconstruct.reconstruct`.
 
     Returns
     -------
@@ -240,6 +256,8 @@ def reconstruct_block(
             overwrite=True,
             history=history,
             mdt=None if mdt is None else Path(mdt),
+            land=land,
+            progress=progress,
         )
         sources = [Path(p).name for _, p in cubes if p is not None]
         sources += [] if mdt is None else [Path(mdt).name]
