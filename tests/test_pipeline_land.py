@@ -154,3 +154,27 @@ def test_run_logs_progress_lines_and_still_ends_with_the_summary(tmp_path: Path)
     lines = log.read_text().splitlines()
     assert any("maps/oi: 3/3 (100%)" in line for line in lines)
     assert "oceaninterp run test: OK" in lines[-1]
+
+
+def test_a_window_starting_on_a_day_without_data_keeps_the_cubes_land(tmp_path: Path) -> None:
+    from oceaninterp.pipeline.tasks import assemble_window
+
+    land = np.broadcast_to(WEST, (LAT.size, LON.size)).astype(np.int8)
+    dims = ("time", "latitude", "longitude")
+    ssh = np.where(land[None] > 0, np.nan, 0.1).astype(np.float32)
+    count = (land[None] == 0).astype(np.int32)
+    path = tmp_path / "cube.nc"
+    xr.Dataset(
+        {
+            "ssh": (dims, ssh),
+            "count": (dims, count),
+            "mask": (dims, count.astype(np.int8)),
+            "land": (("latitude", "longitude"), land),
+        },
+        coords={"time": [np.datetime64(DAYS[1], "ns")], "latitude": LAT, "longitude": LON},
+    ).to_netcdf(path)
+    window = assemble_window([(DAYS[0], None), (DAYS[1], str(path)), (DAYS[2], None)])
+    assert window.sizes["time"] == 3 and window["land"].dims == ("latitude", "longitude")
+    np.testing.assert_array_equal(window["land"].values, land)
+    assert int(window["count"].isel(time=0).sum()) == 0
+    assert np.isnan(window["ssh"].isel(time=[0, 2]).values).all()
