@@ -204,7 +204,7 @@ def test_three_layers_keep_the_first_radius_and_a_smaller_second() -> None:
 
     p = physics_parameters("v2", 37.0, n=32, length=1.0e6)
     radii = deformation_radii(p)
-    assert radii[0] == pytest.approx(p.rossby_radius) and 0.3 < radii[1] / radii[0] < 0.7
+    assert radii[0] == pytest.approx(p.rossby_radius) and 0.3 < radii[1] / radii[0] < 0.6
     model = TwoLayerQG(p, seed=1)
     with torch_threads(1):
         ssh, sst = list(model.run_days(2))[-1]
@@ -215,8 +215,8 @@ def test_three_layers_keep_the_first_radius_and_a_smaller_second() -> None:
 def test_v2_truth_spectrum_falls_between_k4_and_k5(tmp_path) -> None:
     """A cheap v2 truth (192^2 cells of 7.8 km, 8 deg box): small scales, Gulf Stream variances.
 
-    About 3 min on one CPU core (150 spin-up days, 30 written, float32); v1
-    gives about -6.6 here (issue 16).
+    About 3-6 min on one CPU core (150 spin-up days, 30 written, float32):
+    slope -4.85 measured; the v1 truth of sample_data falls as -6.6 (issue 16).
     """
     from oceaninterp.io import open_dataset
 

@@ -40,10 +40,14 @@ spectrum of :mod:`oceaninterp.spectrum`, slope over 70-250 km, 256^2 cells of
 - two layers only: the upper ocean's shear is concentrated above the main
   thermocline, where a second baroclinic mode (Rd2 about 0.45 Rd1) drives an
   instability at 80-100 km that feeds the 70-250 km band directly. Three
-  layers (250, 750, 3000 m, equal reduced gravities: Rd2 = 13.9 km at 37N)
+  layers (200, 800, 3000 m, equal reduced gravities: Rd2 = 13.2 km at 37N)
   with the jet's shear concentrated at the top (psi = 1, 0.5, 0.1 of the
-  surface value) give slopes of -4.0 to -5.0 with an SSH std of 0.40 m and an
-  eddy (SLA) std of 0.17 m.
+  surface value): slope -4.6 over days 121-210 (30-day windows -4.3, -5.0,
+  -4.5), SSH std 0.41 m (NATL60: 0.40 m), eddy (SLA) std 0.17-0.23 m, eddy
+  non-zonal std 0.25 m. With a 250 m top layer (Rd2 = 13.9 km) the slope was
+  -5.0 to -5.1, with 150 m (12.0 km) -4.0 to -4.2 and a weaker SLA (0.12 m).
+  A cheaper run (192^2 cells of 7.8 km, 8 deg box, 150 + 30 days) gives
+  -4.85, SSH std 0.42 m, SLA std 0.19 m (the slow test).
 """
 
 from __future__ import annotations
@@ -72,8 +76,8 @@ LATITUDE_RANGE = (15.0, 60.0)
 GRAVITY_WAVE_SPEED_FIT = (2.14533705, 4.95801202e-2, -9.83709682e-4)
 #: Version 2's vertical structure: layer thicknesses (m, top to bottom), relative
 #: reduced gravities of the two interfaces, and the jet's streamfunction per layer
-#: (a fraction of the top layer's). Second baroclinic radius 0.46 Rd (13.9 km at 37N).
-V2_LAYERS = (250.0, 750.0, 3000.0)
+#: (a fraction of the top layer's). Second baroclinic radius 0.44 Rd (13.2 km at 37N).
+V2_LAYERS = (200.0, 800.0, 3000.0)
 V2_STRATIFICATION = (1.0, 1.0)
 V2_JET_PROFILE = (1.0, 0.5, 0.1)
 #: QG physics versions of the truth (see :func:`physics_parameters`).
@@ -212,10 +216,10 @@ def physics_parameters(version: str, lat: float, **overrides: object) -> QGParam
     south of the equator), the jet half-width scaled with ``Rd`` (50 km at
     Rd = 30 km) and the mean SST with the latitude (293 K at 37 deg, 0.35 K
     per degree); three layers (:data:`V2_LAYERS`, second baroclinic radius
-    0.46 Rd) with the jet's shear at the top (:data:`V2_JET_PROFILE`); only
+    0.44 Rd) with the jet's shear at the top (:data:`V2_JET_PROFILE`); only
     the zonal-mean PV relaxed toward the jet, so the eddies are free and lose
     their energy through the bottom drag (1 / 20 days, the pyqg default) and
-    the spectral filter; CFL 0.25 (the free eddies reach 2.3 m s^-1). About
+    the spectral filter; CFL 0.25 (the free eddies reach 2.9 m s^-1). About
     three times the cost of v1 per model day (three layers, half the time
     step). See the module docstring for why.
 
