@@ -123,6 +123,7 @@ def test_simulate_obs_from_a_duacs_like_adt_file_without_sst(tmp_path) -> None:
     assert lo - 0.002 <= float(tracks["ssh"].min()) and float(tracks["ssh"].max()) <= hi + 0.002
 
 
+@pytest.mark.real
 def test_real_duacs_l4_maps_open_as_truths_and_fly(real_data, tmp_path) -> None:
     from oceaninterp.simulate.observations import simulate_obs
 
