@@ -309,18 +309,125 @@ def _blocks(
     return out
 
 
+#: Edge, in observations, of the square tiles the covariance matrices are
+#: built, factorised and kept in: only the tiles on and below the diagonal are
+#: ever held, so a block of ``n`` observations needs about ``n (n + TILE) / 2``
+#: numbers (half a dense matrix) and never a second copy of it.
+TILE = 1024
+#: Largest temporary, bytes, of the map and error products of one block (rows
+#: of covariances with the grid, solved against the factor a chunk at a time).
+CHUNK_BYTES = 64 * 2**20
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    Torch's CPU tensors of a few MiB come from the C heap; once freed, glibc
+    keeps them for later allocations, so the temporaries of one stage (map
+    products, error rows, a previous block's factor) would add to the peak of
+    the next. A no-op where the C library has no ``malloc_trim``.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def _tile_edges(n: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the tiles along ``n`` rows."""
+    return [(a, min(a + TILE, n)) for a in range(0, n, TILE)]
+
+
+def _factor_bytes(n: int, itemsize: int) -> int:
+    """Bytes of the tiled lower factor of ``n`` observations, plus one working tile."""
+    sizes = [b - a for a, b in _tile_edges(n)]
+    lower = (sum(sizes) ** 2 + sum(k * k for k in sizes)) // 2
+    return itemsize * (lower + max(sizes, default=0) ** 2)
+
+
 def _batches(blocks: list[_Block], itemsize: int, budget: int) -> Iterator[list[_Block]]:
-    """Group blocks of similar observation counts under a memory budget."""
+    """Group blocks of similar observation counts under a memory budget.
+
+    A batch's blocks are padded to its largest (the last, in increasing
+    order) and factorised together: ``budget`` bounds the bytes of their
+    tiled factors (:func:`_factor_bytes`); a block larger than it goes alone.
+    """
     ordered = sorted(blocks, key=lambda b: b.obs.size)
     batch: list[_Block] = []
     for block in ordered:
         n = block.obs.size
-        if batch and (len(batch) + 1) * n * n * itemsize * 2 > budget:
+        if batch and (len(batch) + 1) * _factor_bytes(n, itemsize) > budget:
             yield batch
             batch = []
         batch.append(block)
     if batch:
         yield batch
+
+
+class _Factor:
+    """Lower Cholesky factors ``L`` (``L L^T = HBH^T+R``) of a batch, in tiles.
+
+    ``tiles[i][j]`` (``j <= i``) is the ``(batch, rows i, columns j)`` tile of
+    ``L`` (:func:`_tile_edges`); the tiles above the diagonal are zero and
+    not stored. Triangular solves go tile by tile: a triangular solve with the
+    diagonal tile and matrix products with the others (the same arithmetic as
+    a blocked LAPACK solve, in another order: equal to round-off).
+    """
+
+    def __init__(self, tiles: list[list[Any]], edges: list[tuple[int, int]]) -> None:
+        self.tiles = tiles
+        self.edges = edges
+
+    def item(self, i: int, n: int) -> _Factor:
+        """The factor of batch item ``i``'s first ``n`` observations (its block
+        without padding: the leading part of a Cholesky factor is the factor of
+        the leading part of the matrix)."""
+        edges = [(a, min(b, n)) for a, b in self.edges if a < n]
+        tiles = [
+            [
+                self.tiles[r][c][i : i + 1, : b - a, : d - e]
+                for c, (e, d) in enumerate(edges[: r + 1])
+            ]
+            for r, (a, b) in enumerate(edges)
+        ]
+        return _Factor(tiles, edges)
+
+    def solve_rows(self, rows):
+        """``rows L^-T`` (each row ``r`` becomes ``(L^-1 r^T)^T``), rows ``(batch, m, n)``.
+
+        ``rows`` is overwritten and returned. The diagonal tiles are solved in
+        their transposed, row-major form ``U = L^T`` (``Z U = R``): the fast
+        path of CPU triangular solves.
+        """
+        import torch
+
+        for k, (a, b) in enumerate(self.edges):
+            part = rows[..., a:b]
+            for j, (c, d) in enumerate(self.edges[:k]):
+                part.baddbmm_(rows[..., c:d], self.tiles[k][j].mT, alpha=-1.0)
+            rows[..., a:b] = torch.linalg.solve_triangular(
+                self.tiles[k][k].mT, part, upper=True, left=False
+            )
+        return rows
+
+    def solve_upper(self, z):
+        """``L^-T z`` for columns ``z`` ``(batch, n, r)``; ``z`` is overwritten and returned."""
+        import torch
+
+        for k in reversed(range(len(self.edges))):
+            a, b = self.edges[k]
+            part = z[:, a:b]
+            for j in range(k + 1, len(self.edges)):
+                c, d = self.edges[j]
+                part.baddbmm_(self.tiles[j][k].mT, z[:, c:d], alpha=-1.0)
+            z[:, a:b] = torch.linalg.solve_triangular(self.tiles[k][k].mT, part, upper=True)
+        return z
 
 
 #: Below this many observations a block's factorisation runs on one thread:
@@ -375,8 +482,12 @@ class _Analysis:
         return self.torch.as_tensor(values, dtype=self.dtype, device=self.device)
 
     def _factorise(self, batch: list[_Block]):
-        """Batched Cholesky factors ``U`` (``U^T U = HBH^T+R``) and weights
-        ``(HBH^T+R)^-1 (y-m)``, padded to the batch's largest block."""
+        """Batched tiled Cholesky factors (:class:`_Factor`) of ``HBH^T+R`` and
+        the weights ``(HBH^T+R)^-1 (y-m)``, padded to the batch's largest block.
+
+        The covariances are built tile by tile into the lower tiles and
+        factorised in place there: half a dense matrix per block, no copy.
+        """
         torch, cfg, obs = self.torch, self.cfg, self.obs
         nmax = max(b.obs.size for b in batch)
         # Padding entries sit 100 correlation lengths from everything (their
@@ -400,25 +511,43 @@ class _Analysis:
             scale[i, :n] = self.obs_std[o]
         f = self._tensor(feats)
         s = self._tensor(scale)
-        cov = torch.cdist(f, f).square_().neg_().exp_().mul_(s[:, :, None] * s[:, None, :])
-        cov.diagonal(dim1=1, dim2=2).add_(self._tensor(noise))
+        noise_t = self._tensor(noise)
+        edges = _tile_edges(nmax)
+
+        def covariance(i: int, j: int):
+            (a, b), (c, d) = edges[i], edges[j]
+            tile = torch.cdist(f[:, a:b], f[:, c:d]).square_().neg_().exp_()
+            tile.mul_(s[:, a:b, None]).mul_(s[:, None, c:d])
+            if i == j:
+                tile.diagonal(dim1=1, dim2=2).add_(noise_t[:, a:b])
+            return tile
+
+        # Right-looking tiled Cholesky on the lower tiles only: factor the
+        # diagonal tile, solve the tiles below it, update the trailing tiles.
+        tiles = [[covariance(i, j) for j in range(i + 1)] for i in range(len(edges))]
         with torch_threads(_linalg_threads(nmax)):
-            chol, info = torch.linalg.cholesky_ex(cov)
-        if bool((info != 0).any()):
-            raise ConfigError(
-                f"oi: the observation covariance is not positive definite in {cfg.dtype}; "
-                "use dtype = 'float64' or a larger noise"
-            )
-        # U = L^T is row-major (LAPACK returns L column-major); triangular solves
-        # with row-major factors take the fast path on CPU, so L z = y is solved
-        # as z^T U = y^T. Much faster than torch.cholesky_solve on CPU.
+            for k in range(len(edges)):
+                chol, info = torch.linalg.cholesky_ex(tiles[k][k])
+                if bool((info != 0).any()):
+                    raise ConfigError(
+                        f"oi: the observation covariance is not positive definite in "
+                        f"{cfg.dtype}; use dtype = 'float64' or a larger noise"
+                    )
+                tiles[k][k] = chol
+                for i in range(k + 1, len(edges)):  # L_ik = A_ik L_kk^-T
+                    tiles[i][k] = torch.linalg.solve_triangular(
+                        chol.mT, tiles[i][k], upper=True, left=False
+                    )
+                for j in range(k + 1, len(edges)):
+                    for i in range(j, len(edges)):
+                        tiles[i][j].baddbmm_(tiles[i][k], tiles[j][k].mT, alpha=-1.0)
+        factor = _Factor(tiles, edges)
         # One right-hand side is memory-bound: a single thread avoids the
         # synchronisation stalls of threaded trsv (100x slower on a busy CPU).
-        upper = chol.mT
         with torch_threads(1):
-            zt = torch.linalg.solve_triangular(upper, self._tensor(y).mT, upper=True, left=False)
-            weights = torch.linalg.solve_triangular(upper, zt.mT, upper=True)[..., 0]
-        return upper, weights * s
+            zt = factor.solve_rows(self._tensor(y).mT.contiguous())
+            weights = factor.solve_upper(zt.mT.contiguous())[..., 0]
+        return factor, weights * s
 
     def _gaussians(self, o: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray):
         """Factors ``exp(-(d/L)^2)`` between observations ``o`` and output axes."""
@@ -459,20 +588,34 @@ class _Analysis:
         for batch in _batches(blocks, itemsize, cfg.batch_bytes):
             busy = [b for b in batch if b.obs.size and self.sea[b.y, b.x].any()]
             if busy:
-                upper, weights = self._factorise(busy)
+                factor, weights = self._factorise(busy)
                 for i, b in enumerate(busy):
                     n = b.obs.size
                     ct, cy, cx = self._gaussians(
                         b.obs, self.days[b.t], self.lat[b.y], self.lon[b.x]
                     )
                     w = weights[i, :n]
-                    # sum_o w_o Ct[o,t] Cy[o,y] Cx[o,x], contracted factor by factor.
-                    ty = (w[:, None, None] * ct[:, :, None] * cy[:, None, :]).reshape(n, -1)
-                    block_map = (ty.T @ cx).reshape(ct.shape[1], cy.shape[1], cx.shape[1])
+                    # sum_o w_o Ct[o,t] Cy[o,y] Cx[o,x], contracted factor by
+                    # factor, a few days at a time (the (n, days * lat) product
+                    # is the large temporary).
+                    block_map = np.empty((ct.shape[1], cy.shape[1], cx.shape[1]))
+                    step = max(1, CHUNK_BYTES // (n * cy.shape[1] * itemsize))
+                    for d in range(0, ct.shape[1], step):
+                        days = slice(d, d + step)
+                        ty = (w[:, None, None] * ct[:, days, None] * cy[:, None, :]).reshape(n, -1)
+                        block_map[days] = (
+                            (ty.T @ cx).reshape(-1, cy.shape[1], cx.shape[1]).double().cpu().numpy()
+                        )
+                        del ty
                     cell_std = self.grid_std[b.y, b.x][None]
-                    ssh[b.t, b.y, b.x] += cell_std * block_map.double().cpu().numpy()
+                    ssh[b.t, b.y, b.x] += cell_std * block_map
+                    _release_freed_memory()
                     if with_error:
-                        self._error(b, upper[i, :n, :n], lattice, err_lattice)
+                        self._error(b, factor.item(i, n), lattice, err_lattice)
+                        _release_freed_memory()
+                # Free this batch's factors before the next batch builds its own.
+                del factor, weights
+                _release_freed_memory()
             done += len(batch)
             if progress is not None:
                 progress(done, len(blocks))
@@ -487,12 +630,15 @@ class _Analysis:
             t=np.arange(shape[0]), y=np.arange(shape[1]), x=np.arange(shape[2])
         ).values
 
-    def _error(self, b: _Block, upper, lattice: tuple[np.ndarray, ...], err: np.ndarray) -> None:
+    def _error(
+        self, b: _Block, factor: _Factor, lattice: tuple[np.ndarray, ...], err: np.ndarray
+    ) -> None:
         """Exact formal error on the lattice points inside block ``b``.
 
         ``err**2 = s**2 (1 - |L^-1 c|**2)`` for each point's (prior std ``s``)
         covariance column ``s c`` with the observations (``c`` the correlations
-        times the observations' std), solved as ``Z^T U = C^T``.
+        times the observations' std), solved as ``Z L^T = C^T`` (``factor``:
+        the block's own, unpadded) for at most :data:`CHUNK_BYTES` of rows at a time.
         """
         torch = self.torch
         picks = [
@@ -503,13 +649,24 @@ class _Analysis:
             return
         it, iy, ix = (lattice[k][picks[k]] for k in range(3))
         ct, cy, cx = self._gaussians(b.obs, self.days[it], self.lat[iy], self.lon[ix])
+        n = b.obs.size
         s_obs = self._tensor(self.obs_std[b.obs])
-        rows = s_obs * (ct.T[:, None, None, :] * cy.T[None, :, None, :] * cx.T[None, None, :, :])
-        with torch_threads(_linalg_threads(b.obs.size)):
-            zt = torch.linalg.solve_triangular(
-                upper, rows.reshape(-1, b.obs.size), upper=True, left=False
-            )
-        var = (1.0 - zt.square().sum(dim=1)).clamp_(min=0.0).sqrt_()
+        ctT, cyT, cxT = ct.T, cy.T, cx.T
+        # Rows are the (time, latitude) pairs times every longitude: a chunk
+        # holds ``step`` pairs, ``step * ix.size`` rows of ``n``.
+        pairs = it.size * iy.size
+        step = max(1, CHUNK_BYTES // (ix.size * n * ct.element_size()))
+        var = torch.empty(pairs * ix.size, dtype=ct.dtype, device=ct.device)
+        with torch_threads(_linalg_threads(n)):
+            for start in range(0, pairs, step):
+                q = torch.arange(start, min(start + step, pairs), device=ct.device)
+                ty = ctT[q // iy.size] * cyT[q % iy.size] * s_obs
+                rows = (ty[:, None, :] * cxT[None, :, :]).reshape(1, -1, n)
+                del ty
+                zt = factor.solve_rows(rows)
+                var[start * ix.size : start * ix.size + zt.shape[1]] = zt[0].square().sum(dim=1)
+                del rows, zt
+        var = (1.0 - var).clamp_(min=0.0).sqrt_()
         ratio = var.double().cpu().numpy().reshape(it.size, iy.size, ix.size)
         values = ratio * self.grid_std[np.ix_(iy, ix)][None]
         err[np.ix_(picks[0], picks[1], picks[2])] = values

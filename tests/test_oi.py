@@ -215,3 +215,39 @@ def test_gpu_matches_cpu(rng: np.random.Generator) -> None:
     cpu, gpu = oi_map(cube, cfg), oi_map(cube, cfg, device="cuda")
     np.testing.assert_allclose(gpu["ssh"].values, cpu["ssh"].values, atol=1e-6)
     np.testing.assert_allclose(gpu["err"].values, cpu["err"].values, atol=1e-6)
+
+
+def test_tiled_factor_equals_one_tile(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks factorised in many small tiles and solved in small chunks: the same maps."""
+    from oceaninterp import oi
+
+    cube = random_cube(rng, shape=(9, 11, 13), fraction=0.2)
+    cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.5)
+    whole = oi_map(cube, cfg)
+    monkeypatch.setattr(oi, "TILE", 16)
+    monkeypatch.setattr(oi, "CHUNK_BYTES", 1)
+    tiled = oi_map(cube, cfg)
+    np.testing.assert_allclose(tiled["ssh"].values, whole["ssh"].values, atol=1e-7)
+    np.testing.assert_allclose(tiled["err"].values, whole["err"].values, atol=1e-7)
+    expected_ssh, expected_err = dense_oi(cube, OIConfig(superobs=0))
+    one_block = oi_map(cube, OIConfig(superobs=0, error_step=0, block_days=9, block_deg=9.0))
+    np.testing.assert_allclose(one_block["ssh"].values, expected_ssh, atol=1e-5)
+    np.testing.assert_allclose(one_block["err"].values, expected_err, atol=1e-5)
+
+
+def test_factor_memory_is_half_a_matrix_and_batches_keep_the_budget() -> None:
+    from oceaninterp.oi import TILE, _batches, _Block, _factor_bytes
+
+    n = 20 * TILE
+    assert _factor_bytes(n, 8) < 0.56 * n * n * 8
+    assert _factor_bytes(10, 8) == 8 * 2 * 100  # one full tile and a working one
+    sizes = [5, 40, 41, 300, 2000, 3 * TILE]
+    blocks = [_Block(slice(0), slice(0), slice(0), np.arange(k)) for k in sizes]
+    budget = 2 * _factor_bytes(300, 8)
+    batches = list(_batches(blocks, 8, budget))
+    assert [b.obs.size for batch in batches for b in batch] == sorted(sizes)
+    for batch in batches:
+        if len(batch) > 1:
+            assert len(batch) * _factor_bytes(batch[-1].obs.size, 8) <= budget
