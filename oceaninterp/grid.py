@@ -210,26 +210,28 @@ def _touching(reports: Sequence[FileReport], first: int, size: int) -> list[str]
 def spec_from_data(
     inputs: Iterable[str | Path],
     *,
-    lon_min: float,
-    lon_max: float,
-    lat_min: float,
-    lat_max: float,
+    lon_min: float | None = None,
+    lon_max: float | None = None,
+    lat_min: float | None = None,
+    lat_max: float | None = None,
     resolution: float,
     start: str | None = None,
     end: str | None = None,
     time_chunk: int = TIME_CHUNK,
 ) -> GridSpec:
-    """The grid of a box, with the dates not given taken from the observations' span.
+    """The grid of a box and dates, what is not given taken from the observations.
 
-    Only the time variables of the along-track and swath files among ``inputs``
-    are read (SST, MDT and unreadable files are passed over).
+    Only the time and position variables of the along-track and swath files
+    among ``inputs`` are read (SST, MDT and unreadable files are passed over).
+    A box edge not given is the observations' extent, widened to whole cells
+    of ``resolution`` (points straddling 180 give a box across it).
 
     Parameters
     ----------
     inputs
         Files, folders or glob patterns (as :func:`grid_files`).
     lon_min, lon_max, lat_min, lat_max
-        Box, degrees_east / degrees_north.
+        Box, degrees_east / degrees_north; ``None``: from the data.
     resolution
         Cell size, degrees.
     start, end
@@ -240,27 +242,41 @@ def spec_from_data(
     Raises
     ------
     InputError
-        When a date is missing and no observation time can be read, or the
-        grid is too large (:func:`check_grid_size`).
+        When a date or an edge is missing and no observation can be read, or
+        the grid is too large (:func:`check_grid_size`).
     """
-    box = dict(
-        lon_min=lon_min, lon_max=lon_max, lat_min=lat_min, lat_max=lat_max, resolution=resolution
-    )
-    if start is not None and end is not None:
-        return GridSpec(**box, start=start, end=end)
+    given = {"lon_min": lon_min, "lon_max": lon_max, "lat_min": lat_min, "lat_max": lat_max}
+    if start is not None and end is not None and None not in given.values():
+        return GridSpec(**given, resolution=resolution, start=start, end=end)  # type: ignore[arg-type]
     from oceaninterp.ingest import expand_inputs, time_span
 
-    day = start or end or "2000-01-01"
-    check_grid_size(GridSpec(**box, start=day, end=day), time_chunk)
     span = time_span(expand_inputs(inputs))
     if span is None:
         raise InputError(
             None,
-            "no along-track or swath file among the inputs to take the dates from: "
-            "give the dates with -t/-T",
+            "no along-track or swath file among the inputs to take the dates and box from: "
+            "give them (-t/-T, -x/-X/-y/-Y)",
         )
-    first, last = (str(d) for d in span)
-    return GridSpec(**box, start=start or first, end=end or last)
+
+    def snap(value: float, up: bool, lo: float, hi: float) -> float:
+        cells = np.ceil(value / resolution - 1e-9) if up else np.floor(value / resolution + 1e-9)
+        return float(np.clip(cells * resolution, lo, hi))
+
+    found = {
+        "lon_min": snap(span.lon_min, False, -180.0, 180.0),
+        "lon_max": snap(span.lon_max, True, -180.0, 180.0),
+        "lat_min": snap(span.lat_min, False, -90.0, 90.0),
+        "lat_max": snap(span.lat_max, True, -90.0, 90.0),
+    }
+    if found["lat_max"] <= found["lat_min"]:  # points on one row of cell edges
+        found["lat_max"] = found["lat_min"] + resolution
+    if found["lon_max"] == found["lon_min"]:
+        found["lon_max"] = found["lon_min"] + resolution
+    box = {k: found[k] if v is None else v for k, v in given.items()}
+    first, last = str(span.first), str(span.last)
+    day = start or end or first
+    check_grid_size(GridSpec(**box, resolution=resolution, start=day, end=day), time_chunk)
+    return GridSpec(**box, resolution=resolution, start=start or first, end=end or last)
 
 
 def build_cube(

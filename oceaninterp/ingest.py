@@ -11,8 +11,8 @@ of files to read, each once.
   pipeline's manifest);
 - :func:`deduplicate`: drops copies (same content under another name) and the
   older NRT productions of a CMEMS day (:func:`~oceaninterp.products.cmems_l3.latest_production`);
-- :func:`time_span`: the first and last observation day of files, reading only
-  their time variable (the default dates of ``oceaninterp grid``);
+- :func:`time_span`: the first and last observation day and the box of files, reading only
+  their time and position variables (the default dates and box of ``oceaninterp grid``);
 - :func:`scan_inputs`: reads every file once and reports what it is
   (observations, L4 SST, an MDT), whether it is used and why not
   (:class:`FileReport`): unusable files are errors or skipped (``on_error``);
@@ -196,16 +196,52 @@ def deduplicate(paths: Sequence[Path]) -> tuple[list[Path], dict[Path, LeftOut]]
     return [p for p in candidates if p not in superseded], left_out
 
 
-def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | None:
-    """First and last day (``datetime64[D]``) of the observations in ``paths``.
+@dataclass(frozen=True)
+class DataSpan:
+    """What observation files cover: days and box.
 
-    Only the time variable of along-track and swath files is read; files of
-    other kinds (SST, MDT, maps) and files that cannot be read are passed over
-    (reading them later reports the problem).
+    Attributes
+    ----------
+    first, last
+        First and last day, ``datetime64[D]``.
+    lat_min, lat_max
+        Southernmost / northernmost point, degrees_north.
+    lon_min, lon_max
+        Westernmost / easternmost point, degrees_east in -180..180; ``lon_min >
+        lon_max`` when the points straddle 180 (and not the Greenwich side).
+    """
+
+    first: np.datetime64
+    last: np.datetime64
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+
+def _lon_range(lon: np.ndarray) -> tuple[float, float]:
+    """West and east edges of longitudes (degrees_east): the tighter of the two conventions."""
+    lon = (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+    if lon.size == 0:
+        return -180.0, 180.0
+    across = lon % 360.0  # 0..360: tighter when the points straddle 180
+    if across.max() - across.min() < lon.max() - lon.min():
+        return float((across.min() + 180.0) % 360.0 - 180.0), float(
+            (across.max() + 180.0) % 360.0 - 180.0
+        )
+    return float(lon.min()), float(lon.max())
+
+
+def time_span(paths: Iterable[Path]) -> DataSpan | None:
+    """First and last day and the box of the observations in ``paths``.
+
+    Only the time, latitude and longitude variables of along-track and swath
+    files are read; files of other kinds (SST, MDT, maps) and files that cannot
+    be read are passed over (reading them later reports the problem).
 
     Returns
     -------
-    (first, last) or None
+    DataSpan or None
         ``None`` when no observation file was found.
 
     Raises
@@ -217,14 +253,16 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
     from oceaninterp.products import TRACK_PRODUCTS, detect
     from oceaninterp.products._netcdf import decoded_times, load
 
-    first: np.datetime64 | None = None
-    last: np.datetime64 | None = None
+    days: list[np.datetime64] = []
+    lats: list[float] = []
+    lons: list[np.ndarray] = []
     problem: InputError | None = None
     for path in paths:
         try:
             if detect(path) not in TRACK_PRODUCTS:
                 continue
-            times = decoded_times(path, load(path, ["time"])["time"])
+            ds = load(path, ["time", "latitude", "longitude"])
+            times = decoded_times(path, ds["time"])
         except InputError as exc:
             problem = problem or exc
             continue
@@ -234,14 +272,28 @@ def time_span(paths: Iterable[Path]) -> tuple[np.datetime64, np.datetime64] | No
         times = times[~np.isnat(times)]
         if times.size == 0:
             continue
-        lo, hi = times.min().astype("datetime64[D]"), times.max().astype("datetime64[D]")
-        first = lo if first is None else min(first, lo)
-        last = hi if last is None else max(last, hi)
-    if first is None or last is None:
+        days += [times.min().astype("datetime64[D]"), times.max().astype("datetime64[D]")]
+        if "latitude" in ds and "longitude" in ds:
+            lat = np.asarray(ds["latitude"].values, dtype=np.float64).ravel()
+            lon = np.asarray(ds["longitude"].values, dtype=np.float64).ravel()
+            ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
+            if ok.any():
+                lats += [float(lat[ok].min()), float(lat[ok].max())]
+                west, east = _lon_range(lon[ok])
+                lons.append(np.array([west, east]))
+    if not days:
         if problem is not None:
             raise problem
         return None
-    return first, last
+    west, east = _lon_range(np.concatenate(lons)) if lons else (-180.0, 180.0)
+    return DataSpan(
+        first=min(days),
+        last=max(days),
+        lat_min=min(lats) if lats else -90.0,
+        lat_max=max(lats) if lats else 90.0,
+        lon_min=west,
+        lon_max=east,
+    )
 
 
 # ------------------------------------------------------------------ reading each file

@@ -440,3 +440,17 @@ def test_real_jason3_north_atlantic(real_data: Path, tmp_path: Path) -> None:
     fig.savefig(tmp_path / "natl.png")
     plt.close(fig)
     assert (tmp_path / "natl.png").stat().st_size > 10_000
+
+
+def test_box_defaults_to_the_observations_extent() -> None:
+    from oceaninterp.grid import spec_from_data
+    from oceaninterp.ingest import _lon_range
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "obs" / "nadir" / "j3"
+    files = sorted(sample.glob("*_20221001-20221031_*.nc"))
+    spec = spec_from_data(files, resolution=0.25, start="2022-10-01", end="2022-10-02")
+    assert (spec.lon_min, spec.lon_max, spec.lat_min, spec.lat_max) == (-65, -55, 33, 43)
+    given = spec_from_data(files, lon_min=-60.0, resolution=0.25)
+    assert given.lon_min == -60.0 and given.lon_max == -55 and given.start == "2022-10-01"
+    assert _lon_range(np.array([170.0, 179.0, -178.0])) == (170.0, -178.0)  # across 180
+    assert _lon_range(np.array([-10.0, 5.0])) == (-10.0, 5.0)

@@ -438,7 +438,7 @@ def test_no_dates_and_no_readable_time(tmp_path: Path) -> None:
         sst,
     )
     result = run_grid([str(sst), "-o", str(out), *BOX])
-    assert result.exit_code == 1 and "give the dates with -t/-T" in result.output
+    assert result.exit_code == 1 and "give them (-t/-T" in result.output
 
 
 def test_help_gives_units_and_flags() -> None:

@@ -42,33 +42,39 @@ def grid(
         metavar="CUBE",
         help="Cube to write: .nc (NetCDF-4) or .zarr (Zarr v3); not one of the inputs.",
     ),
-    lon_min: float = typer.Option(
-        -180.0,
+    lon_min: float | None = typer.Option(
+        None,
         "-x",
         "--minimum-longitude",
         metavar="DEG_E",
-        help="West edge of the box, degrees_east (-180..180 or 0..360).",
+        help="West edge of the box, degrees_east (-180..180 or 0..360). Default: the "
+        "observations' extent.",
+        show_default=False,
     ),
-    lon_max: float = typer.Option(
-        180.0,
+    lon_max: float | None = typer.Option(
+        None,
         "-X",
         "--maximum-longitude",
         metavar="DEG_E",
-        help="East edge of the box, degrees_east; smaller than -x: the box crosses 180.",
+        help="East edge of the box, degrees_east; smaller than -x: the box crosses 180. "
+        "Default: the observations' extent.",
+        show_default=False,
     ),
-    lat_min: float = typer.Option(
-        -90.0,
+    lat_min: float | None = typer.Option(
+        None,
         "-y",
         "--minimum-latitude",
         metavar="DEG_N",
-        help="South edge of the box, degrees_north (-90..90).",
+        help="South edge of the box, degrees_north (-90..90). Default: the observations' extent.",
+        show_default=False,
     ),
-    lat_max: float = typer.Option(
-        90.0,
+    lat_max: float | None = typer.Option(
+        None,
         "-Y",
         "--maximum-latitude",
         metavar="DEG_N",
-        help="North edge of the box, degrees_north (-90..90).",
+        help="North edge of the box, degrees_north (-90..90). Default: the observations' extent.",
+        show_default=False,
     ),
     start: str | None = typer.Option(
         None,
@@ -180,6 +186,12 @@ def grid(
         if start is None or end is None:
             console.print(
                 f"dates from the observations: {spec.start} .. {spec.end}", highlight=False
+            )
+        if None in (lon_min, lon_max, lat_min, lat_max):
+            console.print(
+                f"box from the observations: {spec.lon_min:g} .. {spec.lon_max:g} E, "
+                f"{spec.lat_min:g} .. {spec.lat_max:g} N",
+                highlight=False,
             )
         with progress("grid") as bar:
             tasks: dict[str, TaskID] = {}
