@@ -47,7 +47,11 @@ spectrum of :mod:`oceaninterp.spectrum`, slope over 70-250 km, 256^2 cells of
   non-zonal std 0.25 m. With a 250 m top layer (Rd2 = 13.9 km) the slope was
   -5.0 to -5.1, with 150 m (12.0 km) -4.0 to -4.2 and a weaker SLA (0.12 m).
   A cheaper run (192^2 cells of 7.8 km, 8 deg box, 150 + 30 days) gives
-  -4.85, SSH std 0.42 m, SLA std 0.19 m (the slow test).
+  -4.85, SSH std 0.42 m, SLA std 0.19 m (the slow test); the same at 40S
+  -4.71 (0.41 m, 0.21 m) and at 25N -5.13 (0.39 m, 0.12 m: Rd = 45 km there,
+  the band is nearer the eddies' birth scale). Poleward of about 45 deg the
+  second radius (0.44 Rd) falls below two cells of 7.8 km: give more grid
+  points there (``--grid-points 384`` or more).
 """
 
 from __future__ import annotations
