@@ -85,6 +85,7 @@ def _cached(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
             .reshape(lat.size, lon.size)
         )
     land = _compute(lat, lon)
+    _coastline.cache_clear()  # 0.5 GB: not kept for the rest of the run
     with contextlib.suppress(OSError):  # a read-only home only costs the next run time
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.npy")

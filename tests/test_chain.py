@@ -69,14 +69,36 @@ def test_the_whole_chain_with_defaults_only(tmp_path: Path) -> None:
         assert int(ds["count"].sum()) > 0
 
     checkpoint = tmp_path / "model.pt"
-    oceaninterp("train", cube, "--truth", truth, "-o", checkpoint, "--epochs", "1", cwd=tmp_path)
+    # the simulated files carry SLA; the MDT they come with takes the truth to SLA too
+    mdt = obs_dir / "mdt.nc"
+    oceaninterp(
+        "train",
+        cube,
+        "--truth",
+        truth,
+        "--mdt",
+        mdt,
+        "-o",
+        checkpoint,
+        "--epochs",
+        "1",
+        cwd=tmp_path,
+    )
     assert checkpoint.is_file()
 
     maps = {"4dvarnet": tmp_path / "maps_4dvarnet.nc", "oi": tmp_path / "maps_oi.nc"}
     oceaninterp(
-        "reconstruct", cube, "--checkpoint", checkpoint, "-o", maps["4dvarnet"], cwd=tmp_path
+        "reconstruct",
+        cube,
+        "--checkpoint",
+        checkpoint,
+        "--mdt",
+        mdt,
+        "-o",
+        maps["4dvarnet"],
+        cwd=tmp_path,
     )
-    oceaninterp("reconstruct", cube, "--method", "oi", "-o", maps["oi"], cwd=tmp_path)
+    oceaninterp("reconstruct", cube, "--method", "oi", "--mdt", mdt, "-o", maps["oi"], cwd=tmp_path)
     for path in maps.values():
         with xr.open_dataset(path) as ds:
             ssh = next(ds[v] for v in ("adt", "sla") if v in ds)

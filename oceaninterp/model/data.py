@@ -150,6 +150,13 @@ def load_training_data(
     if resolution is None:
         resolution = float(np.median(np.diff(cube["latitude"].values)))
     ssh_kind = str(cube.attrs.get("ssh_kind", ssh.attrs.get("ssh_kind", "unknown")))
+    truth_kind = str(truth.attrs.get("ssh_kind", "adt"))
+    if ssh_kind == "sla" and truth_kind != "sla" and mdt is None:
+        raise InputError(
+            truth_path,
+            f"the cube {cube_path.name} holds the SLA and this truth the ADT: give the MDT "
+            "(--mdt) so that the model learns the SLA against the SLA",
+        )
     gridded = None
     if mdt is not None:
         if ssh_kind not in ("adt", "sla"):
