@@ -319,6 +319,7 @@ def make_truth(setup: Setup, resolution: float) -> dict[str, Any]:
             region=BOX,
             grid_points=setup.qg_grid_points,
             spinup_days=setup.qg_spinup_days,
+            physics="v1",  # the published table's truths
             history=f"benchmarks/robustness.py: truth seed {setup.seed}",
         ),
     )
@@ -433,6 +434,8 @@ def make_obs(setup: Setup, case: Case) -> tuple[Path, dict[str, Any]]:
             missions=MISSIONS,
             swot_pixel_km=SWOT_PIXEL_KM,
             seed=setup.seed,
+            systematic=False,  # as the published table (before SWOT systematic errors)
+            mdt_error=0.0,
             history=f"benchmarks/robustness.py: simulate obs seed {setup.seed}",
         ),
     )
