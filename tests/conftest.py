@@ -48,3 +48,15 @@ def one_torch_thread():
 def private_cache(tmp_path_factory) -> None:
     """Land masks are cached per grid: tests start from an empty cache of their own."""
     os.environ["OCEANINTERP_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """The CLI reconfigures the root logger (onto CliRunner's stream): undo it after a test."""
+    import logging
+
+    top = logging.getLogger()
+    handlers, level = list(top.handlers), top.level
+    yield
+    top.handlers[:] = handlers
+    top.setLevel(level)

@@ -20,16 +20,6 @@ from oceaninterp.pipeline import run_pipeline
 BINARY = bytes(range(256)) * 4
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI reconfigures the root logger: undo it after a test."""
-    top = logging.getLogger()
-    handlers, level = list(top.handlers), top.level
-    yield
-    top.handlers[:] = handlers
-    top.setLevel(level)
-
-
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Path:
     return make_pipeline(tmp_path, DAYS[:2], end=DAYS[1])

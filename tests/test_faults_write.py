@@ -10,7 +10,6 @@ Root ignores permissions, so a refused write is made by a path under ``/sys``
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import subprocess
 import sys
@@ -26,16 +25,6 @@ from oceaninterp.errors import InputError, OutputExistsError, OutputLockedError
 from oceaninterp.io import atomic_path, check_output, output_lock, remove_stale, write_dataset
 
 NO_SPACE = "No space left on device; nothing was lost"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI reconfigures the root logger: undo it after a test."""
-    top = logging.getLogger()
-    handlers, level = list(top.handlers), top.level
-    yield
-    top.handlers[:] = handlers
-    top.setLevel(level)
 
 
 @pytest.fixture(scope="module")

@@ -155,18 +155,6 @@ def assert_same_data(a: Path, b: Path) -> None:
             np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=f"{a}: {name}")
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI reconfigures the root logger onto CliRunner's stream: undo it after a test."""
-    import logging
-
-    top = logging.getLogger()
-    handlers, level = list(top.handlers), top.level
-    yield
-    top.handlers[:] = handlers
-    top.setLevel(level)
-
-
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Path:
     return make_pipeline(tmp_path)

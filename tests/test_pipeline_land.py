@@ -20,18 +20,6 @@ LON = np.arange(-59.875, -58, 0.25)
 WEST = LON < -59.5  # the two western columns: land in the mask file below
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI reconfigures the root logger onto CliRunner's stream: undo it after a test."""
-    import logging
-
-    top = logging.getLogger()
-    handlers, level = list(top.handlers), top.level
-    yield
-    top.handlers[:] = handlers
-    top.setLevel(level)
-
-
 def mask_file(path: Path, west: float = -59.5) -> Path:
     """A land mask (``land`` = 1 west of ``west`` degrees_east) a little larger than the box."""
     lat, lon = np.arange(34.125, 38, 0.25), np.arange(-60.875, -57, 0.25)
