@@ -32,6 +32,7 @@ every cell gets a value.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import logging
 import math
@@ -319,22 +320,28 @@ TILE = 1024
 CHUNK_BYTES = 64 * 2**20
 
 
-def _release_freed_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``).
-
-    Torch's CPU tensors of a few MiB come from the C heap; once freed, glibc
-    keeps them for later allocations, so the temporaries of one stage (map
-    products, error rows, a previous block's factor) would add to the peak of
-    the next. A no-op where the C library has no ``malloc_trim``.
-    """
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or ``None`` where the C library has none."""
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):
-        trim = None
+        return None
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    Torch's CPU tensors of a few MiB come from the C heap; once freed, glibc
+    keeps them for later allocations, so the temporaries of one stage (map
+    products, error rows, a previous block's factor, an earlier step of the
+    pipeline) would add to the peak of the next. A no-op without glibc.
+    """
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
 
@@ -718,6 +725,7 @@ def oi_map(
     days on each side and keep their middle.
     """
     cfg = cfg or OIConfig()
+    _release_freed_memory()  # what earlier stages of this process freed: not on top of ours
     obs = cube_observations(cube, cfg)
     if obs.size == 0:
         raise InputError(
