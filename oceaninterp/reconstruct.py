@@ -133,25 +133,38 @@ class OutputGrid:
 MAX_ABS_SSH = 10.0
 
 
-def check_plausible(ssh: np.ndarray, land: np.ndarray, days: np.ndarray) -> None:
-    """Refuse a mapped field that is not finite over the ocean or not a sea level.
+#: Largest fraction of a window's ocean cells that may be implausible and masked.
+MAX_BAD_FRACTION = 0.01
+
+
+def plausible(ssh: np.ndarray, land: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """A mapped field with its implausible ocean cells masked, or refused when too many.
+
+    Cells that are NaN or beyond :data:`MAX_ABS_SSH` metres over the ocean
+    (e.g. a model applied far from where it was trained, ``--outside apply``)
+    are set to NaN and counted in a warning; more than
+    :data:`MAX_BAD_FRACTION` of them means a broken checkpoint or observations
+    in the wrong units.
 
     Raises
     ------
     InputError
-        Naming the first bad day and how many ocean cells are NaN or beyond
-        :data:`MAX_ABS_SSH` metres (a broken checkpoint, or observations in
-        the wrong units): nothing is written.
+        Naming the first bad day and the count: nothing is written.
     """
     bad = ~(np.abs(ssh) <= MAX_ABS_SSH) & ~land[None]
-    if bad.any():
-        day = str(days[int(np.argmax(bad.any(axis=(1, 2))))])[:10]
+    if not bad.any():
+        return ssh
+    day = str(days[int(np.argmax(bad.any(axis=(1, 2))))])[:10]
+    text = (
+        f"the mapped SSH is NaN or beyond {MAX_ABS_SSH:g} m on {int(bad.sum())} ocean "
+        f"cell(s) (first on {day})"
+    )
+    if bad.sum() > MAX_BAD_FRACTION * max(1, int((~land).sum()) * ssh.shape[0]):
         raise InputError(
-            None,
-            f"the mapped SSH is NaN or beyond {MAX_ABS_SSH:g} m on {int(bad.sum())} ocean "
-            f"cell(s) (first on {day}): the checkpoint or the observations are broken; "
-            "nothing was written",
+            None, f"{text}: the checkpoint or the observations are broken; nothing was written"
         )
+    log.warning("%s: masked (written as _FillValue)", text)
+    return np.where(bad, np.float32(np.nan), ssh)
 
 
 def _maps_window(
@@ -168,7 +181,7 @@ def _maps_window(
     each with its velocities.
     """
     ssh = np.where(grid.land, np.nan, grid.convert(window_ssh)).astype(np.float32)
-    check_plausible(ssh, grid.land, days)
+    ssh = plausible(ssh, grid.land, days)
     coords = {"time": days, "latitude": grid.latitude, "longitude": grid.longitude}
     dims = ("time", "latitude", "longitude")
     maps = xr.Dataset({kind: (dims, ssh)}, coords=coords)

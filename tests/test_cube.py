@@ -288,3 +288,21 @@ def test_maps_not_finite_or_not_a_sea_level_are_never_written(rng, tmp_path, val
         reconstruct(cube, tmp_path / "m.nc", checkpoint=loaded, device="cpu", land=NO_LAND)
     assert not (tmp_path / "m.nc").exists()
     assert not list(tmp_path.glob(".*"))  # no temporary left behind
+
+
+class _Spiky(_Broken):
+    """Stand-in model that diverges on one cell of each tile (as a model far from its data)."""
+
+    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+        out = torch.zeros_like(obs)
+        out[:, :, out.shape[2] // 2, out.shape[3] // 2] = self.value
+        return out
+
+
+def test_a_few_implausible_cells_are_masked_and_counted(rng, tmp_path, caplog) -> None:
+    cube = make_cube(rng, shape=(7, 40, 48), coverage=0.3)
+    loaded = Loaded(_Spiky(7, 1e7), _meta(tile=(7, 40, 48), valid_latitudes=(-90, 90)))
+    out = reconstruct(cube, tmp_path / "m.nc", checkpoint=loaded, device="cpu", land=NO_LAND)
+    adt = duacs_l4.open(out)["adt"].values
+    assert np.isnan(adt).sum() >= 1 and np.nanmax(np.abs(adt)) < 10.0
+    assert "masked" in caplog.text and "beyond 10 m" in caplog.text
