@@ -133,6 +133,9 @@ class OutputGrid:
 MAX_ABS_SSH = 10.0
 
 
+#: Cells (days x latitude x longitude) turned into maps at once: bounds the memory
+#: of velocities and writing (about 1 GB) whatever the domain.
+MAP_CELLS = 12_000_000
 #: Largest fraction of a window's ocean cells that may be implausible and masked.
 MAX_BAD_FRACTION = 0.01
 
@@ -526,8 +529,13 @@ def reconstruct(
             if oi_rows.any():
                 oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, ready.land)
                 ssh = np.where(oi_rows[None, :, None], oi, ssh)
-            span = days[window.start : window.start + n]
-            sink.write(_maps_window(span, ssh, ready.kind, grid), window.start)
+            # maps (and their float64 velocity temporaries) a few days at a time
+            step = max(1, MAP_CELLS // (grid.latitude.size * grid.longitude.size))
+            for lo in range(0, n, step):
+                start = window.start + lo
+                span = days[start : start + min(step, n - lo)]
+                maps = _maps_window(span, ssh[lo : lo + step], ready.kind, grid)
+                sink.write(maps, start)
     return output
 
 
