@@ -210,7 +210,7 @@ def test_version_1_descriptions_without_an_mdt_still_load(saved) -> None:
     _rewrite(path, as_version_1)
     loaded = load_checkpoint(path)
     assert loaded.meta["format_version"] == 1 and required_mdt(loaded.meta) is None
-    assert describe_checkpoint(path)["requires"] == "nothing more (no MDT)"
+    assert describe_checkpoint(path)["requires"].startswith("an adt cube as it is; an sla cube")
     with torch.no_grad():
         torch.testing.assert_close(loaded.model.reconstruct(_obs()), model.reconstruct(_obs()))
 

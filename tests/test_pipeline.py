@@ -502,6 +502,7 @@ def test_real_nrt_files_keep_the_latest_production_date(tmp_path: Path, real_dat
     (tmp_path / "nrt.toml").write_text(
         '[pipeline]\nname = "blacksea"\noutput_root = "out"\n'
         '[inputs]\nobservations = ["archive/nrt_*.nc"]\nvariable = "sla_filtered"\n'
+        'land_mask = "none"\n'
         "[grid]\nlon_min = 27.0\nlon_max = 42.0\nlat_min = 40.0\nlat_max = 47.0\n"
         'resolution = 0.25\nstart = "2019-01-01"\nend = "2019-01-03"\n'
     )
