@@ -226,11 +226,12 @@ def _observed_points(cube: str | Path, day: Any) -> tuple[np.ndarray, np.ndarray
 
 
 def _score_gridded(maps, labels, truth_path, start, end, variable, observations=None):
-    truth_ds = open_dataset(truth_path)
-    if "ssh" not in truth_ds:
-        raise InputError(truth_path, "the truth has no variable 'ssh' (metres)")
-    truth = _period(truth_ds["ssh"].transpose(*DIMS).astype(np.float64), start, end)
-    fields = [open_map(p, kind="adt", variable=variable) for p in maps]
+    from oceaninterp.truth import open_truth
+
+    ssh = open_truth(truth_path)  # ssh, adt, sla, zos, sossheig; lat/lon; 0..360
+    kind = "sla" if ssh.name == "sla" else "adt"
+    truth = _period(ssh.transpose(*DIMS), start, end)
+    fields = [open_map(p, kind=kind, variable=variable) for p in maps]
     lo = max([truth["time"].values.min(), *(f["time"].values.min() for f in fields)])
     hi = min([truth["time"].values.max(), *(f["time"].values.max() for f in fields)])
     truth = truth.sel(time=slice(lo, hi)).load()

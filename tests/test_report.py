@@ -294,3 +294,17 @@ def test_osse_report_with_the_observation_cube(osse: dict[str, Path], tmp_path: 
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r" / "snapshots.png").stat().st_size > 1000
+
+
+def test_a_duacs_like_truth_scores_as_our_own(osse: dict[str, Path], tmp_path: Path) -> None:
+    """A truth named adt, with lat/lon and longitudes 0..360, gives the same scores."""
+    own = score_maps([osse["noisy"]], truth=osse["truth"], output_dir=tmp_path / "a")
+    ssh = xr.open_dataset(osse["truth"])["ssh"]
+    duacs = ssh.assign_coords(longitude=ssh["longitude"].values % 360.0).rename(
+        latitude="lat", longitude="lon"
+    )
+    duacs.to_dataset(name="adt").to_netcdf(tmp_path / "duacs.nc")
+    other = score_maps([osse["noisy"]], truth=tmp_path / "duacs.nc", output_dir=tmp_path / "b")
+    # the same up to the round trip of the longitudes through 0..360 (float rounding)
+    assert other[0]["mu"] == pytest.approx(own[0]["mu"], abs=1e-3)
+    assert other[0]["rmse_m"] == pytest.approx(own[0]["rmse_m"], rel=1e-3)
