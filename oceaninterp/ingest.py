@@ -232,11 +232,25 @@ def _lon_range(lon: np.ndarray) -> tuple[float, float]:
     return float(lon.min()), float(lon.max())
 
 
+#: Sea-level variables whose finite values say where a file measures (first found).
+_VALUE_NAMES = (
+    "ssha_filtered",
+    "ssha_noiseless",
+    "ssha_unfiltered",
+    "ssha",
+    "sla_filtered",
+    "sla_unfiltered",
+    "adt",
+    "ssh",
+)
+
+
 def time_span(paths: Iterable[Path]) -> DataSpan | None:
     """First and last day and the box of the observations in ``paths``.
 
-    Only the time, latitude and longitude variables of along-track and swath
-    files are read; files of other kinds (SST, MDT, maps) and files that cannot
+    Only the time, position and one sea-level variable (:data:`_VALUE_NAMES`,
+    so that a swath's empty pixels do not widen the box) of along-track and
+    swath files are read; files of other kinds (SST, MDT, maps) and files that cannot
     be read are passed over (reading them later reports the problem).
 
     Returns
@@ -261,7 +275,7 @@ def time_span(paths: Iterable[Path]) -> DataSpan | None:
         try:
             if detect(path) not in TRACK_PRODUCTS:
                 continue
-            ds = load(path, ["time", "latitude", "longitude"])
+            ds = load(path, ["time", "latitude", "longitude", *_VALUE_NAMES])
             times = decoded_times(path, ds["time"])
         except InputError as exc:
             problem = problem or exc
@@ -277,6 +291,9 @@ def time_span(paths: Iterable[Path]) -> DataSpan | None:
             lat = np.asarray(ds["latitude"].values, dtype=np.float64).ravel()
             lon = np.asarray(ds["longitude"].values, dtype=np.float64).ravel()
             ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
+            values = [ds[v] for v in _VALUE_NAMES if v in ds and ds[v].size == lat.size]
+            if values:  # positions of measurements only (a swath's empty pixels are not)
+                ok &= np.isfinite(np.asarray(values[0].values, dtype=np.float64)).ravel()
             if ok.any():
                 lats += [float(lat[ok].min()), float(lat[ok].max())]
                 west, east = _lon_range(lon[ok])
