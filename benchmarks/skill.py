@@ -219,7 +219,7 @@ PERIODS = ("train_start", "train_end", "val_start", "val_end", "test_start", "te
 
 def read_periods(path: Path) -> dict[str, str]:
     """The six period dates of a training TOML (``[train]`` table)."""
-    from oceaninterp.train import read_config
+    from oceaninterp.config import read_train_config as read_config
 
     _, cfg = read_config(path)
     return {n: str(getattr(cfg, n)) for n in PERIODS}
@@ -232,7 +232,7 @@ def read_recipe(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     and :func:`read_periods` set them); ``use_sst`` is set per system.
     """
     from oceaninterp.config import ModelConfig, TrainConfig
-    from oceaninterp.train import read_config
+    from oceaninterp.config import read_train_config as read_config
 
     model, train = read_config(path)
     fixed = {*PERIODS, "epochs", "tiles_per_epoch", "seed", "use_sst"}
@@ -710,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     from oceaninterp.config import ModelConfig, TrainConfig
-    from oceaninterp.train import read_config
+    from oceaninterp.config import read_train_config as read_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     work = args.work or ROOT / "runs" / ("skill-quick" if args.quick else "skill")

@@ -25,7 +25,6 @@ import logging
 import math
 import pickle
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from oceaninterp.config import ModelConfig, TrainConfig, from_mapping
+from oceaninterp.config import ModelConfig, TrainConfig
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.io import atomic_path, check_output
 from oceaninterp.model import SSH4DVarNet, build_model
@@ -127,22 +126,6 @@ class TrainResult:
     wall_s: float
     n_parameters: int
     periods: dict[str, list[str] | None]
-
-
-def read_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
-    """Read the ``[model]`` and ``[train]`` tables of a TOML file (both optional)."""
-    path = Path(path)
-    try:
-        tables = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read as TOML ({exc})") from exc
-    unknown = sorted(set(tables) - {"model", "train"})
-    if unknown:
-        raise ConfigError(f"{path}: unknown table(s) {unknown}; expected [model] and/or [train]")
-    return (
-        from_mapping(ModelConfig, tables.get("model", {}), "model"),
-        from_mapping(TrainConfig, tables.get("train", {}), "train"),
-    )
 
 
 def resume_path(checkpoint: str | Path) -> Path:

@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from oceaninterp.cli.app import app
 from oceaninterp.config import ModelConfig, TrainConfig
+from oceaninterp.config import read_train_config as read_config
 from oceaninterp.errors import ConfigError, InputError, OutputExistsError
 from oceaninterp.model.checkpoint import describe_checkpoint, load_checkpoint
 from oceaninterp.model.data import load_training_data, make_batch, split_days, tile_starts
-from oceaninterp.train import adapt_periods, read_config, resume_path, tile_window, train
+from oceaninterp.train import adapt_periods, resume_path, tile_window, train
 
 MODEL = ModelConfig(
     tile_time=7, tile_latitude=32, tile_longitude=32, prior_width=8, lstm_hidden=8, n_step=3
