@@ -212,6 +212,28 @@ def _statistics(data: TrainingData, index: np.ndarray) -> dict[str, float]:
     return stats
 
 
+def fit_tile(cfg: ModelConfig, n_lat: int, n_lon: int) -> ModelConfig:
+    """The model configuration with its spatial tile shrunk to a grid smaller than it.
+
+    Each side becomes the largest multiple of 4 that fits the grid (at least
+    8 cells), with a warning; a grid as large as the tile keeps it.
+    """
+    lat = min(cfg.tile_latitude, max(8, n_lat // 4 * 4))
+    lon = min(cfg.tile_longitude, max(8, n_lon // 4 * 4))
+    if (lat, lon) == (cfg.tile_latitude, cfg.tile_longitude):
+        return cfg
+    logger.warning(
+        "the grid (%d x %d cells) is smaller than the model's tile (%d x %d): tile %d x %d",
+        n_lat,
+        n_lon,
+        cfg.tile_latitude,
+        cfg.tile_longitude,
+        lat,
+        lon,
+    )
+    return dataclasses.replace(cfg, tile_latitude=lat, tile_longitude=lon)
+
+
 def _check_sizes(
     data: TrainingData, periods: dict[str, np.ndarray], cfg: ModelConfig, cube: Path
 ) -> None:
@@ -464,6 +486,7 @@ def train(
     dev = resolve_device(device)
     data = load_training_data(cube, truth, use_sst=model_cfg.use_sst, mdt=mdt)
     periods = adapt_periods(data.days, split_days(data.days, cfg), cfg, model_cfg.tile_time)
+    model_cfg = fit_tile(model_cfg, data.truth.shape[1], data.truth.shape[2])
     _check_sizes(data, periods, model_cfg, cube)
     dates = {p: period_dates(data.days, idx) for p, idx in periods.items()}
     sources = {"cube": str(cube.resolve()), "truth": str(truth.resolve())}

@@ -226,10 +226,13 @@ def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -
         train(*osse, tmp_path / "m.pt", FAST, MODEL)
 
 
-def test_refuses_grids_and_periods_too_small(osse, tmp_path: Path) -> None:
-    big = dataclasses.replace(MODEL, tile_latitude=48)
-    with pytest.raises(InputError, match="smaller than the model's tile"):
-        train(*osse, tmp_path / "m.pt", FAST, big)
+def test_shrinks_tiles_and_refuses_periods_too_small(osse, tmp_path: Path) -> None:
+    from oceaninterp.train import fit_tile
+
+    big = dataclasses.replace(MODEL, tile_latitude=48, tile_longitude=48)
+    fitted = fit_tile(big, 21, 30)  # a 10 x 10 deg box at 1/4 deg holds 40 x 40 cells
+    assert (fitted.tile_latitude, fitted.tile_longitude) == (20, 28)
+    assert fit_tile(MODEL, 100, 100) == MODEL
     no_train = dataclasses.replace(
         FAST,
         train_start="2020-01-01",
