@@ -13,9 +13,10 @@ dropped and land is masked in every map. With ``method="4dvarnet"``:
    description (resolution, ``sla``/``adt``, SST when the model uses it).
    A model of the SLA maps an SLA cube as it is, and an ADT cube minus the
    MDT (``mdt=FILE``, required then); a model of the ADT the reverse.
-2. latitude rows outside the checkpoint's latitudes (:func:`valid_latitudes`)
-   are not silently mapped by it: ``outside="oi"`` (default) maps them by the
-   OI and says so, ``"refuse"`` stops, ``"apply"`` uses the model anyway;
+2. latitude rows outside the checkpoint's latitudes
+   (:func:`oceaninterp.model.checkpoint.valid_latitudes`) are not silently
+   mapped by it: ``outside="oi"`` (default) maps them by the OI and says so,
+   ``"refuse"`` stops, ``"apply"`` uses the model anyway;
 3. :func:`oceaninterp.model.inference.predict` maps overlapping tiles on the
    device and yields blocks of days, streamed over time, each written as it
    comes (:func:`oceaninterp.products.duacs_l4.streaming_writer`) with DUACS
@@ -60,6 +61,7 @@ from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import check_output, open_dataset
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
+from oceaninterp.model.checkpoint import valid_latitudes
 from oceaninterp.model.inference import load_model, predict, resolve_device
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
@@ -580,22 +582,6 @@ def _reconstruct_oi(
         summary="Daily SSH maps by optimal interpolation (Gaussian space-time covariance).",
         **attrs,
     )
-
-
-def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:
-    """The latitudes (degrees_north, lower and upper) a checkpoint may be applied at.
-
-    Its ``valid_latitudes`` entry, else the latitudes of its training cube
-    (``training.latitude``), widened by half a cell; ``None`` when it says neither.
-    """
-    band = meta.get("valid_latitudes")
-    if band is None:
-        band = (meta.get("training") or {}).get("latitude")
-        if band is None:
-            return None
-        half = 0.5 * float(meta["resolution"])
-        return float(band[0]) - half, float(band[1]) + half
-    return float(band[0]), float(band[1])
 
 
 def _tuning_truth(path: str | Path, window: xr.Dataset, mdt: GriddedMDT | None) -> xr.DataArray:

@@ -36,6 +36,7 @@ import json
 import math
 import pickle
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -382,16 +383,30 @@ def required_mdt(meta: dict[str, Any]) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The latitudes (degrees_north, lower and upper) a checkpoint may be applied at.
+
+    Its ``valid_latitudes`` entry, else the latitudes of its training cube
+    (``training.latitude``), widened by half a cell; ``None`` when it says neither.
+    """
+    band = meta.get("valid_latitudes")
+    if band is None:
+        band = (meta.get("training") or {}).get("latitude")
+        if band is None:
+            return None
+        half = 0.5 * float(meta["resolution"])
+        return float(band[0]) - half, float(band[1]) + half
+    return float(band[0]), float(band[1])
+
+
 def describe_checkpoint(path: str | Path) -> dict[str, Any]:
     """The description of a checkpoint (validated as by :func:`load_checkpoint`).
 
     Adds ``parameters`` (number of trainable values), ``file_size_bytes``,
     ``requires`` (what ``reconstruct`` needs besides a cube at its
     resolution) and ``latitudes`` (degrees_north it may be applied at,
-    :func:`oceaninterp.reconstruct.valid_latitudes`; ``None`` when unknown).
+    :func:`valid_latitudes`; ``None`` when unknown).
     """
-    from oceaninterp.reconstruct import valid_latitudes
-
     loaded = load_checkpoint(path)
     n_params = sum(p.numel() for p in loaded.model.parameters())
     mdt = required_mdt(loaded.meta)
