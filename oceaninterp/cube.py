@@ -199,10 +199,12 @@ def regrid(cube: xr.Dataset, new_resolution: float, path: str | Path | None = No
         v = values[..., inside_y, :][..., inside_x]
         w = weights[..., inside_y, :][..., inside_x]
         lead = v.shape[:-2]
-        v = v.reshape(-1, flat.size)
-        w = w.reshape(-1, flat.size)
-        sums = np.stack([np.bincount(flat, wi * vi, n_cells) for vi, wi in zip(v, w, strict=True)])
-        totals = np.stack([np.bincount(flat, wi, n_cells) for wi in w])
+        layers = int(np.prod(lead, dtype=np.int64))
+        # one bincount over every day: each day's cells offset by n_cells
+        index = (np.arange(layers)[:, None] * n_cells + flat[None, :]).ravel()
+        size = layers * n_cells
+        sums = np.bincount(index, (w * v).ravel(), size)
+        totals = np.bincount(index, w.ravel(), size)
         shape = (*lead, new_lat.size, new_lon.size)
         return sums.reshape(shape), totals.reshape(shape)
 
