@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from oceaninterp.errors import InputError
+from oceaninterp.mdt import align_longitudes
 
 #: The ``land_mask_source`` of a mask made from the shipped coastline.
 GSHHG = "GSHHG full resolution (roaring-landmask)"
@@ -151,25 +152,6 @@ def _compute(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
     return land > 0.5
 
 
-def _nearest(axis: np.ndarray, wanted: np.ndarray, path: Path, name: str) -> np.ndarray:
-    """Indices of ``axis`` nearest to ``wanted``, refusing points beyond half a step."""
-    order = np.argsort(axis)
-    sorted_axis = axis[order]
-    idx = np.clip(np.searchsorted(sorted_axis, wanted), 1, max(1, axis.size - 1))
-    left = sorted_axis[idx - 1]
-    right = sorted_axis[np.minimum(idx, axis.size - 1)]
-    pick = np.where(np.abs(wanted - left) <= np.abs(right - wanted), idx - 1, idx)
-    pick = np.minimum(pick, axis.size - 1)
-    gap = np.abs(sorted_axis[pick] - wanted)
-    if gap.max(initial=0.0) > 0.5 * _step(sorted_axis) + 1e-6:
-        raise InputError(
-            path,
-            f"the land mask does not cover the grid in {name} ({wanted.min():g} .. "
-            f"{wanted.max():g} asked, {sorted_axis[0]:g} .. {sorted_axis[-1]:g} in the file)",
-        )
-    return order[pick]
-
-
 def file_mask(path: str | Path, latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
     """Land cells of a grid from a user's mask file (see the module docstring).
 
@@ -194,19 +176,23 @@ def file_mask(path: str | Path, latitude: np.ndarray, longitude: np.ndarray) -> 
     da = ds[names[0]].squeeze(drop=True)
     if set(da.dims) != {"latitude", "longitude"}:
         raise InputError(path, f"variable {names[0]!r} has dims {da.dims}; expected 2-D")
-    da = da.transpose("latitude", "longitude")
-    file_lon = np.asarray(ds["longitude"].values, dtype=np.float64)
-    lon = np.asarray(longitude, dtype=np.float64)
-    global_file = file_lon.size > 1 and (file_lon.max() - file_lon.min() + _step(file_lon)) >= 359.9
-    if global_file:  # compare longitudes modulo 360
-        base = file_lon.min()
-        lon = base + (lon - base) % 360.0
-        file_lon = base + (file_lon - base) % 360.0
-    i = _nearest(
-        np.asarray(ds["latitude"].values, dtype=np.float64), np.asarray(latitude), path, "latitude"
-    )
-    j = _nearest(file_lon, lon, path, "longitude")
-    values = np.asarray(da.values, dtype=np.float64)[np.ix_(i, j)]
+    # the project's longitude alignment (any convention; a global file wraps around)
+    da = align_longitudes(da.transpose("latitude", "longitude").astype(np.float64), longitude)
+    for dim, wanted in (("latitude", latitude), ("longitude", longitude)):
+        axis = da[dim].values
+        try:
+            da = da.sel(
+                {dim: np.asarray(wanted, dtype=np.float64)},
+                method="nearest",
+                tolerance=0.5 * _step(axis) + 1e-6,
+            )
+        except KeyError:
+            raise InputError(
+                path,
+                f"the land mask does not cover the grid in {dim} ({np.min(wanted):g} .. "
+                f"{np.max(wanted):g} asked, {axis[0]:g} .. {axis[-1]:g} in the file)",
+            ) from None
+    values = da.values
     land = values > 0.5 if names[0] in LAND_VARIABLES else ~(values > 0.5)
     return np.asarray(land, dtype=bool)
 
