@@ -58,30 +58,19 @@ FORMAT_VERSION = 2
 #: (:func:`oceaninterp.mdt.mdt_digest`), "cube_ssh_kind": "adt" or "sla"}``. Its
 #: maps are SLA (``ssh_kind`` is ``"sla"``) and need an MDT added back.
 MDT_KEY = "mdt"
+#: Keys that every description holds and that say what the tensors mean.
+_MEANING_META = ("model_config", "tile", "resolution", "ssh_kind", "uses_sst", "normalisation")
 #: Keys every description holds (the caller of :func:`save_checkpoint` gives
 #: ``resolution``, ``ssh_kind``, ``training`` and ``validation``).
 REQUIRED_META = (
     "format_version",
-    "model_config",
-    "tile",
-    "resolution",
-    "ssh_kind",
-    "uses_sst",
-    "normalisation",
+    *_MEANING_META,
     "oceaninterp_version",
     "training",
     "validation",
 )
 #: Description keys that say what the tensors mean: their digest is saved with the tensors.
-SEMANTIC_META = (
-    "model_config",
-    "tile",
-    "resolution",
-    "ssh_kind",
-    "uses_sst",
-    "normalisation",
-    MDT_KEY,
-)
+SEMANTIC_META = (*_MEANING_META, MDT_KEY)
 #: Payload key of :func:`description_digest`.
 DIGEST_KEY = "description_sha256"
 #: What a model maps: the sea level anomaly or the absolute dynamic topography.
