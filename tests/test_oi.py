@@ -221,13 +221,13 @@ def test_tiled_factor_equals_one_tile(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Blocks factorised in many small tiles and solved in small chunks: the same maps."""
-    from oceaninterp import oi
+    from oceaninterp import oi_solver
 
     cube = random_cube(rng, shape=(9, 11, 13), fraction=0.2)
     cfg = OIConfig(superobs=0, error_step=0, block_days=3, block_deg=1.5)
     whole = oi_map(cube, cfg)
-    monkeypatch.setattr(oi, "TILE", 16)
-    monkeypatch.setattr(oi, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(oi_solver, "TILE", 16)
+    monkeypatch.setattr(oi_solver, "CHUNK_BYTES", 1)
     tiled = oi_map(cube, cfg)
     np.testing.assert_allclose(tiled["ssh"].values, whole["ssh"].values, atol=1e-7)
     np.testing.assert_allclose(tiled["err"].values, whole["err"].values, atol=1e-7)
@@ -238,7 +238,7 @@ def test_tiled_factor_equals_one_tile(
 
 
 def test_factor_memory_is_half_a_matrix_and_batches_keep_the_budget() -> None:
-    from oceaninterp.oi import TILE, _batches, _Block, _factor_bytes
+    from oceaninterp.oi_solver import TILE, _batches, _Block, _factor_bytes
 
     n = 20 * TILE
     assert _factor_bytes(n, 8) < 0.56 * n * n * 8
