@@ -253,13 +253,13 @@ def test_figures_label_units_colour_bars_and_draw_the_observations(
     """Snapshots: geographic axes in degrees with a latitude aspect, no empty panel."""
     from matplotlib.figure import Figure
 
-    from oceaninterp.report import _plot_snapshots
+    from oceaninterp.report_figures import plot_snapshots
 
     truth = xr.open_dataset(osse["truth"])["ssh"].isel(time=4)
     maps = [truth + 0.01, truth * 0.8]
     fig = Figure(layout="constrained")
     points = (np.array([-64.0, -62.0]), np.array([34.0, 35.0]))
-    _plot_snapshots(fig, truth, maps, ["a", "b"], points)
+    plot_snapshots(fig, truth, maps, ["a", "b"], points)
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert len(panels) == 6 and all(_drawn(ax) for ax in panels)  # no empty panel
