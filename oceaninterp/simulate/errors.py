@@ -8,7 +8,9 @@
   ``simulate obs``), each a red noise along track times a cross-track shape:
   roll (``h = (1 + H/Re) theta x_ac``, a linear ramp through nadir across the
   whole swath), phase (a linear ramp per side), baseline dilation (quadratic)
-  and timing (a constant per side).
+  and timing (a constant per side);
+- the MDT handed to the users: a Gaussian-correlated error field;
+- the low-passes that make the ``*_filtered`` variables from noisy ones.
 
 All values are metres; distances kilometres.
 """
@@ -169,3 +171,58 @@ def along_track_lowpass(
                 values[part].astype(np.float64), sigma_samples, mode="reflect"
             )
     return out
+
+
+def swath_lowpass(
+    values: np.ndarray, valid: np.ndarray, xtd: np.ndarray, sigma: float
+) -> np.ndarray:
+    """NaN-aware Gaussian low-pass (``sigma`` pixels) of a swath over (lines, pixels), per side.
+
+    Used to make the KaRIn ``*_filtered`` variables: ``valid`` marks the
+    pixels that count, ``xtd`` (per pixel) gives the side of the swath by its
+    sign; each side is filtered on its own.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    out = np.full(values.shape, np.nan)
+    for side in (xtd < 0, xtd > 0):
+        v = np.where(valid[:, side], values[:, side], 0.0)
+        w = valid[:, side].astype(np.float64)
+        num = gaussian_filter(v, sigma, mode="constant")
+        den = gaussian_filter(w, sigma, mode="constant")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, side] = np.where(w > 0, num / den, np.nan)
+    return out
+
+
+def mdt_error(
+    rng: np.random.Generator,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    sea: np.ndarray,
+    std: float,
+    scale_km: float,
+) -> np.ndarray:
+    """A Gaussian-correlated error field of an MDT, metres, on a regular grid.
+
+    White noise smoothed by a Gaussian of ``scale_km`` (standard deviation of
+    the kernel, km; periodic padding), then centred and scaled to ``std``
+    metres over the ``sea`` cells (boolean ``(lat, lon)``). ``lat``, ``lon``:
+    the grid's ascending degrees.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    from oceaninterp.spectrum import EARTH_RADIUS_KM
+
+    dy_km = EARTH_RADIUS_KM * np.radians(float(np.median(np.diff(lat))))
+    dx_km = (
+        dy_km
+        * float(np.cos(np.radians(np.mean(lat))))
+        * float(np.median(np.diff(lon)) / np.median(np.diff(lat)))
+    )
+    pad = int(4 * scale_km / min(dx_km, dy_km)) + 1
+    white = rng.standard_normal((lat.size + 2 * pad, lon.size + 2 * pad))
+    field = gaussian_filter(white, (scale_km / dy_km, scale_km / dx_km), mode="wrap")
+    field = field[pad:-pad, pad:-pad]
+    field = field - field[sea].mean()
+    return field * (std / field[sea].std())

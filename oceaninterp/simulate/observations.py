@@ -24,24 +24,8 @@ default (:class:`~oceaninterp.simulate.errors.SystematicErrors`).
 track for nadirs, a 6 km Gaussian over the KaRIn swath); without noise they
 are equal. Truth cells that are NaN (land) give no observation.
 
-File layout (``files=``):
-
-- ``"month"`` (the default): one file per mission and calendar month, named by
-  the span of its data: ``dt_global_<mission>_phy_l3_1hz_<first>-<last>_<production>.nc``,
-  ``SWOT_L3_LR_SSH_Expert_<start>_<end>_v2.0.1.nc`` (the passes of the month
-  one after the other along ``num_lines``) and
-  ``<first>-<last>-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc``
-  (the days of the month along ``time``), like a ``copernicusmarine subset``
-  of a period. A year is a few dozen files instead of some 2 000 (each NetCDF-4
-  file costs about 25 kB of HDF5 overhead);
-- ``"product"``: as the agencies distribute them, one nadir file per mission
-  and day (``..._<day>_<production>.nc``), one SWOT file per pass
-  (``..._<cycle>_<pass>_<start>_<end>_v2.0.1.nc``), one SST file per day
-  (``<day>000000-...nc``).
-
-Either way the files are deflated (zlib, shuffle), as the distributed
-products are; the stored (packed) values are those the product writers make,
-so both layouts grid to identical cubes.
+The files are laid out and named as :mod:`oceaninterp.simulate.layout` says
+(``files=``: one per mission and month, or as the agencies distribute them).
 """
 
 from __future__ import annotations
@@ -57,14 +41,12 @@ import xarray as xr
 
 from oceaninterp.errors import ConfigError, OutputExistsError
 from oceaninterp.io import check_output
-from oceaninterp.simulate import errors, swath
+from oceaninterp.simulate import errors, layout, swath
 from oceaninterp.simulate.orbits import ORBITS, Orbit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MISSIONS = ("j3", "s3a", "s3b", "alg", "c2", "h2b", "swot")
-#: Production date in the CMEMS file names: fixed so that re-runs give the same names.
-PRODUCTION_DATE = "2025-01-01"
 COARSE_STEP_S = 20.0  # s between coarse ground-track samples when finding box crossings
 # Box margins (degrees) of the coarse search: 20 s of flight (< 140 km, 2 deg of
 # longitude at 45N) so that no crossing falls between two coarse samples, plus
@@ -74,9 +56,6 @@ SWOT_MARGIN_DEG = 3.0
 SWATH_REACH_DEG = 1.0  # nadir lines farther than this from the box have no pixel in it
 NADIR_FILTER_KM = 12.0  # Gaussian sigma of sla_filtered (half-power cut-off about 65 km)
 KARIN_FILTER_KM = 6.0  # Gaussian sigma of ssha_filtered over the swath
-SST_NAME = "{day}000000-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
-SST_SPAN_NAME = "{first}-{last}-OCEANINTERP-L4_GHRSST-SSTfnd-QG_OSSE-GLOB-v02.0-fv01.0.nc"
-SWOT_SPAN_NAME = "SWOT_L3_LR_SSH_Expert_{start}_{end}_v2.0.1.nc"
 MDT_NAME = "mdt.nc"
 #: Error of the MDT handed to the users (files, mdt.nc): standard deviation (m) and
 #: Gaussian correlation length (km). A few cm at 100 km is the order of the error
@@ -84,9 +63,6 @@ MDT_NAME = "mdt.nc"
 #: and altimetry leave the mean jet's position and strength uncertain.
 MDT_ERROR_M = 0.02
 MDT_ERROR_KM = 100.0
-#: File layouts of :func:`simulate_obs` (see the module docstring).
-FILE_LAYOUTS = ("month", "product")
-DEFLATE_LEVEL = 4  # zlib level of the written files
 
 
 class TruthSampler:
@@ -124,28 +100,14 @@ class TruthSampler:
         """Make the carried MDT the true one plus a Gaussian-correlated error field.
 
         ``std`` in metres over the sea cells, ``scale_km`` the Gaussian
-        correlation length (standard deviation of the smoothing kernel), km.
+        correlation length (standard deviation of the smoothing kernel), km
+        (:func:`oceaninterp.simulate.errors.mdt_error`).
         """
-        from scipy.ndimage import gaussian_filter
-
-        from oceaninterp.spectrum import EARTH_RADIUS_KM
-
         if std <= 0:
             self.mdt_carried = self.mdt.copy()
             return
-        dy_km = EARTH_RADIUS_KM * np.radians(float(np.median(np.diff(self.lat))))
-        dx_km = (
-            dy_km
-            * float(np.cos(np.radians(np.mean(self.lat))))
-            * float(np.median(np.diff(self.lon)) / np.median(np.diff(self.lat)))
-        )
-        pad = int(4 * scale_km / min(dx_km, dy_km)) + 1
-        white = rng.standard_normal((self.lat.size + 2 * pad, self.lon.size + 2 * pad))
-        field = gaussian_filter(white, (scale_km / dy_km, scale_km / dx_km), mode="wrap")
-        field = field[pad:-pad, pad:-pad]
         sea = np.isfinite(self.mdt)
-        field = field - field[sea].mean()
-        self.mdt_carried = self.mdt + field * (std / field[sea].std())
+        self.mdt_carried = self.mdt + errors.mdt_error(rng, self.lat, self.lon, sea, std, scale_km)
 
     @classmethod
     def open(cls, path: str | Path, variable: str | None = None) -> TruthSampler:
@@ -367,7 +329,7 @@ def swot_passes(
             sla = sla + errors.systematic_errors(rng, shape[0], xtd, pixel_km, systematic)
         if noise:
             unfiltered = sla + errors.karin_noise(rng, shape[0], xtd, pixel_km)
-            filtered = _smooth_swath(unfiltered, valid, xtd, KARIN_FILTER_KM / pixel_km)
+            filtered = errors.swath_lowpass(unfiltered, valid, xtd, KARIN_FILTER_KM / pixel_km)
         else:
             unfiltered = filtered = sla
         dims = ("num_lines", "num_pixels")
@@ -387,69 +349,6 @@ def swot_passes(
                 }
             ),
         )
-
-
-def _smooth_swath(
-    values: np.ndarray, valid: np.ndarray, xtd: np.ndarray, sigma: float
-) -> np.ndarray:
-    """NaN-aware Gaussian smoothing (``sigma`` pixels) over (lines, pixels), per side."""
-    from scipy.ndimage import gaussian_filter
-
-    out = np.full(values.shape, np.nan)
-    for side in (xtd < 0, xtd > 0):
-        v = np.where(valid[:, side], values[:, side], 0.0)
-        w = valid[:, side].astype(np.float64)
-        num = gaussian_filter(v, sigma, mode="constant")
-        den = gaussian_filter(w, sigma, mode="constant")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, side] = np.where(w > 0, num / den, np.nan)
-    return out
-
-
-def nadir_file_name(mission: str, day: np.datetime64, last: np.datetime64 | None = None) -> str:
-    """CMEMS 1-Hz L3 name, e.g. ``dt_global_j3_phy_l3_1hz_20220101_20250101.nc``.
-
-    With ``last``, the name of a file spanning ``day`` .. ``last``:
-    ``dt_global_j3_phy_l3_1hz_20220101-20220131_20250101.nc`` (not read as a
-    one-day CMEMS name by :func:`oceaninterp.products.cmems_l3.production_key`).
-    """
-    production = _day(np.datetime64(PRODUCTION_DATE))
-    days = _day(day) if last is None else f"{_day(day)}-{_day(last)}"
-    return f"dt_global_{mission}_phy_l3_1hz_{days}_{production}.nc"
-
-
-def _month(t: np.ndarray) -> np.ndarray:
-    """Calendar month (datetime64[M]) of times."""
-    return np.asarray(t).astype("datetime64[M]")
-
-
-def deflate(path: Path) -> Path:
-    """Re-write a NetCDF file with every variable zlib-deflated (shuffle), in place, atomically.
-
-    The stored values (packed integers, fill values, attributes) are copied
-    undecoded, so a reader gets exactly what it got from the original.
-    """
-    from oceaninterp.io import atomic_path
-
-    with xr.open_dataset(path, decode_cf=False, mask_and_scale=False, decode_times=False) as ds:
-        ds = ds.load()
-    encoding = {
-        name: {"zlib": True, "complevel": DEFLATE_LEVEL, "shuffle": True}
-        for name in ds.variables
-        if ds[name].ndim
-    }
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
-    return path
-
-
-def _stamp(t: np.datetime64) -> str:
-    """``YYYYMMDDTHHMMSS`` of a time, as in SWOT file names."""
-    return str(np.asarray(t).astype("datetime64[s]")).replace("-", "").replace(":", "")
-
-
-def _day(t: np.datetime64) -> str:
-    return str(np.asarray(t).astype("datetime64[D]")).replace("-", "")
 
 
 def simulate_obs(
@@ -509,8 +408,8 @@ def simulate_obs(
         ``adt``, ``zos``, ``sossheig``, ``sla``; see :mod:`oceaninterp.truth`).
     files
         File layout: ``"month"`` (one file per mission and month) or
-        ``"product"`` (per day, per SWOT pass, as distributed); see the module
-        docstring. Both give the same observations.
+        ``"product"`` (per day, per SWOT pass, as distributed); see
+        :mod:`oceaninterp.simulate.layout`. Both give the same observations.
     overwrite
         Replace files of a previous run; otherwise an existing, non-empty
         ``nadir``/``swot``/``sst`` sub-folder is an error.
@@ -529,8 +428,8 @@ def simulate_obs(
     if swot_pixel_km < swath.PIXEL_KM:
         raise ConfigError(f"swot_pixel_km: expected >= {swath.PIXEL_KM} km, got {swot_pixel_km}")
 
-    if files not in FILE_LAYOUTS:
-        raise ConfigError(f"files: expected one of {FILE_LAYOUTS}, got {files!r}")
+    if files not in layout.FILE_LAYOUTS:
+        raise ConfigError(f"files: expected one of {layout.FILE_LAYOUTS}, got {files!r}")
     unknown = sorted(set(missions) - set(ORBITS))
     if unknown:
         raise ConfigError(f"missions: unknown {unknown}; expected some of {sorted(ORBITS)}")
@@ -571,66 +470,26 @@ def simulate_obs(
                 systematic=amplitudes,
                 pixel_km=swot_pixel_km,
             )
-            for name, data in _swot_files(passes, files):
+            for name, data in layout.swot_files(passes, files):
                 data.attrs["history"] = history
                 written.append(swot_l3.write(data, output_dir / "swot" / name))
         else:
             tracks = nadir_tracks(orbit, sampler, noise=noise, seed=seed)
             tracks.attrs["history"] = history
-            times = tracks["time"].values
-            groups = _month(times) if files == "month" else times.astype("datetime64[D]")
-            for group in np.unique(groups):
-                part = tracks.isel(obs=groups == group)
-                days = part["time"].values.astype("datetime64[D]")
-                last = days.max() if files == "month" else None
-                name = nadir_file_name(mission, days.min(), last)
+            for name, part in layout.nadir_files(tracks, mission, files):
                 written.append(cmems_l3.write(part, output_dir / "nadir" / mission / name))
         if progress:
             progress(mission)
     if sst:
-        written.extend(
-            _write_sst(
-                sampler,
-                output_dir / "sst",
-                noise=noise,
-                seed=seed,
-                history=history,
-                writer=sst_l4.write,
-                files=files,
-            )
-        )
+        fields = _sst_analyses(sampler, noise=noise, seed=seed)
+        for name, da in layout.sst_files(fields, sampler.times, sampler.lat, sampler.lon, files):
+            da.attrs["history"] = history
+            written.append(sst_l4.write(da, output_dir / "sst" / name))
         if progress:
             progress("sst")
     for path in written:
-        deflate(path)
+        layout.deflate(path)
     return written
-
-
-def _swot_files(
-    passes: Iterable[tuple[int, int, xr.Dataset]], files: str
-) -> Iterable[tuple[str, xr.Dataset]]:
-    """(file name, swath) of SWOT passes: one per pass, or the passes of a month joined."""
-    from oceaninterp.products import swot_l3
-
-    def joined(group: list[xr.Dataset]) -> tuple[str, xr.Dataset]:
-        data = xr.concat(
-            group, dim="num_lines", data_vars="minimal", coords="minimal", compat="override"
-        )
-        times = data["time"].values
-        return SWOT_SPAN_NAME.format(start=_stamp(times[0]), end=_stamp(times[-1])), data
-
-    group: list[xr.Dataset] = []
-    for cycle, number, data in passes:
-        times = data["time"].values
-        if files == "product":
-            yield swot_l3.file_name(cycle, number, times[0], times[-1]), data
-            continue
-        if group and _month(group[0]["time"].values[0]) != _month(times[0]):
-            yield joined(group)
-            group = []
-        group.append(data)
-    if group:
-        yield joined(group)
 
 
 def write_truth_mdt(
@@ -713,45 +572,19 @@ def _write_mdt(
     )
 
 
-def _write_sst(
-    sampler: TruthSampler,
-    folder: Path,
-    *,
-    noise: bool,
-    seed: int,
-    history: str,
-    writer: Callable[[xr.DataArray, Path], Path],
-    files: str = "month",
-) -> list[Path]:
-    """GHRSST L4 files of the truth days, one per day or per month (``files``).
+def _sst_analyses(sampler: TruthSampler, *, noise: bool, seed: int) -> list[np.ndarray]:
+    """The daily L4 SST fields of the truth SST, in its units (``(lat, lon)`` per day).
 
     Each day is :func:`oceaninterp.simulate.sst.l4_analysis` of the truth SST
-    (same random draws whatever the layout).
+    with noise, the truth SST itself without (same random draws whatever the
+    file layout).
     """
     from oceaninterp.simulate.sst import l4_analysis
 
     if sampler.sst is None:
         return []
     rng = _rng(seed, "sst")
-    fields = [
+    return [
         l4_analysis(rng, sampler.sst[k]) if noise else np.asarray(sampler.sst[k], dtype=np.float64)
         for k in range(sampler.times.size)
     ]
-    groups = _month(sampler.times) if files == "month" else sampler.times
-    paths = []
-    for group in np.unique(groups):
-        index = np.flatnonzero(groups == group)
-        times = sampler.times[index]
-        da = xr.DataArray(
-            np.stack([fields[k] for k in index]),
-            dims=("time", "lat", "lon"),
-            coords={"time": times, "lat": sampler.lat, "lon": sampler.lon},
-            name="analysed_sst",
-            attrs={"history": history},
-        )
-        if files == "month":
-            name = SST_SPAN_NAME.format(first=_day(times[0]), last=_day(times[-1]))
-        else:
-            name = SST_NAME.format(day=_day(times[0]))
-        paths.append(writer(da, folder / name))
-    return paths
