@@ -25,7 +25,7 @@ import logging
 import math
 import pickle
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,18 +38,18 @@ from oceaninterp.errors import ConfigError, InputError, OceanInterpError
 from oceaninterp.io import atomic_path, check_output
 from oceaninterp.model import SSH4DVarNet, build_model
 from oceaninterp.model.checkpoint import save_checkpoint
-from oceaninterp.model.data import (
-    TileBatch,
-    TrainingData,
-    load_training_data,
-    make_batch,
-    period_dates,
-    random_origins,
-    split_days,
-    tile_starts,
-    validation_origins,
-)
+from oceaninterp.model.data import TileBatch
 from oceaninterp.model.inference import resolve_device
+from oceaninterp.model.regions import (
+    Region,
+    all_validation_origins,
+    draw_origins,
+    load_regions,
+    normalisation,
+    pair_inputs,
+    region_batch,
+    regions_record,
+)
 from oceaninterp.variational import LossKind, LossWeights, training_loss
 
 logger = logging.getLogger(__name__)
@@ -169,13 +169,13 @@ def _autocast(device: torch.device, cfg: TrainConfig):
 @torch.no_grad()
 def validation_scores(
     model: SSH4DVarNet,
-    data: TrainingData,
+    regions: Sequence[Region],
     origins: np.ndarray,
     window: torch.Tensor,
     batch_size: int,
     cfg: TrainConfig,
 ) -> tuple[float, float]:
-    """``(mu, rmse_m)`` of the model's maps over the tiles at ``origins``.
+    """``(mu, rmse_m)`` of the model's maps over the tiles at ``origins`` (region, day, row, col).
 
     mu = 1 - RMSE / RMS(truth), both weighted by ``window`` over the pixels
     where the truth is finite; RMSE in metres.
@@ -184,7 +184,7 @@ def validation_scores(
     window = window.to(device)
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for start in range(0, len(origins), batch_size):
-        batch = make_batch(data, origins[start : start + batch_size], model.cfg)
+        batch = region_batch(regions, origins[start : start + batch_size], model.cfg)
         obs, truth, sst = _tensors(batch, device)
         with _autocast(device, cfg):
             estimate = model.reconstruct(obs, sst)
@@ -197,126 +197,6 @@ def validation_scores(
     err2, truth2, weight = sums.tolist()
     rmse = math.sqrt(err2 / weight)
     return 1.0 - rmse / math.sqrt(truth2 / weight), rmse
-
-
-def _statistics(data: TrainingData, index: np.ndarray) -> dict[str, float]:
-    truth = data.truth[index]
-    stats = {"ssh_mean": float(np.nanmean(truth)), "ssh_std": float(np.nanstd(truth))}
-    if data.sst is not None:
-        sst = data.sst[index]
-        if not np.isfinite(sst).any():
-            raise InputError(None, "the cube's sst has no value in the training period")
-        stats |= {"sst_mean": float(np.nanmean(sst)), "sst_std": float(np.nanstd(sst))}
-    if not stats["ssh_std"] > 0 or not stats.get("sst_std", 1.0) > 0:
-        raise InputError(None, "the truth (or sst) is constant over the training period")
-    return stats
-
-
-def fit_tile(cfg: ModelConfig, n_lat: int, n_lon: int) -> ModelConfig:
-    """The model configuration with its spatial tile shrunk to a grid smaller than it.
-
-    Each side becomes the largest multiple of 4 that fits the grid (at least
-    8 cells), with a warning; a grid as large as the tile keeps it.
-    """
-    lat = min(cfg.tile_latitude, max(8, n_lat // 4 * 4))
-    lon = min(cfg.tile_longitude, max(8, n_lon // 4 * 4))
-    if (lat, lon) == (cfg.tile_latitude, cfg.tile_longitude):
-        return cfg
-    logger.warning(
-        "the grid (%d x %d cells) is smaller than the model's tile (%d x %d): tile %d x %d",
-        n_lat,
-        n_lon,
-        cfg.tile_latitude,
-        cfg.tile_longitude,
-        lat,
-        lon,
-    )
-    return dataclasses.replace(cfg, tile_latitude=lat, tile_longitude=lon)
-
-
-def _check_sizes(
-    data: TrainingData, periods: dict[str, np.ndarray], cfg: ModelConfig, cube: Path
-) -> None:
-    _, n_lat, n_lon = data.truth.shape
-    if n_lat < cfg.tile_latitude or n_lon < cfg.tile_longitude:
-        raise InputError(
-            cube,
-            f"the grid ({n_lat} x {n_lon} cells) is smaller than the model's tile "
-            f"({cfg.tile_latitude} x {cfg.tile_longitude}); "
-            "set [model] tile_latitude/tile_longitude",
-        )
-    if tile_starts(periods["train"], cfg.tile_time).size == 0:
-        dates = period_dates(data.days, periods["train"])
-        raise InputError(
-            cube,
-            f"the train period ({dates}) holds no run of {cfg.tile_time} consecutive days "
-            f"common to the cube and the truth; adjust the [train] dates or fractions",
-        )
-
-
-def adapt_periods(
-    days: np.ndarray, periods: dict[str, np.ndarray], cfg: TrainConfig, tile_time: int
-) -> dict[str, np.ndarray]:
-    """Periods whose validation holds at least one tile, on short data; else no validation.
-
-    The split by fractions of a short record (e.g. 15 % of 40 days) gives a
-    validation period shorter than a tile of ``tile_time`` days. When the
-    periods came from fractions (no dates in ``cfg``) and the record holds two
-    tiles, the validation period grows to one tile, taking days from the test
-    period first (it keeps ``tile_time`` days of training at least), and a
-    warning names the new periods. Otherwise (dates given, or too few days),
-    training goes on without validation, with a warning: every epoch is kept
-    and the checkpoint records no validation score.
-
-    Parameters
-    ----------
-    days
-        The days common to the cube and the truth (``datetime64[D]``).
-    periods
-        Indices into ``days`` of the ``train``, ``val`` and ``test`` periods.
-    cfg
-        The training settings (dates or fractions).
-    tile_time
-        Days of a model tile.
-
-    Returns
-    -------
-    dict
-        The periods to use; ``val`` is empty when there is no validation.
-    """
-    if tile_starts(periods["val"], tile_time).size:
-        return periods
-    before = {p: period_dates(days, idx) for p, idx in periods.items()}
-    n, n_test = days.size, periods["test"].size
-    if cfg.train_start is None and n >= 2 * tile_time:
-        n_test = max(0, min(n_test, n - 2 * tile_time))
-        edges = [0, n - tile_time - n_test, n - n_test, n]
-        adapted = {
-            p: np.arange(edges[i], edges[i + 1]) for i, p in enumerate(("train", "val", "test"))
-        }
-        if (
-            tile_starts(adapted["val"], tile_time).size
-            and tile_starts(adapted["train"], tile_time).size
-        ):
-            after = {p: period_dates(days, idx) for p, idx in adapted.items()}
-            logger.warning(
-                "the val period %s is shorter than a tile of %d days: periods adapted to "
-                "train %s, val %s, test %s",
-                before["val"],
-                tile_time,
-                after["train"],
-                after["val"],
-                after["test"],
-            )
-            return adapted
-    logger.warning(
-        "the val period %s holds no run of %d consecutive days: training WITHOUT "
-        "validation (every epoch is kept; the checkpoint records no validation score); "
-        "give more days or [train] val dates to validate",
-        before["val"],
-        tile_time,
-    )
-    return {**periods, "val": np.empty(0, dtype=int)}
 
 
 def make_optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
@@ -333,9 +213,9 @@ def make_optimizer(model: SSH4DVarNet, cfg: TrainConfig) -> torch.optim.Adam:
 
 
 def training_batches(
-    data: TrainingData, index: np.ndarray, model: SSH4DVarNet, cfg: TrainConfig, epoch: int
+    regions: Sequence[Region], model: SSH4DVarNet, cfg: TrainConfig, epoch: int
 ) -> Iterator[TileBatch]:
-    """The batches of one epoch: ``cfg.tiles_per_epoch`` random tiles of the period ``index``.
+    """The batches of one epoch: ``cfg.tiles_per_epoch`` random tiles of the train periods.
 
     Draws, mask swaps and torch's generator (dropout) are seeded by
     ``(cfg.seed, epoch)``, so an epoch is the same whether or not the run was
@@ -343,11 +223,11 @@ def training_batches(
     """
     rng = np.random.default_rng([cfg.seed, epoch])
     torch.manual_seed(int(rng.integers(2**62)))
-    origins = random_origins(data, index, model.cfg, cfg.tiles_per_epoch, rng)
+    origins = draw_origins(regions, model.cfg, cfg.tiles_per_epoch, rng)
     model.train()
     for start in range(0, len(origins), cfg.batch_size):
-        yield make_batch(
-            data,
+        yield region_batch(
+            regions,
             origins[start : start + cfg.batch_size],
             model.cfg,
             swap_fraction=cfg.mask_swap_fraction,
@@ -428,8 +308,8 @@ def _load_resume(path: Path, identity: str, device: torch.device) -> dict[str, A
 
 
 def train(
-    cube: str | Path,
-    truth: str | Path,
+    cube: str | Path | Sequence[str | Path],
+    truth: str | Path | Sequence[str | Path],
     output: str | Path,
     cfg: TrainConfig | None = None,
     model_cfg: ModelConfig | None = None,
@@ -439,17 +319,19 @@ def train(
     overwrite: bool = False,
     on_step: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-    mdt: str | Path | None = None,
+    mdt: str | Path | Sequence[str | Path] | None = None,
 ) -> TrainResult:
     """Train an SSH 4DVarNet; keep the best model (validation mu) in ``output``.
 
     Parameters
     ----------
     cube
-        Gridded observations (``oceaninterp grid`` output; contract 3).
+        Gridded observations (``oceaninterp grid`` output; contract 3), or
+        several cubes (regions, :mod:`oceaninterp.model.regions`) of one resolution.
     truth
-        True SSH (``oceaninterp simulate truth`` output; contract 4), brought
-        onto the cube's grid and days by linear interpolation.
+        True SSH (``oceaninterp simulate truth`` output, or any gridded SSH
+        :func:`oceaninterp.truth.open_truth` reads), brought onto the cube's
+        grid and days by linear interpolation; one per cube, in order.
     output
         Checkpoint path (e.g. ``model.pt``), written each time validation improves.
     cfg, model_cfg
@@ -469,42 +351,44 @@ def train(
         (truth - MDT; cube - MDT for an ``adt`` cube, an ``sla`` cube as is)
         and record the MDT in the checkpoint (``"mdt"``: file name, SHA-256,
         the cube's ``ssh_kind``); validation scores are then on the SLA.
-        ``None``: learn the cube's own kind, as before.
+        ``None``: learn the cube's own kind, as before. Several cubes take
+        one MDT each, in order.
 
     Raises
     ------
     InputError
-        Unusable cube, truth or MDT, periods too short, bad resume file.
+        Unusable cube, truth or MDT, periods too short, bad resume file,
+        regions of different resolutions or SSH kinds.
+    ConfigError
+        Counts of cubes, truths and MDTs that do not pair.
     OutputExistsError
         ``output`` exists and neither ``overwrite`` nor ``resume``.
     """
     started = time.perf_counter()
     cfg, model_cfg = cfg or TrainConfig(), model_cfg or ModelConfig()
-    cube, truth, output = Path(cube), Path(truth), Path(output)
+    inputs = pair_inputs(_paths(cube), _paths(truth), _paths(mdt) if mdt is not None else None)
+    output = Path(output)
     if not resume:
         check_output(output, overwrite)
     dev = resolve_device(device)
-    data = load_training_data(cube, truth, use_sst=model_cfg.use_sst, mdt=mdt)
-    periods = adapt_periods(data.days, split_days(data.days, cfg), cfg, model_cfg.tile_time)
-    model_cfg = fit_tile(model_cfg, data.truth.shape[1], data.truth.shape[2])
-    _check_sizes(data, periods, model_cfg, cube)
-    dates = {p: period_dates(data.days, idx) for p, idx in periods.items()}
-    sources = {"cube": str(cube.resolve()), "truth": str(truth.resolve())}
-    if data.mdt is not None:
-        sources["mdt"] = data.mdt.sha256
+    regions, model_cfg = load_regions(inputs, cfg, model_cfg)
     identity = json.dumps(
-        {**sources, "model": dataclasses.asdict(model_cfg), "train": dataclasses.asdict(cfg)},
+        {
+            **_sources(regions),
+            "model": dataclasses.asdict(model_cfg),
+            "train": dataclasses.asdict(cfg),
+        },
         sort_keys=True,
     )
 
     torch.manual_seed(cfg.seed)
     model = build_model(model_cfg)
-    model.set_normalisation(**_statistics(data, periods["train"]))
+    model.set_normalisation(**normalisation(regions))
     model.to(dev)
     optimizer = make_optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
     window = tile_window(model_cfg, cfg.loss_border).to(dev)
-    val_origins = validation_origins(data, periods["val"], model_cfg)
+    val_origins = all_validation_origins(regions, model_cfg)
     steps_per_epoch = math.ceil(cfg.tiles_per_epoch / cfg.batch_size)
 
     first_epoch, best_epoch, best_mu, best_rmse = 0, 0, -math.inf, math.nan
@@ -526,13 +410,13 @@ def train(
     for epoch in range(first_epoch, cfg.epochs):
         epoch_start = time.perf_counter()
         losses = []
-        for step, batch in enumerate(training_batches(data, periods["train"], model, cfg, epoch)):
+        for step, batch in enumerate(training_batches(regions, model, cfg, epoch)):
             losses.append(training_step(model, optimizer, *_tensors(batch, dev), window, cfg))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()
         if len(val_origins):
-            mu, rmse = validation_scores(model, data, val_origins, window, cfg.batch_size, cfg)
+            mu, rmse = validation_scores(model, regions, val_origins, window, cfg.batch_size, cfg)
             improved = mu > best_mu
         else:  # no validation: keep the latest epoch whose loss is finite
             mu, rmse = math.nan, math.nan
@@ -549,9 +433,7 @@ def train(
         )
         history.append(record)
         if improved:
-            meta = _checkpoint_meta(
-                cube, truth, data, dates, cfg, record, history, len(val_origins)
-            )
+            meta = _checkpoint_meta(regions, cfg, record, history, len(val_origins))
             save_checkpoint(output, model, meta)
         _save_resume(
             state_file,
@@ -594,21 +476,52 @@ def train(
         history=tuple(history),
         wall_s=time.perf_counter() - started,
         n_parameters=sum(p.numel() for p in model.parameters()),
-        periods=dates,
+        periods=_span_dates(regions),
     )
 
 
+def _paths(value: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    """One path or several, as a list."""
+    return [value] if isinstance(value, str | Path) else list(value)
+
+
+def _sources(regions: Sequence[Region]) -> dict[str, Any]:
+    """The files of the regions, for the resume file's identity (one region: as before)."""
+    if len(regions) == 1:
+        only = regions[0]
+        sources = {"cube": str(only.cube.resolve()), "truth": str(only.truth.resolve())}
+        if only.data.mdt is not None:
+            sources["mdt"] = only.data.mdt.sha256
+        return sources
+    return {
+        "cube": [str(r.cube.resolve()) for r in regions],
+        "truth": [str(r.truth.resolve()) for r in regions],
+        "mdt": [r.data.mdt.sha256 for r in regions if r.data.mdt is not None],
+    }
+
+
+def _span_dates(regions: Sequence[Region]) -> dict[str, list[str] | None]:
+    """``[first, last]`` ISO dates of each period over all regions (``None`` when empty)."""
+    spans: dict[str, list[str] | None] = {}
+    for period in ("train", "val", "test"):
+        dates = [d for r in regions if (d := r.dates()[period]) is not None]
+        spans[period] = [min(d[0] for d in dates), max(d[1] for d in dates)] if dates else None
+    return spans
+
+
 def _checkpoint_meta(
-    cube: Path,
-    truth: Path,
-    data: TrainingData,
-    dates: dict[str, list[str] | None],
+    regions: Sequence[Region],
     cfg: TrainConfig,
     record: EpochRecord,
     history: list[EpochRecord],
     n_val_tiles: int,
 ) -> dict[str, Any]:
-    """The description written with the checkpoint (see :mod:`oceaninterp.model.checkpoint`)."""
+    """The description written with the checkpoint (see :mod:`oceaninterp.model.checkpoint`).
+
+    Several regions add :func:`oceaninterp.model.regions.regions_record` (the
+    latitudes the model may be applied at, each region's files and dates).
+    """
+    data = regions[0].data
     mdt: dict[str, Any] = {}
     if data.mdt is not None:
         mdt["mdt"] = {
@@ -617,19 +530,30 @@ def _checkpoint_meta(
             "sha256": data.mdt.sha256,
             "cube_ssh_kind": data.ssh_kind,
         }
+    dates = _span_dates(regions)
     return {
         "resolution": data.resolution,
-        "ssh_kind": "sla" if data.mdt is not None else data.ssh_kind,
+        "ssh_kind": regions[0].kind,
         **mdt,
+        **(regions_record(regions) if len(regions) > 1 else {}),
         "training": {
-            "cube": cube.name,  # names only: no path of the training machine
-            "truth": truth.name,
-            "days": [str(data.days[0]), str(data.days[-1])],
+            "cube": ", ".join(r.cube.name for r in regions),  # names only: no training paths
+            "truth": ", ".join(r.truth.name for r in regions),
+            "days": [
+                str(min(r.data.days[0] for r in regions)),
+                str(max(r.data.days[-1] for r in regions)),
+            ],
             "train_dates": dates["train"],
             "val_dates": dates["val"],
             "test_dates": dates["test"],
-            "latitude": [float(data.latitude[0]), float(data.latitude[-1])],
-            "longitude": [float(data.longitude[0]), float(data.longitude[-1])],
+            "latitude": [
+                min(float(r.data.latitude[0]) for r in regions),
+                max(float(r.data.latitude[-1]) for r in regions),
+            ],
+            "longitude": [
+                min(float(r.data.longitude[0]) for r in regions),
+                max(float(r.data.longitude[-1]) for r in regions),
+            ],
             "epoch": record.epoch,
             "config": dataclasses.asdict(cfg),
         },

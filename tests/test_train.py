@@ -17,7 +17,8 @@ from oceaninterp.config import read_train_config as read_config
 from oceaninterp.errors import ConfigError, InputError, OutputExistsError
 from oceaninterp.model.checkpoint import describe_checkpoint, load_checkpoint
 from oceaninterp.model.data import load_training_data, make_batch, split_days, tile_starts
-from oceaninterp.train import adapt_periods, resume_path, tile_window, train
+from oceaninterp.model.regions import adapt_periods, fit_tile
+from oceaninterp.train import resume_path, tile_window, train
 
 MODEL = ModelConfig(
     tile_time=7, tile_latitude=32, tile_longitude=32, prior_width=8, lstm_hidden=8, n_step=3
@@ -119,7 +120,7 @@ def test_refuses_truth_without_common_days_or_box(osse, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not cover"):
         load_training_data(cube, tmp_path / "away.nc", use_sst=False)
     ds.drop_vars("ssh").to_netcdf(tmp_path / "nossh.nc")
-    with pytest.raises(InputError, match="missing variable 'ssh'"):
+    with pytest.raises(InputError, match="no SSH variable"):
         load_training_data(cube, tmp_path / "nossh.nc", use_sst=False)
 
 
@@ -227,8 +228,6 @@ def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -
 
 
 def test_shrinks_tiles_and_refuses_periods_too_small(osse, tmp_path: Path) -> None:
-    from oceaninterp.train import fit_tile
-
     big = dataclasses.replace(MODEL, tile_latitude=48, tile_longitude=48)
     fitted = fit_tile(big, 21, 30)  # a 10 x 10 deg box at 1/4 deg holds 40 x 40 cells
     assert (fitted.tile_latitude, fitted.tile_longitude) == (20, 28)

@@ -1,4 +1,4 @@
-"""`oceaninterp train`: fit the SSH 4DVarNet on a gridded cube and its truth."""
+"""`oceaninterp train`: fit the SSH 4DVarNet on gridded cubes and their truths."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging,
 
 
 def train(
-    cube: Path = typer.Argument(  # noqa: B008
-        ..., help="Gridded observations (output of `oceaninterp grid`)."
+    cube: list[Path] = typer.Argument(  # noqa: B008
+        ...,
+        help="Gridded observations (output of `oceaninterp grid`); several cubes (regions) "
+        "of one resolution train one model.",
     ),
-    truth: Path = typer.Option(  # noqa: B008
-        ..., "--truth", help="True SSH (output of `oceaninterp simulate truth`), metres."
+    truth: list[Path] = typer.Option(  # noqa: B008
+        ...,
+        "--truth",
+        help="True SSH (`oceaninterp simulate truth`, or any gridded adt/sla/ssh/zos/sossheig "
+        "in metres); one per cube, in order.",
     ),
     output: Path = typer.Option(  # noqa: B008
         ..., "-o", "--output", help="Checkpoint to write (e.g. model.pt)."
@@ -32,11 +37,11 @@ def train(
     config: Path | None = typer.Option(  # noqa: B008
         None, "--config", help="TOML file with \\[model] and \\[train] tables."
     ),
-    mdt: Path | None = typer.Option(  # noqa: B008
+    mdt: list[Path] | None = typer.Option(  # noqa: B008
         None,
         "--mdt",
         help="Mean dynamic topography file (variable mdt, m): learn the SLA (truth - MDT, "
-        "ADT cube - MDT), as DUACS; reconstruct then needs --mdt too.",
+        "ADT cube - MDT), as DUACS; reconstruct then needs --mdt too. One per cube, in order.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing checkpoint."),
     log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
@@ -46,6 +51,8 @@ def train(
     Prints the training loss and validation mu (1 - RMSE/RMS(truth)) of each
     epoch. An interrupted run continues with the same command plus --resume.
     With --mdt the model maps the SLA and the checkpoint records the MDT.
+    Several cubes (each with its --truth, and --mdt when given) train one
+    model on all their regions; the checkpoint records the latitudes they span.
     """
     setup_logging(log_level)
     with user_errors():
@@ -89,7 +96,7 @@ def train(
                 overwrite=overwrite,
                 on_step=on_step,
                 on_epoch=on_epoch,
-                mdt=mdt,
+                mdt=mdt or None,
             )
         console.print(
             f"[green]trained[/] {result.checkpoint} on {result.device}: best epoch "

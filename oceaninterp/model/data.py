@@ -2,7 +2,9 @@
 
 The cube (``oceaninterp grid`` output: ``ssh``, ``mask``, optional ``sst``) gives
 the observations; the truth (``oceaninterp simulate truth`` output, or any
-gridded ``ssh`` in metres) is brought onto the cube's grid and days. Days are
+gridded SSH that :func:`oceaninterp.truth.open_truth` reads: ``ssh``, ``adt``,
+``sla``, ``zos``, ``sossheig``; ``lat``/``lon``; longitudes 0..360) is brought
+onto the cube's grid and days. Days are
 split into training, validation and test periods; tiles of ``T`` days x ``H`` x
 ``W`` pixels lie wholly inside one period.
 
@@ -21,9 +23,11 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.config import ModelConfig, TrainConfig
+from oceaninterp.cube import resolution as cube_resolution
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
 from oceaninterp.mdt import GriddedMDT, align_longitudes, mdt_on_grid
+from oceaninterp.truth import open_truth
 
 DIMS = ("time", "latitude", "longitude")
 PERIODS = ("train", "val", "test")
@@ -76,8 +80,8 @@ def _variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
     return da.transpose(*DIMS)
 
 
-def _daily(ds: xr.Dataset, path: Path) -> np.ndarray:
-    days = ds["time"].values.astype("datetime64[D]")
+def _daily(times: np.ndarray, path: Path) -> np.ndarray:
+    days = times.astype("datetime64[D]")
     if days.size == 0:
         raise InputError(path, "no days in the file")
     if np.any(np.diff(days) != np.timedelta64(1, "D")):
@@ -111,7 +115,8 @@ def load_training_data(
     cube_path
         Cube (NetCDF or Zarr) with ``ssh`` (metres), ``mask``, optional ``sst`` (kelvin).
     truth_path
-        Truth (NetCDF or Zarr) with ``ssh`` (metres) over (time, latitude, longitude).
+        Truth (NetCDF or Zarr): any gridded SSH :func:`oceaninterp.truth.open_truth`
+        reads (metres; a variable ``sla`` is taken as an SLA truth).
     use_sst
         Read the cube's ``sst``; an error when it has none.
     mdt
@@ -126,11 +131,11 @@ def load_training_data(
     """
     cube_path, truth_path = Path(cube_path), Path(truth_path)
     cube = open_dataset(cube_path)
-    truth_ds = open_dataset(truth_path)
     ssh = _variable(cube, cube_path, "ssh")
     mask = _variable(cube, cube_path, "mask")
-    truth = _variable(truth_ds, truth_path, "ssh")
-    cube_days, truth_days = _daily(cube, cube_path), _daily(truth_ds, truth_path)
+    truth = open_truth(truth_path)
+    cube_days = _daily(cube["time"].values, cube_path)
+    truth_days = _daily(truth["time"].values, truth_path)
     days = np.intersect1d(cube_days, truth_days)
     if days.size == 0:
         raise InputError(
@@ -146,11 +151,8 @@ def load_training_data(
     if use_sst:
         sst = _variable(cube, cube_path, "sst").values[in_cube].astype(np.float32)
     truth_grid = truth_on_grid(truth.isel(time=np.flatnonzero(in_truth)), cube, truth_path)
-    resolution = cube.attrs.get("resolution")
-    if resolution is None:
-        resolution = float(np.median(np.diff(cube["latitude"].values)))
     ssh_kind = str(cube.attrs.get("ssh_kind", ssh.attrs.get("ssh_kind", "unknown")))
-    truth_kind = str(truth.attrs.get("ssh_kind", "adt"))
+    truth_kind = "sla" if truth.name == "sla" else "adt"
     if ssh_kind == "sla" and truth_kind != "sla" and mdt is None:
         raise InputError(
             truth_path,
@@ -179,7 +181,7 @@ def load_training_data(
         days=days,
         latitude=cube["latitude"].values,
         longitude=cube["longitude"].values,
-        resolution=float(resolution),
+        resolution=cube_resolution(cube, cube_path),
         ssh_kind=ssh_kind,
         mdt=gridded,
     )
@@ -294,10 +296,23 @@ def make_batch(
     another tile of the batch (the reference's augmentation: same truth, new
     sampling; noise-free).
     """
-    obs = cut(data.obs, origins, model)
-    truth = cut(data.truth, origins, model)
-    sst = None if data.sst is None else cut(data.sst, origins, model)
-    n = origins.shape[0]
+    batch = TileBatch(
+        obs=cut(data.obs, origins, model),
+        truth=cut(data.truth, origins, model),
+        sst=None if data.sst is None else cut(data.sst, origins, model),
+    )
+    return swap_masks(batch, swap_fraction, rng)
+
+
+def swap_masks(
+    batch: TileBatch, swap_fraction: float, rng: np.random.Generator | None
+) -> TileBatch:
+    """The batch with a ``swap_fraction`` of its tiles seen through another tile's mask.
+
+    See :func:`make_batch`; ``batch.obs`` is changed in place.
+    """
+    obs, truth = batch.obs, batch.truth
+    n = obs.shape[0]
     if swap_fraction > 0 and n > 1:
         if rng is None:
             raise ValueError("make_batch: an rng is needed to swap masks")
@@ -305,4 +320,4 @@ def make_batch(
         donors = (swapped + rng.integers(1, n, size=swapped.size)) % n
         observed = np.isfinite(obs[donors])
         obs[swapped] = np.where(observed, truth[swapped], np.nan)
-    return TileBatch(obs=obs, truth=truth, sst=sst)
+    return batch
