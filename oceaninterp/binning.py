@@ -191,12 +191,8 @@ def bin_points(
 
     Parameters
     ----------
-    grid
-        The cells.
-    day
-        Integer day of each point relative to ``grid.day0``.
-    latitude, longitude
-        Degrees_north, degrees_east (any longitude convention).
+    grid, day, latitude, longitude
+        The cells and the points, as for :func:`flat_cell_index`.
     values
         The observations (NaN ignored).
 

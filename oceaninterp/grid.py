@@ -42,28 +42,22 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from oceaninterp.binning import (  # noqa: F401  (re-exported: the binning API of grid)
-    DAY_NS,
+from oceaninterp.binning import (  # noqa: F401  (bin_points: imported from here by benchmarks)
     CellAccumulator,
     CellGrid,
-    bin_indexed,
     bin_points,
     check_grid_size,
-    flat_cell_index,
-    grid_size,
 )
 from oceaninterp.config import GridSpec
 from oceaninterp.errors import InputError
-from oceaninterp.ingest import (  # noqa: F401  (FileReport, OutsideGrid: part of grid's API)
+from oceaninterp.ingest import (
     NOT_ERRORS,
     FileReport,
-    OutsideGrid,
     ProgressCallback,
     expand_inputs,
     open_observations,
     scan_inputs,
 )
-from oceaninterp.products.sst_l4 import regrid as regrid_sst  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +176,7 @@ def grid_chunk(
     if sst_files:
         from oceaninterp.products import sst_l4
 
-        sums = np.zeros(grid.shape)
-        counts = np.zeros(grid.shape, dtype=np.int64)
-        for path in sst_files:
-            s, c = sst_l4.regrid(sst_l4.open(path), grid)
-            sums += s
-            counts += c
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sst = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).astype(np.float32)
+        sst = sst_l4.grid_sst(sst_files, grid)
     if land is not None:
         ssh[:, land] = np.nan
         count[:, land] = 0
@@ -248,7 +235,7 @@ def spec_from_data(
     given = {"lon_min": lon_min, "lon_max": lon_max, "lat_min": lat_min, "lat_max": lat_max}
     if start is not None and end is not None and None not in given.values():
         return GridSpec(**given, resolution=resolution, start=start, end=end)  # type: ignore[arg-type]
-    from oceaninterp.ingest import expand_inputs, time_span
+    from oceaninterp.ingest import time_span
 
     span = time_span(expand_inputs(inputs))
     if span is None:
@@ -337,6 +324,17 @@ _SSH_NAMES = {
 }
 
 
+def _binary_flag(long_name: str, meanings: str, content: str, **extra: str) -> dict[str, Any]:
+    """CF attributes of an int8 flag variable of values 0 and 1 (``meanings`` in that order)."""
+    return {
+        "long_name": long_name,
+        "flag_values": np.array([0, 1], np.int8),
+        "flag_meanings": meanings,
+        "coverage_content_type": content,
+        **extra,
+    }
+
+
 def _describe(
     cube: xr.Dataset,
     spec: GridSpec,
@@ -366,13 +364,9 @@ def _describe(
         "units": "1",
         "coverage_content_type": "auxiliaryInformation",
     }
-    cube["mask"].attrs = {
-        "long_name": "observed cell",
-        "flag_values": np.array([0, 1], np.int8),
-        "flag_meanings": "unobserved observed",
-        "standard_name": "quality_flag",
-        "coverage_content_type": "qualityInformation",
-    }
+    cube["mask"].attrs = _binary_flag(
+        "observed cell", "unobserved observed", "qualityInformation", standard_name="quality_flag"
+    )
     if "sst" in cube:
         cube["sst"].attrs = {
             "standard_name": "sea_surface_foundation_temperature",
@@ -381,13 +375,12 @@ def _describe(
             "coverage_content_type": "physicalMeasurement",
         }
     if "land" in cube:
-        cube["land"].attrs = {
-            "long_name": "land cell (never observed: ssh NaN, count 0)",
-            "flag_values": np.array([0, 1], np.int8),
-            "flag_meanings": "sea land",
-            "coverage_content_type": "auxiliaryInformation",
-            "source": land_mask_source,
-        }
+        cube["land"].attrs = _binary_flag(
+            "land cell (never observed: ssh NaN, count 0)",
+            "sea land",
+            "auxiliaryInformation",
+            source=land_mask_source,
+        )
     cube = cf.cf_grid_coords(cube)
     used = [r for r in reports if r.status == "read"]
     missions = sorted({r.mission for r in used if r.role == "obs" and r.mission})

@@ -12,9 +12,10 @@ import xarray as xr
 from cfcheck import assert_cf_compliant
 from typer.testing import CliRunner
 
+from oceaninterp.binning import CellAccumulator, CellGrid, bin_points
 from oceaninterp.cli.app import app
 from oceaninterp.config import GridSpec
-from oceaninterp.grid import CellAccumulator, CellGrid, bin_points, grid_files, regrid_sst
+from oceaninterp.grid import grid_files
 from oceaninterp.io import open_dataset
 from oceaninterp.products import cmems_l3, open_product, sst_l4
 from oceaninterp.products.schema import make_tracks
@@ -126,7 +127,7 @@ def sst_field(lat: np.ndarray, lon: np.ndarray) -> xr.Dataset:
 def test_regrid_sst_cell_average_and_nearest() -> None:
     grid = CellGrid.from_spec(SPEC)
     fine = sst_field(np.arange(-12, 10, 0.1) + 0.05, np.arange(-180, 180, 0.1) + 0.05)
-    sums, counts = regrid_sst(fine, grid)
+    sums, counts = sst_l4.regrid(fine, grid)
     assert counts[1].all() and not counts[0].any()  # the SST day only
     # cell (lat -10..-9.5, lon 170..170.5): the mean of its 5 x 5 pixels
     lat = -10 + 0.1 * (np.arange(5) + 0.5)
@@ -134,7 +135,7 @@ def test_regrid_sst_cell_average_and_nearest() -> None:
     expected = (280.0 + lat[:, None] * 0.5 + np.cos(np.deg2rad(lon))[None, :]).mean()
     assert sums[1, 0, 0] == pytest.approx(expected, abs=1e-9)
     coarse = sst_field(np.arange(-15.0, 15.0, 2.0), np.arange(0.0, 360.0, 2.0))  # 0..360
-    sums, counts = regrid_sst(coarse, grid)
+    sums, counts = sst_l4.regrid(coarse, grid)
     assert counts[1].all()
     # cell centre (-9.75, 170.25): nearest pixel is (-9, 170)
     assert sums[1, 0, 0] == pytest.approx(280.0 - 4.5 + np.cos(np.deg2rad(170.0)))
@@ -362,17 +363,10 @@ def test_empty_date_range_and_existing_output(tmp_path: Path, three_days: list[P
     assert open_dataset(out)["count"].sum() > 0
 
 
-def test_sst_file_given_as_observations(tmp_path: Path, three_days: list[Path]) -> None:
-    sst = xr.DataArray(
-        np.full((1, 3, 4), 290.0),
-        dims=("time", "lat", "lon"),
-        coords={
-            "time": [np.datetime64("2022-03-02", "ns")],
-            "lat": [0.0, 1, 2],
-            "lon": [0.0, 1, 2, 3],
-        },
-    )
-    path = sst_l4.write(sst, tmp_path / "sst.nc")
+def test_sst_file_given_as_observations(
+    tmp_path: Path, three_days: list[Path], one_day_sst: Path
+) -> None:
+    path = one_day_sst
     result = run_grid([str(path), "-o", str(tmp_path / "c.nc"), *BOX, *DATES])
     assert result.exit_code == 1 and "no usable observation file" in result.output
     # beside observations, an L4 SST file is used as with --sst

@@ -14,6 +14,7 @@ a cube (cell average, or the nearest pixel where the SST is coarser).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,22 @@ def regrid(sst: xr.Dataset, grid: CellGrid) -> tuple[np.ndarray, np.ndarray]:
         sums[day][valid] += value[valid]
         counts[day][valid] += 1
     return sums, counts
+
+
+def grid_sst(paths: Sequence[str | Path], grid: CellGrid) -> np.ndarray:
+    """The L4 SST of files (kelvin) on the cells of ``grid``, float32, NaN where none.
+
+    Each file is regridded by :func:`regrid`; a cell's value is the mean over
+    the files holding its day.
+    """
+    sums = np.zeros(grid.shape)
+    counts = np.zeros(grid.shape, dtype=np.int64)
+    for path in paths:
+        s, c = regrid(open(path), grid)
+        sums += s
+        counts += c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).astype(np.float32)
 
 
 def _nearest(axis: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
