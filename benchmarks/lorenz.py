@@ -42,28 +42,27 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from oceaninterp.variational import (
-    BilinearDynamics,
     ConvLSTMModulator,
     DirectNet,
     GradientDescentSolver,
     LearnedGradientSolver,
-    Lorenz63,
-    Lorenz96,
-    LossKind,
-    LossWeights,
     MaskOperator,
     ODEPrior,
-    StandardisedDynamics,
     VariationalCost,
-    rk4_step,
-    training_loss,
 )
+from oceaninterp.variational.dynamics import (
+    BilinearDynamics,
+    Lorenz63,
+    Lorenz96,
+    StandardisedDynamics,
+    rk4_step,
+)
+from oceaninterp.variational.losses import LossKind, LossWeights, training_loss
 
 
 @dataclass(frozen=True)
@@ -248,25 +247,59 @@ def train(
     return history
 
 
-def train_solver(
-    solver: LearnedGradientSolver,
+@dataclass(frozen=True)
+class Recipe:
+    """A learned solver with a ConvLSTM gradient modulator and how it is trained.
+
+    Attributes
+    ----------
+    hidden, downsample
+        The modulator's hidden channels and time downsampling factor.
+    n_step, lr_grad
+        Solver iterations and the scale of each learned step.
+    epochs, weights
+        Training epochs (batches of 32 windows, Adam 3e-3) and the loss weights.
+    """
+
+    hidden: int
+    downsample: int
+    n_step: int
+    lr_grad: float
+    epochs: int
+    weights: LossWeights
+
+
+def train_learned_solver(
+    cost: VariationalCost,
     windows: Windows,
     norm: Standardiser,
-    weights: LossWeights,
-    **options: Any,
-) -> list[float]:
-    """Train a learned solver end to end (regularised loss) from the interpolation first guess."""
+    recipe: Recipe,
+    label: str,
+    verbose: bool,
+) -> tuple[LearnedGradientSolver, list[float]]:
+    """A learned solver of ``cost`` trained end to end (regularised loss) from the
+    interpolation first guess (``label`` and ``verbose`` as for :func:`train`).
+
+    Returns the solver and its loss history.
+    """
+    modulator = ConvLSTMModulator(
+        windows.y.shape[1], recipe.hidden, spatial_dims=1, downsample=recipe.downsample,
+        kernel_size=5, dropout=0.0,
+    )  # fmt: skip
+    solver = LearnedGradientSolver(cost, modulator, n_step=recipe.n_step, lr_grad=recipe.lr_grad)
     y, truth = norm(windows.y), norm(windows.truth)
     first_guess = interpolate_in_time(y, windows.mask)
 
     def batch_loss(idx: Tensor) -> tuple[Tensor, Tensor]:
         estimate = solver(first_guess[idx], y[idx], windows.mask[idx])
         terms = training_loss(
-            LossKind.REGULARISED, weights, estimate, solver.cost, truth=truth[idx]
+            LossKind.REGULARISED, recipe.weights, estimate, solver.cost, truth=truth[idx]
         )
         return terms.total, terms.state
 
-    return train(solver, batch_loss, len(truth), **options)
+    history = train(solver, batch_loss, len(truth), epochs=recipe.epochs, batch_size=32, lr=3e-3,
+                    label=label, verbose=verbose)  # fmt: skip
+    return solver, history
 
 
 def solve_in_batches(
@@ -346,21 +379,9 @@ def fourdvarnet63_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[R
     torch.manual_seed(seed)
     prior = ODEPrior(BilinearDynamics(problem.n_vars), problem.dt)
     cost = VariationalCost(MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0)
-    modulator = ConvLSTMModulator(
-        problem.n_vars, 32, spatial_dims=1, downsample=4, kernel_size=5, dropout=0.0
-    )
-    solver = LearnedGradientSolver(cost, modulator, n_step=budget.n_step63, lr_grad=0.01)
-    history = train_solver(
-        solver,
-        train,
-        norm,
-        LossWeights(state=1.0, gradient=0.0, prior=1.0),
-        epochs=budget.epochs63,
-        batch_size=32,
-        lr=3e-3,
-        label="Lorenz-63 4DVarNet",
-        verbose=verbose,
-    )
+    weights = LossWeights(state=1.0, gradient=0.0, prior=1.0)
+    recipe = Recipe(32, 4, budget.n_step63, 0.01, budget.epochs63, weights)
+    solver, history = train_learned_solver(cost, train, norm, recipe, "Lorenz-63 4DVarNet", verbose)
     y = norm(test.y)
     estimate = norm.inverse(
         solve_in_batches(solver, interpolate_in_time(y, test.mask), y, test.mask)
@@ -415,21 +436,9 @@ def fourdvarnet96_rows(budget: Budget, seed: int, verbose: bool) -> tuple[list[R
                 "0.168 (normalised)" if n_step == budget.n_step96 else "-")
         )  # fmt: skip
     torch.manual_seed(seed)
-    modulator = ConvLSTMModulator(
-        problem.n_vars, 64, spatial_dims=1, downsample=2, kernel_size=5, dropout=0.0
-    )
-    solver = LearnedGradientSolver(cost, modulator, n_step=budget.n_step96, lr_grad=0.1)
-    history = train_solver(
-        solver,
-        train,
-        norm,
-        LossWeights(state=1.0, gradient=0.0, prior=0.0),
-        epochs=budget.epochs96,
-        batch_size=32,
-        lr=3e-3,
-        label="Lorenz-96 4DVarNet",
-        verbose=verbose,
-    )
+    weights = LossWeights(state=1.0, gradient=0.0, prior=0.0)
+    recipe = Recipe(64, 2, budget.n_step96, 0.1, budget.epochs96, weights)
+    solver, history = train_learned_solver(cost, train, norm, recipe, "Lorenz-96 4DVarNet", verbose)
     estimate = norm.inverse(solve_in_batches(solver, x0, y, test.mask))
     rows.append(
         Row(problem.name, f"4DVarNet solver (true ODE + ConvLSTM, {budget.n_step96} steps)", label,

@@ -65,16 +65,10 @@ def write_day(folder: Path, day: np.datetime64, mission: str, rng: np.random.Gen
         parts.append((time_, lat, lon))
     time_, lat, lon = (np.concatenate(p) for p in zip(*parts, strict=True))
     ssh = jet_adt(time_, lat, lon) + rng.normal(0.0, 0.02, time_.size)
+    adt = {"ssh_variable": "adt", "ssh_kind": "adt"}  # the files carry ADT and its MDT
+    extra = {"mdt": np.full(time_.size, MDT)}
     tracks = make_tracks(
-        time_,
-        lat,
-        lon,
-        ssh,
-        mission=mission,
-        source="pipeline_bench",
-        ssh_variable="adt",
-        ssh_kind="adt",
-        extra={"mdt": np.full(time_.size, MDT)},
+        time_, lat, lon, ssh, mission=mission, source="pipeline_bench", extra=extra, **adt
     )
     return cmems_l3.write(tracks, folder / cmems_l3.file_name(mission, day, timeliness="nrt"))
 

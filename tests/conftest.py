@@ -60,3 +60,23 @@ def restore_logging():
     yield
     top.handlers[:] = handlers
     top.setLevel(level)
+
+
+@pytest.fixture
+def one_day_sst(tmp_path: Path) -> Path:
+    """``tmp_path/sst.nc``: an L4 SST file of one day (2022-03-02), 3 x 4 one-degree cells
+    at 290 K near (0N, 0E)."""
+    import xarray as xr
+
+    from oceaninterp.products import sst_l4
+
+    sst = xr.DataArray(
+        np.full((1, 3, 4), 290.0),
+        dims=("time", "lat", "lon"),
+        coords={
+            "time": [np.datetime64("2022-03-02", "ns")],
+            "lat": [0.0, 1, 2],
+            "lon": [0.0, 1, 2, 3],
+        },
+    )
+    return sst_l4.write(sst, tmp_path / "sst.nc")

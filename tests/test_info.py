@@ -20,6 +20,15 @@ def info(path: Path):  # noqa: ANN201
     return CliRunner().invoke(app, ["info", str(path)], terminal_width=200)
 
 
+def shows(path: Path, *texts: str):  # noqa: ANN201
+    """``oceaninterp info path``, checked to succeed and print each of ``texts``."""
+    result = info(path)
+    assert result.exit_code == 0, result.output
+    for text in texts:
+        assert text in result.output, text
+    return result
+
+
 @pytest.fixture
 def along_track(tmp_path: Path, rng: np.random.Generator) -> Path:
     n = 41
@@ -37,34 +46,23 @@ def along_track(tmp_path: Path, rng: np.random.Generator) -> Path:
 
 
 def test_info_along_track(along_track: Path) -> None:
-    result = info(along_track)
-    assert result.exit_code == 0, result.output
-    for text in (
+    shows(
+        along_track,
         "cmems_l3",
         "s3b",
         "sla_filtered (41 valid points)",
         "adt (41 valid points)",
         "2022-05-02T03:00:00 .. 2022-05-02T03:00:40",
         "time=41",
-    ):
-        assert text in result.output, text
+    )
 
 
 def test_info_cube(along_track: Path, tmp_path: Path) -> None:
-    spec = GridSpec(
-        lon_min=-31,
-        lon_max=-28,
-        lat_min=9,
-        lat_max=13,
-        resolution=1,
-        start="2022-05-01",
-        end="2022-05-03",
-    )
+    spec = GridSpec(-31, -28, 9, 13, resolution=1, start="2022-05-01", end="2022-05-03")
     cube = tmp_path / "cube.zarr"
     grid_files([along_track], cube, spec)
-    result = info(cube)
-    assert result.exit_code == 0, result.output
-    for text in (
+    shows(
+        cube,
         "cube (oceaninterp grid)",
         "time=3",
         "latitude=4",
@@ -73,8 +71,7 @@ def test_info_cube(along_track: Path, tmp_path: Path) -> None:
         "41",
         "ssh (m)",
         "ssh_kind",
-    ):
-        assert text in result.output, text
+    )
     assert describe(cube)["observed cells"].endswith("of 36")
 
 
@@ -111,10 +108,7 @@ def test_info_checkpoint(tmp_path: Path) -> None:
         "validation": {"mu": 0.9},
     }
     path = save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
-    result = info(path)
-    assert result.exit_code == 0, result.output
-    for text in ("model checkpoint", "variable", "adt", "parameters", "mu 0.9000, RMSE -"):
-        assert text in result.output, text
+    shows(path, "model checkpoint", "variable", "adt", "parameters", "mu 0.9000, RMSE -")
     path.write_bytes(b"not a checkpoint")
     result = info(path)
     assert result.exit_code == 1 and "model.pt" in result.output  # refused in one line
@@ -182,10 +176,7 @@ def test_info_checkpoint_summary_first_history_with_verbose(checkpoint: Path) ->
     assert "an adt cube with an MDT (--mdt; trained with mdt.nc" in summary["needs"]
     assert summary["validation"] == "mu 0.8000, RMSE 1.20 cm on 4 tiles of 2020-02-11..2020-02-25"
     assert summary["trained on"].startswith("cube.nc against truth.nc")
-    result = info(checkpoint)
-    assert result.exit_code == 0, result.output
-    for text in ("architecture", "4DVarNet", "mu 0.8000", "--verbose"):
-        assert text in result.output, text
+    result = shows(checkpoint, "architecture", "4DVarNet", "mu 0.8000", "--verbose")
     assert "/home/someone" not in result.output  # no path of the training machine
     assert "train loss" not in result.output and "sst_std" not in result.output
     verbose = CliRunner().invoke(app, ["info", str(checkpoint), "--verbose"], terminal_width=200)

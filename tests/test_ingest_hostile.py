@@ -417,26 +417,14 @@ def test_simulate_obs_folder_grids_as_is_with_dates_from_the_data(
     assert open_dataset(tmp_path / "c2.nc").sizes["time"] == 2
 
 
-def test_no_dates_and_no_readable_time(tmp_path: Path) -> None:
+def test_no_dates_and_no_readable_time(tmp_path: Path, one_day_sst: Path) -> None:
     bad = tmp_path / "x.nc"
     bad.write_text("not netcdf")
     out = tmp_path / "cube.nc"
     result = run_grid([str(bad), "-o", str(out), *BOX])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "x.nc: not a readable NetCDF file" in result.output
-    sst = tmp_path / "sst.nc"
-    sst_l4.write(
-        xr.DataArray(
-            np.full((1, 3, 4), 290.0),
-            dims=("time", "lat", "lon"),
-            coords={
-                "time": [np.datetime64("2022-03-02", "ns")],
-                "lat": [0.0, 1, 2],
-                "lon": [0.0, 1, 2, 3],
-            },
-        ),
-        sst,
-    )
+    sst = one_day_sst
     result = run_grid([str(sst), "-o", str(out), *BOX])
     assert result.exit_code == 1 and "give them (-t/-T" in result.output
 

@@ -106,15 +106,10 @@ def test_training_mode_keeps_the_graph_for_the_loss() -> None:
 
 
 def test_reference_base_model_is_expressible() -> None:
-    cfg = ModelConfig(
-        tile_latitude=240,
-        tile_longitude=240,
-        lstm_hidden=48,
-        modulator_downsample=1,
-        n_step=10,
-        lr_grad=250.0,
-    )
-    model = build_model(cfg)
+    """The reference's base model, as benchmarks/train_bench.py times it."""
+    from benchscript import load_benchmark
+
+    model = build_model(load_benchmark("train_bench").CONFIGS["reference"])
     assert model.solver.n_step == 10
     assert model.solver.modulator.hidden == 48 and model.solver.modulator.downsample == 1
     assert (

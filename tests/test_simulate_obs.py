@@ -172,53 +172,29 @@ def test_noise_has_the_specified_std(clean, noisy) -> None:
     np.testing.assert_allclose(std, expected, rtol=0.12)
 
 
-def test_grid_reads_every_file_and_gives_back_the_truth(clean, tmp_path) -> None:
-    from oceaninterp.config import GridSpec
-    from oceaninterp.grid import grid_files
-
-    out, paths = clean
-    obs = [p for p in paths if p.parent.name != "sst"]
-    sst = [p for p in paths if p.parent.name == "sst"]
-    spec = GridSpec(
-        lon_min=-65.0,
-        lon_max=-55.0,
-        lat_min=33.0,
-        lat_max=43.0,
-        resolution=0.25,
-        start="2022-03-01",
-        end="2022-03-05",
-    )
-    summary = grid_files(obs, tmp_path / "cube.nc", spec, variable="adt", sst=sst)
-    assert len(summary.read) == len(paths) and not summary.skipped
-    with xr.open_dataset(summary.output) as cube:
-        seen = cube["count"].values > 0
-        assert seen.mean() > 0.05
-        lat = cube["latitude"].values[None, :, None]
-        lon = cube["longitude"].values[None, None, :]
-        noon = cube["time"].values[:, None, None] + np.timedelta64(12, "h")
-        expected = np.broadcast_to(_analytic(noon, lat, lon), seen.shape)
-        np.testing.assert_allclose(cube["ssh"].values[seen], expected[seen], atol=0.01)
-        assert np.isfinite(cube["sst"].values).all()
-
-
 def _grid(paths: list, output) -> xr.Dataset:
+    """The observation files (and SST) gridded at 1/4 deg over the truth's box and days."""
     from oceaninterp.config import GridSpec
     from oceaninterp.grid import grid_files
 
-    spec = GridSpec(
-        lon_min=-65.0,
-        lon_max=-55.0,
-        lat_min=33.0,
-        lat_max=43.0,
-        resolution=0.25,
-        start="2022-03-01",
-        end="2022-03-05",
-    )
+    spec = GridSpec(-65.0, -55.0, 33.0, 43.0, 0.25, start="2022-03-01", end="2022-03-05")
     obs = [p for p in paths if p.parent.name != "sst"]
     sst = [p for p in paths if p.parent.name == "sst"]
     summary = grid_files(obs, output, spec, variable="adt", sst=sst)
     assert len(summary.read) == len(paths) and not summary.skipped
     return xr.load_dataset(summary.output)
+
+
+def test_grid_reads_every_file_and_gives_back_the_truth(clean, tmp_path) -> None:
+    cube = _grid(clean[1], tmp_path / "cube.nc")
+    seen = cube["count"].values > 0
+    assert seen.mean() > 0.05
+    lat = cube["latitude"].values[None, :, None]
+    lon = cube["longitude"].values[None, None, :]
+    noon = cube["time"].values[:, None, None] + np.timedelta64(12, "h")
+    expected = np.broadcast_to(_analytic(noon, lat, lon), seen.shape)
+    np.testing.assert_allclose(cube["ssh"].values[seen], expected[seen], atol=0.01)
+    assert np.isfinite(cube["sst"].values).all()
 
 
 def test_month_files_are_few_and_grid_like_the_product_files(truth, noisy, tmp_path) -> None:
@@ -336,21 +312,22 @@ def test_a_users_map_with_land_and_other_names(tmp_path) -> None:
         simulate_obs(tmp_path / "map.nc", tmp_path / "obs3", missions=["j3"], variable="eta")
 
 
-def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) -> None:
+def _swot_error(truth, clean, out, **options) -> list[np.ndarray]:
+    """Per SWOT file, its ``ssha_unfiltered`` minus the clean file's (no noise, seed 4), m."""
     paths = simulate_obs(
-        truth,
-        tmp_path,
-        missions=["swot"],
-        sst=False,
-        noise=False,
-        systematic=True,
-        seed=4,
-        files="product",
+        truth, out, missions=["swot"], sst=False, noise=False, seed=4, files="product", **options
     )
     base = sorted(p for p in clean[1] if p.parent.name == "swot")
     assert [p.name for p in sorted(paths)] == [p.name for p in base]
-    with xr.open_dataset(sorted(paths)[0]) as x, xr.open_dataset(base[0]) as y:
-        diff = x["ssha_unfiltered"].values - y["ssha_unfiltered"].values
+    diffs = []
+    for path, ref in zip(sorted(paths), base, strict=True):
+        with xr.open_dataset(path) as x, xr.open_dataset(ref) as y:
+            diffs.append(x["ssha_unfiltered"].values - y["ssha_unfiltered"].values)
+    return diffs
+
+
+def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) -> None:
+    diff = _swot_error(truth, clean, tmp_path, systematic=True)[0]
     karin = swath.karin_pixels()
     assert 0.002 < np.nanstd(diff[:, karin]) < 0.1  # metres: a few cm
     along = np.nanstd(np.diff(diff[:, karin], axis=0))
@@ -360,23 +337,9 @@ def test_karin_systematic_errors_are_smooth_along_track(truth, clean, tmp_path) 
 def test_swot_roll_error_is_linear_across_the_swath(truth, clean, tmp_path) -> None:
     """Roll alone: the error of each line is ``a(t) x_ac``, a ramp through nadir."""
     roll = errors.SystematicErrors(roll=0.03, phase=0.0, dilation=0.0, timing=0.0)
-    paths = simulate_obs(
-        truth,
-        tmp_path,
-        missions=["swot"],
-        sst=False,
-        noise=False,
-        systematic=roll,
-        mdt_error=0.0,
-        seed=4,
-        files="product",
-    )
-    base = sorted(p for p in clean[1] if p.parent.name == "swot")
     xtd = swath.cross_track_distance()
     slopes, residuals = [], []
-    for path, ref in zip(sorted(paths), base, strict=True):
-        with xr.open_dataset(path) as x, xr.open_dataset(ref) as y:
-            diff = x["ssha_unfiltered"].values - y["ssha_unfiltered"].values
+    for diff in _swot_error(truth, clean, tmp_path, systematic=roll, mdt_error=0.0):
         for line in diff:
             ok = np.isfinite(line)
             if ok.sum() < 10 or (xtd[ok] > 0).all() or (xtd[ok] < 0).all():
@@ -425,15 +388,7 @@ def test_the_sample_observations_grid_to_the_published_points(tmp_path) -> None:
     from oceaninterp.config import GridSpec
     from oceaninterp.grid import grid_files
 
-    spec = GridSpec(
-        lon_min=-65.0,
-        lon_max=-55.0,
-        lat_min=33.0,
-        lat_max=43.0,
-        resolution=0.1,
-        start="2022-01-01",
-        end="2022-12-31",
-    )
+    spec = GridSpec(-65.0, -55.0, 33.0, 43.0, 0.1, start="2022-01-01", end="2022-12-31")
     tracks = [p for p in sorted(SAMPLE_OBS.rglob("*.nc")) if p.parent.name != "sst"]
     summary = grid_files(tracks, tmp_path / "cube.nc", spec, variable="adt")
     with xr.open_dataset(summary.output) as cube:

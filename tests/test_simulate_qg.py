@@ -66,16 +66,16 @@ def test_truth_file_contract(tmp_path) -> None:
     assert compliance_failures(path) == []
 
 
+def _one_coarse_day(folder, region: tuple[float, float, float, float]):  # noqa: ANN202
+    """A one-day truth of a 32^2 QG model at 1 deg over ``region``, without spin-up."""
+    return simulate_truth(
+        folder, days=1, resolution=1.0, grid_points=32, spinup_days=0, region=region
+    )
+
+
 def test_truth_refuses_a_box_larger_than_the_domain(tmp_path) -> None:
     with pytest.raises(ConfigError, match="region"):
-        simulate_truth(
-            tmp_path,
-            days=1,
-            resolution=1.0,
-            grid_points=32,
-            spinup_days=0,
-            region=(-80.0, -50.0, 20.0, 50.0),
-        )
+        _one_coarse_day(tmp_path, (-80.0, -50.0, 20.0, 50.0))
 
 
 def test_statistics_find_the_wavelength_of_a_wave() -> None:
@@ -146,14 +146,7 @@ def test_latitudes_outside_15_60_are_refused(lat: float, tmp_path) -> None:
     with pytest.raises(ValueError, match="between 15 and 60 degrees north or south"):
         physics_parameters("v2", lat)
     with pytest.raises(ConfigError, match="15 and 60"):
-        simulate_truth(
-            tmp_path,
-            days=1,
-            resolution=1.0,
-            grid_points=32,
-            spinup_days=0,
-            region=(0.0, 4.0, lat - 2.0, lat + 2.0),
-        )
+        _one_coarse_day(tmp_path, (0.0, 4.0, lat - 2.0, lat + 2.0))
 
 
 @pytest.mark.parametrize("hemisphere", [1.0, -1.0])
