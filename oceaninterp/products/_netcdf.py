@@ -325,6 +325,20 @@ def text_attr(attrs: dict[str, Any], name: str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def track_numbers(ds: xr.Dataset, pass_variable: str) -> dict[str, np.ndarray]:
+    """The tidy-track extras ``cycle`` and ``pass_number`` of an along-track product.
+
+    From its ``cycle`` and ``pass_variable`` variables, those present: int32,
+    -1 where missing.
+    """
+    names = {"cycle": "cycle", "pass_number": pass_variable}
+    return {
+        extra: ds[name].fillna(-1).values.astype(np.int32)
+        for extra, name in names.items()
+        if name in ds
+    }
+
+
 def decoded_times(path: str | Path, da: xr.DataArray) -> np.ndarray:
     """The values of a time variable as ``datetime64[ns]`` (UTC), decoded strictly.
 

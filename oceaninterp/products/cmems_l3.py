@@ -36,6 +36,7 @@ from oceaninterp.products._netcdf import (
     in_metres,
     load,
     text_attr,
+    track_numbers,
 )
 from oceaninterp.products.schema import TRACK_DIM, make_tracks
 
@@ -164,11 +165,7 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     values = in_metres(path, ds[name])
     if add_mdt:
         values = values + in_metres(path, ds["mdt"])
-    extra: dict[str, np.ndarray] = {}
-    if "cycle" in ds:
-        extra["cycle"] = ds["cycle"].fillna(-1).values.astype(np.int32)
-    if "track" in ds:
-        extra["pass_number"] = ds["track"].fillna(-1).values.astype(np.int32)
+    extra = track_numbers(ds, "track")
     if "mdt" in ds:
         extra["mdt"] = in_metres(path, ds["mdt"]).astype(np.float32)
     kind = "adt" if (variable.startswith("adt") or name == "ADT") else "sla"

@@ -29,6 +29,7 @@ from oceaninterp.products._netcdf import (
     in_metres,
     load,
     text_attr,
+    track_numbers,
 )
 from oceaninterp.products.schema import TRACK_DIM, make_tracks
 
@@ -85,7 +86,7 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     Parameters
     ----------
     path
-        The file.
+        A NASA-SSH NetCDF file.
     variable
         ``sla_filtered`` (``ssh_smoothed``), ``sla_unfiltered`` or ``ssh``
         (``ssh`` where ``nasa_flag == 0``).
@@ -106,11 +107,7 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     values = in_metres(path, ds[name])
     if name == "ssh":
         values = np.where(ds["nasa_flag"].values == 0, values, np.nan)
-    extra = {}
-    if "cycle" in ds:
-        extra["cycle"] = ds["cycle"].fillna(-1).values.astype(np.int32)
-    if "pass" in ds:
-        extra["pass_number"] = ds["pass"].fillna(-1).values.astype(np.int32)
+    extra = track_numbers(ds, "pass")
     return make_tracks(
         decoded_times(path, ds["time"]),
         in_degrees(path, ds["latitude"], "latitude"),
