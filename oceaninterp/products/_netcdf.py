@@ -325,20 +325,6 @@ def text_attr(attrs: dict[str, Any], name: str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def track_numbers(ds: xr.Dataset, pass_variable: str) -> dict[str, np.ndarray]:
-    """The tidy-track extras ``cycle`` and ``pass_number`` of an along-track product.
-
-    From its ``cycle`` and ``pass_variable`` variables, those present: int32,
-    -1 where missing.
-    """
-    names = {"cycle": "cycle", "pass_number": pass_variable}
-    return {
-        extra: ds[name].fillna(-1).values.astype(np.int32)
-        for extra, name in names.items()
-        if name in ds
-    }
-
-
 def decoded_times(path: str | Path, da: xr.DataArray) -> np.ndarray:
     """The values of a time variable as ``datetime64[ns]`` (UTC), decoded strictly.
 
@@ -445,3 +431,13 @@ def in_degrees(path: str | Path, da: xr.DataArray, axis: str) -> np.ndarray:
             f"+-{limit:g} degrees (e.g. {worst:g} {units or expected})",
         )
     return values
+
+
+def track_positions(path: str | Path, ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times (``datetime64[ns]``, UTC), latitudes and longitudes (degrees) of an
+    along-track product's ``time``, ``latitude`` and ``longitude`` variables."""
+    return (
+        decoded_times(path, ds["time"]),
+        in_degrees(path, ds["latitude"], "latitude"),
+        in_degrees(path, ds["longitude"], "longitude"),
+    )

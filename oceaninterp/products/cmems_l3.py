@@ -29,16 +29,8 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
-from oceaninterp.products._netcdf import (
-    decoded_times,
-    header,
-    in_degrees,
-    in_metres,
-    load,
-    text_attr,
-    track_numbers,
-)
-from oceaninterp.products.schema import TRACK_DIM, make_tracks
+from oceaninterp.products._netcdf import header, in_metres, load, text_attr, track_positions
+from oceaninterp.products.schema import TRACK_DIM, make_tracks, track_numbers
 
 NAME = "cmems_l3"
 DESCRIPTION = "CMEMS/DUACS L3 along-track sea level"
@@ -170,9 +162,7 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
         extra["mdt"] = in_metres(path, ds["mdt"]).astype(np.float32)
     kind = "adt" if (variable.startswith("adt") or name == "ADT") else "sla"
     return make_tracks(
-        decoded_times(path, ds["time"]),
-        in_degrees(path, ds["latitude"], "latitude"),
-        in_degrees(path, ds["longitude"], "longitude"),
+        *track_positions(path, ds),
         values,
         mission=mission_code(path, header(path).attrs),
         source=path,

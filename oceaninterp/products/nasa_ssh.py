@@ -22,16 +22,8 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
-from oceaninterp.products._netcdf import (
-    decoded_times,
-    header,
-    in_degrees,
-    in_metres,
-    load,
-    text_attr,
-    track_numbers,
-)
-from oceaninterp.products.schema import TRACK_DIM, make_tracks
+from oceaninterp.products._netcdf import header, in_metres, load, text_attr, track_positions
+from oceaninterp.products.schema import TRACK_DIM, make_tracks, track_numbers
 
 NAME = "nasa_ssh"
 DESCRIPTION = "NASA-SSH standardized along-track sea surface height"
@@ -109,9 +101,7 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
         values = np.where(ds["nasa_flag"].values == 0, values, np.nan)
     extra = track_numbers(ds, "pass")
     return make_tracks(
-        decoded_times(path, ds["time"]),
-        in_degrees(path, ds["latitude"], "latitude"),
-        in_degrees(path, ds["longitude"], "longitude"),
+        *track_positions(path, ds),
         values,
         mission=mission_code(hdr.attrs),
         source=path,

@@ -98,6 +98,20 @@ def wrap_longitude(lon: np.ndarray) -> np.ndarray:
     return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
 
 
+def track_numbers(ds: xr.Dataset, pass_variable: str) -> dict[str, np.ndarray]:
+    """The tidy-track extras ``cycle`` and ``pass_number`` of an along-track product.
+
+    From its ``cycle`` and ``pass_variable`` variables, those present: int32,
+    -1 where missing.
+    """
+    names = {"cycle": "cycle", "pass_number": pass_variable}
+    return {
+        extra: ds[name].fillna(-1).values.astype(np.int32)
+        for extra, name in names.items()
+        if name in ds
+    }
+
+
 def make_tracks(
     time: np.ndarray,
     latitude: np.ndarray,
