@@ -153,14 +153,16 @@ def tile_window(cfg: ModelConfig, border: int) -> torch.Tensor:
     return (in_time[:, None, None] * in_space)[None]
 
 
-def _tensors(
+def batch_tensors(
     batch: TileBatch, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(obs, truth, sst)`` of a batch as tensors on ``device`` (``sst`` may be ``None``)."""
     sst = None if batch.sst is None else torch.from_numpy(batch.sst).to(device)
     return torch.from_numpy(batch.obs).to(device), torch.from_numpy(batch.truth).to(device), sst
 
 
-def _autocast(device: torch.device, cfg: TrainConfig):
+def autocast(device: torch.device, cfg: TrainConfig) -> torch.autocast:
+    """bf16 autocast on CUDA when ``cfg.bf16``; a no-op elsewhere."""
     return torch.autocast(
         device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.bf16
     )
@@ -185,8 +187,8 @@ def validation_scores(
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for start in range(0, len(origins), batch_size):
         batch = region_batch(regions, origins[start : start + batch_size], model.cfg)
-        obs, truth, sst = _tensors(batch, device)
-        with _autocast(device, cfg):
+        obs, truth, sst = batch_tensors(batch, device)
+        with autocast(device, cfg):
             estimate = model.reconstruct(obs, sst)
         finite = torch.isfinite(truth)
         w = torch.where(finite, window, torch.zeros((), device=device))
@@ -258,18 +260,12 @@ def training_step(
     cfg
         Loss kind and weights, gradient clipping, bf16 autocast (CUDA only).
     """
-    weights = LossWeights(
-        state=cfg.state_weight,
-        gradient=cfg.gradient_weight,
-        prior=cfg.prior_weight,
-        observation=cfg.observation_weight,
-    )
-    with _autocast(model.device, cfg):
+    with autocast(model.device, cfg):
         y, mask, aux = model.normalise(obs, sst)
         estimate = model(y, mask, aux)
         terms = training_loss(
             LossKind(cfg.loss),
-            weights,
+            loss_weights(cfg),
             estimate.float(),
             model.cost,
             truth=(truth - model.ssh_mean) / model.ssh_std,
@@ -277,11 +273,28 @@ def training_step(
             mask=mask,
             weight=window,
         )
+    return descend(model, optimizer, terms.total, cfg)
+
+
+def loss_weights(cfg: TrainConfig) -> LossWeights:
+    """The named loss weights of a training configuration."""
+    return LossWeights(
+        state=cfg.state_weight,
+        gradient=cfg.gradient_weight,
+        prior=cfg.prior_weight,
+        observation=cfg.observation_weight,
+    )
+
+
+def descend(
+    model: SSH4DVarNet, optimizer: torch.optim.Optimizer, loss: torch.Tensor, cfg: TrainConfig
+) -> float:
+    """Back-propagate ``loss``, clip the gradients to ``cfg.grad_clip``, step; return the loss."""
     optimizer.zero_grad(set_to_none=True)
-    terms.total.backward()
+    loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     optimizer.step()
-    return float(terms.total.detach())
+    return float(loss.detach())
 
 
 def _save_resume(path: Path, state: dict[str, Any]) -> None:
@@ -411,7 +424,7 @@ def train(
         epoch_start = time.perf_counter()
         losses = []
         for step, batch in enumerate(training_batches(regions, model, cfg, epoch)):
-            losses.append(training_step(model, optimizer, *_tensors(batch, dev), window, cfg))
+            losses.append(training_step(model, optimizer, *batch_tensors(batch, dev), window, cfg))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()

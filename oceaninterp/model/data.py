@@ -69,7 +69,8 @@ class TrainingData:
     mdt: GriddedMDT | None = None
 
 
-def _variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
+def grid_variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
+    """Variable ``name`` of a cube over (time, latitude, longitude), in that order."""
     if name not in ds:
         raise InputError(
             path, f"missing variable {name!r} (found {sorted(map(str, ds.data_vars))})"
@@ -131,8 +132,8 @@ def load_training_data(
     """
     cube_path, truth_path = Path(cube_path), Path(truth_path)
     cube = open_dataset(cube_path)
-    ssh = _variable(cube, cube_path, "ssh")
-    mask = _variable(cube, cube_path, "mask")
+    ssh = grid_variable(cube, cube_path, "ssh")
+    mask = grid_variable(cube, cube_path, "mask")
     truth = open_truth(truth_path)
     cube_days = _daily(cube["time"].values, cube_path)
     truth_days = _daily(truth["time"].values, truth_path)
@@ -149,7 +150,7 @@ def load_training_data(
     obs[mask.values[in_cube] == 0] = np.nan
     sst = None
     if use_sst:
-        sst = _variable(cube, cube_path, "sst").values[in_cube].astype(np.float32)
+        sst = grid_variable(cube, cube_path, "sst").values[in_cube].astype(np.float32)
     truth_grid = truth_on_grid(truth.isel(time=np.flatnonzero(in_truth)), cube, truth_path)
     ssh_kind = str(cube.attrs.get("ssh_kind", ssh.attrs.get("ssh_kind", "unknown")))
     truth_kind = "sla" if truth.name == "sla" else "adt"

@@ -355,31 +355,41 @@ def all_validation_origins(regions: Sequence[Region], cfg: ModelConfig) -> np.nd
     return np.concatenate(parts).astype(int)
 
 
-def latitude_band(regions: Sequence[Region]) -> dict[str, list[float]]:
-    """The latitudes (degrees_north) the regions cover, cell edges included.
+def region_edges(region: Region) -> tuple[float, float]:
+    """Southern and northern edges of a region's cells, degrees_north."""
+    half = 0.5 * region.data.resolution
+    lat = region.data.latitude
+    return float(lat[0]) - half, float(lat[-1]) + half
 
-    ``valid_latitudes``: ``[south, north]``, from the southernmost to the
-    northernmost edge of all regions (what ``reconstruct`` checks);
-    ``valid_abs_latitudes``: the same span of ``|latitude|``, for a model
-    trained in both hemispheres (e.g. 20..30N, 33..43N and 45..35S give
-    ``[-45, 43]`` and ``[20, 45]``).
+
+def absolute_band(south: float, north: float) -> tuple[float, float]:
+    """The span of ``|latitude|`` over ``[south, north]`` (degrees)."""
+    low = 0.0 if south < 0.0 < north else min(abs(south), abs(north))
+    return low, max(abs(south), abs(north))
+
+
+def band_record(
+    signed: Sequence[Sequence[float]], absolute: Sequence[Sequence[float]]
+) -> dict[str, list[float]]:
+    """The latitudes a model may be applied at, from the bands it learnt.
+
+    ``valid_latitudes``: ``[south, north]`` spanning every ``signed`` band
+    (degrees_north; what ``reconstruct`` checks); ``valid_abs_latitudes``: the
+    span of the ``absolute`` bands of ``|latitude|``, for a model of both
+    hemispheres (e.g. 20..30N, 33..43N and 45..35S give ``[-45, 43]`` and
+    ``[20, 45]``).
     """
-    edges = []
-    for region in regions:
-        half = 0.5 * region.data.resolution
-        lat = region.data.latitude
-        edges.append((float(lat[0]) - half, float(lat[-1]) + half))
-    south = min(lo for lo, _ in edges)
-    north = max(hi for _, hi in edges)
-    lowest = min(0.0 if lo < 0 < hi else min(abs(lo), abs(hi)) for lo, hi in edges)
-    highest = max(max(abs(lo), abs(hi)) for lo, hi in edges)
-    return {"valid_latitudes": [south, north], "valid_abs_latitudes": [lowest, highest]}
+    return {
+        "valid_latitudes": [min(b[0] for b in signed), max(b[1] for b in signed)],
+        "valid_abs_latitudes": [min(b[0] for b in absolute), max(b[1] for b in absolute)],
+    }
 
 
 def regions_record(regions: Sequence[Region]) -> dict[str, Any]:
     """What a checkpoint records of several training regions (names, boxes, dates, band)."""
+    edges = [region_edges(r) for r in regions]
     return {
-        **latitude_band(regions),
+        **band_record(edges, [absolute_band(*e) for e in edges]),
         "regions": [
             {
                 "cube": r.cube.name,  # names only: no path of the training machine
