@@ -11,7 +11,7 @@ its own) on the same machine in the same run:
 
 ``ours``
     ``oceaninterp.reconstruct.reconstruct`` on the whole cube with the default
-    :class:`~oceaninterp.config.TileSpec` (tiles every 3 days, one spatial tile
+    :class:`~oceaninterp.tiling.TileSpec` (tiles every 3 days, one spatial tile
     up to 256 px over the domain and a margin); the model is ``--checkpoint`` when given (else
     ``sample_data/checkpoint.pt`` when it exists, else a random-init default
     :class:`~oceaninterp.config.ModelConfig`: fine for timing, not for mu).
@@ -147,8 +147,8 @@ def child_reconstruct(args: argparse.Namespace) -> dict:
     """One reconstruction, timed in this process."""
     import xarray as xr
 
-    from oceaninterp.config import TileSpec
     from oceaninterp.reconstruct import reconstruct
+    from oceaninterp.tiling import TileSpec
 
     cube = xr.open_dataset(args.cube_path).load()
     if args.days_limit:
@@ -208,10 +208,10 @@ def child_reference(args: argparse.Namespace) -> dict:
     """Time the reference's base model on 15 x 240 x 240 tiles; extrapolate a year."""
     import torch
 
-    from oceaninterp.config import ModelConfig, TileSpec
+    from oceaninterp.config import ModelConfig
     from oceaninterp.model import build_model
     from oceaninterp.model.inference import resolve_device
-    from oceaninterp.tiling import TileGrid
+    from oceaninterp.tiling import TileGrid, TileSpec
 
     dev = resolve_device(args.device)
     torch.manual_seed(0)

@@ -1,7 +1,16 @@
 """Frozen, validated configuration dataclasses, loaded from TOML.
 
-Each dataclass validates itself in ``__post_init__`` and raises
-:class:`~oceaninterp.errors.ConfigError` naming the key and what was expected.
+A table is a frozen dataclass whose field annotations say what a value may be:
+the type (``int``, ``float``, ``str``, ``bool``, a ``Literal`` of names, a list
+of paths, each optionally ``| None``) and, through ``Annotated[..., Rule(...)]``,
+its bounds. One checker (:func:`check_fields`, called by every ``__post_init__``)
+reads them and raises :class:`~oceaninterp.errors.ConfigError` naming the key
+and what was expected; :func:`from_mapping` adds the TOML table's name
+(``[grid] resolution: expected a positive number, got -0.1``). Rules between
+fields stay in each class's ``__post_init__``.
+
+The pipeline's tables live in :mod:`oceaninterp.pipeline.config`, the tile
+rules of ``reconstruct`` in :mod:`oceaninterp.tiling`.
 """
 
 from __future__ import annotations
@@ -10,16 +19,17 @@ import dataclasses
 import datetime
 import math
 import numbers
-import os
+import re
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 
 from oceaninterp.errors import ConfigError
+from oceaninterp.kinds import Loss
 
 T = TypeVar("T")
 
@@ -61,21 +71,89 @@ def load_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
+@dataclass(frozen=True)
+class Rule:
+    """Bounds of a field, read by :func:`check_fields` from ``Annotated[type, Rule(...)]``.
+
+    Attributes
+    ----------
+    minimum, maximum
+        Inclusive bounds of a number.
+    positive
+        The number must be above 0.
+    multiple_of
+        The integer must be a multiple of this.
+    nonempty
+        A string must hold more than spaces; a list of paths at least one.
+    pattern
+        A regular expression the whole string must match.
+    unit
+        Names the value in a range's message (``"expected degrees_east in -180..360"``).
+    expected
+        Replaces every message of the field (its type's too): what is expected.
+    """
+
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    multiple_of: int | None = None
+    nonempty: bool = False
+    pattern: str | None = None
+    unit: str | None = None
+    expected: str | None = None
+
+
+#: An integer >= 1, >= 0; a number > 0, >= 0; a string with more than spaces.
+Count = Annotated[int, Rule(minimum=1)]
+Index = Annotated[int, Rule(minimum=0)]
+Positive = Annotated[float, Rule(positive=True)]
+NonNegative = Annotated[float, Rule(minimum=0)]
+Text = Annotated[str, Rule(nonempty=True)]
+#: Paths or glob patterns: a TOML list of strings, or one string.
+Paths = tuple[str, ...]
+
+
 def _typed(value: Any, hint: Any, key: str) -> Any:
     """``value`` checked against a field's annotation ``hint``; ``key`` names it in errors.
 
-    ``bool``, ``int``, ``float`` and ``str`` (and their ``| None``) are checked
-    here: a bool is not a number, an int is a float (returned as one), a float
-    is finite, a TOML date is a ``str`` field's ISO date. Other annotations are
-    left to the dataclass's own ``__post_init__``.
+    A bool is not a number, an int is a float (returned as one), a float is
+    finite, a TOML date is a ``str`` field's ISO date, one string is a list of
+    paths. Other annotations (nested tables) are left to the class.
     """
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
         args = typing.get_args(hint)
         if value is None and type(None) in args:
             return None
         simple = [a for a in args if a is not type(None)]
         return _typed(value, simple[0], key) if len(simple) == 1 else value
+    if origin is Annotated:
+        base, *extras = typing.get_args(hint)
+        rules = [r for r in extras if isinstance(r, Rule)]
+        try:
+            value = _typed(value, base, key)
+            for rule in rules:
+                _within(value, rule, key)
+        except ConfigError:
+            for rule in rules:
+                if rule.expected:
+                    raise ConfigError(f"{key}: expected {rule.expected}, got {value!r}") from None
+            raise
+        return value
     shown = f"{value!r} ({type(value).__name__})"
+    if origin is Literal:
+        names = typing.get_args(hint)
+        if not isinstance(value, type(names[0])) or isinstance(value, bool):
+            kind = "a string" if isinstance(names[0], str) else "an integer"
+            raise ConfigError(f"{key}: expected {kind}, got {shown}")
+        if value not in names:
+            raise ConfigError(f"{key}: expected one of {list(names)}, got {value!r}")
+        return value
+    if hint == Paths:
+        value = (value,) if isinstance(value, str) else value
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key}: expected a list of paths or glob patterns, got {value!r}")
+        return tuple(value)
     if hint is bool and not isinstance(value, bool):
         raise ConfigError(f"{key}: expected true or false, got {shown}")
     if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
@@ -94,20 +172,66 @@ def _typed(value: Any, hint: Any, key: str) -> Any:
     return value
 
 
-def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
-    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types.
+def _within(value: Any, rule: Rule, key: str) -> None:
+    """Raise :class:`ConfigError` unless the typed ``value`` keeps to ``rule``."""
+    got = f", got {value!r}"
+    if isinstance(value, (int, float)):
+        what = rule.unit or ("an integer" if isinstance(value, int) else "a number")
+        low, high = rule.minimum, rule.maximum
+        if low is not None and high is not None and not low <= value <= high:
+            raise ConfigError(f"{key}: expected {what} in {low:g}..{high:g}{got}")
+        if low is not None and value < low:
+            raise ConfigError(f"{key}: expected {what} >= {low:g}{got}")
+        if rule.positive and not value > 0:
+            raise ConfigError(f"{key}: expected a positive number{got}")
+        if rule.multiple_of and value % rule.multiple_of:
+            raise ConfigError(f"{key}: expected a multiple of {rule.multiple_of}{got}")
+    if rule.nonempty and isinstance(value, str) and not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty string{got}")
+    if rule.nonempty and isinstance(value, tuple) and not value:
+        raise ConfigError(f"{key}: expected at least one path or glob pattern, got []")
+    if rule.pattern is not None and not re.fullmatch(rule.pattern, value):
+        raise ConfigError(f"{key}: expected a match of {rule.pattern!r}{got}")
 
-    Each value is checked against its field's annotation first (:func:`_typed`:
-    the message names ``[section] key``), then by the class's ``__post_init__``.
+
+def check_fields(obj: Any, where: str = "", names: tuple[str, ...] | None = None) -> None:
+    """Check and normalise the fields of the frozen dataclass ``obj`` by their annotations.
+
+    Parameters
+    ----------
+    obj
+        The dataclass instance (from its ``__post_init__``); a value converted
+        (an int given for a float, a TOML date, one path) is stored back.
+    where
+        Put before each field's name in messages (e.g. ``"oi: "``).
+    names
+        The fields to check (default: all).
+
+    Raises
+    ------
+    ConfigError
+        ``<where><field>: expected ..., got ...``.
+    """
+    hints = typing.get_type_hints(type(obj), include_extras=True)
+    for f in dataclasses.fields(obj):
+        if names is None or f.name in names:
+            value = getattr(obj, f.name)
+            typed = _typed(value, hints[f.name], f"{where}{f.name}")
+            if typed is not value:
+                object.__setattr__(obj, f.name, typed)
+
+
+def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
+    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and bad values.
 
     Parameters
     ----------
     cls
-        A dataclass type.
+        A dataclass type whose ``__post_init__`` validates it.
     mapping
         The TOML table.
     section
-        The table's name, used in error messages (e.g. ``"grid"``).
+        The table's name, put before every message (``[grid] resolution: ...``).
     """
     if not isinstance(mapping, dict):
         raise ConfigError(f"[{section}]: expected a table, got {mapping!r}")
@@ -117,19 +241,12 @@ def from_mapping(cls: type[T], mapping: dict[str, Any], section: str) -> T:
         raise ConfigError(
             f"[{section}]: unknown key(s) {unknown}; expected some of {sorted(names)}"
         )
-    hints = typing.get_type_hints(cls)
-    values = {k: _typed(v, hints[k], f"[{section}] {k}") for k, v in mapping.items()}
     try:
-        return cls(**values)
+        return cls(**mapping)
     except TypeError as exc:
         raise ConfigError(f"[{section}]: {exc}") from exc
-
-
-def cpu_count() -> int:
-    """CPUs this process may use (its affinity mask where the platform has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    except ConfigError as exc:
+        raise ConfigError(f"[{section}] {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -149,27 +266,21 @@ class GridSpec:
         First and last day, ISO dates (inclusive).
     """
 
-    lon_min: float
-    lon_max: float
+    lon_min: Annotated[float, Rule(minimum=-180, maximum=360, unit="degrees_east")]
+    lon_max: Annotated[float, Rule(minimum=-180, maximum=360, unit="degrees_east")]
     lat_min: float
     lat_max: float
-    resolution: float
+    resolution: Positive
     start: str
     end: str
 
     def __post_init__(self) -> None:
-        for name in ("lon_min", "lon_max", "lat_min", "lat_max"):
-            _check_number(getattr(self, name), name, positive=None)
-        _check_number(self.resolution, "resolution")
+        check_fields(self)
         if not -90 <= self.lat_min < self.lat_max <= 90:
             raise ConfigError(
                 f"lat_min/lat_max: expected -90 <= lat_min < lat_max <= 90, "
                 f"got {self.lat_min}, {self.lat_max}"
             )
-        for name in ("lon_min", "lon_max"):
-            value = getattr(self, name)
-            if not -180 <= value <= 360:
-                raise ConfigError(f"{name}: expected degrees_east in -180..360, got {value!r}")
         if self.lon_min == self.lon_max:
             raise ConfigError("lon_min/lon_max: the box has zero width")
         try:
@@ -210,19 +321,12 @@ class GridSpec:
         return (self.days().size, self.latitudes().size, self.longitudes().size)
 
 
-#: Upper bounds of the integer sizes of a :class:`ModelConfig`: far above any useful
-#: model (the reference: 15 days, 240 px, width 32, 48 hidden, 10 steps), low enough
-#: that a wrong or hostile value (a checkpoint's description, a TOML) is refused
-#: before it allocates tens of GB or loops for days.
-MODEL_LIMITS = {
-    "tile_time": 100,
-    "tile_latitude": 1024,
-    "tile_longitude": 1024,
-    "prior_width": 512,
-    "lstm_hidden": 512,
-    "n_step": 100,
-    "sst_features": 256,
-}
+#: Bounds of the integer sizes of a :class:`ModelConfig`: far above any useful model
+#: (the reference: 15 days, 240 px, width 32, 48 hidden, 10 steps), low enough that a
+#: wrong or hostile value (a checkpoint's description, a TOML) is refused before it
+#: allocates tens of GB or loops for days.
+TilePixels = Annotated[int, Rule(minimum=1, maximum=1024, multiple_of=4)]
+Channels = Annotated[int, Rule(minimum=1, maximum=512)]
 
 
 @dataclass(frozen=True)
@@ -231,13 +335,13 @@ class ModelConfig:
 
     A tile is ``tile_time`` days x ``tile_latitude`` x ``tile_longitude``
     pixels; days are stacked as the channels of 2-D convolutions. The defaults
-    are a model that trains on 2 CPU cores in minutes on a 1/10 deg grid: the
-    sample OSSE is the Gulf Stream box at 1/10 deg (100 x 100 pixels), so a
-    48-pixel training tile spans 4.8 deg (about 450 km: eddies of 100-200 km
+    are a model small enough to train on a few CPU cores on a 1/10 deg grid:
+    the sample OSSE is the Gulf Stream box at 1/10 deg (100 x 100 pixels), so
+    a 48-pixel training tile spans 4.8 deg (about 450 km: eddies of 100-200 km
     and most of a 500 km meander; the reference's tile spans 12 deg), and the
-    ConvLSTM gradient modulator, 77 % of the reference's FLOPs, runs at half
-    resolution with 32 channels. The convolutions apply to any tile size, so
-    inference may use larger tiles than training. The reference base model
+    ConvLSTM gradient modulator runs at half resolution with 32 channels. The
+    convolutions apply to any tile size, so inference may use larger tiles
+    than training. The reference base model
     (CIA-Oceanix 4dvarnet-starter, 1/20 deg) is ``ModelConfig(tile_latitude=240,
     tile_longitude=240, lstm_hidden=48, modulator_downsample=1, n_step=10,
     lr_grad=250, first_guess="zeros")``.
@@ -269,9 +373,7 @@ class ModelConfig:
         over batches of 4 tiles of 15 x 240 x 240, i.e. 250 here at that size).
     first_guess
         The solver's initial state: ``"smooth"`` (default), a Gaussian
-        normalised convolution of the observations (on the sample OSSE this
-        alone maps the test period with mu 0.95, where an untuned 4DVarNet
-        started from zeros reached 0.90 after 12 min of CPU training), or
+        normalised convolution of the observations, or
         ``"zeros"`` (the reference: observations, 0 in the gaps).
     first_guess_sigma_days, first_guess_sigma_pixels
         Widths of that Gaussian: 2 days, 3 cells (0.3 deg at 1/10 deg).
@@ -282,41 +384,22 @@ class ModelConfig:
         Channels of the trainable convolutions G and F of that term. Default 8.
     """
 
-    tile_time: int = 15
-    tile_latitude: int = 48
-    tile_longitude: int = 48
-    prior_width: int = 32
-    lstm_hidden: int = 32
-    modulator_downsample: int = 2
-    n_step: int = 8
-    lr_grad: float = 10.0
-    first_guess: str = "smooth"
-    first_guess_sigma_days: float = 2.0
-    first_guess_sigma_pixels: float = 3.0
+    tile_time: Annotated[int, Rule(minimum=1, maximum=100)] = 15
+    tile_latitude: TilePixels = 48
+    tile_longitude: TilePixels = 48
+    prior_width: Channels = 32
+    lstm_hidden: Channels = 32
+    modulator_downsample: Annotated[int, Rule(minimum=1, maximum=2)] = 2
+    n_step: Annotated[int, Rule(minimum=1, maximum=100)] = 8
+    lr_grad: NonNegative = 10.0
+    first_guess: Literal["smooth", "zeros"] = "smooth"
+    first_guess_sigma_days: Positive = 2.0
+    first_guess_sigma_pixels: Positive = 3.0
     use_sst: bool = False
-    sst_features: int = 8
+    sst_features: Annotated[int, Rule(minimum=1, maximum=256)] = 8
 
     def __post_init__(self) -> None:
-        for name, limit in MODEL_LIMITS.items():
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
-                raise ConfigError(f"{name}: expected an integer in 1..{limit}, got {value!r}")
-        for name in ("tile_latitude", "tile_longitude"):
-            if getattr(self, name) % 4:
-                raise ConfigError(
-                    f"{name}: expected a positive multiple of 4 pixels, got {getattr(self, name)!r}"
-                )
-        if self.modulator_downsample not in (1, 2) or isinstance(self.modulator_downsample, bool):
-            raise ConfigError(
-                f"modulator_downsample: expected 1 or 2, got {self.modulator_downsample!r}"
-            )
-        _check_number(self.lr_grad, "lr_grad", positive=False)
-        if not isinstance(self.use_sst, bool):
-            raise ConfigError(f"use_sst: expected true or false, got {self.use_sst!r}")
-        if self.first_guess not in ("smooth", "zeros"):
-            raise ConfigError(f"first_guess: expected smooth or zeros, got {self.first_guess!r}")
-        for name in ("first_guess_sigma_days", "first_guess_sigma_pixels"):
-            _check_number(getattr(self, name), name)
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -372,19 +455,19 @@ class TrainConfig:
         Autocast to bfloat16 on CUDA (ignored on CPU).
     """
 
-    epochs: int = 30
-    batch_size: int = 4
-    tiles_per_epoch: int = 64
-    learning_rate: float = 1e-3
-    prior_learning_rate: float = 5e-4
-    grad_clip: float = 0.5
-    loss: str = "supervised"
-    state_weight: float = 50.0
-    gradient_weight: float = 1000.0
-    prior_weight: float = 1.0
-    observation_weight: float = 1.0
-    loss_border: int = 4
-    mask_swap_fraction: float = 0.5
+    epochs: Count = 30
+    batch_size: Count = 4
+    tiles_per_epoch: Count = 64
+    learning_rate: Positive = 1e-3
+    prior_learning_rate: Positive = 5e-4
+    grad_clip: Positive = 0.5
+    loss: Loss = "supervised"
+    state_weight: NonNegative = 50.0
+    gradient_weight: NonNegative = 1000.0
+    prior_weight: NonNegative = 1.0
+    observation_weight: NonNegative = 1.0
+    loss_border: Index = 4
+    mask_swap_fraction: Annotated[float, Rule(minimum=0, maximum=1)] = 0.5
     train_start: str | None = None
     train_end: str | None = None
     val_start: str | None = None
@@ -397,28 +480,7 @@ class TrainConfig:
     bf16: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "tiles_per_epoch"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
-        for name in ("learning_rate", "prior_learning_rate", "grad_clip"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(
-                    f"{name}: expected a positive number, got {getattr(self, name)!r}"
-                )
-        if self.loss not in ("supervised", "regularised", "unsupervised"):
-            raise ConfigError(
-                f"loss: expected supervised, regularised or unsupervised, got {self.loss!r}"
-            )
-        for name in ("state_weight", "gradient_weight", "prior_weight", "observation_weight"):
-            if not getattr(self, name) >= 0:
-                raise ConfigError(f"{name}: expected a number >= 0, got {getattr(self, name)!r}")
-        if not isinstance(self.loss_border, int) or self.loss_border < 0:
-            raise ConfigError(f"loss_border: expected an integer >= 0, got {self.loss_border!r}")
-        if not 0 <= self.mask_swap_fraction <= 1:
-            raise ConfigError(
-                f"mask_swap_fraction: expected a number in [0, 1], got {self.mask_swap_fraction!r}"
-            )
+        check_fields(self)
         if not (
             0 < self.val_fraction
             and 0 <= self.test_fraction
@@ -459,555 +521,6 @@ def read_train_config(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
         from_mapping(ModelConfig, tables.get("model", {}), "model"),
         from_mapping(TrainConfig, tables.get("train", {}), "train"),
     )
-
-
-# --- oceaninterp run: the pipeline TOML (owned by the pipeline engineer) -----------------
-
-#: Error policies of a pipeline: stop at the first failure, or report it and go on.
-ON_ERROR_POLICIES = ("skip", "fail")
-#: Reconstruction methods a pipeline can run (:func:`oceaninterp.reconstruct.reconstruct`).
-RUN_METHODS = ("4dvarnet", "oi")
-
-
-def _string_list(value: Any, key: str, *, allow_empty: bool) -> tuple[str, ...]:
-    """A TOML list of strings (or one string) as a tuple; ``key`` names it in errors."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{key}: expected a list of paths or glob patterns, got {value!r}")
-    if not value and not allow_empty:
-        raise ConfigError(f"{key}: expected at least one path or glob pattern, got []")
-    return tuple(value)
-
-
-def _check_int(value: Any, key: str, *, minimum: int = 1) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is an integer (not a bool) >= ``minimum``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
-
-
-def _check_number(value: Any, key: str, *, positive: bool | None = True) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is a finite real number (not a bool) > 0.
-
-    With ``positive=False`` zero is accepted too; with ``None`` any finite number.
-    """
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not (ok and (positive is None or (value > 0 if positive else value >= 0))):
-        expected = {True: "a positive number", False: "a number >= 0", None: "a number"}
-        raise ConfigError(f"{key}: expected {expected[positive]}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class RunPipeline:
-    """The ``[pipeline]`` table of a pipeline TOML.
-
-    Attributes
-    ----------
-    name
-        A short name, used in logs and the manifest.
-    output_root
-        Folder of every output (cubes, maps, scores, manifest, logs, lock);
-        relative paths are relative to the TOML file's folder. The command
-        line's ``-o`` overrides it.
-    on_error
-        ``"skip"`` (default): a failing input file or day is reported, the
-        other days go on and the run exits non-zero; ``"fail"``: the run stops
-        at the first failure (finished outputs stay valid).
-    format
-        ``"netcdf"`` (default): one NetCDF-4 file per day for cubes and maps;
-        ``"zarr"``: one Zarr v3 store per day.
-    """
-
-    name: str
-    output_root: str = "runs"
-    on_error: str = "skip"
-    format: str = "netcdf"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ConfigError(f"[pipeline] name: expected a non-empty string, got {self.name!r}")
-        if not isinstance(self.output_root, str) or not self.output_root:
-            raise ConfigError(
-                f"[pipeline] output_root: expected a folder path, got {self.output_root!r}"
-            )
-        if self.on_error not in ON_ERROR_POLICIES:
-            raise ConfigError(
-                f"[pipeline] on_error: expected one of {list(ON_ERROR_POLICIES)}, "
-                f"got {self.on_error!r}"
-            )
-        if self.format not in ("netcdf", "zarr"):
-            raise ConfigError(
-                f"[pipeline] format: expected 'netcdf' or 'zarr', got {self.format!r}"
-            )
-
-
-#: ``[inputs] land_mask`` values that are not a file: the shipped coastline, no mask.
-LAND_COASTLINE = "coastline"
-LAND_NONE = "none"
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """The ``[inputs]`` table: which product files feed the grid stage.
-
-    Attributes
-    ----------
-    observations
-        Paths or glob patterns (``**`` allowed) of along-track or swath files
-        readable by :func:`oceaninterp.products.open_product`; relative to the
-        TOML file's folder.
-    variable
-        The sea-level variable gridded (``"sla_filtered"``, ``"adt"``, ...), as
-        for ``oceaninterp grid --variable``.
-    sst
-        Optional L4 SST files or patterns, gridded onto the cube as ``sst``.
-    latest_production
-        Of CMEMS files named ``..._<YYYYMMDD>_<production YYYYMMDD>.nc`` that
-        differ only by production date, keep the latest (NRT archives hold
-        several). Default true.
-    mdt
-        Optional mean dynamic topography file (``mdt`` in metres, see
-        :mod:`oceaninterp.mdt`), given to every ``[[reconstruct]]`` method as
-        ``reconstruct(mdt=...)``: the OI and MDT-trained 4DVarNets map the SLA
-        and add it back; every map then holds ``sla`` and ``adt``. Required by
-        a checkpoint trained with an MDT.
-    land_mask
-        Where land is, for the grid stage (land cells never observed, their
-        observations dropped; ``grid_files(land_mask=...)``) and the maps stage
-        (land masked in every map; ``reconstruct(land=...)``):
-        ``"coastline"`` (default): the GSHHG coastline shipped with
-        ``roaring-landmask``; ``"none"``: no land mask (every cell may be
-        observed and mapped; an MDT's own land still counts); any other string:
-        a land mask file (NetCDF/Zarr, 1-D latitude/longitude and a variable
-        ``land``/``lsm`` = 1 on land or ``sea``/``mask`` = 1 at sea, see
-        :mod:`oceaninterp.landmask`), relative to the TOML file's folder.
-        Part of the keys of the cubes and maps: changing it (or the mask
-        file's bytes) re-grids and re-maps every day.
-    """
-
-    observations: tuple[str, ...]
-    variable: str = "sla_filtered"
-    sst: tuple[str, ...] = ()
-    latest_production: bool = True
-    mdt: str | None = None
-    land_mask: str = LAND_COASTLINE
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "observations",
-            _string_list(self.observations, "[inputs] observations", allow_empty=False),
-        )
-        object.__setattr__(self, "sst", _string_list(self.sst, "[inputs] sst", allow_empty=True))
-        if not isinstance(self.variable, str) or not self.variable:
-            raise ConfigError(
-                f"[inputs] variable: expected a variable name such as 'sla_filtered' "
-                f"or 'adt', got {self.variable!r}"
-            )
-        if not isinstance(self.latest_production, bool):
-            raise ConfigError(
-                f"[inputs] latest_production: expected true or false, "
-                f"got {self.latest_production!r}"
-            )
-        if self.mdt is not None and (not isinstance(self.mdt, str) or not self.mdt):
-            raise ConfigError(f"[inputs] mdt: expected an MDT file path, got {self.mdt!r}")
-        if not isinstance(self.land_mask, str) or not self.land_mask.strip():
-            raise ConfigError(
-                f"[inputs] land_mask: expected {LAND_COASTLINE!r} (the GSHHG coastline), "
-                f"{LAND_NONE!r} (no land mask) or a land mask file path, got {self.land_mask!r}"
-            )
-
-
-@dataclass(frozen=True)
-class RunReconstruct:
-    """One ``[[reconstruct]]`` table: a mapping method run on the daily cubes.
-
-    Attributes
-    ----------
-    name
-        Names the maps folder (``maps/<name>/``) and the scores; unique.
-    method
-        ``"4dvarnet"`` (needs ``checkpoint``) or ``"oi"``.
-    checkpoint
-        A checkpoint file (relative to the TOML file's folder) for 4dvarnet.
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``; on a dask cluster ``"auto"`` uses
-        the worker's own GPU when it has one.
-    halo_days
-        Days of observations used on each side of the days mapped. Default:
-        half the checkpoint's tile length for 4dvarnet; for OI the reach of
-        its observation window, ``OIConfig.time_window * OIConfig.lt`` (14).
-    block_days
-        Days mapped by one reconstruction call (one dask task); blocks are
-        aligned on the grid's first day, so a serial and a distributed run do
-        the same calls. Default 30.
-    oi
-        For ``method = "oi"``: the :class:`OIConfig` fields to change, as an
-        inline table (``oi = { lx = 1.5, lt = 10.0 }``); defaults otherwise.
-    """
-
-    name: str
-    method: str = "4dvarnet"
-    checkpoint: str | None = None
-    device: str = "auto"
-    halo_days: int | None = None
-    block_days: int = 30
-    oi: OIConfig | None = None
-
-    def __post_init__(self) -> None:
-        plain = self.name.replace("-", "").replace("_", "") if isinstance(self.name, str) else ""
-        if not plain.isalnum():
-            raise ConfigError(
-                f"[[reconstruct]] name: expected letters, digits, '-' or '_', got {self.name!r}"
-            )
-        where = f"[[reconstruct]] {self.name}"
-        if self.method not in RUN_METHODS:
-            raise ConfigError(
-                f"{where}: method: expected one of {list(RUN_METHODS)}, got {self.method!r}"
-            )
-        if self.method == "4dvarnet" and not self.checkpoint:
-            raise ConfigError(f"{where}: checkpoint: expected a checkpoint file for 4dvarnet")
-        if self.checkpoint is not None and not isinstance(self.checkpoint, str):
-            raise ConfigError(f"{where}: checkpoint: expected a path, got {self.checkpoint!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(
-                f"{where}: device: expected 'auto', 'cpu' or 'cuda', got {self.device!r}"
-            )
-        if self.halo_days is not None:
-            _check_int(self.halo_days, f"{where}: halo_days", minimum=0)
-        _check_int(self.block_days, f"{where}: block_days")
-        if self.oi is not None:
-            if self.method != "oi" or not isinstance(self.oi, (dict, OIConfig)):
-                raise ConfigError(f"{where}: oi: expected a table of OI settings for method 'oi'")
-            if isinstance(self.oi, dict):
-                try:
-                    oi = from_mapping(OIConfig, self.oi, "oi")
-                except ConfigError as exc:
-                    raise ConfigError(f"{where}: {exc}") from None
-                object.__setattr__(self, "oi", oi)
-
-
-@dataclass(frozen=True)
-class RunScore:
-    """The optional ``[score]`` table: score every method's maps.
-
-    Attributes
-    ----------
-    truth
-        A truth file (OSSE; contract: ``ssh`` in metres on a daily grid).
-    tracks
-        Withheld along-track files or patterns (OSE), used when no truth is given.
-    """
-
-    truth: str | None = None
-    tracks: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        tracks = _string_list(self.tracks, "[score] tracks", allow_empty=True)
-        object.__setattr__(self, "tracks", tracks)
-        if self.truth is not None and (not isinstance(self.truth, str) or not self.truth):
-            raise ConfigError(f"[score] truth: expected a file path, got {self.truth!r}")
-        if self.truth is None and not self.tracks:
-            raise ConfigError("[score]: expected 'truth' (a file) or 'tracks' (a list of files)")
-
-
-@dataclass(frozen=True)
-class RunDask:
-    """The optional ``[dask]`` table: scale gridding and reconstruction out.
-
-    Attributes
-    ----------
-    scheduler
-        Address of a running dask.distributed scheduler (``"tcp://host:8786"``).
-    workers
-        With no scheduler: start a LocalCluster of this many single-threaded
-        worker processes. 0 (default) runs everything in this process.
-    """
-
-    scheduler: str | None = None
-    workers: int = 0
-
-    def __post_init__(self) -> None:
-        if self.scheduler is not None and (
-            not isinstance(self.scheduler, str) or "://" not in self.scheduler
-        ):
-            raise ConfigError(
-                f"[dask] scheduler: expected an address such as 'tcp://host:8786', "
-                f"got {self.scheduler!r}"
-            )
-        _check_int(self.workers, "[dask] workers", minimum=0)
-        if self.scheduler is None and self.workers > cpu_count():
-            raise ConfigError(
-                f"[dask] workers: expected at most {cpu_count()} (the CPUs of this machine) "
-                f"for a local cluster, got {self.workers}"
-            )
-
-    @property
-    def distributed(self) -> bool:
-        """Whether work goes to a dask.distributed cluster."""
-        return self.scheduler is not None or self.workers > 0
-
-
-def resolve_day(value: Any, key: str, today: np.datetime64) -> str:
-    """An ISO date, or ``"today"``/``"today-N"``/``"today+N"`` (days, UTC), as ``YYYY-MM-DD``."""
-    import re
-
-    if isinstance(value, str):
-        match = re.fullmatch(r"today(?:\s*([+-])\s*(\d+))?", value.strip())
-        if match:
-            offset = int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
-            return str(today.astype("datetime64[D]") + np.timedelta64(offset, "D"))
-    if hasattr(value, "isoformat"):  # a TOML date
-        value = value.isoformat()
-    try:
-        return str(np.datetime64(str(value), "D"))
-    except ValueError:
-        raise ConfigError(
-            f"{key}: expected an ISO date (YYYY-MM-DD), 'today' or 'today-N', got {value!r}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """A whole pipeline TOML (``oceaninterp run``): ingest -> grid -> reconstruct -> score.
-
-    Attributes
-    ----------
-    pipeline, inputs, reconstruct, score, dask
-        The tables of the same names (``[[reconstruct]]`` is a list).
-    grid
-        The ``[grid]`` table: the daily grid of the cubes and maps, with
-        ``start``/``end`` resolved to dates (they may be written ``"today-N"``).
-    base_dir
-        The TOML file's folder: relative paths in the file are relative to it.
-    """
-
-    pipeline: RunPipeline
-    inputs: RunInputs
-    grid: GridSpec
-    reconstruct: tuple[RunReconstruct, ...]
-    score: RunScore | None
-    dask: RunDask
-    base_dir: str
-
-    @classmethod
-    def from_toml(cls, path: str | Any, *, today: np.datetime64 | None = None) -> RunConfig:
-        """Load and validate a pipeline TOML file.
-
-        Parameters
-        ----------
-        path
-            The TOML file.
-        today
-            The day ``"today"`` means in ``[grid] start/end`` (default: the
-            current UTC day).
-        """
-        path = Path(path)
-        data = load_toml(path, "pipeline file")
-        return cls.from_mapping(data, base_dir=path.resolve().parent, today=today)
-
-    @classmethod
-    def from_mapping(
-        cls, data: dict[str, Any], *, base_dir: Any, today: np.datetime64 | None = None
-    ) -> RunConfig:
-        """Validate a parsed pipeline TOML (see :meth:`from_toml`)."""
-        known = {"pipeline", "inputs", "grid", "reconstruct", "score", "dask"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown table(s) {unknown}; expected some of {sorted(known)}")
-        for table in ("pipeline", "inputs", "grid"):
-            if not isinstance(data.get(table), dict):
-                raise ConfigError(f"[{table}]: missing table")
-        today = np.datetime64("today", "D") if today is None else today.astype("datetime64[D]")
-        grid = dict(data["grid"])
-        for key in ("start", "end"):
-            if key in grid:
-                grid[key] = resolve_day(grid[key], f"[grid] {key}", today)
-        try:
-            grid_spec = from_mapping(GridSpec, grid, "grid")
-        except ConfigError as exc:
-            message = str(exc)
-            raise ConfigError(message if message.startswith("[") else f"[grid] {message}") from None
-        tables = data.get("reconstruct", [])
-        if isinstance(tables, dict):
-            tables = [tables]
-        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-            raise ConfigError("[[reconstruct]]: expected an array of tables")
-        reconstruct = tuple(from_mapping(RunReconstruct, t, "[reconstruct]") for t in tables)
-        names = [r.name for r in reconstruct]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"[[reconstruct]] name: expected unique names, got {names}")
-        score = data.get("score")
-        land_mask = data["inputs"].get("land_mask", LAND_COASTLINE)
-        if not isinstance(land_mask, str):  # e.g. `land_mask = false`: say what is expected
-            raise ConfigError(
-                f"[inputs] land_mask: expected {LAND_COASTLINE!r} (the GSHHG coastline), "
-                f"{LAND_NONE!r} (no land mask) or a land mask file path, got {land_mask!r}"
-            )
-        return cls(
-            pipeline=from_mapping(RunPipeline, data["pipeline"], "pipeline"),
-            inputs=from_mapping(RunInputs, data["inputs"], "inputs"),
-            grid=grid_spec,
-            reconstruct=reconstruct,
-            score=None if score is None else from_mapping(RunScore, score, "score"),
-            dask=from_mapping(RunDask, data.get("dask", {}), "dask"),
-            base_dir=str(base_dir),
-        )
-
-    def path(self, value: str) -> Any:
-        """``value`` as an absolute :class:`~pathlib.Path`, relative to :attr:`base_dir`."""
-        from pathlib import Path
-
-        return (Path(self.base_dir) / Path(value).expanduser()).resolve()
-
-    def land_mask_file(self) -> Any:
-        """The ``[inputs] land_mask`` file as an absolute path; ``None`` for coastline/none."""
-        if self.inputs.land_mask in (LAND_COASTLINE, LAND_NONE):
-            return None
-        return self.path(self.inputs.land_mask)
-
-
-@dataclass(frozen=True)
-class TileSpec:
-    """How ``oceaninterp reconstruct`` covers a cube with overlapping tiles.
-
-    The tile length in time is the checkpoint's (days are the channels of the
-    network). The network is convolutional, so its spatial tile at inference
-    may be larger than the training tile: by default it is the whole domain
-    (rounded up to a multiple of 4), up to ``max_space_tile`` pixels, and never
-    smaller than the training tile. Tiles are merged by ``sum(w * pred) /
-    sum(w)`` with a triangle weight in time (1 on the centre day) and zero
-    weight on ``border`` pixels of each tile side inside the domain
-    (:mod:`oceaninterp.tiling`).
-
-    Measured (mu over the last 55 days of a synthetic Gulf Stream year at
-    1/10 deg, 100 x 100 px, with a model trained on 48-px tiles of its first
-    255 days; the synthetic OSSE of ``benchmarks/reconstruct_bench.py``):
-    the reference's tiling (48-px tiles every day, no margin) 0.812; 48-px
-    tiles every 3 days with the margin 0.860; the defaults (one 120-px tile
-    every 3 days, 10-px margin) 0.880, with a margin of 0 / 4 / 20 px 0.823 /
-    0.876 / 0.879, every 1 / 5 days 0.881 / 0.875.
-
-    Attributes
-    ----------
-    time_stride
-        Days between consecutive tile starts. The reference runs one tile per
-        output day (1); each output day is then computed ``tile_time`` times.
-        Default 3: a third of the tiles for 0.001 less mu than 1.
-    latitude, longitude
-        Spatial tile size in pixels (multiples of 4); ``None``: automatic (see
-        above).
-    max_space_tile
-        Largest automatic spatial tile, pixels (a multiple of 4). Default 256.
-    space_stride
-        Pixels between tile starts in latitude and longitude; ``None``: tile
-        size minus twice the border (the crops just meet).
-    border
-        Pixels of zero merge weight at tile sides inside the domain; ``None``:
-        a twelfth of the tile size (the reference's 20 of 240).
-    margin
-        Unobserved pixels added around the domain in latitude and longitude,
-        so that no map edge lies on a tile edge, where the network's
-        convolutions see zero padding; ``None``: the border.
-    time_window
-        Days of observations held in memory at once (tiles are streamed over
-        time and merged days are written as soon as no later tile touches
-        them); at least the tile length. ``None``: 60 days, fewer on large
-        grids so that one window of the grid is at most 2**28 cells (1 GiB of
-        float32; memory is about three such windows: observations, weighted
-        sum, weights), never fewer than the tile length.
-    """
-
-    time_stride: int = 3
-    latitude: int | None = None
-    longitude: int | None = None
-    max_space_tile: int = 256
-    space_stride: int | None = None
-    border: int | None = None
-    margin: int | None = None
-    time_window: int | None = None
-
-    def __post_init__(self) -> None:
-        optional = ("latitude", "longitude", "space_stride", "time_window")
-        for name in ("time_stride", "max_space_tile", *optional):
-            value = getattr(self, name)
-            if value is not None or name not in optional:
-                _check_int(value, name)
-        for name in ("latitude", "longitude", "max_space_tile"):
-            value = getattr(self, name)
-            if value is not None and value % 4:
-                raise ConfigError(f"{name}: expected a multiple of 4 pixels, got {value!r}")
-        for name in ("border", "margin"):
-            if getattr(self, name) is not None:
-                _check_int(getattr(self, name), name, minimum=0)
-
-    def resolve(
-        self, tile: dict[str, int], shape: dict[str, int] | None = None
-    ) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
-        """Tile sizes, strides, borders and domain margins by dimension.
-
-        Parameters
-        ----------
-        tile
-            The checkpoint's training tile, ``{"time": T, "latitude": H, "longitude": W}``.
-        shape
-            The domain's sizes by dimension (cells), for the automatic spatial
-            tile; ``None``: the training tile is used.
-
-        Returns
-        -------
-        (size, stride, border, margin)
-            Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells); the
-            margin is 0 in time.
-        """
-        if self.time_window is not None and self.time_window < int(tile["time"]):
-            raise ConfigError(
-                f"time_window: expected at least the tile length {tile['time']} days, "
-                f"got {self.time_window}"
-            )
-        if self.time_stride > int(tile["time"]):
-            raise ConfigError(
-                f"time_stride: {self.time_stride} days would skip days between "
-                f"{tile['time']}-day tiles"
-            )
-        size, stride = {"time": int(tile["time"])}, {"time": self.time_stride}
-        border, margin = {"time": 0}, {"time": 0}
-        for dim in ("latitude", "longitude"):
-            explicit = getattr(self, dim)
-            if explicit is not None:
-                size[dim] = explicit
-            elif shape is None:
-                size[dim] = int(tile[dim])
-            else:  # the smallest multiple of 4 holding the domain and its margins
-                size[dim] = max(int(tile[dim]), -(-int(shape[dim]) // 4) * 4)
-                while size[dim] < self.max_space_tile and size[dim] < int(shape[dim]) + 2 * (
-                    self._border(size[dim]) if self.margin is None else self.margin
-                ):
-                    size[dim] += 4
-                size[dim] = min(size[dim], max(self.max_space_tile, int(tile[dim])))
-            border[dim] = self._border(size[dim])
-            margin[dim] = border[dim] if self.margin is None else self.margin
-            core = size[dim] - 2 * border[dim]
-            if core < 1:
-                raise ConfigError(
-                    f"border: {border[dim]} pixels leave nothing of a {size[dim]}-pixel tile"
-                )
-            stride[dim] = core if self.space_stride is None else self.space_stride
-            if stride[dim] > core:
-                raise ConfigError(
-                    f"space_stride: {stride[dim]} pixels leave gaps between tiles of "
-                    f"{size[dim]} pixels with a {border[dim]}-pixel border (at most {core})"
-                )
-        return size, stride, border, margin
-
-    def window_days(self, tile_time: int, cells_per_day: int) -> int:
-        """Days held in memory at once for a grid of ``cells_per_day`` cells (``time_window``)."""
-        if self.time_window is not None:
-            return self.time_window
-        return max(tile_time, min(60, 2**28 // max(1, cells_per_day)))
-
-    def _border(self, size: int) -> int:
-        return size // 12 if self.border is None else self.border
 
 
 @dataclass(frozen=True)
@@ -1060,30 +573,19 @@ class OIConfig:
         Memory budget, bytes, for one batch of covariance matrices.
     """
 
-    lx: float = 1.0
-    ly: float = 1.0
-    lt: float = 7.0
-    noise: float = 0.05
-    signal_std: float | None = None
-    time_window: float = 2.0
-    space_cutoff: float = 3.0
-    block_days: int = 14
-    block_deg: float | None = None
-    superobs: float = 0.2
-    error_step: float = 0.5
-    dtype: str = "float64"
-    batch_bytes: int = 512 * 2**20
+    lx: Positive = 1.0
+    ly: Positive = 1.0
+    lt: Positive = 7.0
+    noise: Positive = 0.05
+    signal_std: Positive | None = None
+    time_window: Positive = 2.0
+    space_cutoff: Positive = 3.0
+    block_days: Count = 14
+    block_deg: Positive | None = None
+    superobs: NonNegative = 0.2
+    error_step: NonNegative = 0.5
+    dtype: Literal["float64", "float32"] = "float64"
+    batch_bytes: Count = 512 * 2**20
 
     def __post_init__(self) -> None:
-        for name in ("lx", "ly", "lt", "noise", "time_window", "space_cutoff"):
-            _check_number(getattr(self, name), f"oi.{name}")
-        if self.signal_std is not None:
-            _check_number(self.signal_std, "oi.signal_std")
-        _check_int(self.block_days, "oi.block_days")
-        if self.block_deg is not None:
-            _check_number(self.block_deg, "oi.block_deg")
-        for name in ("superobs", "error_step"):
-            _check_number(getattr(self, name), f"oi.{name}", positive=False)
-        if self.dtype not in ("float64", "float32"):
-            raise ConfigError(f"oi.dtype: expected 'float64' or 'float32', got {self.dtype!r}")
-        _check_number(self.batch_bytes, "oi.batch_bytes")
+        check_fields(self)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from oceaninterp.config import OIConfig, TileSpec
+from oceaninterp.config import OIConfig
 from oceaninterp.cube import (
     COASTLINE,
     DIMS,
@@ -65,6 +65,7 @@ from oceaninterp.model.checkpoint import valid_latitudes
 from oceaninterp.model.inference import load_model, predict, resolve_device
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
+from oceaninterp.tiling import TileSpec
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,26 @@ keeps full weight, since no other tile covers those cells). The merged field is
 
 Tiles are extracted with the same flat indices (a gather), so tiling then
 merging a field returns it unchanged (see ``tests/test_tiling.py``).
+
+:class:`TileSpec` holds the tile rules of ``oceaninterp reconstruct`` (tile
+sizes, strides, borders, margins and the streaming window, resolved against a
+checkpoint's training tile and the domain).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+
+from oceaninterp.config import Count, Index, Rule, check_fields
+from oceaninterp.errors import ConfigError
+
+#: A tile side in pixels: a positive multiple of 4 (pooling by 2, twice, in the network).
+Pixels = Annotated[int, Rule(minimum=1, multiple_of=4)]
 
 TRIANGLE = "triangle"
 CROP = "crop"
@@ -303,3 +315,127 @@ class Merger:
     def result(self):
         """The merged field ``sum(w * pred) / sum(w)`` (NaN where no weight)."""
         return self.numerator / self.denominator
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """How ``oceaninterp reconstruct`` covers a cube with overlapping tiles.
+
+    The tile length in time is the checkpoint's (days are the channels of the
+    network). The network is convolutional, so its spatial tile at inference
+    may be larger than the training tile: by default it is the whole domain
+    (rounded up to a multiple of 4), up to ``max_space_tile`` pixels, and never
+    smaller than the training tile. Tiles are merged by ``sum(w * pred) /
+    sum(w)`` with a triangle weight in time (1 on the centre day) and zero
+    weight on ``border`` pixels of each tile side inside the domain
+    (:func:`weight_profile`).
+
+    Attributes
+    ----------
+    time_stride
+        Days between consecutive tile starts. The reference runs one tile per
+        output day (1); each output day is then computed ``tile_time`` times.
+        Default 3: a third of the tiles.
+    latitude, longitude
+        Spatial tile size in pixels (multiples of 4); ``None``: automatic (see
+        above).
+    max_space_tile
+        Largest automatic spatial tile, pixels (a multiple of 4). Default 256.
+    space_stride
+        Pixels between tile starts in latitude and longitude; ``None``: tile
+        size minus twice the border (the crops just meet).
+    border
+        Pixels of zero merge weight at tile sides inside the domain; ``None``:
+        a twelfth of the tile size (the reference's 20 of 240).
+    margin
+        Unobserved pixels added around the domain in latitude and longitude,
+        so that no map edge lies on a tile edge, where the network's
+        convolutions see zero padding; ``None``: the border.
+    time_window
+        Days of observations held in memory at once (tiles are streamed over
+        time and merged days are written as soon as no later tile touches
+        them); at least the tile length. ``None``: 60 days, fewer on large
+        grids so that one window of the grid is at most 2**28 cells (1 GiB of
+        float32; memory is about three such windows: observations, weighted
+        sum, weights), never fewer than the tile length.
+    """
+
+    time_stride: Count = 3
+    latitude: Pixels | None = None
+    longitude: Pixels | None = None
+    max_space_tile: Pixels = 256
+    space_stride: Count | None = None
+    border: Index | None = None
+    margin: Index | None = None
+    time_window: Count | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    def resolve(
+        self, tile: dict[str, int], shape: dict[str, int] | None = None
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+        """Tile sizes, strides, borders and domain margins by dimension.
+
+        Parameters
+        ----------
+        tile
+            The checkpoint's training tile, ``{"time": T, "latitude": H, "longitude": W}``.
+        shape
+            The domain's sizes by dimension (cells), for the automatic spatial
+            tile; ``None``: the training tile is used.
+
+        Returns
+        -------
+        (size, stride, border, margin)
+            Dicts keyed by ``time``, ``latitude``, ``longitude`` (cells); the
+            margin is 0 in time.
+        """
+        if self.time_window is not None and self.time_window < int(tile["time"]):
+            raise ConfigError(
+                f"time_window: expected at least the tile length {tile['time']} days, "
+                f"got {self.time_window}"
+            )
+        if self.time_stride > int(tile["time"]):
+            raise ConfigError(
+                f"time_stride: {self.time_stride} days would skip days between "
+                f"{tile['time']}-day tiles"
+            )
+        size, stride = {"time": int(tile["time"])}, {"time": self.time_stride}
+        border, margin = {"time": 0}, {"time": 0}
+        for dim in ("latitude", "longitude"):
+            explicit = getattr(self, dim)
+            if explicit is not None:
+                size[dim] = explicit
+            elif shape is None:
+                size[dim] = int(tile[dim])
+            else:  # the smallest multiple of 4 holding the domain and its margins
+                size[dim] = max(int(tile[dim]), -(-int(shape[dim]) // 4) * 4)
+                while size[dim] < self.max_space_tile and size[dim] < int(shape[dim]) + 2 * (
+                    self._border(size[dim]) if self.margin is None else self.margin
+                ):
+                    size[dim] += 4
+                size[dim] = min(size[dim], max(self.max_space_tile, int(tile[dim])))
+            border[dim] = self._border(size[dim])
+            margin[dim] = border[dim] if self.margin is None else self.margin
+            core = size[dim] - 2 * border[dim]
+            if core < 1:
+                raise ConfigError(
+                    f"border: {border[dim]} pixels leave nothing of a {size[dim]}-pixel tile"
+                )
+            stride[dim] = core if self.space_stride is None else self.space_stride
+            if stride[dim] > core:
+                raise ConfigError(
+                    f"space_stride: {stride[dim]} pixels leave gaps between tiles of "
+                    f"{size[dim]} pixels with a {border[dim]}-pixel border (at most {core})"
+                )
+        return size, stride, border, margin
+
+    def window_days(self, tile_time: int, cells_per_day: int) -> int:
+        """Days held in memory at once for a grid of ``cells_per_day`` cells (``time_window``)."""
+        if self.time_window is not None:
+            return self.time_window
+        return max(tile_time, min(60, 2**28 // max(1, cells_per_day)))
+
+    def _border(self, size: int) -> int:
+        return size // 12 if self.border is None else self.border

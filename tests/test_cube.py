@@ -8,13 +8,14 @@ import torch
 import xarray as xr
 from test_reconstruct import Loaded, _meta, make_cube
 
-from oceaninterp.config import OIConfig, TileSpec
+from oceaninterp.config import OIConfig
 from oceaninterp.cube import NO_LAND, is_global, land_cells, regrid, validate
 from oceaninterp.errors import InputError
 from oceaninterp.landmask import land_mask
 from oceaninterp.oi import cube_observations, signal_std_map
 from oceaninterp.products import duacs_l4
 from oceaninterp.reconstruct import reconstruct
+from oceaninterp.tiling import TileSpec
 
 DIMS = ("time", "latitude", "longitude")
 

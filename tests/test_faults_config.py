@@ -13,9 +13,10 @@ import pytest
 from test_pipeline import DAYS, make_pipeline
 
 from oceaninterp.cli.app import main
-from oceaninterp.config import RunConfig, cpu_count, read_train_config
+from oceaninterp.config import read_train_config
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.pipeline import run_pipeline
+from oceaninterp.pipeline.config import RunConfig, cpu_count
 
 BINARY = bytes(range(256)) * 4
 

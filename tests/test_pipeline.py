@@ -21,8 +21,8 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from oceaninterp.cli.app import app
-from oceaninterp.config import RunConfig, RunDask
 from oceaninterp.pipeline import PipelineLockedError, RunLock, run_pipeline
+from oceaninterp.pipeline.config import RunConfig, RunDask
 from oceaninterp.pipeline.manifest import Manifest
 from oceaninterp.products import cmems_l3
 from oceaninterp.products.schema import make_tracks

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oceaninterp.config import RunConfig
 from oceaninterp.errors import ConfigError
+from oceaninterp.pipeline.config import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,7 +90,10 @@ def test_relative_days_resolve_against_today() -> None:
             r"\[pipeline\] on_error: expected one of \['skip', 'fail'\], got 'ignore'",
         ),
         (changed("pipeline", colour="red"), r"\[pipeline\]: unknown key\(s\) \['colour'\]"),
-        (changed("pipeline", format="grib"), r"\[pipeline\] format: expected 'netcdf' or 'zarr'"),
+        (
+            changed("pipeline", format="grib"),
+            r"\[pipeline\] format: expected one of \['netcdf', 'zarr'\]",
+        ),
         (changed("inputs", observations=[]), r"\[inputs\] observations: expected at least one"),
         (changed("inputs", observations=3), r"\[inputs\] observations: expected a list"),
         (changed("inputs", mdt=3), r"\[inputs\] mdt: expected a string, got 3 \(int\)"),
@@ -102,7 +105,7 @@ def test_relative_days_resolve_against_today() -> None:
         (changed("grid", start="2024-02-01"), r"\[grid\] start/end: empty date range"),
         (changed("dask", workers=-1), r"\[dask\] workers: expected an integer >= 0, got -1"),
         (changed("dask", scheduler="localhost"), r"\[dask\] scheduler: expected an address"),
-        (changed("score", truth=None), r"\[score\]: expected 'truth'"),
+        (changed("score", truth=None), r"\[score\] truth/tracks: expected 'truth'"),
     ],
 )
 def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) -> None:
@@ -125,7 +128,10 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
             {"name": "x", "method": "oi", "block_days": 0},
             r"x: block_days: expected an integer >= 1",
         ),
-        ({"name": "x", "method": "oi", "device": "tpu"}, r"x: device: expected 'auto'"),
+        (
+            {"name": "x", "method": "oi", "device": "tpu"},
+            r"x: device: expected one of \['auto', 'cpu', 'cuda'\]",
+        ),
         ({"name": "a b", "method": "oi"}, r"\[\[reconstruct\]\] name: expected letters"),
         ({"method": "oi"}, r"\[\[reconstruct\]\].*missing 1 required .*'name'"),
         (
@@ -134,7 +140,7 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
         ),
         (
             {"name": "x", "method": "oi", "oi": {"lt": -7.0}},
-            r"\[\[reconstruct\]\] x: oi.lt: expected a positive number",
+            r"\[\[reconstruct\]\] x: \[oi\] lt: expected a positive number",
         ),
         (
             {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi": {"lt": 7.0}},

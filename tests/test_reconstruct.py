@@ -12,12 +12,12 @@ import torch
 import xarray as xr
 from cfcheck import assert_cf_compliant
 
-from oceaninterp.config import TileSpec
 from oceaninterp.cube import NO_LAND, check_compatible, land_cells, regrid
 from oceaninterp.errors import ConfigError, InputError, OutputExistsError
 from oceaninterp.model.inference import predict
 from oceaninterp.products import duacs_l4
 from oceaninterp.reconstruct import reconstruct
+from oceaninterp.tiling import TileSpec
 
 RES = 0.1
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from oceaninterp.config import ConfigError, TileSpec
+from oceaninterp.errors import ConfigError
 from oceaninterp.tiling import (
     Merger,
     TileGrid,
+    TileSpec,
     extract,
     flat_indices,
     tile_starts,

@@ -137,10 +137,11 @@ def reconstruct(
     with user_errors():
         import dataclasses
 
-        from oceaninterp.config import OIConfig, TileSpec
+        from oceaninterp.config import OIConfig
         from oceaninterp.cube import COASTLINE, NO_LAND
         from oceaninterp.errors import ConfigError
         from oceaninterp.reconstruct import reconstruct as run_reconstruct
+        from oceaninterp.tiling import TileSpec
 
         oi_overrides: dict[str, Any] = {
             "lx": lx,

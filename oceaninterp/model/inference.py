@@ -6,7 +6,7 @@ their grid and their writing stay in :mod:`oceaninterp.reconstruct`):
 1. the cube, framed by a margin of unobserved cells (so that no map edge lies
    on a tile edge; on a global cube the margin holds the opposite side, so
    tiles wrap around in longitude), is covered by overlapping tiles
-   (:mod:`oceaninterp.tiling`, :class:`~oceaninterp.config.TileSpec`);
+   (:mod:`oceaninterp.tiling`, :class:`~oceaninterp.tiling.TileSpec`);
    tiles wholly on land are skipped;
 2. tiles go to the device in batches (bf16 autocast on CUDA only) and are
    merged there by one weighted sum;
@@ -33,15 +33,13 @@ import numpy as np
 import torch
 import xarray as xr
 
-from oceaninterp.config import TileSpec
 from oceaninterp.cube import is_global
 from oceaninterp.errors import ConfigError
+from oceaninterp.kinds import DEVICES
+from oceaninterp.tiling import TileSpec
 
 if TYPE_CHECKING:
     from oceaninterp.oi import ProgressCallback
-
-#: The values of ``--device``.
-DEVICES = ("auto", "cpu", "cuda")
 
 
 class TileModel(Protocol):
@@ -173,7 +171,7 @@ def predict(
     meta
         The checkpoint description: ``tile`` and ``uses_sst`` are read.
     tiles
-        Strides, borders and the streaming window (:class:`~oceaninterp.config.TileSpec`).
+        Strides, borders and the streaming window (:class:`~oceaninterp.tiling.TileSpec`).
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     batch_size

@@ -7,6 +7,7 @@ for the layout of an output root and how a run decides what is stale.
 from __future__ import annotations
 
 from oceaninterp.pipeline.lock import PipelineLockedError, RunLock
-from oceaninterp.pipeline.runner import RunSummary, StageResult, run_pipeline
+from oceaninterp.pipeline.runner import run_pipeline
+from oceaninterp.pipeline.summary import RunSummary, StageResult
 
 __all__ = ["PipelineLockedError", "RunLock", "RunSummary", "StageResult", "run_pipeline"]

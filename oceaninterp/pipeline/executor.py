@@ -18,8 +18,8 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from oceaninterp.config import RunDask
 from oceaninterp.errors import ConfigError
+from oceaninterp.pipeline.config import RunDask
 
 logger = logging.getLogger(__name__)
 

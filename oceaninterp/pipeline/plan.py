@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from oceaninterp.config import RunConfig, RunReconstruct
+from oceaninterp.kinds import Format
 from oceaninterp.pipeline.catalogue import InputFile
+from oceaninterp.pipeline.config import RunConfig, RunReconstruct
 from oceaninterp.pipeline.manifest import Manifest, digest
 
 
@@ -69,15 +70,15 @@ def shift(day: str, days: int) -> str:
 
 
 #: File suffix of each ``[pipeline] format``.
-SUFFIXES = {"netcdf": ".nc", "zarr": ".zarr"}
+SUFFIXES: dict[Format, str] = {"netcdf": ".nc", "zarr": ".zarr"}
 
 
-def cube_path(root: Path, day: str, fmt: str = "netcdf") -> Path:
+def cube_path(root: Path, day: str, fmt: Format = "netcdf") -> Path:
     """The cube file (``fmt`` ``"netcdf"`` or ``"zarr"``) of ``day`` under ``root``."""
     return root / "cubes" / day[:4] / f"oceaninterp_cube_{compact(day)}{SUFFIXES[fmt]}"
 
 
-def map_path(root: Path, name: str, day: str, fmt: str = "netcdf") -> Path:
+def map_path(root: Path, name: str, day: str, fmt: Format = "netcdf") -> Path:
     """The map file (``fmt`` ``"netcdf"`` or ``"zarr"``) of method ``name`` for ``day``."""
     return root / "maps" / name / day[:4] / f"oceaninterp_{name}_{compact(day)}{SUFFIXES[fmt]}"
 
@@ -202,7 +203,7 @@ def plan_grid(
     """One :class:`GridUnit` per day of ``days``.
 
     ``land_mask`` identifies the land mask the cubes are made with (a small
-    JSON-able value, see :meth:`~oceaninterp.pipeline.runner._Run.land_mask`);
+    JSON-able value, see :func:`~oceaninterp.pipeline.land.resolve_land_mask`);
     ``None`` leaves it out of the keys.
     """
     spec = cfg.grid
@@ -272,7 +273,7 @@ def plan_maps(
     blocks: list[list[str]],
     cube_keys: dict[str, str | None],
     manifest: Manifest,
-    fmt: str = "netcdf",
+    fmt: Format = "netcdf",
     mdt_sha256: str | None = None,
     land_mask: Any = None,
 ) -> tuple[list[MapDay], list[MapBlock]]:

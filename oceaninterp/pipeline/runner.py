@@ -2,46 +2,44 @@
 
 A run opens its own log file (``logs/run-<UTC time>-<pid>.log``; a run
 refused by the lock logs that too), takes the output root's lock, removes what
-a killed run left behind (temporary files of atomic writes, scratch folders),
-then for each stage plans
-its units (:mod:`oceaninterp.pipeline.plan`), runs the stale ones (in this
-process or on a dask cluster) and records each finished one in the manifest at
-once. It ends with a one-line summary; the run is OK only when every input file
+a killed run left behind (:mod:`oceaninterp.pipeline.runlog`), then for each
+stage plans its units (:mod:`oceaninterp.pipeline.plan`), runs the stale ones
+(in this process or on a dask cluster) and records each finished one in the
+manifest at once. It ends with a one-line summary; the run is OK only when every input file
 was readable and every unit succeeded.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
-import hashlib
 import logging
-import os
 import shutil
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oceaninterp.config import LAND_COASTLINE, LAND_NONE, OIConfig, RunConfig, RunReconstruct
+from oceaninterp.config import OIConfig
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
-from oceaninterp.io import SCRATCH_PREFIXES, ensure_folder, write_error
+from oceaninterp.io import ensure_folder
 from oceaninterp.pipeline import plan, tasks
 from oceaninterp.pipeline.catalogue import InputFile, catalogue, expand, fingerprint, near
+from oceaninterp.pipeline.config import RunConfig, RunReconstruct
 from oceaninterp.pipeline.executor import Executor, Job, make_executor
+from oceaninterp.pipeline.land import LandMask, resolve_land_mask
 from oceaninterp.pipeline.lock import RunLock
 from oceaninterp.pipeline.manifest import Manifest
+from oceaninterp.pipeline.runlog import (
+    WORK_DIR,
+    one_line,
+    remove_scratch,
+    run_log,
+    terminate_as_exit,
+)
+from oceaninterp.pipeline.summary import RunSummary, StageResult
 
 logger = logging.getLogger(__name__)
-
-WORK_DIR = "work"
-LOG_DIR = "logs"
 
 #: ``progress(stage, done, total)``: ``stage`` is ``"grid"``, ``"maps/<name>"`` or
 #: ``"score"``; ``done`` (units finished, fractional inside a block mapped in this
@@ -49,99 +47,6 @@ LOG_DIR = "logs"
 RunProgress = Callable[[str, float, int], None]
 #: The most of a job's units its own progress (OI blocks, tile batches) reports.
 INNER_MAX = 0.99
-
-
-@dataclass
-class StageResult:
-    """What one stage did.
-
-    Attributes
-    ----------
-    computed
-        Ids of the units run (in a dry run: that would run).
-    current
-        Number of units already up to date.
-    failed
-        Unit id -> error message.
-    waiting
-        Why the stage did not run (e.g. maps it needs are missing), or ``None``.
-    """
-
-    computed: list[str] = field(default_factory=list)
-    current: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-    waiting: str | None = None
-
-    def counts(self, dry_run: bool = False) -> str:
-        """``"3 computed, 27 up to date"`` (``"to compute"`` in a dry run), and failures."""
-        done = "to compute" if dry_run else "computed"
-        text = f"{len(self.computed)} {done}, {self.current} up to date"
-        text += f", {len(self.failed)} FAILED" if self.failed else ""
-        return text + (f", waiting: {self.waiting}" if self.waiting else "")
-
-
-@dataclass
-class RunSummary:
-    """The outcome of :func:`run_pipeline`.
-
-    Attributes
-    ----------
-    name, output_root, days
-        The pipeline, where it wrote, and the days it was asked to map.
-    dry_run
-        Whether nothing was computed (``--dry-run``).
-    stages
-        ``"grid"``, ``"maps/<name>"``... and ``"score"`` -> :class:`StageResult`.
-    input_errors
-        Unreadable input file -> why.
-    superseded
-        Input files skipped for a later production date of the same day.
-    scores
-        The score records (when the score stage ran).
-    log_file
-        This run's log.
-    elapsed_s
-        Wall-clock seconds.
-    """
-
-    name: str
-    output_root: Path
-    days: list[str]
-    dry_run: bool = False
-    stages: dict[str, StageResult] = field(default_factory=dict)
-    input_errors: dict[str, str] = field(default_factory=dict)
-    superseded: int = 0
-    scores: list[dict[str, Any]] = field(default_factory=list)
-    log_file: Path | None = None
-    elapsed_s: float = 0.0
-    stopped: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every input file was read and every unit succeeded."""
-        return (
-            not self.input_errors
-            and self.stopped is None
-            and not any(s.failed for s in self.stages.values())
-        )
-
-    @property
-    def computed(self) -> int:
-        """Units computed (or, in a dry run, to compute)."""
-        return sum(len(s.computed) for s in self.stages.values())
-
-    def line(self) -> str:
-        """The one-line summary that ends the log."""
-        status = "DRY RUN" if self.dry_run else ("OK" if self.ok else "FAILED")
-        span = f"{self.days[0]}..{self.days[-1]}" if self.days else "no day"
-        parts = [f"oceaninterp run {self.name}: {status}", f"{len(self.days)} days {span}"]
-        parts += [f"{name} {stage.counts(self.dry_run)}" for name, stage in self.stages.items()]
-        if self.input_errors:
-            parts.append(f"{len(self.input_errors)} unreadable input file(s)")
-        if self.stopped:
-            parts.append(f"stopped: {self.stopped}")
-        parts.append(f"{self.elapsed_s:.1f} s")
-        return " | ".join(parts)
 
 
 def target_days(cfg: RunConfig, start: str | None, end: str | None) -> list[str]:
@@ -175,7 +80,7 @@ def run_pipeline(
     Parameters
     ----------
     config
-        A pipeline TOML file or a loaded :class:`~oceaninterp.config.RunConfig`.
+        A pipeline TOML file or a loaded :class:`~oceaninterp.pipeline.config.RunConfig`.
     output_root
         Overrides ``[pipeline] output_root``.
     start, end
@@ -261,147 +166,8 @@ def run_pipeline(
     return summary
 
 
-@contextlib.contextmanager
-def run_log(root: Path) -> Iterator[Path]:
-    """Copy the ``oceaninterp`` log records to ``root/logs/run-<UTC time>-<pid>.log``.
-
-    The file gets INFO and above (DEBUG when the console is at DEBUG), whatever
-    the console's level, which the console handlers keep. Tracebacks go to the
-    file only; the console shows them at DEBUG (:class:`_NoTraceback`).
-    """
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = root / LOG_DIR / f"run-{stamp}-{os.getpid()}.log"
-    ensure_folder(path.parent)
-    try:
-        handler = _RunLogHandler(path)
-    except OSError as exc:
-        raise write_error(path, exc) from exc
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    top = logging.getLogger()
-    console_level = top.getEffectiveLevel()
-    file_level = min(console_level, logging.INFO)
-    handler.setLevel(file_level)
-    package = logging.getLogger("oceaninterp")
-    previous = package.level
-    quiet = [h for h in top.handlers if h.level == logging.NOTSET]
-    for h in quiet:  # the console keeps its level while the package logs INFO to the file
-        h.setLevel(console_level)
-    formatters = {h: h.formatter for h in top.handlers}
-    if console_level > logging.DEBUG:
-        for h in top.handlers:
-            h.setFormatter(_NoTraceback(h.formatter))
-    package.setLevel(file_level)
-    package.addHandler(handler)
-    try:
-        yield path
-    finally:
-        package.removeHandler(handler)
-        package.setLevel(previous)
-        for h in quiet:
-            h.setLevel(logging.NOTSET)
-        for h, formatter in formatters.items():
-            h.setFormatter(formatter)
-        handler.close()
-
-
-class _RunLogHandler(logging.FileHandler):
-    """The run's log file; a failing write (disk full) warns once instead of a traceback each."""
-
-    _failed = False
-
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        if not self._failed:
-            self._failed = True
-            sys.stderr.write(f"warning: cannot write the run log {self.baseFilename}; going on\n")
-
-
-class _NoTraceback(logging.Formatter):
-    """Formats a record as ``formatter`` does, without its traceback (kept in the log file).
-
-    Parameters
-    ----------
-    formatter
-        The console handler's own formatter (``None``: logging's default).
-    """
-
-    def __init__(self, formatter: logging.Formatter | None) -> None:
-        super().__init__()
-        self.inner = formatter or logging.Formatter()
-
-    def format(self, record: logging.LogRecord) -> str:
-        saved = record.exc_info, record.exc_text, record.stack_info
-        record.exc_info = record.exc_text = record.stack_info = None
-        try:
-            return self.inner.format(record)
-        finally:
-            record.exc_info, record.exc_text, record.stack_info = saved
-
-
-@contextlib.contextmanager
-def terminate_as_exit() -> Iterator[None]:
-    """Turn SIGTERM (cron's or a batch system's time limit) into SystemExit while running.
-
-    The run then stops like on Ctrl-C: the dask cluster it started is shut
-    down, the lock released and the log closed. (SIGKILL cannot be caught; the
-    outputs and manifest are safe either way.)
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def remove_scratch(root: Path) -> None:
-    """Remove what an interrupted run left: temporary files of atomic writes, ``work/``."""
-    shutil.rmtree(root / WORK_DIR, ignore_errors=True)
-    for path in sorted(root.rglob("*"), reverse=True):
-        if path.name.startswith(SCRATCH_PREFIXES) and path.exists():
-            logger.info("removing %s, left by an interrupted run", path)
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-
-
-def one_line(exc: BaseException) -> str:
-    """``exc`` as one line: its message (with its type unless it is ours), whitespace folded."""
-    text = " ".join(str(exc).split())
-    if not isinstance(exc, OceanInterpError):
-        text = f"{type(exc).__name__}: {text}"
-    return text if len(text) <= 500 else text[:497] + "..."
-
-
 class _StopRun(Exception):
     """A unit failed under ``on_error = "fail"``."""
-
-
-@dataclass(frozen=True)
-class _LandMask:
-    """``[inputs] land_mask`` as each stage takes it.
-
-    Attributes
-    ----------
-    grid
-        ``grid_files(land_mask=...)``: True (coastline), False (none) or a file.
-    reconstruct
-        ``reconstruct(land=...)``: ``"coastline"``, ``"none"`` or a file.
-    key
-        What identifies the mask in the units' keys: its kind and a digest of
-        its cells on the run's grid (so a mask file rewritten with the same
-        values, or a Zarr copy of it, changes nothing).
-    """
-
-    grid: bool | str
-    reconstruct: str
-    key: Any
 
 
 class _Run:
@@ -422,7 +188,7 @@ class _Run:
         self.dry_run = executor is None
         self.progress = progress
         self._mdt_digest: tuple[Path, str] | None = None
-        self._land: _LandMask | None = None
+        self._land: LandMask | None = None
 
     # -- stages ------------------------------------------------------------------------------
 
@@ -538,51 +304,10 @@ class _Run:
             self._mdt_digest = (path, mdt_digest(read_mdt(path)))
         return self._mdt_digest
 
-    def land_mask(self) -> _LandMask:
-        """The ``[inputs] land_mask`` for each stage, checked against the run's grid.
-
-        Raises
-        ------
-        InputError
-            Naming the key and the file: no such file, not a land mask, or not
-            covering the grid.
-        """
-        if self._land is not None:
-            return self._land
-        from oceaninterp import cube, landmask
-
-        if self.cfg.inputs.land_mask == LAND_NONE:
-            self._land = _LandMask(grid=False, reconstruct=cube.NO_LAND, key=LAND_NONE)
-            return self._land
-        path = self.cfg.land_mask_file()
-        if path is not None and not path.exists():
-            raise InputError(
-                path,
-                f"[inputs] land_mask: no such file (expected {LAND_COASTLINE!r}, "
-                f"{LAND_NONE!r} or a land mask file)",
-            )
-        spec = self.cfg.grid
-        try:
-            cells = landmask.land_mask(spec.latitudes(), spec.longitudes(), path)
-        except InputError as exc:
-            raise InputError(exc.path, f"[inputs] land_mask: {exc.problem}") from None
-        digest = hashlib.sha256(np.packbits(np.asarray(cells, dtype=bool)).tobytes()).hexdigest()
-        if path is None:
-            self._land = _LandMask(
-                grid=True,
-                reconstruct=cube.COASTLINE,
-                key={"mask": LAND_COASTLINE, "cells": digest},
-            )
-        else:
-            self._land = _LandMask(
-                grid=str(path), reconstruct=str(path), key={"mask": "file", "cells": digest}
-            )
-        logger.info(
-            "land mask: %s, %d of %d cells land",
-            landmask.source_name(path),
-            int(np.count_nonzero(cells)),
-            int(np.size(cells)),
-        )
+    def land_mask(self) -> LandMask:
+        """The ``[inputs] land_mask`` (:func:`~oceaninterp.pipeline.land.resolve_land_mask`)."""
+        if self._land is None:
+            self._land = resolve_land_mask(self.cfg)
         return self._land
 
     def _checkpoint(self, method: RunReconstruct) -> Path | None:

@@ -18,6 +18,7 @@ import xarray as xr
 
 from oceaninterp.config import OIConfig
 from oceaninterp.errors import InputError
+from oceaninterp.kinds import Device, Method
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def assemble_window(cubes: list[tuple[str, str | None]]) -> xr.Dataset:
     return window
 
 
-def select_device(requested: str) -> str:
+def select_device(requested: Device) -> str:
     """The device a reconstruction uses here: on a dask worker, its own GPU.
 
     ``"auto"`` means a GPU when one is visible; on a dask.distributed worker
@@ -194,9 +195,9 @@ def reconstruct_block(
     cubes: list[tuple[str, str | None]],
     outputs: list[tuple[str, str]],
     *,
-    method: str,
+    method: Method,
     checkpoint: str | None,
-    device: str,
+    device: Device,
     oi: OIConfig | None,
     work_dir: str,
     history: str,
