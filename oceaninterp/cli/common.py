@@ -7,8 +7,8 @@ import logging
 import shlex
 import sys
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,18 @@ from oceaninterp.errors import OceanInterpError
 console = Console(stderr=True)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def flag(name: str, help: str) -> Any:  # noqa: A002 - typer's name
+    """A boolean option ``name`` (false unless given), shown without a value in ``--help``."""
+    return typer.Option(name, metavar="", help=help, show_default=False)
+
+
+#: The ``--log-level`` and ``--overwrite`` options of every command.
+LogLevel = Annotated[
+    str, typer.Option("--log-level", metavar="LEVEL", help=f"One of {', '.join(LOG_LEVELS)}.")
+]
+Overwrite = Annotated[bool, flag("--overwrite", "Replace existing outputs.")]
 
 
 def setup_logging(level: str = "info") -> None:
@@ -160,3 +172,26 @@ def progress(description: str = "working", transient: bool = False, **kwargs: An
                 )
 
     return StageProgress(kwargs.get("console", console), kwargs.get("interval", LOG_INTERVAL_S))
+
+
+#: ``report(task, done, total)``: ``done`` of ``total`` units of the named task
+#: (``total`` ``None``: unknown, or the one given before).
+TaskReport = Callable[[str, float, int | None], None]
+
+
+@contextlib.contextmanager
+def progress_tasks(description: str) -> Iterator[TaskReport]:
+    """A :func:`progress` display driven by ``report(task, done, total)`` calls.
+
+    A task (its bar, or its log lines) is added on the first call naming it,
+    so a library function reports its phases by name without knowing the display.
+    """
+    with progress(description) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(name: str, done: float, total: int | None = None) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield report

@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from oceaninterp.cli.common import (
-    LOG_LEVELS,
+    LogLevel,
+    Overwrite,
     command_line,
     console,
-    progress,
+    flag,
+    progress_tasks,
     setup_logging,
     user_errors,
 )
+from oceaninterp.kinds import ON_ERROR
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from oceaninterp.grid import GridSummary
 
 #: Exit code when the cube was written but some inputs were skipped (--on-error skip).
 EXIT_PARTIAL = 3
 _TABLE_ROWS = 40
+
+
+_EXTENT = " Default: the observations' extent."
+#: Help of the options whose default the observations give.
+_FROM_DATA = {
+    "-x": "West edge of the box, degrees_east (-180..180 or 0..360)." + _EXTENT,
+    "-X": "East edge of the box, degrees_east; smaller than -x: the box crosses 180." + _EXTENT,
+    "-y": "South edge of the box, degrees_north (-90..90)." + _EXTENT,
+    "-Y": "North edge of the box, degrees_north (-90..90)." + _EXTENT,
+    "-t": "First day, YYYY-MM-DD (UTC). Default: the first day of the observations.",
+    "-T": "Last day, YYYY-MM-DD (UTC, inclusive). Default: the last day of the observations.",
+}
+
+
+def _from_data(short: str, name: str, metavar: str) -> Any:
+    """Option ``short``/``name`` whose default the observations give (none shown in ``--help``)."""
+    return typer.Option(
+        None, short, name, metavar=metavar, help=_FROM_DATA[short], show_default=False
+    )
 
 
 def grid(
@@ -42,56 +62,12 @@ def grid(
         metavar="CUBE",
         help="Cube to write: .nc (NetCDF-4) or .zarr (Zarr v3); not one of the inputs.",
     ),
-    lon_min: float | None = typer.Option(
-        None,
-        "-x",
-        "--minimum-longitude",
-        metavar="DEG_E",
-        help="West edge of the box, degrees_east (-180..180 or 0..360). Default: the "
-        "observations' extent.",
-        show_default=False,
-    ),
-    lon_max: float | None = typer.Option(
-        None,
-        "-X",
-        "--maximum-longitude",
-        metavar="DEG_E",
-        help="East edge of the box, degrees_east; smaller than -x: the box crosses 180. "
-        "Default: the observations' extent.",
-        show_default=False,
-    ),
-    lat_min: float | None = typer.Option(
-        None,
-        "-y",
-        "--minimum-latitude",
-        metavar="DEG_N",
-        help="South edge of the box, degrees_north (-90..90). Default: the observations' extent.",
-        show_default=False,
-    ),
-    lat_max: float | None = typer.Option(
-        None,
-        "-Y",
-        "--maximum-latitude",
-        metavar="DEG_N",
-        help="North edge of the box, degrees_north (-90..90). Default: the observations' extent.",
-        show_default=False,
-    ),
-    start: str | None = typer.Option(
-        None,
-        "-t",
-        "--start-datetime",
-        metavar="DATE",
-        help="First day, YYYY-MM-DD (UTC). Default: the first day of the observations.",
-        show_default=False,
-    ),
-    end: str | None = typer.Option(
-        None,
-        "-T",
-        "--end-datetime",
-        metavar="DATE",
-        help="Last day, YYYY-MM-DD (UTC, inclusive). Default: the last day of the observations.",
-        show_default=False,
-    ),
+    lon_min: float | None = _from_data("-x", "--minimum-longitude", "DEG_E"),
+    lon_max: float | None = _from_data("-X", "--maximum-longitude", "DEG_E"),
+    lat_min: float | None = _from_data("-y", "--minimum-latitude", "DEG_N"),
+    lat_max: float | None = _from_data("-Y", "--maximum-latitude", "DEG_N"),
+    start: str | None = _from_data("-t", "--start-datetime", "DATE"),
+    end: str | None = _from_data("-T", "--end-datetime", "DATE"),
     resolution: float = typer.Option(
         0.25, "--resolution", metavar="DEG", help="Cell size, degrees (latitude and longitude)."
     ),
@@ -117,14 +93,14 @@ def grid(
         "GSHHG coastline.",
         show_default=False,
     ),
-    no_land_mask: bool = typer.Option(
-        False,
-        "--no-land-mask",
-        metavar="",
-        help="Mask no land: every cell may be observed (by default land cells, from the GSHHG "
-        "coastline, are never observed and their observations are dropped and counted).",
-        show_default=False,
-    ),
+    no_land_mask: Annotated[
+        bool,
+        flag(
+            "--no-land-mask",
+            "Mask no land: every cell may be observed (by default land cells, from the GSHHG "
+            "coastline, are never observed and their observations are dropped and counted).",
+        ),
+    ] = False,
     on_error: str = typer.Option(
         "fail",
         "--on-error",
@@ -132,29 +108,17 @@ def grid(
         help="fail: stop at the first unusable file, write nothing; skip: leave it out, "
         f"write the cube and exit {EXIT_PARTIAL}.",
     ),
-    drop_nadir: bool = typer.Option(
-        False,
-        "--drop-nadir",
-        metavar="",
-        help="Leave out the nadir pixels copied into SWOT swaths.",
-        show_default=False,
-    ),
+    drop_nadir: Annotated[
+        bool, flag("--drop-nadir", "Leave out the nadir pixels copied into SWOT swaths.")
+    ] = False,
     time_chunk: int = typer.Option(
         8,
         "--time-chunk",
         metavar="DAYS",
         help="Days gridded at once (one dask task and one output chunk); memory grows with it.",
     ),
-    overwrite: bool = typer.Option(
-        False,
-        "--overwrite",
-        metavar="",
-        help="Replace an existing output.",
-        show_default=False,
-    ),
-    log_level: str = typer.Option(
-        "info", "--log-level", metavar="LEVEL", help=f"One of {', '.join(LOG_LEVELS)}."
-    ),
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
 ) -> None:
     """Bin along-track and swath observations into a daily lon/lat cube.
 
@@ -165,7 +129,7 @@ def grid(
     setup_logging(log_level)
     with user_errors():
         from oceaninterp.errors import ConfigError
-        from oceaninterp.grid import ON_ERROR, grid_files, spec_from_data
+        from oceaninterp.grid import grid_files, spec_from_data
 
         if on_error not in ON_ERROR:
             expected = ", ".join(ON_ERROR)
@@ -193,14 +157,7 @@ def grid(
                 f"{spec.lat_min:g} .. {spec.lat_max:g} N",
                 highlight=False,
             )
-        with progress("grid") as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def report(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done)
-
+        with progress_tasks("grid") as report:
             summary = grid_files(
                 inputs,
                 output,

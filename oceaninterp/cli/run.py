@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging, user_errors
+from oceaninterp.cli.common import LogLevel, console, progress_tasks, setup_logging, user_errors
 
 if TYPE_CHECKING:
     from oceaninterp.pipeline import RunSummary
@@ -34,9 +34,7 @@ def run(
         float,
         typer.Option("--wait", help="Seconds to wait for another run on the output root."),
     ] = 0.0,
-    log_level: Annotated[
-        str, typer.Option("--log-level", help=f"One of {', '.join(LOG_LEVELS)}.")
-    ] = "info",
+    log_level: LogLevel = "info",
 ) -> None:
     """Run a pipeline: ingest -> grid -> reconstruct -> score, only what is new.
 
@@ -47,15 +45,8 @@ def run(
     input file was readable and every day succeeded.
     """
     setup_logging(log_level)
-    with user_errors(), progress("run") as bar:
+    with user_errors(), progress_tasks("run") as report:
         from oceaninterp.pipeline import run_pipeline
-
-        stages: dict[str, Any] = {}
-
-        def report(stage: str, done: float, total: int) -> None:
-            if stage not in stages:
-                stages[stage] = bar.add_task(stage, total=total)
-            bar.update(stages[stage], completed=done, total=total)
 
         summary = run_pipeline(
             pipeline,

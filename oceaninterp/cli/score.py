@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from oceaninterp.cli.common import LOG_LEVELS, console, setup_logging, user_errors
+from oceaninterp.cli.common import LogLevel, Overwrite, console, setup_logging, user_errors
 
 
 def score(
@@ -51,8 +51,8 @@ def score(
         help="With --truth: the observation cube (oceaninterp grid output) whose observed "
         "cells are drawn on the snapshots.",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing score files."),
-    log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
 ) -> None:
     """Score maps against a gridded truth (--truth) or withheld tracks (--tracks).
 

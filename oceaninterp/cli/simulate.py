@@ -7,16 +7,32 @@ from typing import Annotated
 
 import typer
 
-from oceaninterp.cli.common import command_line, console, progress, setup_logging, user_errors
+from oceaninterp.cli.common import (
+    LogLevel,
+    Overwrite,
+    command_line,
+    console,
+    progress,
+    progress_tasks,
+    setup_logging,
+    user_errors,
+)
 
 app = typer.Typer(
     help="Make an OSSE: a truth ocean, then satellite observations of it.", no_args_is_help=True
 )
 
 DEFAULT_MISSIONS = "j3,s3a,s3b,alg,c2,h2b,swot"
-LogLevel = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (the only source of randomness).")]
+Truth = Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")]
+TruthVariable = Annotated[
+    str | None,
+    typer.Option(
+        help="SSH variable of the truth (m, cm or mm); default: the first of "
+        "ssh, adt, zos, sossheig, sla."
+    ),
+]
+MdtErrorKm = Annotated[float, typer.Option(help="Correlation length of the MDT error, km.")]
 
 
 @app.command("truth")
@@ -70,8 +86,8 @@ def truth(
         from oceaninterp.simulate.truth import SPINUP_DAYS, simulate_truth
 
         spinup = SPINUP_DAYS.get(physics, 180) if spinup_days is None else spinup_days
-        with progress("QG model days") as bar:
-            task = bar.add_task("QG model days", total=spinup + days)
+        with progress_tasks("QG model days") as report:
+            report("QG model days", 0, spinup + days)
             path = simulate_truth(
                 output,
                 days=days,
@@ -88,7 +104,7 @@ def truth(
                 fmt=fmt,
                 overwrite=overwrite,
                 history=command_line(),
-                progress=lambda done, total: bar.update(task, completed=done),
+                progress=lambda done, total: report("QG model days", done, None),
             )
         from oceaninterp.io import open_dataset
 
@@ -120,7 +136,7 @@ def statistics_line(attrs: dict) -> str:
 
 @app.command("obs")
 def obs(
-    truth: Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")],
+    truth: Truth,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")],
     missions: Annotated[str, typer.Option(help="Comma-separated codes.")] = DEFAULT_MISSIONS,
     noise: Annotated[bool, typer.Option("--noise/--no-noise", help="Instrument noise.")] = True,
@@ -136,20 +152,12 @@ def obs(
         float,
         typer.Option(help="Std of the error of the MDT the files carry, m (0: exact mean)."),
     ] = 0.02,
-    mdt_error_km: Annotated[
-        float, typer.Option(help="Correlation length of the MDT error, km.")
-    ] = 100.0,
+    mdt_error_km: MdtErrorKm = 100.0,
     swot_pixel_km: Annotated[
         float,
         typer.Option(help="SWOT pixel and line spacing, km (2 = native; coarser for small files)."),
     ] = 2.0,
-    variable: Annotated[
-        str | None,
-        typer.Option(
-            help="SSH variable of the truth (m, cm or mm); default: the first of "
-            "ssh, adt, zos, sossheig, sla."
-        ),
-    ] = None,
+    variable: TruthVariable = None,
     files: Annotated[
         str,
         typer.Option(
@@ -202,19 +210,14 @@ def obs(
 
 @app.command("mdt")
 def mdt(
-    truth: Annotated[Path, typer.Argument(help="Gridded SSH truth, NetCDF or Zarr.")],
+    truth: Truth,
     output: Annotated[Path, typer.Option("-o", "--output", help="MDT file (.nc or .zarr).")],
-    variable: Annotated[
-        str | None,
-        typer.Option(help="SSH variable of the truth; default: ssh, adt, zos, sossheig or sla."),
-    ] = None,
+    variable: TruthVariable = None,
     mdt_error: Annotated[
         float,
         typer.Option(help="Std of an MDT error, m (0: the exact time mean; as obs with its seed)."),
     ] = 0.0,
-    mdt_error_km: Annotated[
-        float, typer.Option(help="Correlation length of the MDT error, km.")
-    ] = 100.0,
+    mdt_error_km: MdtErrorKm = 100.0,
     seed: Seed = 0,
     overwrite: Overwrite = False,
     log_level: LogLevel = "info",
