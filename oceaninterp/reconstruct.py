@@ -415,9 +415,11 @@ def reconstruct(
         cross-validation on withheld observations of the first ``tune_days``
         days (:func:`oceaninterp.oi.tune_oi` over ``DEFAULT_CANDIDATES``).
     tune_truth
-        With ``tune_days``, an OSSE truth file (``ssh``, metres, ADT): the
-        candidates are scored by their RMSE against it over those days (the
-        MDT removed with ``mdt``) instead of by withheld observations.
+        With ``tune_days``, a gridded truth (any file
+        :func:`oceaninterp.truth.open_truth` reads: ``ssh``, ``adt``, ``sla``,
+        ``zos``, ``sossheig``; metres): the candidates are scored by their
+        RMSE against it over those days (the MDT removed from an ADT truth
+        with ``mdt``) instead of by withheld observations.
     resample
         Re-grid a cube finer or coarser than the checkpoint onto its
         resolution (:func:`oceaninterp.cube.regrid`) instead of refusing it.
@@ -588,18 +590,21 @@ def _reconstruct_oi(
 def _tuning_truth(path: str | Path, window: xr.Dataset, mdt: GriddedMDT | None) -> xr.DataArray:
     """The truth of the days of ``window`` on its grid, of the kind the OI maps (metres)."""
     from oceaninterp.model.data import truth_on_grid
+    from oceaninterp.truth import open_truth
 
     path = Path(path)
-    if window.attrs.get("ssh_kind") == "sla" and mdt is None:
+    ssh = open_truth(path)  # ssh, adt, sla, zos, sossheig; lat/lon; 0..360
+    truth_sla, cube_sla = ssh.name == "sla", window.attrs.get("ssh_kind") == "sla"
+    if mdt is None and truth_sla != cube_sla:
         raise ConfigError(
-            f"tune_truth: {path.name} is an ADT truth and the cube holds SLA: give the MDT (--mdt)"
+            f"tune_truth: {path.name} is an {'SLA' if truth_sla else 'ADT'} truth and the cube "
+            f"holds {'SLA' if cube_sla else 'ADT'}: give the MDT (--mdt)"
         )
-    ssh = open_dataset(path)["ssh"]
     days = window["time"].values
     missing = np.setdiff1d(days, ssh["time"].values)
     if missing.size:
         raise InputError(path, f"the truth lacks {missing.size} tuning day(s), e.g. {missing[0]}")
     values = truth_on_grid(ssh.sel(time=days), window, path)
-    if mdt is not None:
+    if mdt is not None and not truth_sla:
         values = values - mdt.values
     return xr.DataArray(values, dims=("time", "latitude", "longitude"))
