@@ -2,6 +2,12 @@
 
 :func:`run_pipeline` is the entry point; see :mod:`oceaninterp.pipeline.plan`
 for the layout of an output root and how a run decides what is stale.
+
+Modules: ``config`` (the pipeline TOML's tables), ``runner`` (the stages of a
+run), ``plan`` (units, their keys, the output layout), ``catalogue`` (input
+files), ``land`` (``[inputs] land_mask``), ``executor`` (in this process or on
+dask), ``tasks`` (what one unit runs), ``manifest`` and ``lock`` (what is done,
+who runs), ``runlog`` (log file, SIGTERM, scratch) and ``summary`` (what a run did).
 """
 
 from __future__ import annotations
