@@ -242,8 +242,12 @@ def _ours(args: argparse.Namespace, work: Path) -> dict:
         f0 = float(ds.attrs.get("qg_f0", "nan"))
         if not np.isclose(f0, _params(args).f0, rtol=1e-6):
             sys.exit(f"{path}: its f0 {f0:.4e} s-1 is not that of the box {args.region}")
+        ssh = ds["ssh"].values.astype(np.float64)
+        blank = np.flatnonzero(np.isnan(ssh).all(axis=(1, 2)))  # a blown-up model writes NaN
         return {
-            "ssh": ds["ssh"].values.astype(np.float64),
+            "ssh": ssh[: blank[0]] if blank.size else ssh,
+            "days": len(ssh),
+            "first_blank_day": int(blank[0]) if blank.size else None,
             "lat": ds["latitude"].values,
             "lon": ds["longitude"].values,
             "spinup_days": int(ds.attrs.get("spinup_days", -1)),
@@ -278,6 +282,36 @@ def statistics(ssh: np.ndarray, lat: np.ndarray, resolution: float, days: int) -
     return stats
 
 
+def ab3_courant_limit(tolerance: float = 1e-4) -> float:
+    """Largest ``u dt / dx`` at which AB3 with pyqg's filter keeps every advected wave bounded.
+
+    Linear analysis of ``q' = -i u k q`` stepped as both models step it,
+    ``q_n+1 = F(k) (q_n + dt (23 f_n - 16 f_n-1 + 5 f_n-2) / 12)``: the
+    largest root modulus of ``z^3 = F (z^2 + i c t (23 z^2 - 16 z + 5) / 12)``
+    over ``t = k dx`` in ``(0, pi sqrt 2]`` (the grid's corner), ``F`` the
+    exponential filter (1 below ``0.65 pi``), found by bisection on
+    ``c = u dt / dx``. Below the filter's cut AB3's own slight growth at small
+    ``c t`` (about ``(c t)^4``) stays under ``tolerance``.
+    """
+    theta = np.linspace(0.3 * np.pi, np.sqrt(2) * np.pi, 2000)
+    cut = 0.65 * np.pi
+    filt = np.where(theta > cut, np.exp(-23.6 * (theta - cut) ** 4), 1.0)
+
+    def growth(c: float) -> float:
+        worst = 0.0
+        for t, f in zip(theta, filt, strict=True):
+            a = 1j * c * t
+            roots = np.roots([1.0, -f * (1 + 23 / 12 * a), f * 16 / 12 * a, -f * 5 / 12 * a])
+            worst = max(worst, float(np.abs(roots).max()))
+        return worst
+
+    low, high = 0.1, 1.0
+    while high - low > 1e-3:
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if growth(mid) <= 1.0 + tolerance else (low, mid)
+    return low
+
+
 def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
     """The Markdown report: the set-up of both models, then the statistics side by side."""
     from oceaninterp.simulate.qg import deformation_radii, stretching_matrix
@@ -287,7 +321,8 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
     config = pyqg_config(next(iter(runs), "jet"), args)
     lat, lon = ours["lat"], ours["lon"]
     rows = {"ours (oceaninterp v2)": statistics(ours["ssh"], lat, args.resolution, args.days)}
-    extra = {"ours (oceaninterp v2)": ("n/a", "n/a", _minutes(ours["wall_s"]))}
+    extra = {"ours (oceaninterp v2)": ("n/a", "n/a", "n/a", _minutes(ours["wall_s"]))}
+    dt = 86400.0 / params.steps_per_day()
     for setup, run in runs.items():
         name = f"pyqg {setup}"
         rows[name] = statistics(on_box(run["ssh"], lat, lon, args), lat, args.resolution, args.days)
@@ -297,8 +332,15 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
         drift = (
             float(kept.mean() / spin[-min(30, spin.size) :].mean()) if spin.size else float("nan")
         )
-        extra[name] = (f"{full:.2f}", f"{drift:.2f}", _minutes(float(run["wall_s"])))
+        fastest = float(run["max_speed"].max())
+        extra[name] = (
+            f"{full:.2f}",
+            f"{drift:.2f}",
+            f"{fastest:.2f} ({fastest * dt / params.dx:.2f})",
+            _minutes(float(run["wall_s"])),
+        )
     radii = deformation_radii(params) / 1e3
+    limit = ab3_courant_limit()
     first = next(iter(runs.values()), None)
     s_ours = stretching_matrix(params)
     lines = [
@@ -332,14 +374,27 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
         f"- pyqg shear: uniform background flow {[round(u, 3) for u in config['shear']]} m s-1 "
         f"(no jet, no relaxation)",
         f"- spin-up {args.spinup_days} days (ours: {ours['spinup_days']}), statistics over the "
-        f"next {args.days} days; seeds: pyqg {args.seed}, ours {ours['seed']}",
+        f"next {args.days} days; seeds: pyqg {args.seed}, ours {ours['seed']}; slope per "
+        f"window: each {args.days}-day window of the run ({len(ours['ssh'])} days of ours)",
+        f"- time step: AB3 with the filter is linearly unstable above u dt/dx = {limit:.3f} "
+        f"(`ab3_courant_limit`), u = {limit * params.dx / dt:.2f} m s-1 here",
+        *(
+            [
+                f"- **our truth holds NaN from its day {ours['first_blank_day']} of "
+                f"{ours['days']} (model day {ours['first_blank_day'] + ours['spinup_days']}): "
+                f"the model blew up; only the days before are used**"
+            ]
+            if ours["first_blank_day"] is not None
+            else []
+        ),
         "",
         "## Statistics over the box (our diagnostics: `truth_statistics`, `oceaninterp.spectrum`)",
         "",
         "| run | slope 70-250 km | slope per window | SSH std (m) | non-zonal std (m) "
         "| SLA std (m) | SLA variance (cm2) | dominant wavelength (km) "
-        "| slope, 2000 km model rows | eddy KE kept / last 30 spin-up days | wall time |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| slope, 2000 km model rows | eddy KE kept / last 30 spin-up days "
+        "| max speed, m s-1 (u dt/dx) | wall time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, st in rows.items():
         windows = st["window_slopes"]
