@@ -451,10 +451,10 @@ def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
         path, product=sst_l4.NAME, role="sst", points=int(sst["sst"].notnull().sum())
     )
     inside = (day >= 0) & (day < spec.shape[0])
+    if not inside.any():  # left out before its values are judged
+        raise OutsideGrid(path, f"SST dates outside {spec.start}..{spec.end}", "outside period")
     if report.points == 0:
         raise InputError(path, "no valid 'analysed_sst' value (all fill or land)")
-    if not inside.any():
-        raise OutsideGrid(path, f"SST dates outside {spec.start}..{spec.end}", "outside period")
     report.first_day, report.last_day = int(day[inside].min()), int(day[inside].max())
     report.in_grid = report.points
     return report

@@ -234,6 +234,20 @@ def test_grid_with_sst(tmp_path: Path, three_days: list[Path]) -> None:
     assert_cf_compliant(out)
 
 
+def test_an_empty_sst_file_outside_the_dates_is_left_out(
+    tmp_path: Path, three_days: list[Path], one_day_sst: Path
+) -> None:
+    # an SST file of other dates is left out before its values are judged
+    # (a simulated month after its truth blew up used to stop the grid)
+    with xr.open_dataset(one_day_sst) as ds:
+        empty = ds["analysed_sst"].load() * np.nan
+    empty = empty.assign_coords(time=[np.datetime64("2022-06-01", "ns")])
+    late = sst_l4.write(empty, tmp_path / "late-sst.nc")
+    out = tmp_path / "cube.nc"
+    grid_files(three_days, out, SPEC, sst=[late])
+    assert "sst" not in open_dataset(out)  # no SST in the dates: none gridded
+
+
 # ----------------------------------------------------------------- bad inputs (CLI)
 
 
