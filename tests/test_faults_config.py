@@ -7,7 +7,9 @@ traceback on the console (the run's log file keeps it).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from test_pipeline import DAYS, make_pipeline
@@ -31,6 +33,15 @@ def _edited(path: Path, old: str, new: str) -> Path:
     assert old in text
     path.write_text(text.replace(old, new))
     return path
+
+
+def _raising(exc: Exception) -> Callable[..., NoReturn]:
+    """A stand-in for a function or method that raises ``exc``."""
+
+    def fail(*args: object, **kwargs: object) -> NoReturn:
+        raise exc
+
+    return fail
 
 
 def _run_cli(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
@@ -166,10 +177,7 @@ def test_with_log_level_debug_the_console_shows_the_traceback(
 ) -> None:
     from oceaninterp.pipeline import tasks
 
-    def broken(*args, **kwargs):
-        raise ValueError("bad value")
-
-    monkeypatch.setattr(tasks, "grid_day", broken)
+    monkeypatch.setattr(tasks, "grid_day", _raising(ValueError("bad value")))
     code, err = _run_cli(["run", str(pipeline), "--log-level", "debug"], capsys)
     assert code == 1 and "Traceback" in err
 
@@ -179,10 +187,7 @@ def test_an_unexpected_error_is_one_line_and_a_debug_traceback(
 ) -> None:
     from oceaninterp.pipeline import runner
 
-    def bug(*args, **kwargs):
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(runner, "target_days", bug)
+    monkeypatch.setattr(runner, "target_days", _raising(RuntimeError("a bug")))
     code, err = _run_cli(["run", str(pipeline)], capsys)
     assert code == 1 and "Traceback" not in err
     assert err.startswith("error: unexpected RuntimeError: a bug") and err.count("\n") <= 2
@@ -195,10 +200,7 @@ def test_a_bug_during_a_run_keeps_its_traceback_in_the_log_file(
 ) -> None:
     from oceaninterp.pipeline import runner
 
-    def bug(self) -> None:
-        raise KeyError("lost")
-
-    monkeypatch.setattr(runner._Run, "execute", bug)
+    monkeypatch.setattr(runner._Run, "execute", _raising(KeyError("lost")))
     code, err = _run_cli(["run", str(pipeline)], capsys)
     assert code == 1 and "Traceback" not in err
     assert "error: unexpected KeyError: 'lost'" in err
