@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from pathlib import Path
 
@@ -12,11 +13,16 @@ import xarray as xr
 
 from oceaninterp.errors import InputError
 from oceaninterp.products import (
+    FORMATS,
+    GRIDDED_PRODUCTS,
+    PRODUCTS,
+    TRACK_PRODUCTS,
     cmems_l3,
     describe,
     detect,
     nasa_ssh,
     open_product,
+    product_format,
     sst_l4,
     swot_l3,
 )
@@ -282,6 +288,40 @@ def test_detection_is_by_content_not_name(tmp_path: Path, rng: np.random.Generat
     xr.Dataset({"u": ("x", np.arange(3.0))}).to_netcdf(other)
     with pytest.raises(InputError, match="not a recognised product"):
         detect(other)
+
+
+# --------------------------------------------------------------------- registry
+
+
+def test_registry_lists_every_format_with_its_declared_options() -> None:
+    assert PRODUCTS == ("nasa_ssh", "swot_l3", "cmems_l3", "sst_l4", "duacs_l4")
+    assert TRACK_PRODUCTS == ("nasa_ssh", "swot_l3", "cmems_l3")
+    assert GRIDDED_PRODUCTS == ("sst_l4", "duacs_l4")
+    for fmt in FORMATS:
+        assert product_format(fmt.name) is fmt and fmt.description
+        taken = {
+            name
+            for name, p in inspect.signature(fmt.open).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+        assert fmt.options == taken, fmt.name  # what is declared is what open takes
+        assert fmt.variables, fmt.name
+    assert product_format("duacs_l4").options == {"variables"}
+    with pytest.raises(ValueError, match="unknown product 'grib'"):
+        product_format("grib")
+
+
+def test_an_option_the_format_does_not_take_is_refused(
+    tmp_path: Path, rng: np.random.Generator, one_day_sst: Path
+) -> None:
+    nadir = cmems_l3.write(tracks(rng), tmp_path / "nadir.nc")
+    with pytest.raises(
+        InputError, match=r"nadir\.nc: the cmems_l3 format .* takes no option varaible"
+    ):
+        open_product(nadir, varaible="adt")  # a typo is no longer dropped silently
+    assert open_product(nadir, drop_nadir=True).sizes["obs"] == 37  # no swath: nothing dropped
+    with pytest.raises(InputError, match=r"sst\.nc: the sst_l4 format .* takes no option variable"):
+        open_product(one_day_sst, variable="adt")
 
 
 # ------------------------------------------------------------------- real files

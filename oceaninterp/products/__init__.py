@@ -1,60 +1,59 @@
 """Product formats: one module per format behind a small registry.
 
-Each module ``oceaninterp.products.<name>`` provides
+Each module ``oceaninterp.products.<name>`` holds the reader and the writer of
+its format and registers them as ``FORMAT``, a
+:class:`~oceaninterp.products.format.ProductFormat`: a description, whether it
+holds tracks or a grid, ``can_open(path)`` (judged by the file's content, not
+its name), ``open(path, **options)`` with its options declared, and
+``write(data, path)`` (atomic). ``open`` returns tidy tracks
+(:mod:`oceaninterp.products.schema`) for along-track and swath products, a
+gridded dataset for L4 products.
 
-``can_open(path) -> bool``
-    whether the file is of this format, judged by its content (variables,
-    dimensions, attributes), not by its name;
-``open(path, **options) -> xarray.Dataset``
-    tidy tracks (:mod:`oceaninterp.products.schema`) for along-track and swath
-    products, a gridded dataset for L4 products;
-``write(data, path) -> Path``
-    the writer of the same format (atomic).
-
-Adding a format is adding its module name to :data:`PRODUCTS`. Modules are
-imported lazily, so a format whose module is not installed yet (``duacs_l4``)
-is simply not detected.
+Adding a format is adding its module and its ``FORMAT`` to :data:`FORMATS`.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import xarray as xr
 
 from oceaninterp.errors import InputError
+from oceaninterp.products import cmems_l3, duacs_l4, nasa_ssh, sst_l4, swot_l3
+from oceaninterp.products.format import ProductFormat
 
 #: Registered formats, in detection order (the more specific first).
-PRODUCTS: tuple[str, ...] = ("nasa_ssh", "swot_l3", "cmems_l3", "sst_l4", "duacs_l4")
+FORMATS: tuple[ProductFormat, ...] = (
+    nasa_ssh.FORMAT,
+    swot_l3.FORMAT,
+    cmems_l3.FORMAT,
+    sst_l4.FORMAT,
+    duacs_l4.FORMAT,
+)
+
+#: Names of the registered formats, in detection order.
+PRODUCTS: tuple[str, ...] = tuple(f.name for f in FORMATS)
 
 #: Formats read as observations (tidy tracks) by ``oceaninterp grid``.
-TRACK_PRODUCTS: tuple[str, ...] = ("nasa_ssh", "swot_l3", "cmems_l3")
+TRACK_PRODUCTS: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "tracks")
 
 #: Formats read as gridded fields.
-GRIDDED_PRODUCTS: tuple[str, ...] = ("sst_l4", "duacs_l4")
+GRIDDED_PRODUCTS: tuple[str, ...] = tuple(f.name for f in FORMATS if f.kind == "gridded")
 
 
-def product_module(name: str) -> ModuleType | None:
-    """The module of format ``name``, or ``None`` when it is not installed yet."""
-    if name not in PRODUCTS:
-        raise ValueError(f"unknown product {name!r}; expected one of {PRODUCTS}")
-    full = f"{__name__}.{name}"
-    try:
-        return importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        if exc.name == full:
-            return None
-        raise
+def product_format(name: str) -> ProductFormat:
+    """The registered format called ``name``.
 
-
-def available() -> dict[str, ModuleType]:
-    """The installed product modules by name, in detection order."""
-    modules = {name: product_module(name) for name in PRODUCTS}
-    return {name: mod for name, mod in modules.items() if mod is not None}
+    Raises
+    ------
+    ValueError
+        For a name not in :data:`PRODUCTS`.
+    """
+    for fmt in FORMATS:
+        if fmt.name == name:
+            return fmt
+    raise ValueError(f"unknown product {name!r}; expected one of {PRODUCTS}")
 
 
 def detect(path: str | Path) -> str:
@@ -71,17 +70,17 @@ def detect(path: str | Path) -> str:
     if not path.exists():
         raise InputError(path, "no such file")
     if path.is_dir():  # a Zarr store: only formats that read Zarr recognise it
-        for name, module in available().items():
+        for fmt in FORMATS:
             try:
-                if module.can_open(path):
-                    return name
+                if fmt.can_open(path):
+                    return fmt.name
             except InputError:
                 continue
     else:
         header(path)  # a non-NetCDF or truncated file fails here with its own message
-        for name, module in available().items():
-            if module.can_open(path):
-                return name
+        for fmt in FORMATS:
+            if fmt.can_open(path):
+                return fmt.name
     raise InputError(
         path,
         "not a recognised product (expected CMEMS L3, NASA-SSH, SWOT L3 LR SSH, "
@@ -117,14 +116,17 @@ def open_product(path: str | Path, **options: Any) -> xr.Dataset:
     path
         A product file.
     options
-        Reader options (``variable=``, ``drop_nadir=``...); options a format's
-        reader does not take are not passed to it (e.g. ``drop_nadir`` means
-        nothing to a nadir-only file).
+        Reader options the detected format declares
+        (:attr:`~oceaninterp.products.format.ProductFormat.options`): ``variable``
+        and ``drop_nadir`` for every track format, ``variables`` for DUACS L4.
+
+    Raises
+    ------
+    InputError
+        When the file is of no registered format, or its format takes no such
+        option (naming the file, the format and the option).
     """
-    module = product_module(detect(path))
-    assert module is not None
-    accepted = inspect.signature(module.open).parameters
-    return module.open(path, **{k: v for k, v in options.items() if k in accepted})
+    return product_format(detect(path)).read(path, options)
 
 
 #: File suffixes of model checkpoints (``torch.save`` archives).
@@ -192,19 +194,18 @@ def describe(path: str | Path) -> dict[str, Any]:
             header(path)  # not NetCDF at all: let its error through
         product = None
     out: dict[str, Any] = {"file": str(path)}
-    if product in TRACK_PRODUCTS:
-        module = product_module(product)
-        assert module is not None
-        out["kind"] = f"{product}: {module.DESCRIPTION}"
+    fmt = None if product is None else product_format(product)
+    if fmt is not None and fmt.kind == "tracks":
+        out["kind"] = f"{fmt.name}: {fmt.description}"
         hdr = header(path)
         out["dimensions"] = ", ".join(f"{k}={v}" for k, v in hdr.dims.items())
         out["variables"] = ", ".join(hdr.variables)
         readable = []
         problems: list[str] = []
         tracks = None
-        for variable in module.VARIABLES:
+        for variable in fmt.variables:
             try:
-                loaded = module.open(path, variable=variable)
+                loaded = fmt.open(path, variable=variable)
             except InputError as exc:
                 problems.append(exc.problem)
                 continue
@@ -223,9 +224,8 @@ def describe(path: str | Path) -> dict[str, Any]:
             out["longitude"] = _span(tracks["longitude"].values)
         return out
     with open_dataset(path, chunks={}) as ds:
-        if product is not None:
-            module = product_module(product)
-            out["kind"] = f"{product}: {getattr(module, 'DESCRIPTION', product)}"
+        if fmt is not None:
+            out["kind"] = f"{fmt.name}: {fmt.description}"
         else:
             out["kind"] = _gridded_kind(ds)
         out["dimensions"] = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())

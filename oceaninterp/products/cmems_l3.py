@@ -30,6 +30,7 @@ import xarray as xr
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import header, in_metres, load, text_attr, track_positions
+from oceaninterp.products.format import TRACK_OPTIONS, ProductFormat
 from oceaninterp.products.schema import TRACK_DIM, make_tracks, track_numbers
 
 NAME = "cmems_l3"
@@ -133,7 +134,9 @@ def _resolve(path: Path, variable: str) -> tuple[str, bool]:
     raise InputError(path, f"missing variable {variable!r} (the file holds {present}{hint})")
 
 
-def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # noqa: A001
+def open(  # noqa: A001
+    path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
+) -> xr.Dataset:
     """Read a CMEMS L3 file as tidy tracks (see :mod:`oceaninterp.products.schema`).
 
     Parameters
@@ -143,6 +146,10 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     variable
         One of :data:`VARIABLES`; ``adt`` is absolute dynamic topography (metres
         above geoid), the ``sla_*`` are anomalies (metres).
+    drop_nadir
+        Leave out the nadir pixels copied into a swath (an option of every
+        track format, :data:`~oceaninterp.products.format.TRACK_OPTIONS`): a
+        nadir product has none, so nothing is left out.
 
     Raises
     ------
@@ -350,3 +357,7 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return path
+
+
+#: This format in the registry (:mod:`oceaninterp.products`).
+FORMAT = ProductFormat(NAME, DESCRIPTION, "tracks", can_open, open, write, TRACK_OPTIONS, VARIABLES)

@@ -62,6 +62,7 @@ from oceaninterp.io import (
     write_dataset,
 )
 from oceaninterp.products._netcdf import READ_ERRORS, header, text_attr
+from oceaninterp.products.format import ProductFormat
 from oceaninterp.products.schema import wrap_longitude
 
 NAME = "duacs_l4"
@@ -582,3 +583,9 @@ def streaming_writer(
         finally:
             if fmt == "netcdf":
                 shutil.rmtree(store, ignore_errors=True)
+
+
+#: This format in the registry (:mod:`oceaninterp.products`).
+FORMAT = ProductFormat(
+    NAME, DESCRIPTION, "gridded", can_open, open, write, frozenset({"variables"}), VARIABLES
+)

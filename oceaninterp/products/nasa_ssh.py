@@ -23,6 +23,7 @@ import xarray as xr
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import header, in_metres, load, text_attr, track_positions
+from oceaninterp.products.format import TRACK_OPTIONS, ProductFormat
 from oceaninterp.products.schema import TRACK_DIM, make_tracks, track_numbers
 
 NAME = "nasa_ssh"
@@ -72,7 +73,9 @@ def mission_code(attrs: dict) -> str:
     return best
 
 
-def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # noqa: A001
+def open(  # noqa: A001
+    path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
+) -> xr.Dataset:
     """Read a NASA-SSH file as tidy tracks (sea level anomaly vs DTU21, metres).
 
     Parameters
@@ -82,6 +85,10 @@ def open(path: str | Path, *, variable: str = "sla_filtered") -> xr.Dataset:  # 
     variable
         ``sla_filtered`` (``ssh_smoothed``), ``sla_unfiltered`` or ``ssh``
         (``ssh`` where ``nasa_flag == 0``).
+    drop_nadir
+        Leave out the nadir pixels copied into a swath (an option of every
+        track format, :data:`~oceaninterp.products.format.TRACK_OPTIONS`): a
+        nadir product has none, so nothing is left out.
     """
     path = Path(path)
     if variable not in _SOURCE_VARIABLE:
@@ -187,3 +194,7 @@ def write(tracks: xr.Dataset, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return path
+
+
+#: This format in the registry (:mod:`oceaninterp.products`).
+FORMAT = ProductFormat(NAME, DESCRIPTION, "tracks", can_open, open, write, TRACK_OPTIONS, VARIABLES)

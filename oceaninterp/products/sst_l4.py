@@ -25,6 +25,7 @@ from oceaninterp.binning import CellGrid, bin_points
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import decoded_times, header, in_degrees, load
+from oceaninterp.products.format import ProductFormat
 
 NAME = "sst_l4"
 DESCRIPTION = "GHRSST L4 sea surface temperature"
@@ -269,3 +270,7 @@ def write(sst: xr.DataArray, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return path
+
+
+#: This format in the registry (:mod:`oceaninterp.products`).
+FORMAT = ProductFormat(NAME, DESCRIPTION, "gridded", can_open, open, write, frozenset(), ("sst",))

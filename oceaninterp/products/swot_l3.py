@@ -27,6 +27,7 @@ import xarray as xr
 from oceaninterp.errors import InputError
 from oceaninterp.io import atomic_path
 from oceaninterp.products._netcdf import decoded_times, header, in_degrees, in_metres, load
+from oceaninterp.products.format import TRACK_OPTIONS, ProductFormat
 from oceaninterp.products.schema import make_tracks
 
 NAME = "swot_l3"
@@ -289,3 +290,7 @@ def write(swath: xr.Dataset, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return path
+
+
+#: This format in the registry (:mod:`oceaninterp.products`).
+FORMAT = ProductFormat(NAME, DESCRIPTION, "tracks", can_open, open, write, TRACK_OPTIONS, VARIABLES)
