@@ -58,10 +58,10 @@ from oceaninterp.ingest import (
     open_observations,
     scan_inputs,
 )
+from oceaninterp.kinds import ON_ERROR, OnError
 
 log = logging.getLogger(__name__)
 
-ON_ERROR = ("fail", "skip")
 #: Default number of days per dask chunk (and per output chunk).
 TIME_CHUNK = 8
 
@@ -417,7 +417,7 @@ def grid_files(
     *,
     variable: str = "sla_filtered",
     sst: Iterable[str | Path] = (),
-    on_error: str = "fail",
+    on_error: OnError = "fail",
     overwrite: bool = False,
     drop_nadir: bool = False,
     time_chunk: int = TIME_CHUNK,

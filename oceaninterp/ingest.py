@@ -37,6 +37,7 @@ import xarray as xr
 from oceaninterp.binning import CellGrid, flat_cell_index
 from oceaninterp.config import GridSpec
 from oceaninterp.errors import InputError, OceanInterpError
+from oceaninterp.kinds import OnError
 from oceaninterp.products._netcdf import READ_ERRORS
 from oceaninterp.products.schema import PLAUSIBLE_SSH
 
@@ -461,7 +462,7 @@ def _scan_sst(path: Path, spec: GridSpec) -> FileReport:
 
 
 def _handle(
-    problem: OceanInterpError, report: FileReport, on_error: str, status: str = "skipped"
+    problem: OceanInterpError, report: FileReport, on_error: OnError, status: str = "skipped"
 ) -> None:
     """Raise ``problem`` (``on_error="fail"``) or mark ``report`` as not used."""
     if on_error == "fail":
@@ -501,7 +502,7 @@ def scan_inputs(
     *,
     variable: str,
     drop_nadir: bool,
-    on_error: str,
+    on_error: OnError,
     progress: ProgressCallback | None,
     land: np.ndarray | None = None,
 ) -> list[FileReport]:
