@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import InputError
+
+if TYPE_CHECKING:
+    from oceaninterp.model.checkpoint import CheckpointDescription
 
 DIMS = ("time", "latitude", "longitude")
 SSH_KINDS = ("sla", "adt")
@@ -107,12 +110,22 @@ def is_global(longitude: np.ndarray) -> bool:
 
 def check_compatible(
     cube: xr.Dataset,
-    meta: Mapping[str, Any],
+    checkpoint: CheckpointDescription | Mapping[str, Any],
     *,
     cube_path: str | Path | None = None,
     checkpoint_path: str | Path | None = None,
 ) -> None:
     """Refuse a cube that does not match a checkpoint's description.
+
+    Parameters
+    ----------
+    cube
+        The cube (:func:`validate`).
+    checkpoint
+        The checkpoint's description, or the JSON mapping it is read from
+        (:func:`oceaninterp.model.checkpoint.as_description`).
+    cube_path, checkpoint_path
+        The files, named in the messages.
 
     Raises
     ------
@@ -120,9 +133,12 @@ def check_compatible(
         Naming the cube and both values, when the resolution (degrees), the
         ``ssh_kind`` or the presence of ``sst`` (for a model using SST) differ.
     """
+    from oceaninterp.model.checkpoint import as_description
+
+    description = as_description(checkpoint)
     ckpt = f"checkpoint {Path(checkpoint_path).name}" if checkpoint_path else "the checkpoint"
     res = resolution(cube, cube_path)
-    want = float(meta["resolution"])
+    want = description.resolution
     if not np.isclose(res, want, rtol=RESOLUTION_RTOL, atol=0.0):
         raise InputError(
             cube_path,
@@ -130,14 +146,14 @@ def check_compatible(
             f"observations at {want:g} deg, or re-grid the cube (--resample)",
         )
     kind = ssh_kind(cube, cube_path)
-    if kind != meta["ssh_kind"]:
+    if kind != description.ssh_kind:
         raise InputError(
             cube_path,
-            f"ssh_kind {kind!r} does not match {ckpt} (trained on {meta['ssh_kind']!r}): "
-            f"grid the observations with the {meta['ssh_kind']} variable, or give the MDT "
+            f"ssh_kind {kind!r} does not match {ckpt} (trained on {description.ssh_kind!r}): "
+            f"grid the observations with the {description.ssh_kind} variable, or give the MDT "
             "(--mdt) to go from one to the other",
         )
-    if meta.get("uses_sst") and "sst" not in cube.data_vars:
+    if description.uses_sst and "sst" not in cube.data_vars:
         raise InputError(
             cube_path, f"no 'sst' variable, but {ckpt} was trained with SST (uses_sst = true)"
         )

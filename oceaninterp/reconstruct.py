@@ -13,8 +13,8 @@ dropped and land is masked in every map. With ``method="4dvarnet"``:
    description (resolution, ``sla``/``adt``, SST when the model uses it).
    A model of the SLA maps an SLA cube as it is, and an ADT cube minus the
    MDT (``mdt=FILE``, required then); a model of the ADT the reverse.
-2. latitude rows outside the checkpoint's latitudes
-   (:func:`oceaninterp.model.checkpoint.valid_latitudes`) are not silently
+2. latitude rows outside every band of the checkpoint's latitudes
+   (:func:`oceaninterp.model.checkpoint.latitude_bands`) are not silently
    mapped by it: ``outside="oi"`` (default) maps them by the OI and says so,
    ``"refuse"`` stops, ``"apply"`` uses the model anyway;
 3. :func:`oceaninterp.model.inference.predict` maps overlapping tiles on the
@@ -31,7 +31,6 @@ With ``method="oi"`` the cube (the SLA when an MDT is given) goes to
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import check_output, open_dataset
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
-from oceaninterp.model.checkpoint import valid_latitudes
+from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.model.inference import load_model, predict, resolve_device
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
@@ -300,24 +299,22 @@ def _output_grid(
 
 
 def _latitude_rows(
-    lat: np.ndarray, meta: Mapping[str, Any], outside: str, where: str
+    lat: np.ndarray, checkpoint: CheckpointDescription, outside: str, where: str
 ) -> np.ndarray:
-    """Boolean rows of ``lat`` outside the checkpoint's latitudes, after the ``outside`` policy.
+    """Boolean rows of ``lat`` outside every latitude band of the checkpoint, after ``outside``.
 
     Raises
     ------
     InputError
         With ``outside="refuse"``, when some rows are outside.
     """
-    band = valid_latitudes(meta)
-    if band is None:
-        return np.zeros(lat.size, dtype=bool)
-    rows = (lat < band[0]) | (lat > band[1])
+    rows = checkpoint.outside(lat)
     if not rows.any():
         return rows
+    bands = ", ".join(f"{south:g}..{north:g} N" for south, north in checkpoint.latitude_bands)
     text = (
         f"{int(rows.sum())} of {lat.size} latitude rows ({lat[rows].min():g}..{lat[rows].max():g} "
-        f"N) lie outside the latitudes {where} was trained on ({band[0]:g}..{band[1]:g} N)"
+        f"N) lie outside the latitudes {where} was trained on ({bands})"
     )
     if outside == "refuse":
         raise InputError(
@@ -492,15 +489,16 @@ def reconstruct(
         raise ConfigError("checkpoint: the 4dvarnet method needs a checkpoint (--checkpoint)")
     loaded = load_model(checkpoint, device)
     ckpt_path = Path(checkpoint) if isinstance(checkpoint, str | Path) else None
-    want = float(loaded.meta["resolution"])
+    description = as_description(loaded.meta)  # a loaded checkpoint, or any object with meta
+    want = description.resolution
     if resample and not np.isclose(resolution(ds, cube_path), want, rtol=RESOLUTION_RTOL):
         ds = regrid(ds, want, cube_path)
     where = f"checkpoint {ckpt_path.name}" if ckpt_path else "the checkpoint"
     ready = _prepare(
-        ds, cube_path, attrs, mapped_kind=loaded.meta["ssh_kind"], mapper=where, **options
+        ds, cube_path, attrs, mapped_kind=description.ssh_kind, mapper=where, **options
     )
-    check_compatible(ready.cube, loaded.meta, cube_path=cube_path, checkpoint_path=ckpt_path)
-    oi_rows = _latitude_rows(ready.cube["latitude"].values, loaded.meta, outside, where)
+    check_compatible(ready.cube, description, cube_path=cube_path, checkpoint_path=ckpt_path)
+    oi_rows = _latitude_rows(ready.cube["latitude"].values, description, outside, where)
     ready.attrs["summary"] = "Daily SSH maps by a 4DVarNet (learned variational interpolation)."
     if ckpt_path is not None:
         ready.attrs["checkpoint"] = ckpt_path.name
@@ -513,7 +511,7 @@ def reconstruct(
     windows = predict(
         ready.cube,
         loaded.model,
-        loaded.meta,
+        description,
         tiles=tiles,
         device=device,
         batch_size=batch_size,

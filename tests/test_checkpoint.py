@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -17,12 +18,13 @@ from oceaninterp.model.checkpoint import (
     DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
+    MdtRecord,
     describe_checkpoint,
     description_digest,
     load_checkpoint,
-    required_mdt,
     save_checkpoint,
 )
+from oceaninterp.reconstruct import _latitude_rows
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -78,6 +80,55 @@ def test_description_is_complete(saved) -> None:
     assert info["validation"]["mu"] == 0.9 and info["training"]["cube"] == "cube.nc"
     assert info["parameters"] == sum(p.numel() for p in model.parameters())
     assert info["file_size_bytes"] == path.stat().st_size
+
+
+def test_the_description_is_read_once_into_typed_fields(saved) -> None:
+    path, _ = saved
+    described = load_checkpoint(path).description
+    assert described.resolution == 0.1 and described.ssh_kind == "adt"
+    assert described.tile == {"time": 5, "latitude": 12, "longitude": 16}
+    assert described.uses_sst is False and described.mdt is None
+    norm = described.normalisation
+    assert (norm.mean, norm.std, norm.sst_mean, norm.sst_std) == pytest.approx(
+        (0.25, 0.4, 291, 2.5)
+    )
+    assert described.training["cube"] == "cube.nc" and described.validation["mu"] == 0.9
+    assert described.latitude_bands == () and not described.outside(np.array([-80.0, 80])).any()
+    assert describe_checkpoint(path)["latitudes"] is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "bands"),
+    [
+        ({"training": {"latitude": [33.05, 42.95]}}, ((33.0, 43.0),)),  # cells' edges
+        ({"valid_latitudes": [30.0, 40.0]}, ((30.0, 40.0),)),
+        (
+            {"valid_latitudes": [-45.0, 43.0], "valid_abs_latitudes": [20, 45]},
+            ((-45, -20), (20, 45)),
+        ),
+    ],
+    ids=["training-cube", "signed", "absolute-over-signed"],
+)
+def test_latitude_bands(tmp_path: Path, extra: dict, bands: tuple) -> None:
+    path = save_checkpoint(tmp_path / "m.pt", build_model(CFG), {**META, **extra})
+    np.testing.assert_allclose(load_checkpoint(path).description.latitude_bands, bands)
+    np.testing.assert_allclose(describe_checkpoint(path)["latitudes"], bands)
+
+
+def test_rows_outside_every_absolute_band_are_outside(tmp_path: Path) -> None:
+    """A model of both hemispheres (|lat| 20..45) maps 30S and 38N, not 10N nor 50S."""
+    meta = {**META, "valid_latitudes": [-45.0, 43.0], "valid_abs_latitudes": [20.0, 45.0]}
+    path = save_checkpoint(tmp_path / "both.pt", build_model(CFG), meta)
+    described = load_checkpoint(path).description
+    inside = _latitude_rows(np.array([-30.0, 38.0]), described, "refuse", "both.pt")
+    assert not inside.any()
+    for lat in (10.0, -50.0):
+        with pytest.raises(
+            InputError, match=r"outside the latitudes .* \(-45\.\.-20 N, 20\.\.45 N\)"
+        ):
+            _latitude_rows(np.array([lat]), described, "refuse", "both.pt")
+    rows = _latitude_rows(np.array([-50.0, -30.0, 10.0, 38.0]), described, "oi", "both.pt")
+    assert rows.tolist() == [True, False, True, False]
 
 
 def _rewrite(path: Path, edit) -> None:
@@ -209,7 +260,7 @@ def test_version_1_descriptions_without_an_mdt_still_load(saved) -> None:
 
     _rewrite(path, as_version_1)
     loaded = load_checkpoint(path)
-    assert loaded.meta["format_version"] == 1 and required_mdt(loaded.meta) is None
+    assert loaded.meta["format_version"] == 1 and loaded.description.mdt is None
     assert describe_checkpoint(path)["requires"].startswith("an adt cube as it is; an sla cube")
     with torch.no_grad():
         torch.testing.assert_close(loaded.model.reconstruct(_obs()), model.reconstruct(_obs()))
@@ -221,5 +272,6 @@ def test_an_mdt_record_is_kept_and_shown(tmp_path: Path) -> None:
         tmp_path / "sla.pt", build_model(CFG), {**META, "ssh_kind": "sla", "mdt": mdt}
     )
     info = describe_checkpoint(path)
-    assert required_mdt(info) == mdt and info["format_version"] == 2
+    assert load_checkpoint(path).description.mdt == MdtRecord(**mdt)
+    assert info["mdt"] == mdt and info["format_version"] == 2
     assert "--mdt" in info["requires"] and "mdt.nc" in info["requires"]

@@ -15,6 +15,12 @@ entries and nothing that needs pickled code to load:
   tensors, so a description edited afterwards (``ssh_kind`` sla -> adt, a
   normalisation) no longer matches and is refused.
 
+:func:`load_checkpoint` reads the description into a typed
+:class:`CheckpointDescription` (resolution, ``ssh_kind``, tile, SST use,
+normalisation, MDT record, latitude bands) once, after validating the JSON;
+the JSON itself is kept (``LoadedCheckpoint.meta``) for a checkpoint derived
+from it (fine-tuning).
+
 It is read with ``torch.load(weights_only=True)`` only: a file carrying any
 other Python object is refused before the object is built, so a payload can
 never run. Everything is checked before the model is built
@@ -37,16 +43,19 @@ import math
 import pickle
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, cast
 
+import numpy as np
 import torch
 
 from oceaninterp import __version__
 from oceaninterp.config import ModelConfig, from_mapping
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.io import atomic_path
+from oceaninterp.kinds import SSH_KINDS, SshKind
 from oceaninterp.model.ssh import SSH4DVarNet, build_model
 
 FORMAT = "oceaninterp-4dvarnet"
@@ -73,19 +82,152 @@ REQUIRED_META = (
 SEMANTIC_META = (*_MEANING_META, MDT_KEY)
 #: Payload key of :func:`description_digest`.
 DIGEST_KEY = "description_sha256"
-#: What a model maps: the sea level anomaly or the absolute dynamic topography.
-SSH_KINDS = ("sla", "adt")
 #: Largest cell size of a description, degrees.
 MAX_RESOLUTION_DEG = 10.0
 _PAYLOAD_KEYS = {"format", "meta_json", "state_dict"}
 
 
+#: Latitudes a checkpoint may be applied at: (south, north), degrees_north.
+LatitudeBand = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """What the model subtracts and divides by: SSH in metres, SST in kelvin."""
+
+    mean: float
+    std: float
+    sst_mean: float
+    sst_std: float
+
+
+@dataclass(frozen=True)
+class MdtRecord:
+    """The MDT a model of the SLA was trained with (:data:`MDT_KEY`).
+
+    Attributes
+    ----------
+    file, path
+        Its file name, and its path as given to ``train``.
+    sha256
+        Digest of its values (:func:`oceaninterp.mdt.mdt_digest`).
+    cube_ssh_kind
+        What the training cube held (the model maps the SLA all the same).
+    """
+
+    file: str
+    path: str
+    sha256: str
+    cube_ssh_kind: SshKind
+
+
+@dataclass(frozen=True)
+class CheckpointDescription:
+    """What a checkpoint says of its model, typed (read from the validated JSON).
+
+    Attributes
+    ----------
+    resolution
+        Cell size of the cubes it maps, degrees.
+    ssh_kind
+        What it maps: ``"sla"`` or ``"adt"``.
+    tile
+        Tile size by dimension: ``{"time": days, "latitude": cells, "longitude": cells}``.
+    uses_sst
+        Whether it reads the cube's ``sst``.
+    normalisation
+        The model's normalisation.
+    mdt
+        The MDT it was trained with, or ``None``.
+    latitude_bands
+        Where it may be applied (:func:`latitude_bands`); empty when unknown.
+    training, validation
+        The training data and dates, the validation scores (JSON records, shown by ``info``).
+    """
+
+    resolution: float
+    ssh_kind: SshKind
+    tile: Mapping[str, int]
+    uses_sst: bool
+    normalisation: Normalisation
+    mdt: MdtRecord | None
+    latitude_bands: tuple[LatitudeBand, ...]
+    training: Mapping[str, Any]
+    validation: Mapping[str, Any]
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> CheckpointDescription:
+        """The description held by ``meta``, the JSON of a checkpoint (validated before).
+
+        ``training`` and ``validation`` may be absent (then empty), as in a
+        description written by hand for a model built in memory.
+        """
+        mdt, norm = meta.get(MDT_KEY), meta["normalisation"]
+        return cls(
+            resolution=float(meta["resolution"]),
+            ssh_kind=cast(SshKind, meta["ssh_kind"]),
+            tile=MappingProxyType({d: int(n) for d, n in meta["tile"].items()}),
+            uses_sst=bool(meta["uses_sst"]),
+            normalisation=Normalisation(
+                mean=float(norm["mean"]),
+                std=float(norm["std"]),
+                sst_mean=float(norm["sst_mean"]),
+                sst_std=float(norm["sst_std"]),
+            ),
+            mdt=None
+            if mdt is None
+            else MdtRecord(
+                file=mdt["file"],
+                path=mdt.get("path", ""),
+                sha256=mdt["sha256"],
+                cube_ssh_kind=mdt["cube_ssh_kind"],
+            ),
+            latitude_bands=latitude_bands(meta),
+            training=MappingProxyType(dict(meta.get("training") or {})),
+            validation=MappingProxyType(dict(meta.get("validation") or {})),
+        )
+
+    def outside(self, latitude: np.ndarray) -> np.ndarray:
+        """Boolean: which ``latitude`` (degrees_north) lie outside every band.
+
+        All ``False`` when the bands are unknown (the model is applied anywhere).
+        """
+        lat = np.asarray(latitude, dtype=np.float64)
+        if not self.latitude_bands:
+            return np.zeros(lat.shape, dtype=bool)
+        inside = np.zeros(lat.shape, dtype=bool)
+        for south, north in self.latitude_bands:
+            inside |= (lat >= south) & (lat <= north)
+        return ~inside
+
+
+def as_description(value: CheckpointDescription | Mapping[str, Any]) -> CheckpointDescription:
+    """``value`` itself, or the description read from a checkpoint's JSON mapping."""
+    if isinstance(value, CheckpointDescription):
+        return value
+    return CheckpointDescription.from_meta(value)
+
+
 @dataclass(frozen=True)
 class LoadedCheckpoint:
-    """A model rebuilt from a checkpoint, in eval mode, and its description."""
+    """A model rebuilt from a checkpoint, in eval mode, and its description.
+
+    Attributes
+    ----------
+    model
+        The model.
+    meta
+        The description's JSON as saved (a derived checkpoint starts from it).
+    description
+        The same, typed (:class:`CheckpointDescription`), read once from ``meta``.
+    """
 
     model: SSH4DVarNet
     meta: dict[str, Any]
+    description: CheckpointDescription = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", CheckpointDescription.from_meta(self.meta))
 
 
 def model_meta(model: SSH4DVarNet) -> dict[str, Any]:
@@ -263,6 +405,7 @@ def validate_description(meta: dict[str, Any]) -> ModelConfig:
         raise InputError(
             None, f"oceaninterp_version: expected a string, got {meta['oceaninterp_version']!r}"
         )
+    _check_latitudes(meta)
     mdt = meta.get(MDT_KEY)
     if mdt is not None:
         digest = mdt.get("sha256") if isinstance(mdt, dict) else None
@@ -286,6 +429,33 @@ def validate_description(meta: dict[str, Any]) -> ModelConfig:
                 f"{MDT_KEY}: a model trained with an MDT maps the SLA, not {meta['ssh_kind']!r}",
             )
     return cfg
+
+
+def _check_latitudes(meta: Mapping[str, Any]) -> None:
+    """Check the optional latitude keys read by :func:`latitude_bands`.
+
+    Raises
+    ------
+    InputError
+        With ``None`` as path, naming the key.
+    """
+    spans = {
+        "valid_latitudes": (meta.get("valid_latitudes"), -90.0),
+        "valid_abs_latitudes": (meta.get("valid_abs_latitudes"), 0.0),
+        "training.latitude": (meta["training"].get("latitude"), -90.0),
+    }
+    for key, (span, lowest) in spans.items():
+        if span is None:
+            continue
+        if not (
+            isinstance(span, list)
+            and len(span) == 2
+            and all(_number(v) for v in span)
+            and lowest <= span[0] <= span[1] <= 90.0
+        ):
+            raise InputError(
+                None, f"{key}: expected [low, high] degrees in {lowest:g}..90, got {span!r}"[:300]
+            )
 
 
 def _check_tensors(cfg: ModelConfig, meta: dict[str, Any], state: dict[str, torch.Tensor]) -> None:
@@ -366,12 +536,6 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     return LoadedCheckpoint(model=model.to(device).eval(), meta=meta)
 
 
-def required_mdt(meta: dict[str, Any]) -> dict[str, Any] | None:
-    """The :data:`MDT_KEY` record of a description: what MDT its maps need, or ``None``."""
-    record = meta.get(MDT_KEY)
-    return record if isinstance(record, dict) else None
-
-
 def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:
     """The latitudes (degrees_north, lower and upper) a checkpoint may be applied at.
 
@@ -388,29 +552,46 @@ def valid_latitudes(meta: Mapping[str, Any]) -> tuple[float, float] | None:
     return float(band[0]), float(band[1])
 
 
-def describe_checkpoint(path: str | Path) -> dict[str, Any]:
-    """The description of a checkpoint (validated as by :func:`load_checkpoint`).
+def latitude_bands(meta: Mapping[str, Any]) -> tuple[LatitudeBand, ...]:
+    """The bands of latitude (degrees_north, south to north) a checkpoint may be applied at.
 
-    Adds ``parameters`` (number of trainable values), ``file_size_bytes``,
-    ``requires`` (what ``reconstruct`` needs besides a cube at its
-    resolution) and ``latitudes`` (degrees_north it may be applied at,
-    :func:`valid_latitudes`; ``None`` when unknown).
+    A checkpoint declaring ``valid_abs_latitudes: [low, high]`` (degrees of
+    ``|latitude|``, as a model trained in both hemispheres does) may be applied
+    at ``(-high, -low)`` and ``(low, high)``, whatever its signed span;
+    otherwise in its :func:`valid_latitudes`. Empty when it says neither.
+    """
+    absolute = meta.get("valid_abs_latitudes")
+    if absolute is not None:
+        low, high = float(absolute[0]), float(absolute[1])
+        return (-high, -low), (low, high)
+    band = valid_latitudes(meta)
+    return () if band is None else (band,)
+
+
+def describe_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The description of a checkpoint (validated as by :func:`load_checkpoint`), for ``info``.
+
+    Its JSON, plus ``parameters`` (number of trainable values),
+    ``file_size_bytes``, ``requires`` (what ``reconstruct`` needs besides a
+    cube at its resolution) and ``latitudes`` (the ``[south, north]`` bands,
+    degrees_north, it may be applied at, :func:`latitude_bands`; ``None`` when
+    unknown).
     """
     loaded = load_checkpoint(path)
+    description = loaded.description
     n_params = sum(p.numel() for p in loaded.model.parameters())
-    mdt = required_mdt(loaded.meta)
-    kind = loaded.meta["ssh_kind"]
+    mdt = description.mdt
+    kind = description.ssh_kind
     other = "adt" if kind == "sla" else "sla"
-    trained = f"; trained with {mdt['file']}, sha256 {str(mdt['sha256'])[:12]}" if mdt else ""
+    trained = f"; trained with {mdt.file}, sha256 {mdt.sha256[:12]}" if mdt else ""
     requires = (
         f"an {kind} cube as it is; an {other} cube with an MDT (--mdt{trained}), "
         f"which also adds {other} to the maps"
     )
-    band = valid_latitudes(loaded.meta)
     return {
         **loaded.meta,
         "requires": requires,
-        "latitudes": None if band is None else [band[0], band[1]],
+        "latitudes": [list(band) for band in description.latitude_bands] or None,
         "parameters": n_params,
         "file_size_bytes": Path(path).stat().st_size,
     }

@@ -36,6 +36,7 @@ import xarray as xr
 from oceaninterp.cube import is_global
 from oceaninterp.errors import ConfigError
 from oceaninterp.kinds import DEVICES
+from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.tiling import TileSpec
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _read_days(
 def predict(
     cube: xr.Dataset,
     model: TileModel,
-    meta: Mapping[str, Any],
+    checkpoint: CheckpointDescription | Mapping[str, Any],
     *,
     tiles: TileSpec | None = None,
     device: str = "auto",
@@ -168,8 +169,10 @@ def predict(
     model
         A module with ``reconstruct(obs, sst) -> Tensor`` (tiles ``(B, T, H, W)``,
         metres), e.g. :class:`oceaninterp.model.ssh.SSH4DVarNet`; moved to ``device``.
-    meta
-        The checkpoint description: ``tile`` and ``uses_sst`` are read.
+    checkpoint
+        The checkpoint's description (its ``tile`` and ``uses_sst`` are read),
+        or the JSON mapping it is read from
+        (:func:`oceaninterp.model.checkpoint.as_description`).
     tiles
         Strides, borders and the streaming window (:class:`~oceaninterp.tiling.TileSpec`).
     device
@@ -198,7 +201,8 @@ def predict(
     dev = resolve_device(device)
     spec = tiles or TileSpec()
     shape = {d: cube.sizes[d] for d in ("time", "latitude", "longitude")}
-    size, stride, border, margin = spec.resolve(dict(meta["tile"]), shape)
+    description = as_description(checkpoint)
+    size, stride, border, margin = spec.resolve(dict(description.tile), shape)
     if is_global(cube["longitude"].values):  # a halo of a whole tile border at least
         margin["longitude"] = max(margin["longitude"], border["longitude"], 8)
     framed = {d: shape[d] + 2 * margin[d] for d in shape}
@@ -207,7 +211,7 @@ def predict(
     padded = tuple(grid.padded.values())
     tile_shape = grid.tile_shape()
     n_time = shape["time"]
-    use_sst = bool(meta.get("uses_sst")) and "sst" in cube.data_vars
+    use_sst = description.uses_sst and "sst" in cube.data_vars
     wrap = is_global(cube["longitude"].values)
     if land is not None and land.any():
         sea = np.zeros(padded[1:], dtype=bool)
