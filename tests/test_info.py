@@ -109,6 +109,10 @@ def test_info_checkpoint(tmp_path: Path) -> None:
     }
     path = save_checkpoint(tmp_path / "model.pt", build_model(cfg), meta)
     shows(path, "model checkpoint", "variable", "adt", "parameters", "mu 0.9000, RMSE -")
+    shows(path, "unknown: applied anywhere")
+    both = {**meta, "valid_latitudes": [-45, 43], "valid_abs_latitudes": [20, 45]}
+    save_checkpoint(path, build_model(cfg), both)
+    shows(path, "-45 .. -20 N, 20 .. 45 N (elsewhere: reconstruct --outside")
     path.write_bytes(b"not a checkpoint")
     result = info(path)
     assert result.exit_code == 1 and "model.pt" in result.output  # refused in one line

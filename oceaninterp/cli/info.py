@@ -124,7 +124,8 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
     dict
         ``architecture``, ``parameters``, ``tile`` (days x cells, and degrees),
         ``resolution`` (degrees), ``variable`` (what the maps hold), ``needs``
-        (inputs besides the cube), ``validation`` (mu, RMSE in cm, period),
+        (inputs besides the cube), ``latitudes`` (the bands it may be applied
+        at, degrees_north), ``validation`` (mu, RMSE in cm, period),
         ``trained on`` (file names, dates, epochs).
     """
     cfg = description.get("model_config", {})
@@ -144,7 +145,7 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
     if description.get("uses_sst"):
         needs.append("its sst variable (grid --sst)")
     needs.append(str(description.get("requires", "")))
-    band = description.get("latitudes")
+    bands = description.get("latitudes")
     if validation.get("mu") is None:
         scores = validation.get("note", "no validation score")
     else:
@@ -172,8 +173,9 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
         "needs": "; ".join(n for n in needs if n),
         "latitudes": (
             "unknown: applied anywhere"
-            if band is None
-            else f"{band[0]:g} .. {band[1]:g} N (elsewhere: reconstruct --outside oi|refuse|apply)"
+            if bands is None
+            else ", ".join(f"{south:g} .. {north:g} N" for south, north in bands)
+            + " (elsewhere: reconstruct --outside oi|refuse|apply)"
         ),
         "validation": scores,
         "trained on": (
