@@ -249,23 +249,19 @@ def train(
 
 @dataclass(frozen=True)
 class Recipe:
-    """A learned solver with a ConvLSTM gradient modulator and how it is trained.
+    """A learned solver with a ConvLSTM gradient modulator and how it is trained."""
 
-    Attributes
-    ----------
-    hidden, downsample
-        The modulator's hidden channels and time downsampling factor.
-    n_step, lr_grad
-        Solver iterations and the scale of each learned step.
-    epochs, weights
-        Training epochs (batches of 32 windows, Adam 3e-3) and the loss weights.
-    """
-
+    #: The modulator's hidden channels.
     hidden: int
+    #: The modulator's time downsampling factor.
     downsample: int
+    #: Solver iterations.
     n_step: int
+    #: The scale of each learned step.
     lr_grad: float
+    #: Training epochs (batches of 32 windows, Adam 3e-3).
     epochs: int
+    #: The loss weights.
     weights: LossWeights
 
 
