@@ -266,12 +266,11 @@ class _Run:
         if method.method == "oi":
             oi = method.oi or OIConfig()
             return int(np.ceil(oi.time_window * oi.lt))
-        from oceaninterp.model.checkpoint import describe_checkpoint
+        from oceaninterp.model.checkpoint import load_checkpoint
 
         checkpoint = self._checkpoint(method)
         assert checkpoint is not None  # RunReconstruct requires one for 4dvarnet
-        meta = describe_checkpoint(checkpoint)
-        return int(meta["tile"]["time"]) // 2
+        return load_checkpoint(checkpoint).description.tile["time"] // 2
 
     def _references(self) -> list[Path]:
         """Checkpoints, truth and withheld tracks named by the pipeline."""
