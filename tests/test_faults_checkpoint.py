@@ -110,6 +110,16 @@ CASES = {
         "normalisation mean 0.3 of the description is not the model's",
     ),
     "training-not-object": (_set("training", "x"), "training"),
+    "valid-latitudes-text": (_set("valid_latitudes", "30..40"), "valid_latitudes: expected"),
+    "abs-latitudes-reversed": (
+        _set("valid_abs_latitudes", [45, 20]),
+        r"valid_abs_latitudes: expected \[low, high\] degrees in 0\.\.90",
+    ),
+    "abs-latitudes-signed": (_set("valid_abs_latitudes", [-10, 20]), "valid_abs_latitudes"),
+    "training-latitude-nan": (
+        _description(lambda meta: meta["training"].__setitem__("latitude", [float("nan"), 1])),
+        "training.latitude: expected",
+    ),
     "prior-width-huge": (_set_model("prior_width", 10**7), r"prior_width: expected an integer"),
     "n-step-huge": (_set_model("n_step", 10**7), r"n_step: expected an integer in 1\.\.100"),
     "tile-string": (_set_model("tile_time", "5"), "tile_time: expected an integer"),
