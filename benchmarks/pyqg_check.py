@@ -37,7 +37,8 @@ under ``--pyqg-python`` once per set-up (``--pyqg-run``), which imports only
 pyqg and numpy::
 
     .venv/bin/python benchmarks/pyqg_check.py [--truth runs/v2/gs/truth.nc] \\
-        [--setups jet,shear] [--days 30] [--spinup-days 180] [--grid-points 256] \\
+        [--setups jet,shear] [--days 30] [--window-days 30] [--spinup-days 180] \\
+        [--grid-points 256] \\
         [-o benchmarks/results/pyqg_check.md] [--figure benchmarks/results/pyqg_check.png]
 
 Without ``--truth`` our model is run too (``simulate_truth`` with the same
@@ -55,6 +56,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -266,16 +268,18 @@ def on_box(ssh: np.ndarray, lat: np.ndarray, lon: np.ndarray, args: argparse.Nam
     return np.stack([map_coordinates(d, [rows, cols], order=3, mode="grid-wrap") for d in ssh])
 
 
-def statistics(ssh: np.ndarray, lat: np.ndarray, resolution: float, days: int) -> dict:
-    """Our truth statistics of the first ``days`` days, and the slope of each ``days`` window."""
+def statistics(
+    ssh: np.ndarray, lat: np.ndarray, resolution: float, days: int, window: int
+) -> dict[str, Any]:
+    """Our truth statistics of the first ``days`` days, and the slope of each ``window`` days."""
     from oceaninterp.simulate.truth import truth_statistics
     from oceaninterp.spectrum import zonal_spacing_km, zonal_spectrum
 
-    stats: dict[str, object] = dict(truth_statistics(ssh[:days], None, lat, resolution))
+    stats: dict[str, Any] = dict(truth_statistics(ssh[:days], None, lat, resolution))
     dx_km = zonal_spacing_km(lat, resolution)
     stats["window_slopes"] = [
-        zonal_spectrum(ssh[i : i + days], dx_km).slope()
-        for i in range(0, len(ssh) - days + 1, days)
+        zonal_spectrum(ssh[i : i + window], dx_km).slope()
+        for i in range(0, len(ssh) - window + 1, window)
     ]
     spectrum = zonal_spectrum(ssh[:days], dx_km)
     stats["spectrum"] = (spectrum.wavenumber, spectrum.psd)
@@ -320,12 +324,13 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
     params = _params(args)
     config = pyqg_config(next(iter(runs), "jet"), args)
     lat, lon = ours["lat"], ours["lon"]
-    rows = {"ours (oceaninterp v2)": statistics(ours["ssh"], lat, args.resolution, args.days)}
+    days = (args.resolution, args.days, args.window_days)
+    rows = {"ours (oceaninterp v2)": statistics(ours["ssh"], lat, *days)}
     extra = {"ours (oceaninterp v2)": ("n/a", "n/a", "n/a", _minutes(ours["wall_s"]))}
     dt = 86400.0 / params.steps_per_day()
     for setup, run in runs.items():
         name = f"pyqg {setup}"
-        rows[name] = statistics(on_box(run["ssh"], lat, lon, args), lat, args.resolution, args.days)
+        rows[name] = statistics(on_box(run["ssh"], lat, lon, args), lat, *days)
         full = zonal_spectrum(run["ssh"], params.dx / 1e3).slope()
         spin = run["energy"][: args.spinup_days]
         kept = run["energy"][args.spinup_days :]
@@ -375,7 +380,7 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
         f"(no jet, no relaxation)",
         f"- spin-up {args.spinup_days} days (ours: {ours['spinup_days']}), statistics over the "
         f"next {args.days} days; seeds: pyqg {args.seed}, ours {ours['seed']}; slope per "
-        f"window: each {args.days}-day window of the run ({len(ours['ssh'])} days of ours)",
+        f"window: each {args.window_days}-day window of the run ({len(ours['ssh'])} days of ours)",
         f"- time step: AB3 with the filter is linearly unstable above u dt/dx = {limit:.3f} "
         f"(`ab3_courant_limit`), u = {limit * params.dx / dt:.2f} m s-1 here",
         *(
@@ -449,6 +454,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--setups", default=",".join(SETUPS), help=f"pyqg set-ups, comma-separated: {SETUPS}"
     )
     parser.add_argument("--days", type=int, default=30, help="days kept after the spin-up")
+    parser.add_argument(
+        "--window-days",
+        type=int,
+        default=30,
+        help="length of the windows whose slopes show the scatter (default 30 days)",
+    )
     parser.add_argument("--spinup-days", type=int, default=180, help="model days discarded")
     parser.add_argument("--grid-points", type=int, default=256, help="model cells per side")
     parser.add_argument("--domain-km", type=float, default=2000.0, help="model domain side, km")
