@@ -5,7 +5,7 @@ normalisation and its own idea of the ocean's scales. Without a truth it can
 still learn from the observations (the lecture's unsupervised loss): starting
 from a trained checkpoint (weights and normalisation), each step hides a share
 of the track segments of each tile (:mod:`oceaninterp.model.selfsup`), maps
-from the rest, and descends on
+from the rest (tiles left nearly empty are skipped), and descends on
 
     observation * ||x - y||^2 over the hidden observations / n_hidden
     + prior * mse(x, Phi(x))
@@ -90,6 +90,10 @@ class FinetuneSettings:
         Side of the blocks that cut tracks into segments, degrees.
     lr_scale
         Factor on the configuration's learning rates (> 0).
+    min_shown
+        Tiles showing fewer observed cells (after hiding) are left out of a
+        step: a learned solver may diverge on a nearly empty tile (a pass
+        across a 48-cell tile observes about 50 cells).
     max_seconds
         No new epoch starts when the last one would end past this wall time
         (seconds since the start); ``None``: all epochs.
@@ -99,6 +103,7 @@ class FinetuneSettings:
     val_share: float = 0.1
     segment_deg: float = 2.0
     lr_scale: float = 0.1
+    min_shown: int = 30
     max_seconds: float | None = None
 
     def __post_init__(self) -> None:
@@ -321,13 +326,17 @@ def finetune(
             inputs, targets = hide_segments(
                 batch, segments, observed.n_segments, settings.hidden_share, rng
             )
-            sst = None if batch.sst is None else torch.from_numpy(batch.sst).to(dev)
-            shown, hidden = (torch.from_numpy(a).to(dev) for a in (inputs, targets))
-            losses.append(selfsup_step(model, optimizer, shown, hidden, sst, window, scaled))
+            keep = np.isfinite(inputs).reshape(len(tiles), -1).sum(axis=1) >= settings.min_shown
+            if keep.any():
+                sst = None if batch.sst is None else torch.from_numpy(batch.sst[keep]).to(dev)
+                shown, hidden = (torch.from_numpy(a[keep]).to(dev) for a in (inputs, targets))
+                losses.append(selfsup_step(model, optimizer, shown, hidden, sst, window, scaled))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total)
-        scheduler.step()
-        record = score(epoch + 1, float(np.mean(losses)), epoch_start, best.val_mu)
+        if losses:  # else no tile showed enough observations: nothing to schedule
+            scheduler.step()
+        loss = float(np.mean(losses)) if losses else math.nan
+        record = score(epoch + 1, loss, epoch_start, best.val_mu)
         history.append(record)
         if record.improved:
             best = record

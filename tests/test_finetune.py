@@ -92,3 +92,12 @@ def test_cli_self_supervised(trained, tmp_path) -> None:
     assert "fine-tuned" in done.output and "held-out" in done.output
     no_truth = CliRunner().invoke(app, ["train", str(cube), "-o", str(tmp_path / "x.pt")])
     assert no_truth.exit_code == 1 and "--truth" in no_truth.output
+
+
+def test_nearly_empty_tiles_are_left_out_of_the_steps(trained, tmp_path) -> None:
+    cube, init = trained
+    cfg = dataclasses.replace(FAST, epochs=1, tiles_per_epoch=4)
+    settings = FinetuneSettings(min_shown=10**6)  # no tile shows that many cells
+    result = finetune(cube, init, tmp_path / "t.pt", cfg, settings, device="cpu")
+    assert np.isnan(result.history[1].train_loss)  # no step was taken ...
+    assert result.history[1].val_mu == result.history[0].val_mu  # ... the model is unchanged
