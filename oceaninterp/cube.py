@@ -34,12 +34,12 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import InputError
+from oceaninterp.kinds import SSH_KINDS
 
 if TYPE_CHECKING:
     from oceaninterp.model.checkpoint import CheckpointDescription
 
 DIMS = ("time", "latitude", "longitude")
-SSH_KINDS = ("sla", "adt")
 #: Relative tolerance when comparing resolutions (degrees).
 RESOLUTION_RTOL = 1e-3
 #: ``land`` argument values: the shipped coastline, no land mask, or a mask file.

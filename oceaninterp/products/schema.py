@@ -41,10 +41,10 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp.errors import InputError
+from oceaninterp.kinds import SSH_KINDS
 
 TRACK_DIM = "obs"
 REQUIRED_VARIABLES = ("time", "latitude", "longitude", "ssh")
-SSH_KINDS = ("sla", "adt")
 
 #: Largest plausible ``|ssh|`` in metres, by kind (see "Physical range").
 PLAUSIBLE_SSH = {"sla": 3.0, "adt": 4.0}
