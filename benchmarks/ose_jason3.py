@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiles-per-epoch", type=int, default=64)
     parser.add_argument("--hidden-share", type=float, default=0.25)
     parser.add_argument("--lr-scale", type=float, default=0.1)
+    parser.add_argument(
+        "--renormalise", action="store_true", help="fine-tune with the data's mean and std"
+    )
     parser.add_argument("--tag", default="", help="suffix of the fine-tuned checkpoint's name")
     parser.add_argument(
         "--reuse", action="store_true", help="keep the split, cubes and base maps of WORK"
@@ -221,6 +224,7 @@ def finetune(kept: Path, work: Path, opts: argparse.Namespace) -> tuple[Path, st
         str(opts.lr_scale),
         "--max-minutes",
         str(opts.minutes),
+        *(["--renormalise"] if opts.renormalise else []),
         "--device",
         "cpu",
         "--overwrite",
@@ -233,7 +237,8 @@ def finetune(kept: Path, work: Path, opts: argparse.Namespace) -> tuple[Path, st
         f"Fine-tuning{' ' + opts.tag if opts.tag else ''}: {info['finetuning']['cube']} "
         f"(mapped passes over {list(opts.train_box)}), {opts.epochs} epoch(s) of "
         f"{opts.tiles_per_epoch} tiles at most, hidden share {opts.hidden_share}, learning rate "
-        f"x {opts.lr_scale}, {wall / 60:.1f} min wall ({platform.processor() or platform.machine()}"
+        f"x {opts.lr_scale}{', renormalised' if opts.renormalise else ''}, "
+        f"{wall / 60:.1f} min wall ({platform.processor() or platform.machine()}"
         f", {os.cpu_count()} cores, OMP_NUM_THREADS={threads}); held-out mu by epoch {history}; "
         f"epoch {info['finetuning']['epoch']} kept."
     )

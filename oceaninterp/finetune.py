@@ -94,6 +94,11 @@ class FinetuneSettings:
         Tiles showing fewer observed cells (after hiding) are left out of a
         step: a learned solver may diverge on a nearly empty tile (a pass
         across a 48-cell tile observes about 50 cells).
+    renormalise
+        Replace the checkpoint's SSH normalisation (mean, std) by the cube's
+        observations' before fine-tuning (real data far from the simulation's
+        statistics: e.g. an SLA offset by a sea-level rise since the mean
+        sea surface's reference period); ``False`` keeps it.
     max_seconds
         No new epoch starts when the last one would end past this wall time
         (seconds since the start); ``None``: all epochs.
@@ -104,6 +109,7 @@ class FinetuneSettings:
     segment_deg: float = 2.0
     lr_scale: float = 0.1
     min_shown: int = 30
+    renormalise: bool = False
     max_seconds: float | None = None
 
     def __post_init__(self) -> None:
@@ -265,6 +271,11 @@ def finetune(
         mdt=mdt,
     )
     data = observed.region.data
+    if settings.renormalise:
+        values = data.obs[np.isfinite(data.obs)]
+        model.set_normalisation(
+            float(values.mean()), float(values.std()), **_sst_normalisation(model)
+        )
     with open_dataset(cube) as ds:
         check_compatible(
             ds.assign_attrs(ssh_kind=data.ssh_kind), meta, cube_path=cube, checkpoint_path=init
@@ -377,6 +388,12 @@ def finetune(
     )
 
 
+def _sst_normalisation(model: SSH4DVarNet) -> dict[str, float]:
+    """The model's SST mean and std (kelvin), kept when the SSH is renormalised."""
+    norm = model.normalisation()
+    return {"sst_mean": norm["sst_mean"], "sst_std": norm["sst_std"]}
+
+
 def _save(
     output: Path,
     model: SSH4DVarNet,
@@ -411,6 +428,7 @@ def _save(
             "config": dataclasses.asdict(cfg),
             "epoch": best.epoch,
             "initial_validation": meta.get("validation"),
+            "initial_normalisation": meta["normalisation"],
         },
         "validation": {
             "mu": best.val_mu,

@@ -94,10 +94,17 @@ def test_cli_self_supervised(trained, tmp_path) -> None:
     assert no_truth.exit_code == 1 and "--truth" in no_truth.output
 
 
-def test_nearly_empty_tiles_are_left_out_of_the_steps(trained, tmp_path) -> None:
+def test_nearly_empty_tiles_are_left_out_and_the_cube_may_renormalise(trained, tmp_path) -> None:
     cube, init = trained
     cfg = dataclasses.replace(FAST, epochs=1, tiles_per_epoch=4)
-    settings = FinetuneSettings(min_shown=10**6)  # no tile shows that many cells
+    settings = FinetuneSettings(min_shown=10**6, renormalise=True)  # no tile shows that many
     result = finetune(cube, init, tmp_path / "t.pt", cfg, settings, device="cpu")
     assert np.isnan(result.history[1].train_loss)  # no step was taken ...
     assert result.history[1].val_mu == result.history[0].val_mu  # ... the model is unchanged
+    info = describe_checkpoint(result.checkpoint)
+    assert info["finetuning"]["initial_normalisation"] == describe_checkpoint(init)["normalisation"]
+    with xr.open_dataset(cube) as ds:
+        seen = ds["ssh"].values[np.isfinite(ds["ssh"].values)]
+    # the cube's observations but the held-out tenth
+    assert info["normalisation"]["std"] == pytest.approx(seen.std(), rel=0.1)
+    assert info["normalisation"]["mean"] == pytest.approx(seen.mean(), abs=0.02)

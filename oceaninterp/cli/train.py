@@ -61,6 +61,12 @@ def train(
     lr_scale: float = typer.Option(  # noqa: B008
         0.1, "--lr-scale", help="With --self-supervised: factor on the config's learning rates."
     ),
+    renormalise: bool = typer.Option(  # noqa: B008
+        False,
+        "--renormalise",
+        help="With --self-supervised: normalise the SSH by the cube's observations' mean "
+        "and std instead of the checkpoint's.",
+    ),
     max_minutes: float | None = typer.Option(  # noqa: B008
         None,
         "--max-minutes",
@@ -126,6 +132,7 @@ def train(
                 settings = FinetuneSettings(
                     hidden_share=hidden_share,
                     lr_scale=lr_scale,
+                    renormalise=renormalise,
                     max_seconds=None if max_minutes is None else 60.0 * max_minutes,
                 )
                 tuned = finetune(
