@@ -175,8 +175,9 @@ class QGBlowUpError(OceanInterpError):
 
 
 #: Largest ``u_max dt / dx`` a day's steps may reach before the day is cut
-#: into more steps (AB3's advective limit is about 0.72).
-MAX_CFL = 0.5
+#: into more steps: AB3 with the exponential filter is linearly unstable above
+#: 0.324 (benchmarks/pyqg_check.py, ``ab3_courant_limit``).
+MAX_CFL = 0.3
 
 
 def coriolis(lat: float) -> float:
@@ -465,8 +466,8 @@ class TwoLayerQG:
         """Time steps of the next day: the parameters' number, more when the flow is fast.
 
         The step of :meth:`QGParameters.steps_per_day` assumes speeds below twice
-        the jet's; free eddies can exceed it (v2 reached 2.9 m s^-1 and blew up
-        after 500 model days). When the largest speed would give
+        the jet's; free eddies can exceed it (a v2 Gulf Stream run reached
+        3.1 m s^-1, u dt/dx 0.39, and blew up on model day 499). When the largest speed would give
         ``u_max dt / dx > MAX_CFL`` the day is cut into more steps (and the
         Adams-Bashforth history restarted, as its coefficients assume one step
         length); never fewer than the parameters' steps, so a run that stays
