@@ -465,10 +465,11 @@ class TwoLayerQG:
     def _steps_today(self) -> int:
         """Time steps of the next day: the parameters' number, more when the flow is fast.
 
-        The step of :meth:`QGParameters.steps_per_day` assumes speeds below twice
-        the jet's; free eddies can exceed it (a v2 Gulf Stream run reached
-        3.1 m s^-1, u dt/dx 0.39, and blew up on model day 499). When the largest speed would give
-        ``u_max dt / dx > MAX_CFL`` the day is cut into more steps (and the
+        The step of :meth:`QGParameters.steps_per_day` assumes speeds below
+        twice the jet's; free eddies can exceed it (a v2 Gulf Stream run reached
+        3.1 m s^-1, u dt/dx 0.39, and blew up on model day 499). When the
+        largest speed would give ``u_max dt / dx > MAX_CFL`` the day is cut
+        into more steps (and the
         Adams-Bashforth history restarted, as its coefficients assume one step
         length); never fewer than the parameters' steps, so a run that stays
         slow is unchanged step for step.
