@@ -271,12 +271,16 @@ def on_box(ssh: np.ndarray, lat: np.ndarray, lon: np.ndarray, args: argparse.Nam
 def statistics(
     ssh: np.ndarray, lat: np.ndarray, resolution: float, days: int, window: int
 ) -> dict[str, Any]:
-    """Our truth statistics of the first ``days`` days, and the slope of each ``window`` days."""
+    """Our truth statistics of the first ``days`` days, and the slope of each ``window`` days.
+
+    A run shorter than ``window`` days gives one window, the whole run.
+    """
     from oceaninterp.simulate.truth import truth_statistics
     from oceaninterp.spectrum import zonal_spacing_km, zonal_spectrum
 
     stats: dict[str, Any] = dict(truth_statistics(ssh[:days], None, lat, resolution))
     dx_km = zonal_spacing_km(lat, resolution)
+    window = min(window, len(ssh))
     stats["window_slopes"] = [
         zonal_spectrum(ssh[i : i + window], dx_km).slope()
         for i in range(0, len(ssh) - window + 1, window)
@@ -376,8 +380,14 @@ def report(args: argparse.Namespace, ours: dict, runs: dict[str, dict]) -> str:
         f"a jet pair (surface {params.jet_speed:g} m s-1, half-width "
         f"{params.jet_width / 1e3:.1f} km, layer profile {params.jet_profile}); pyqg through "
         f"its q_parameterization hook, no background flow",
-        f"- pyqg shear: uniform background flow {[round(u, 3) for u in config['shear']]} m s-1 "
-        f"(no jet, no relaxation)",
+        *(
+            [
+                f"- pyqg shear: uniform background flow "
+                f"{[round(u, 3) for u in config['shear']]} m s-1 (no jet, no relaxation)"
+            ]
+            if "shear" in runs
+            else []
+        ),
         f"- spin-up {args.spinup_days} days (ours: {ours['spinup_days']}), statistics over the "
         f"next {args.days} days; seeds: pyqg {args.seed}, ours {ours['seed']}; slope per "
         f"window: each {args.window_days}-day window of the run ({len(ours['ssh'])} days of ours)",
