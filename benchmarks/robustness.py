@@ -23,19 +23,27 @@ alg, swot; SWOT pixels of 8 km; instrument noise; ADT gridded at 1/10 deg):
   coarsens the cube to its 1/10 deg (``reconstruct(resample=True)``), the OI
   maps the same coarsened cube (:func:`oceaninterp.cube.regrid`).
 
-For each case three maps are made from the same cube and scored by
-:func:`oceaninterp.report.score_maps` on the days after a spin-up, each made
-by :func:`oceaninterp.reconstruct.reconstruct` given the case's MDT (the time
-mean of its truth SSH at 1/10 deg, the MDT the observation files carry): the
-4DVarNet (:func:`map_4dvarnet`; a checkpoint trained with an MDT maps the SLA
-and adds it back, an ADT checkpoint maps the ADT cube) and two DUACS-like OIs
-of the SLA plus the MDT (:func:`map_oi`): the one tuned for the sample's nadirs
-+ SWOT (read from ``benchmarks/results/skill.json``) and the
+For each case three maps are made from the same cube, each given the case's
+MDT (the time mean of its truth SSH at 1/10 deg, the MDT the observation
+files carry), and scored on the days after a spin-up: the 4DVarNet (a
+checkpoint trained with an MDT maps the SLA and adds it back, an ADT
+checkpoint maps the ADT cube) and two DUACS-like OIs of the SLA plus the MDT:
+the one tuned for the sample's nadirs + SWOT (read from
+``benchmarks/results/skill.json``) and the
 :class:`~oceaninterp.config.OIConfig` defaults. The MSE gain
 ``1 - MSE_4dvarnet / MSE_oi`` and whether the 4DVarNet is worse than each OI
 are written to ``robustness.md`` / ``robustness.json`` with the figures.
 
-Every stage writes a file under ``--work`` and is skipped when it exists.
+The cubes, maps and scores of the cases gridded at the model's resolution
+are made by the pipeline (:func:`oceaninterp.pipeline.run_pipeline`) from
+``pipelines/experiments/robustness.toml``; the ``resampled`` case, whose
+4DVarNet coarsens its cube (``reconstruct(resample=True)``, which the
+pipeline does not offer), calls :func:`oceaninterp.grid.grid_files`,
+:func:`oceaninterp.reconstruct.reconstruct` and
+:func:`oceaninterp.report.score_maps` itself. Every other step (truths,
+observations, MDTs, and those of ``resampled``) writes its file under
+``--work`` and is made again whenever its inputs or recipe change
+(:class:`oceaninterp.experiment.Stages`); the pipeline keeps its own manifest.
 Run (on 2 shared CPU cores: about 3.5 min per QG truth, 15-20 s per 4DVarNet
 map, 7-8 min per tuned OI and about 2 min per default OI; the tuned OI of 90
 days peaks at about 17 GB of memory, so run one such job at a time)::
@@ -50,24 +58,42 @@ chain end to end in a few minutes; its scores mean nothing.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import functools
 import json
 import logging
 import os
-import shutil
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import skill  # noqa: E402  (benchmarks/skill.py: stages, host, gain)
+from oceaninterp.experiment import (
+    SCORE_FIGURES,
+    SCORE_HEADER,
+    Stages,
+    compare,
+    copy_figures,
+    experiment_folders,
+    experiment_parser,
+    host,
+    markdown_table,
+    oi_table,
+    pipeline_from_template,
+    run_pipeline_from,
+    score_cells,
+    shift,
+    without_spectral,
+    write_json,
+    write_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The pipeline that maps and scores one case (its template).
+PIPELINE = ROOT / "pipelines" / "experiments" / "robustness.toml"
+#: Days mapped but not scored at the start (the skill benchmark's spin-up).
+SPINUP_DAYS = 21
 #: The sample's box (lon_min, lon_max, lat_min, lat_max), degrees, and the model's resolution.
 BOX = (-65.0, -55.0, 33.0, 43.0)
 MODEL_RESOLUTION = 0.1
@@ -85,34 +111,23 @@ DEFAULT_REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 TUNED_OI = ROOT / "benchmarks" / "results" / "skill.json"
 TUNED_SYSTEM = "nadir_swot"
 METHODS = ("4dvarnet", "oi_tuned", "oi_default")
-#: Figures of ``score_maps`` copied next to the results (snapshots only on coasts).
-SCORE_FIGURES = ("spectral_scores.png", "snapshots.png")
 
 log = logging.getLogger("robustness")
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """One unseen ocean.
+    """One unseen ocean."""
 
-    Attributes
-    ----------
-    label
-        Human name of the case.
-    truth_resolution
-        Resolution of the simulated truth, degrees.
-    cube_resolution
-        Resolution the observations are gridded at, degrees.
-    coast
-        Lay the real land mask over the truth.
-    note
-        What the case does not test, printed with the table.
-    """
-
+    #: Human name of the case.
     label: str
+    #: Resolution of the simulated truth, degrees.
     truth_resolution: float
+    #: Resolution the observations are gridded at, degrees.
     cube_resolution: float
+    #: Lay the real land mask over the truth.
     coast: bool = False
+    #: What the case does not test, printed with the table.
     note: str = ""
 
 
@@ -189,6 +204,15 @@ class Setup:
     oi_tuned: dict[str, float]
     quick: bool = False
 
+    @functools.cached_property
+    def stages(self) -> Stages:
+        """The stages under ``work``, made once per fingerprint of their inputs and recipe."""
+        return Stages(self.work)
+
+    def last(self) -> str:
+        """The last day of the truths (ISO)."""
+        return shift(self.start, self.days - 1)
+
 
 # ------------------------------------------------------------------ pure functions
 
@@ -250,78 +274,36 @@ def block_average(truth: Any, resolution: float, path: Path | None = None) -> An
     return coarse
 
 
-def compare(net: dict[str, Any], oi: dict[str, Any]) -> dict[str, Any]:
-    """How the 4DVarNet's scores compare with one OI's (records of ``score_maps``).
-
-    Returns
-    -------
-    dict
-        ``mse_gain`` (``1 - MSE_4dvarnet / MSE_oi``), ``worse`` (the 4DVarNet's
-        MSE is higher) and ``worse_on``: the scores among MSE, lambda_x and
-        lambda_t (smaller is better) where the 4DVarNet is worse.
-    """
-    gain = skill.mse_gain(net["rmse_m"], oi["rmse_m"])
-    worse_on = ["MSE"] if gain < 0 else []
-    for key, name in (("lambda_x_deg", "lambda_x"), ("lambda_t_days", "lambda_t")):
-        if net[key] is not None and oi[key] is not None and net[key] > oi[key]:
-            worse_on.append(name)
-    return {"mse_gain": gain, "worse": gain < 0, "worse_on": worse_on}
-
-
-def without_spectral(record: dict[str, Any]) -> dict[str, Any]:
-    """A score record with its spectral scores (lambda_x, lambda_t) set to None.
-
-    :func:`oceaninterp.scores.psd_scores` sets land cells to zero in the error
-    and in the reference alike: with a third of the box on land the coastline's
-    own spectrum dominates, and the wavelengths and periods it gives do not
-    measure the maps (every map reaches the grid's 0.2 deg).
-    """
-    return {**record, "lambda_x_deg": None, "lambda_x_km": None, "lambda_t_days": None}
-
-
-# ------------------------------------------------------------------------ stages
-
-
-def _timed(out: Path, what: str, make: Callable[[], dict[str, Any] | Any]) -> dict[str, Any]:
-    """Make ``out`` unless it exists; its record (``wall_s`` and what ``make`` returns
-    when a dict), kept beside it as JSON (``{}`` when the record is missing)."""
-    record = out.with_suffix(".json") if out.suffix else out.with_name(out.name + ".json")
-
-    def timed() -> None:
-        started = time.perf_counter()
-        extra = make()
-        wall = time.perf_counter() - started
-        skill._write_json(record, {"wall_s": wall, **(extra if isinstance(extra, dict) else {})})
-
-    skill._stage(out, what, timed)
-    return json.loads(record.read_text()) if record.exists() else {}
-
-
 def truth_path(setup: Setup, resolution: float) -> Path:
     """The QG truth of the run at ``resolution`` degrees."""
     return setup.work / f"truth_{resolution:g}" / "truth.nc"
 
 
 def make_truth(setup: Setup, resolution: float) -> dict[str, Any]:
-    """Simulate the new QG truth at ``resolution`` (the sample's box and model)."""
+    """Simulate the new QG truth at ``resolution`` (the sample's box and model); its record."""
     from oceaninterp.simulate.truth import simulate_truth
 
     out = truth_path(setup, resolution)
-    return _timed(
+    recipe = {
+        "days": setup.days,
+        "resolution": resolution,
+        "seed": setup.seed,
+        "start": setup.start,
+        "region": BOX,
+        "grid_points": setup.qg_grid_points,
+        "spinup_days": setup.qg_spinup_days,
+        "physics": "v1",  # the published table's truths
+    }
+    return setup.stages.make(
         out,
         f"QG truth seed {setup.seed} at {resolution:g} deg",
         lambda: simulate_truth(
             out.parent,
-            days=setup.days,
-            resolution=resolution,
-            seed=setup.seed,
-            start=setup.start,
-            region=BOX,
-            grid_points=setup.qg_grid_points,
-            spinup_days=setup.qg_spinup_days,
-            physics="v1",  # the published table's truths
+            **recipe,
+            overwrite=True,
             history=f"benchmarks/robustness.py: truth seed {setup.seed}",
         ),
+        recipe=recipe,
     )
 
 
@@ -374,9 +356,10 @@ def make_coast_truth(setup: Setup) -> Path:
             "nearest cell by relative position; the QG dynamics do not feel it",
             land_fraction=float(mask.mean()),
         )
-        write_dataset(truth, out)
+        write_dataset(truth, out, overwrite=True)
 
-    skill._stage(out, "coast truth", make)
+    inputs = [source, setup.real_data / LAND_MAP]
+    setup.stages.make(out, "coast truth", make, inputs=inputs, recipe={"window": LAND_WINDOW})
     return out
 
 
@@ -408,9 +391,10 @@ def make_reference(setup: Setup, case: Case) -> Path:
             f"{truth.attrs.get('summary', '')} Block-averaged from {case.truth_resolution:g} "
             f"to {MODEL_RESOLUTION:g} deg (benchmarks/robustness.py)."
         )
-        write_dataset(coarse.drop_encoding(), out)
+        write_dataset(coarse.drop_encoding(), out, overwrite=True)
 
-    skill._stage(out, f"reference truth at {MODEL_RESOLUTION:g} deg", make)
+    what = f"reference truth at {MODEL_RESOLUTION:g} deg"
+    setup.stages.make(out, what, make, inputs=[fine], recipe={"resolution": MODEL_RESOLUTION})
     return out
 
 
@@ -425,56 +409,27 @@ def make_obs(setup: Setup, case: Case) -> tuple[Path, dict[str, Any]]:
 
     truth = observed_truth(setup, case)
     out = truth.parent / "obs"
-    record = _timed(
+    recipe = {
+        "missions": MISSIONS,
+        "swot_pixel_km": SWOT_PIXEL_KM,
+        "seed": setup.seed,
+        "systematic": False,  # as the published table (before SWOT systematic errors)
+        "mdt_error": 0.0,
+    }
+    record = setup.stages.make(
         out,
         f"observations of {truth}",
         lambda: simulate_obs(
             truth,
             out,
-            missions=MISSIONS,
-            swot_pixel_km=SWOT_PIXEL_KM,
-            seed=setup.seed,
-            systematic=False,  # as the published table (before SWOT systematic errors)
-            mdt_error=0.0,
+            **recipe,
+            overwrite=True,
             history=f"benchmarks/robustness.py: simulate obs seed {setup.seed}",
         ),
+        inputs=[truth],
+        recipe=recipe,
     )
     return out, record
-
-
-def make_cube(setup: Setup, name: str, case: Case) -> tuple[Path, dict[str, Any]]:
-    """Grid the case's observations as ADT (with the SST, so land is seen, on coasts).
-
-    On coasts, files whose every point fell on land (all NaN) are skipped and
-    counted in the record (``skipped_files``); elsewhere any bad file is an error.
-    """
-    from oceaninterp.config import GridSpec
-    from oceaninterp.grid import grid_files
-
-    obs, _ = make_obs(setup, case)
-    out = setup.work / name / "cube.nc"
-    last = skill.shift(setup.start, setup.days - 1)
-    lon_min, lon_max, lat_min, lat_max = BOX
-    spec = GridSpec(lon_min, lon_max, lat_min, lat_max, case.cube_resolution, setup.start, last)
-
-    def make() -> dict[str, Any]:
-        summary = grid_files(
-            [obs / "nadir", obs / "swot"],
-            out,
-            spec,
-            variable="adt",
-            sst=[obs / "sst"] if case.coast else [],
-            on_error="skip" if case.coast else "fail",
-            history=f"benchmarks/robustness.py: grid {name}",
-        )
-        return {
-            "points": summary.points,
-            "observed_cells": summary.observed_cells,
-            "files_read": len(summary.read),
-            "skipped_files": len(summary.skipped),
-        }
-
-    return out, _timed(out, f"grid {name}", make)
 
 
 def make_mdt(setup: Setup, name: str, case: Case) -> Path:
@@ -483,9 +438,9 @@ def make_mdt(setup: Setup, name: str, case: Case) -> Path:
     from oceaninterp.mdt import write_mdt
 
     out = setup.work / name / "mdt.nc"
+    reference = make_reference(setup, case)
 
     def make() -> None:
-        reference = make_reference(setup, case)
         with open_dataset(reference) as truth:
             mdt = truth["ssh"].mean("time").load()
         write_mdt(
@@ -494,84 +449,14 @@ def make_mdt(setup: Setup, name: str, case: Case) -> Path:
             history=f"benchmarks/robustness.py: MDT {name}",
             source_files=[reference],
             summary="Time mean of the truth SSH (the MDT the observation files carry).",
+            overwrite=True,
         )
 
-    skill._stage(out, f"MDT {name}", make)
+    setup.stages.make(out, f"MDT {name}", make, inputs=[reference])
     return out
 
 
-# ------------------------------------------------------------------- the two maps
-
-
-def map_4dvarnet(cube: Path, mdt: Path, checkpoint: Path, out: Path) -> None:
-    """The 4DVarNet's maps (``adt``, ``sla``, metres) of an ADT cube, written to ``out``.
-
-    :func:`~oceaninterp.reconstruct.reconstruct` with the MDT: a checkpoint
-    trained with an MDT maps the SLA (cube minus MDT) and adds the MDT back; an
-    ADT checkpoint maps the cube as is. A cube finer than the checkpoint is
-    coarsened to it (``resample=True``).
-
-    Parameters
-    ----------
-    cube
-        ADT cube (metres).
-    mdt
-        MDT file (``mdt``, metres, on the model's latitude/longitude).
-    checkpoint
-        The 4DVarNet checkpoint.
-    out
-        The maps.
-    """
-    from oceaninterp.reconstruct import reconstruct
-
-    reconstruct(
-        cube,
-        out,
-        checkpoint=checkpoint,
-        method="4dvarnet",
-        device="cpu",
-        resample=True,
-        mdt=mdt,
-        overwrite=True,
-        history="benchmarks/robustness.py: reconstruct",
-    )
-
-
-def map_oi(cube: Path, mdt: Path, cfg: Any, out: Path) -> None:
-    """The DUACS-like OI's maps of an ADT cube: OI of the SLA, plus the MDT, to ``out``.
-
-    A cube finer than the model is first coarsened to it
-    (:func:`~oceaninterp.cube.regrid`), as the 4DVarNet does.
-
-    Parameters
-    ----------
-    cube
-        ADT cube (metres).
-    mdt
-        MDT file (``mdt``, metres, on the model's latitude/longitude).
-    cfg
-        :class:`~oceaninterp.config.OIConfig`.
-    out
-        The maps (``adt``, ``sla``, ``err_sla``, metres).
-    """
-    from oceaninterp.cube import regrid as resample_cube
-    from oceaninterp.cube import resolution as cube_resolution
-    from oceaninterp.io import open_dataset
-    from oceaninterp.reconstruct import reconstruct
-
-    ds = open_dataset(cube)
-    if not np.isclose(cube_resolution(ds, cube), MODEL_RESOLUTION):
-        ds = resample_cube(ds, MODEL_RESOLUTION, cube)
-    reconstruct(
-        ds,
-        out,
-        method="oi",
-        oi_config=cfg,
-        device="cpu",
-        mdt=mdt,
-        overwrite=True,
-        history="benchmarks/robustness.py: OI",
-    )
+# ------------------------------------------------------------------- the maps
 
 
 def oi_configs(setup: Setup) -> dict[str, Any]:
@@ -599,47 +484,188 @@ def read_tuned_oi(path: Path = TUNED_OI, system: str = TUNED_SYSTEM) -> dict[str
     return {k: float(v) for k, v in rows[system]["oi_params"].items()}
 
 
-def run_case(setup: Setup, name: str) -> dict[str, Any]:
-    """Truth, observations, cube, MDT, the three maps and their scores of one case."""
+def scored(setup: Setup) -> tuple[str, str]:
+    """The days scored: after the spin-up, to the last (ISO)."""
+    return shift(setup.start, setup.spinup_days), setup.last()
+
+
+def pipeline_case(
+    setup: Setup, name: str, case: Case, obs: Path, mdt: Path
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, float | None], Path]:
+    """The cube, maps and scores of a case at the model's resolution, by the pipeline.
+
+    ``pipelines/experiments/robustness.toml`` with the case's observations
+    (and SST on coasts, where files all on land are left out), MDT, truth and
+    days (one block, no halo).
+
+    Returns
+    -------
+    tuple
+        Score records by method, the cube's record (``points``,
+        ``observed_cells``, ``files_read``, ``skipped_files``), wall times by
+        method (``<method>_s``, and ``grid_s``) and the scores folder.
+    """
     from oceaninterp.io import open_dataset
+
+    folder = setup.work / name / "pipeline"
+    block = {"block_days": setup.days, "halo_days": 0}
+    config = pipeline_from_template(
+        PIPELINE,
+        folder / "pipeline.toml",
+        {
+            "pipeline": {
+                "name": f"robustness_{name}",
+                "output_root": str(folder),
+                "on_error": "skip" if case.coast else "fail",
+            },
+            "inputs": {
+                "observations": [str(obs.resolve() / f / "**" / "*.nc") for f in ("nadir", "swot")],
+                "sst": [str(obs.resolve() / "sst" / "*.nc")] if case.coast else [],
+                "mdt": str(mdt.resolve()),
+            },
+            "grid": {"resolution": case.cube_resolution, "start": setup.start, "end": setup.last()},
+            "score": {"truth": str(make_reference(setup, case).resolve())},
+        },
+        {
+            "4dvarnet": {**block, "checkpoint": str(setup.checkpoint)},
+            "oi_tuned": {**block, "oi": oi_table(oi_configs(setup)["oi_tuned"])},
+            "oi_default": {**block, "oi": oi_table(oi_configs(setup)["oi_default"])},
+        },
+    )
+    run = run_pipeline_from(config, *scored(setup), allow_input_errors=case.coast)
+    points = cells = 0
+    for path in sorted((folder / "cubes").glob("*/*.nc")):
+        with open_dataset(path) as cube:
+            count = cube["count"].values
+        points, cells = points + int(count.sum()), cells + int(np.count_nonzero(count))
+    files = sum(1 for f in ("nadir", "swot") for _ in (obs / f).rglob("*.nc"))
+    files += sum(1 for _ in (obs / "sst").glob("*.nc")) if case.coast else 0
+    record = {
+        "points": points,
+        "observed_cells": cells,
+        "files_read": files - len(run.input_errors),
+        "skipped_files": len(run.input_errors),
+    }
+    walls = {"grid_s": run.wall_s.get("grid")}
+    walls.update({f"{m}_s": run.wall_s.get(f"maps/{m}") for m in METHODS})
+    return run.scores, record, walls, run.scores_dir
+
+
+def direct_case(
+    setup: Setup, name: str, case: Case, obs: Path, mdt: Path
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, float | None], Path]:
+    """The cube, maps and scores of a case gridded finer than the model (``resampled``).
+
+    The 4DVarNet coarsens the cube to its resolution
+    (``reconstruct(resample=True)``, which the pipeline does not offer) and the
+    OIs map the same coarsened cube (:func:`oceaninterp.cube.regrid`). Returns
+    what :func:`pipeline_case` does.
+    """
+    from oceaninterp.config import GridSpec
+    from oceaninterp.cube import regrid
+    from oceaninterp.grid import grid_files
+    from oceaninterp.io import open_dataset
+    from oceaninterp.reconstruct import reconstruct
     from oceaninterp.report import score_maps
 
-    case = CASES[name]
     folder = setup.work / name
-    truth_record = make_truth(setup, case.truth_resolution)
-    _, obs_record = make_obs(setup, case)
-    cube, grid_record = make_cube(setup, name, case)
-    reference = make_reference(setup, case)
-    mdt = make_mdt(setup, name, case)
-    walls: dict[str, float | None] = {
-        "truth_s": truth_record.get("wall_s"),
-        "observations_s": obs_record.get("wall_s"),
-        "grid_s": grid_record.get("wall_s"),
-    }
+    cube = folder / "cube.nc"
+    lon_min, lon_max, lat_min, lat_max = BOX
+    spec = GridSpec(
+        lon_min, lon_max, lat_min, lat_max, case.cube_resolution, setup.start, setup.last()
+    )
+
+    def grid() -> dict[str, Any]:
+        summary = grid_files(
+            [obs / "nadir", obs / "swot"],
+            cube,
+            spec,
+            variable="adt",
+            overwrite=True,
+            history=f"benchmarks/robustness.py: grid {name}",
+        )
+        return {
+            "points": summary.points,
+            "observed_cells": summary.observed_cells,
+            "files_read": len(summary.read),
+            "skipped_files": len(summary.skipped),
+        }
+
+    grid_record = setup.stages.make(
+        cube,
+        f"grid {name}",
+        grid,
+        inputs=[obs / "nadir", obs / "swot"],
+        recipe={"grid": dataclasses.asdict(spec), "variable": "adt"},
+    )
+    walls: dict[str, float | None] = {"grid_s": grid_record["wall_s"]}
     maps: dict[str, Path] = {}
     for method, cfg in [("4dvarnet", None), *oi_configs(setup).items()]:
         out = folder / f"maps_{method}.nc"
-        if cfg is None:
-            make = lambda out=out: map_4dvarnet(cube, mdt, setup.checkpoint, out)  # noqa: E731
-        else:
-            make = lambda out=out, cfg=cfg: map_oi(cube, mdt, cfg, out)  # noqa: E731
-        walls[f"{method}_s"] = _timed(out, f"{method} {name}", make).get("wall_s")
+        options: dict[str, Any] = (
+            {"method": "4dvarnet", "checkpoint": setup.checkpoint, "resample": True}
+            if cfg is None
+            else {"method": "oi", "oi_config": cfg}
+        )
+
+        def make(out: Path = out, options: dict[str, Any] = options) -> None:
+            source = open_dataset(cube)
+            if options["method"] == "oi":  # as the 4DVarNet: the cube coarsened to the model's
+                source = regrid(source, MODEL_RESOLUTION, cube)
+            reconstruct(
+                source,
+                out,
+                device="cpu",
+                mdt=mdt,
+                overwrite=True,
+                history=f"benchmarks/robustness.py: {options['method']}",
+                **options,
+            )
+
+        inputs = [cube, mdt, *([setup.checkpoint] if cfg is None else [])]
+        recipe = {k: dataclasses.asdict(v) if k == "oi_config" else v for k, v in options.items()}
+        record = setup.stages.make(out, f"{method} {name}", make, inputs=inputs, recipe=recipe)
+        walls[f"{method}_s"] = record["wall_s"]
         maps[method] = out
-    start = skill.shift(setup.start, setup.spinup_days)
-    end = skill.shift(setup.start, setup.days - 1)
     scores_dir = folder / "scores"
-    if not (scores_dir / "scores.json").exists():
-        score_maps(
+    reference = make_reference(setup, case)
+    setup.stages.make(
+        scores_dir,
+        f"scores {name}",
+        lambda: score_maps(
             [maps[m] for m in METHODS],
             truth=reference,
             output_dir=scores_dir,
             names=list(METHODS),
-            start=start,
-            end=end,
-        )
+            start=scored(setup)[0],
+            end=scored(setup)[1],
+            overwrite=True,
+        ),
+        inputs=[reference, *maps.values()],
+        recipe={"scored": scored(setup)},
+    )
     records = {r["name"]: r for r in json.loads((scores_dir / "scores.json").read_text())}
-    if case.coast:
-        records = {m: without_spectral(r) for m, r in records.items()}
+    return (
+        records,
+        {k: v for k, v in grid_record.items() if k not in ("key", "wall_s")},
+        walls,
+        scores_dir,
+    )
+
+
+def run_case(setup: Setup, name: str) -> dict[str, Any]:
+    """Truth, observations, MDT, the three maps and their scores of one case."""
+    from oceaninterp.io import open_dataset
+
+    case = CASES[name]
+    truth_record = make_truth(setup, case.truth_resolution)
+    obs, obs_record = make_obs(setup, case)
+    mdt = make_mdt(setup, name, case)
+    at_model = np.isclose(case.cube_resolution, MODEL_RESOLUTION)
+    scores, cube, walls, scores_dir = (pipeline_case if at_model else direct_case)(
+        setup, name, case, obs, mdt
+    )
+    records = {m: without_spectral(r) if case.coast else r for m, r in scores.items()}
     with open_dataset(truth_path(setup, case.truth_resolution)) as truth:
         stats = {k: float(v) for k, v in truth.attrs.items() if k.startswith("stat_")}
     return {
@@ -648,12 +674,16 @@ def run_case(setup: Setup, name: str) -> dict[str, Any]:
         "note": case.note,
         "truth_resolution_deg": case.truth_resolution,
         "cube_resolution_deg": case.cube_resolution,
-        "scored": [start, end],
+        "scored": list(scored(setup)),
         "truth_statistics": stats,
-        "cube": {k: v for k, v in grid_record.items() if k != "wall_s"},
+        "cube": cube,
         "scores": records,
         "versus": {m: compare(records["4dvarnet"], records[m]) for m in METHODS[1:]},
-        "wall_s": walls,
+        "wall_s": {
+            "truth_s": truth_record["wall_s"],
+            "observations_s": obs_record["wall_s"],
+            **walls,
+        },
         "scores_dir": str(scores_dir),
     }
 
@@ -677,29 +707,30 @@ def method_name(method: str, oi_tuned: dict[str, float]) -> str:
 
 def table(rows: list[dict[str, Any]], oi_tuned: dict[str, float]) -> str:
     """The results as a markdown table: one line per case and method."""
-    fmt = skill._fmt
-    lines = [
-        "| case | method | mu | sigma | lambda_x (deg) | lambda_t (days) | RMSE (cm) "
-        "| MSE gain of 4DVarNet vs this OI | 4DVarNet worse than this OI | 4DVarNet worse on |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    header = [
+        "case",
+        "method",
+        *SCORE_HEADER,
+        "MSE gain of 4DVarNet vs this OI",
+        "4DVarNet worse than this OI",
+        "4DVarNet worse on",
     ]
+    lines = []
     for row in rows:
         for method in METHODS:
-            r = row["scores"][method]
             versus = row["versus"].get(method)
-            rmse = r["rmse_m"] and r["rmse_m"] * 100
             tail = (
-                f"{versus['mse_gain'] * 100:+.0f} % | {'yes' if versus['worse'] else 'no'} "
-                f"| {', '.join(versus['worse_on']) or '-'}"
+                [
+                    f"{versus['mse_gain'] * 100:+.0f} %",
+                    "yes" if versus["worse"] else "no",
+                    ", ".join(versus["worse_on"]) or "-",
+                ]
                 if versus
-                else "- | - | -"
+                else ["-", "-", "-"]
             )
-            lines.append(
-                f"| {row['case']} | {method_name(method, oi_tuned)} | {fmt(r['mu'], '.3f')} "
-                f"| {fmt(r['sigma'], '.3f')} | {fmt(r['lambda_x_deg'], '.2f')} "
-                f"| {fmt(r['lambda_t_days'], '.1f')} | {fmt(rmse, '.2f')} | {tail} |"
-            )
-    return "\n".join(lines)
+            name = method_name(method, oi_tuned)
+            lines.append([row["case"], name, *score_cells(row["scores"][method]), *tail])
+    return markdown_table(header, lines)
 
 
 def _wall(value: float | None) -> str:
@@ -710,13 +741,10 @@ def report(setup: Setup, rows: list[dict[str, Any]], results: Path, command: str
     """Write ``robustness.md``/``robustness.json`` and the figures to ``results``."""
     from oceaninterp.model.checkpoint import describe_checkpoint
 
-    results.mkdir(parents=True, exist_ok=True)
     for row in rows:
+        # no spectral scores on coasts (without_spectral): their snapshots only
         figures = ("snapshots.png",) if CASES[row["case"]].coast else SCORE_FIGURES
-        for fig in figures:
-            source = Path(row["scores_dir"]) / fig
-            if source.exists():
-                shutil.copyfile(source, results / f"robustness_{row['case']}_{fig}")
+        copy_figures(Path(row["scores_dir"]), results, f"robustness_{row['case']}_", figures)
     described = describe_checkpoint(setup.checkpoint)
     checkpoint = (
         setup.checkpoint.relative_to(ROOT)
@@ -742,9 +770,9 @@ def report(setup: Setup, rows: list[dict[str, Any]], results: Path, command: str
         "land_map": f"$OCEANINTERP_REAL_DATA/{LAND_MAP}",
         "land_window": LAND_WINDOW,
         "quick": setup.quick,
-        "host": skill.host(),
+        "host": host(),
     }
-    skill._write_json(results / "robustness.json", {"meta": meta, "rows": rows})
+    write_json(results / "robustness.json", {"meta": meta, "rows": rows})
     notes = "\n".join(f"- `{r['case']}` ({r['label']}): {r['note']}" for r in rows if r["note"])
     worse = [
         f"`{r['case']}` vs {m}" for r in rows for m, v in r["versus"].items() if v["worse"]
@@ -754,7 +782,7 @@ def report(setup: Setup, rows: list[dict[str, Any]], results: Path, command: str
         + ", ".join(f"{k.removesuffix('_s')} {_wall(v)}" for k, v in r["wall_s"].items())
         for r in rows
     )
-    host = meta["host"]
+    machine = meta["host"]
     timed = [v for r in rows for v in r["wall_s"].values()]
     missing = "; `n/a`: made before timing was recorded" if None in timed else ""
     md = (
@@ -767,33 +795,18 @@ def report(setup: Setup, rows: list[dict[str, Any]], results: Path, command: str
         f"{MODEL_RESOLUTION:g} deg.\n\n{table(rows, setup.oi_tuned)}\n\n"
         f"4DVarNet worse than an OI (MSE): {', '.join(worse)}.\n\n"
         f"What the cases do not test:\n{notes}\n\nCommand: `{command}`\n\n"
-        f"Wall times ({host['cpu_count']} CPU cores, load {host['load_average_1min']:.1f}, "
-        f"torch {host['torch']}; a truth is shared by the cases made from it"
+        f"Wall times ({machine['cpu_count']} CPU cores, load {machine['load_average_1min']:.1f}, "
+        f"torch {machine['torch']}; a truth is shared by the cases made from it"
         f"{missing}):\n{walls}\n"
     )
-    with open(results / "robustness.md", "w") as fh:
-        fh.write(md)
-    print(md)
+    print(write_markdown(results / "robustness.md", md))
     return meta
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of the benchmark; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=None,
-        help="intermediate files, resumed when present (default runs/robustness, "
-        "runs/robustness-quick with --quick)",
-    )
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="where robustness.md/.json and the figures go (default benchmarks/results, "
-        "WORK/results with --quick)",
-    )
+    quick = "smoke run: 28 days of a 128^2 QG model after 30 days of spin-up, 7 days not scored"
+    parser = experiment_parser(__doc__, "robustness", quick)
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "sample_data" / "checkpoint.pt")
     parser.add_argument(
         "--cases",
@@ -803,33 +816,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=90, help="days of truth mapped")
     parser.add_argument("--seed", type=int, default=7, help="QG truth and observation seed")
     parser.add_argument("--start", default="2022-01-01", help="first day (labels only)")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke run: 28 days of a 128^2 QG model after 30 days of spin-up, 7 days not scored",
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     cases = [c for c in args.cases.split(",") if c]
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         parser.error(f"unknown case(s) {unknown}; expected some of {list(CASES)}")
-    work = args.work or ROOT / "runs" / ("robustness-quick" if args.quick else "robustness")
-    results = args.results or (work / "results" if args.quick else ROOT / "benchmarks" / "results")
+    work, results = experiment_folders(args, "robustness", ROOT)
     setup = Setup(
         work=work,
         checkpoint=args.checkpoint.resolve(),
         seed=args.seed,
         days=28 if args.quick else args.days,
         start=args.start,
-        spinup_days=7 if args.quick else skill.SPINUP_DAYS,
+        spinup_days=7 if args.quick else SPINUP_DAYS,
         qg_spinup_days=30 if args.quick else 120,
         qg_grid_points=128 if args.quick else 256,
         real_data=Path(os.environ.get("OCEANINTERP_REAL_DATA") or DEFAULT_REAL_DATA),
         oi_tuned=read_tuned_oi(),
         quick=args.quick,
     )
-    work.mkdir(parents=True, exist_ok=True)
     command = " ".join(
         ["python benchmarks/robustness.py", *(sys.argv[1:] if argv is None else argv)]
     )

@@ -12,28 +12,33 @@ test period allowed, for three observing systems:
 
 For each system:
 
-* the OI (``reconstruct(method="oi", mdt=...)``), DUACS-like: it maps the SLA
-  (the cube's ADT minus the MDT that the observation files carry,
-  ``sample_data/mdt.nc``, the time mean of the truth) and adds the MDT back;
-  its ``lx``/``lt``/``noise`` are picked by :func:`oceaninterp.oi.tune_oi`
-  against the truth on the validation period (as the 4DVarNet picks its
-  epoch), never on the test period;
+* the OI, DUACS-like: it maps the SLA (the cube's ADT minus the MDT that the
+  observation files carry, ``sample_data/mdt.nc``, the time mean of the
+  truth) and adds the MDT back; its ``lx``/``lt``/``noise`` are picked by
+  :func:`oceaninterp.oi.tune_oi` against the truth on the validation period
+  (as the 4DVarNet picks its epoch), never on the test period;
 * a 4DVarNet trained (:func:`oceaninterp.train.train` with the same MDT: it
   learns the SLA; CPU, fixed epochs) on the system's cube, best epoch by
-  validation mu, and run on the test window by
-  :func:`oceaninterp.reconstruct.reconstruct` (SLA + MDT);
-* both scored together on the test period against the truth by
-  :func:`oceaninterp.report.score_maps` (mu, sigma, lambda_x, lambda_t, RMSE),
-  and the MSE gain ``1 - MSE_4dvarnet / MSE_oi`` (MSE = RMSE squared).
+  validation mu;
+* both map the test period from its observations and those of the
+  :data:`SPINUP_DAYS` before it, and are scored together on the test period
+  against the truth (mu, sigma, lambda_x, lambda_t, RMSE, and the MSE gain
+  ``1 - MSE_4dvarnet / MSE_oi``), by the pipeline
+  (:func:`oceaninterp.pipeline.run_pipeline`) run from
+  ``pipelines/experiments/skill.toml`` with the system's observations, the
+  tuned OI and the trained checkpoint.
 
-Every stage writes a file under ``--work`` and is skipped when that file
-exists, so an interrupted run resumes where it stopped. The leaderboard is
-printed and written to ``--results`` as ``skill.md`` and ``skill.json`` (with
-seeds, epochs, wall times and the host), plus each system's spectral-score
-and snapshot figures.
+The stages the pipeline has not (the year's cube, the OI tuning, the
+training) write their files under ``--work`` and are made again whenever
+their inputs or recipe change (:class:`oceaninterp.experiment.Stages`), so an
+interrupted run resumes where it stopped and a changed recipe never reuses a
+stale file; the pipeline keeps its own manifest. The leaderboard is printed
+and written to ``--results`` as ``skill.md`` and ``skill.json`` (with seeds,
+epochs, wall times and the host), plus each system's spectral-score and
+snapshot figures.
 
 Run (full: three trainings of about 20-40 min each and up to an hour of OI
-tuning on 2 CPU cores; ``--stage 4dvarnet --systems X`` runs share the CPU)::
+tuning on 2 CPU cores; ``--stage 4dvarnet`` and ``--stage oi`` runs share the CPU)::
 
     OMP_WAIT_POLICY=PASSIVE DASK_SCHEDULER=synchronous \\
         .venv/bin/python benchmarks/skill.py
@@ -50,23 +55,41 @@ days) checks the chain end to end in a few minutes; its scores mean nothing.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import functools
 import json
 import logging
-import os
-import platform
-import shutil
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from oceaninterp.experiment import (
+    SCORE_FIGURES,
+    SCORE_HEADER,
+    PipelineRun,
+    Stages,
+    cell,
+    copy_figures,
+    experiment_folders,
+    experiment_parser,
+    host,
+    markdown_table,
+    mse_gain,
+    oi_table,
+    pipeline_from_template,
+    run_pipeline_from,
+    score_cells,
+    shift,
+    write_json,
+    write_markdown,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
+#: The pipeline that maps and scores one observing system (its template).
+PIPELINE = ROOT / "pipelines" / "experiments" / "skill.toml"
 BOX = {"lon_min": -65.0, "lon_max": -55.0, "lat_min": 33.0, "lat_max": 43.0}
 #: Grid spacing of the cubes and maps by default, degrees (the sample truth's).
 RESOLUTION = 0.1
@@ -117,7 +140,7 @@ class Setup:
     Attributes
     ----------
     work
-        Folder of the intermediate files (cubes, checkpoints, maps, scores).
+        Folder of the intermediate files (cubes, checkpoints, OI settings, pipelines).
     truth, obs
         The truth file and the observation folder (``nadir/``, ``swot/``, ``sst/``).
     periods
@@ -170,9 +193,10 @@ class Setup:
         """What the scored period adds to the names of maps, scores and results."""
         return "" if self.period == "test" else f"_{self.period}"
 
-    def maps_name(self) -> str:
-        """File name of the maps of the scored period's window."""
-        return f"maps{self.suffix()}.nc"
+    @functools.cached_property
+    def stages(self) -> Stages:
+        """The stages under ``work``, made once per fingerprint of their inputs and recipe."""
+        return Stages(self.work)
 
 
 def _options(text: str, cls: type) -> dict[str, Any]:
@@ -193,25 +217,6 @@ def _options(text: str, cls: type) -> dict[str, Any]:
         else:
             options[name] = value
     return options
-
-
-def _stage(path: Path, what: str, make: Callable[[], Any]) -> Path:
-    """Run ``make`` unless ``path`` exists (resumable stages)."""
-    if path.exists():
-        log.info("skip %s: %s exists", what, path)
-    else:
-        started = time.perf_counter()
-        log.info("%s -> %s", what, path)
-        make()
-        log.info("%s done in %.0f s", what, time.perf_counter() - started)
-    return path
-
-
-def _write_json(path: Path, payload: Any) -> None:
-    from oceaninterp.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2) + "\n")
 
 
 PERIODS = ("train_start", "train_end", "val_start", "val_end", "test_start", "test_end")
@@ -247,11 +252,6 @@ def read_recipe(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return changed(model, ModelConfig()), changed(train, TrainConfig())
 
 
-def shift(day: str, days: int) -> str:
-    """ISO date ``day`` moved by ``days`` days."""
-    return str(np.datetime64(day, "D") + np.timedelta64(days, "D"))
-
-
 def cube_path(setup: Setup, system: str) -> Path:
     """The cube of a system (SWOT systems share one cube, with SST)."""
     folders = SYSTEMS[system][1]
@@ -260,7 +260,11 @@ def cube_path(setup: Setup, system: str) -> Path:
 
 
 def make_cube(setup: Setup, system: str) -> Path:
-    """Grid the system's observations (ADT, the whole year, ``setup.resolution``) into its cube."""
+    """Grid the system's observations (ADT, the whole year, ``setup.resolution``) into its cube.
+
+    The cube of the OI tuning and of the training; the maps are made by the
+    pipeline from its own daily cubes of the same files (:func:`pipeline_scores`).
+    """
     from oceaninterp.config import GridSpec
     from oceaninterp.grid import grid_files
 
@@ -269,19 +273,24 @@ def make_cube(setup: Setup, system: str) -> Path:
     spec = GridSpec(
         **BOX, resolution=setup.resolution, start=setup.periods["train_start"], end=setup.last_day
     )
+    obs = [setup.obs / f for f in folders]
     sst = [setup.obs / "sst"] if "swot" in folders else []
-    return _stage(
+    setup.stages.make(
         out,
         f"grid {system}",
         lambda: grid_files(
-            [setup.obs / f for f in folders],
+            obs,
             out,
             spec,
             variable="adt",
             sst=sst,
+            overwrite=True,
             history=f"benchmarks/skill.py: grid {'+'.join(folders)}",
         ),
+        inputs=[*obs, *sst],
+        recipe={"grid": dataclasses.asdict(spec), "variable": "adt"},
     )
+    return out
 
 
 def last_day(truth: Path) -> str:
@@ -298,12 +307,13 @@ def _window(cube: Any, start: str, end: str) -> Any:
 
 
 def tune(setup: Setup, system: str) -> dict[str, Any]:
-    """OI parameters of least RMSE against the truth SLA on the validation period (JSON cached).
+    """OI parameters of least RMSE against the truth SLA on the validation period.
 
     The OI maps the validation period from its observations and those of the
     :data:`SPINUP_DAYS` before it; each round of ``setup.candidates`` is tried
     around the best of the previous rounds (:func:`oceaninterp.oi.tune_oi`
-    with a truth).
+    with a truth). Returns ``config`` (an ``OIConfig``), ``candidates`` and
+    ``wall_s``.
     """
     from oceaninterp.config import OIConfig
     from oceaninterp.cube import to_kind
@@ -312,40 +322,37 @@ def tune(setup: Setup, system: str) -> dict[str, Any]:
     from oceaninterp.oi import tune_oi
 
     out = setup.work / oi_name(system) / "oi_config.json"
+    cube_file = cube_path(setup, system)
+    rounds = setup.candidates[SYSTEMS[system][1]]
+    start, end = shift(setup.periods["val_start"], -SPINUP_DAYS), setup.periods["val_end"]
 
     def make() -> None:
-        start, end = shift(setup.periods["val_start"], -SPINUP_DAYS), setup.periods["val_end"]
-        cube = _window(open_dataset(cube_path(setup, system)), start, end)
+        cube = _window(open_dataset(cube_file), start, end)
         mdt = mdt_on_grid(setup.mdt, cube["latitude"].values, cube["longitude"].values)
         sla, _ = to_kind(cube, "adt", "sla", mdt.values)
         truth = open_dataset(setup.truth)["ssh"].sel(time=cube["time"]).load() - mdt.values
         truth = truth.where(truth["time"] >= np.datetime64(setup.periods["val_start"], "ns"))
-        started = time.perf_counter()
-        rounds = setup.candidates[SYSTEMS[system][1]]
         cfg = OIConfig(signal_std=1.0)
         for candidates in rounds:
             # the best so far stays a candidate of every round
             tried = {k: sorted({*v, getattr(cfg, k)}) for k, v in candidates.items()}
             cfg = tune_oi(sla, tried, base=cfg, truth=truth)
             log.info("OI %s round %s -> %s", system, candidates, cfg)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write_json(
-            out,
-            {
-                "config": dataclasses.asdict(cfg),
-                "candidates": rounds,
-                "wall_s": time.perf_counter() - started,
-            },
-        )
+        write_json(out, {"config": dataclasses.asdict(cfg), "candidates": rounds})
 
-    _stage(out, f"tune OI {system}", make)
+    record = setup.stages.make(
+        out,
+        f"tune OI {system}",
+        make,
+        inputs=[cube_file, setup.truth, setup.mdt],
+        recipe={"candidates": rounds, "window": [start, end], "scored": setup.periods["val_start"]},
+    )
     payload = json.loads(out.read_text())
-    payload["config"] = OIConfig(**payload["config"])
-    return payload
+    return {**payload, "config": OIConfig(**payload["config"]), "wall_s": record["wall_s"]}
 
 
 def oi_name(system: str) -> str:
-    """Work folder of a system's OI (the OI ignores SST: SWOT systems share it)."""
+    """Work folder of a system's OI tuning (the OI ignores SST: SWOT systems share it)."""
     return "oi_" + "_".join(SYSTEMS[system][1])
 
 
@@ -355,52 +362,21 @@ def map_window(setup: Setup) -> tuple[str, str]:
     return shift(start, -SPINUP_DAYS), end
 
 
-def window_maps(
-    setup: Setup, system: str, out: Path, what: str, **options: Any
-) -> tuple[Path, float]:
-    """Maps of the scored window by ``reconstruct(**options)`` with the MDT, and the wall time."""
-    from oceaninterp.io import open_dataset
-    from oceaninterp.reconstruct import reconstruct
-
-    timing = out.with_suffix(".json")
-
-    def make() -> None:
-        cube = _window(open_dataset(cube_path(setup, system)), *map_window(setup))
-        started = time.perf_counter()
-        reconstruct(
-            cube,
-            out,
-            device="cpu",
-            mdt=setup.mdt,
-            overwrite=True,
-            history=f"benchmarks/skill.py: {what}",
-            **options,
-        )
-        _write_json(timing, {"wall_s": time.perf_counter() - started})
-
-    _stage(out, f"{what} {system}", make)
-    return out, json.loads(timing.read_text())["wall_s"]
-
-
-def oi_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The tuned OI's ADT maps (SLA OI + MDT) of the scored window, and its wall time."""
-    cfg = tune(setup, system)["config"]
-    out = setup.work / oi_name(system) / setup.maps_name()
-    return window_maps(setup, system, out, "OI", method="oi", oi_config=cfg)
-
-
 def net_folder(setup: Setup, system: str) -> Path:
     """Work folder of a system's 4DVarNet (``<system>`` for ADT, ``<system>_sla``)."""
     return setup.work / (system if setup.target == "adt" else f"{system}_sla")
 
 
 def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
-    """The system's 4DVarNet checkpoint and its training record (JSON cached)."""
-    from oceaninterp.config import ModelConfig, TrainConfig
-    from oceaninterp.train import train
+    """The system's 4DVarNet checkpoint and its training record.
 
-    folder = net_folder(setup, system)
-    out, record = folder / "model.pt", folder / "train.json"
+    An interrupted training of the same recipe and inputs resumes from its
+    resume file (:func:`oceaninterp.train.train`).
+    """
+    from oceaninterp.config import ModelConfig, TrainConfig
+    from oceaninterp.train import resume_path, train
+
+    out = net_folder(setup, system) / "model.pt"
     cube = cube_path(setup, system)
     model_cfg = ModelConfig(use_sst=SYSTEMS[system][2], **setup.model_options)
     cfg = TrainConfig(
@@ -410,9 +386,18 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
         **setup.periods,
         **setup.train_options,
     )
+    mdt = setup.mdt if setup.target == "sla" else None
+    inputs = [cube, setup.truth, *([mdt] if mdt else [])]
+    recipe = {
+        "model": dataclasses.asdict(model_cfg),
+        "train": dataclasses.asdict(cfg),
+        "device": "cpu",
+    }
+    resume = setup.stages.interrupted(out, inputs, recipe) and resume_path(out).exists()
 
-    def make() -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+    def make() -> dict[str, Any]:
+        if not resume:
+            resume_path(out).unlink(missing_ok=True)
         result = train(
             cube,
             setup.truth,
@@ -420,62 +405,69 @@ def trained(setup: Setup, system: str) -> tuple[Path, dict[str, Any]]:
             cfg,
             model_cfg,
             device="cpu",
-            resume=out.with_name(out.name + ".resume").exists(),
+            resume=resume,
             overwrite=True,
-            mdt=setup.mdt if setup.target == "sla" else None,
+            mdt=mdt,
         )
-        _write_json(
-            record,
-            {
-                "wall_s": result.wall_s,
-                "device": result.device,
-                "best_epoch": result.best_epoch,
-                "best_val_mu": result.best_val_mu,
-                "n_parameters": result.n_parameters,
-                "epochs": cfg.epochs,
-                "tiles_per_epoch": cfg.tiles_per_epoch,
-                "seed": cfg.seed,
-                "model": dataclasses.asdict(model_cfg),
-                "train_options": setup.train_options,
-                "history": [dataclasses.asdict(r) for r in result.history],
-            },
-        )
+        return {
+            "wall_s": result.wall_s,  # the training's own, resumed epochs included
+            "device": result.device,
+            "best_epoch": result.best_epoch,
+            "best_val_mu": result.best_val_mu,
+            "n_parameters": result.n_parameters,
+            "epochs": cfg.epochs,
+            "tiles_per_epoch": cfg.tiles_per_epoch,
+            "seed": cfg.seed,
+            "model": dataclasses.asdict(model_cfg),
+            "train_options": setup.train_options,
+            "history": [dataclasses.asdict(r) for r in result.history],
+        }
 
-    _stage(record, f"train {system}", make)
-    return out, json.loads(record.read_text())
+    record = setup.stages.make(out, f"train {system}", make, inputs=inputs, recipe=recipe)
+    return out, record
 
 
-def net_maps(setup: Setup, system: str) -> tuple[Path, float]:
-    """The trained 4DVarNet's maps (``adt``, ``sla``) of the scored window, and the wall time."""
+def pipeline_scores(setup: Setup, system: str) -> PipelineRun:
+    """The OI's and the 4DVarNet's maps of the scored window and their scores, by the pipeline.
+
+    ``pipelines/experiments/skill.toml`` with the system's observations, the
+    tuned OI, the trained checkpoint and the window (one block, the scored
+    period and its :data:`SPINUP_DAYS` before, no halo); the scores are of
+    the scored period.
+    """
+    cfg = tune(setup, system)["config"]
     checkpoint, _ = trained(setup, system)
-    out = net_folder(setup, system) / setup.maps_name()
-    return window_maps(setup, system, out, "4DVarNet", method="4dvarnet", checkpoint=checkpoint)
-
-
-def mse_gain(rmse_net: float, rmse_oi: float) -> float:
-    """``1 - MSE_4dvarnet / MSE_oi`` from the two RMSEs (same cells and days)."""
-    return 1.0 - (rmse_net / rmse_oi) ** 2
+    folders = SYSTEMS[system][1]
+    first, last = map_window(setup)
+    days = int((np.datetime64(last, "D") - np.datetime64(first, "D")).astype(int)) + 1
+    block = {"block_days": days, "halo_days": 0}
+    obs = [str(setup.obs.resolve() / f / "**" / "*.nc") for f in folders]
+    folder = net_folder(setup, system) / f"pipeline{setup.suffix()}"
+    config = pipeline_from_template(
+        PIPELINE,
+        folder / "pipeline.toml",
+        {
+            "pipeline": {"name": f"skill_{system}", "output_root": str(folder)},
+            "inputs": {
+                "observations": obs,
+                "sst": [str(setup.obs.resolve() / "sst" / "*.nc")] if "swot" in folders else [],
+                "mdt": str(setup.mdt),
+            },
+            "grid": {"resolution": setup.resolution, "start": first, "end": last},
+            "score": {"truth": str(setup.truth)},
+        },
+        {
+            "oi": {**block, "oi": oi_table(cfg)},
+            "4dvarnet": {**block, "checkpoint": str(checkpoint)},
+        },
+    )
+    return run_pipeline_from(config, *setup.scored())
 
 
 def score_system(setup: Setup, system: str) -> dict[str, Any]:
     """Score the OI and the 4DVarNet of a system on the scored period (one row)."""
-    from oceaninterp.report import score_maps
-
-    oi, oi_wall = oi_maps(setup, system)
-    net, net_wall = net_maps(setup, system)
-    folder = net_folder(setup, system) / f"scores{setup.suffix()}"
-    start, end = setup.scored()
-    if not (folder / "scores.json").exists():
-        score_maps(
-            [oi, net],
-            truth=setup.truth,
-            output_dir=folder,
-            names=["oi", "4dvarnet"],
-            variable="adt",
-            start=start,
-            end=end,
-        )
-    records = {r["name"]: r for r in json.loads((folder / "scores.json").read_text())}
+    run = pipeline_scores(setup, system)
+    oi, net = run.scores["oi"], run.scores["4dvarnet"]
     _, training = trained(setup, system)
     tuning = tune(setup, system)
     oi_cfg = tuning["config"]
@@ -483,66 +475,34 @@ def score_system(setup: Setup, system: str) -> dict[str, Any]:
         "system": system,
         "label": SYSTEMS[system][0],
         "target": setup.target,
-        "oi": records["oi"],
-        "4dvarnet": records["4dvarnet"],
-        "mse_gain": mse_gain(records["4dvarnet"]["rmse_m"], records["oi"]["rmse_m"]),
-        "lambda_x_ratio": records["4dvarnet"]["lambda_x_deg"] / records["oi"]["lambda_x_deg"]
-        if records["4dvarnet"]["lambda_x_deg"] and records["oi"]["lambda_x_deg"]
+        "oi": oi,
+        "4dvarnet": net,
+        "mse_gain": mse_gain(net["rmse_m"], oi["rmse_m"]),
+        "lambda_x_ratio": net["lambda_x_deg"] / oi["lambda_x_deg"]
+        if net["lambda_x_deg"] and oi["lambda_x_deg"]
         else None,
         "oi_params": {"lx": oi_cfg.lx, "lt": oi_cfg.lt, "noise": oi_cfg.noise},
         "oi_tune_wall_s": tuning["wall_s"],
-        "oi_map_wall_s": oi_wall,
-        "train": {k: v for k, v in training.items() if k != "history"},
+        "oi_map_wall_s": run.wall_s.get("maps/oi"),
+        "train": {k: v for k, v in training.items() if k not in ("history", "key")},
         "train_history": training["history"],
-        "reconstruct_wall_s": net_wall,
-        "scores_dir": str(folder),
+        "reconstruct_wall_s": run.wall_s.get("maps/4dvarnet"),
+        "scores_dir": str(run.scores_dir),
     }
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "n/a" if value is None else format(value, spec)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The leaderboard as a markdown table (one line per method and system)."""
-    lines = [
-        "| observing system | method | mu | sigma | lambda_x (deg) | lambda_t (days) "
-        "| RMSE (cm) | MSE gain vs OI | lambda_x / OI's |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = ["observing system", "method", *SCORE_HEADER, "MSE gain vs OI", "lambda_x / OI's"]
+    lines = []
     for row in rows:
-        for method in ("oi", "4dvarnet"):
-            r = row[method]
-            net = method == "4dvarnet"
-            name = (
-                f"4DVarNet ({TARGETS[row['target']]})"
-                if net
-                else "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"])
-            )
-            lines.append(
-                f"| {row['label']} | {name} | {_fmt(r['mu'], '.3f')} | {_fmt(r['sigma'], '.3f')} "
-                f"| {_fmt(r['lambda_x_deg'], '.2f')} | {_fmt(r['lambda_t_days'], '.1f')} "
-                f"| {_fmt(r['rmse_m'] and r['rmse_m'] * 100, '.2f')} "
-                f"| {_fmt(row['mse_gain'] * 100, '+.0f') + ' %' if net else '-'} "
-                f"| {_fmt(row['lambda_x_ratio'], '.2f') if net else '-'} |"
-            )
-    return "\n".join(lines)
-
-
-def host() -> dict[str, Any]:
-    """The hardware and software the run used."""
-    import torch
-
-    return {
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "load_average_1min": os.getloadavg()[0],
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.cuda.is_available(),
-        "python": platform.python_version(),
-    }
+        oi = "OI (lx {lx:g} deg, lt {lt:g} d, noise {noise:g} m)".format(**row["oi_params"])
+        lines.append([row["label"], oi, *score_cells(row["oi"]), "-", "-"])
+        gain = cell(row["mse_gain"] * 100, "+.0f") + " %"
+        net = f"4DVarNet ({TARGETS[row['target']]})"
+        ratio = cell(row["lambda_x_ratio"], ".2f")
+        lines.append([row["label"], net, *score_cells(row["4dvarnet"]), gain, ratio])
+    return markdown_table(header, lines)
 
 
 def run(
@@ -550,22 +510,20 @@ def run(
 ) -> list[dict[str, Any]]:
     """All stages for ``systems``; write ``skill.md``/``skill.json`` and figures to ``results``.
 
-    ``stage="oi"`` or ``"4dvarnet"`` only makes that method's maps (two such
-    runs can share the CPU); ``"all"`` makes what is missing and scores.
+    ``stage="oi"`` only tunes the OIs, ``"4dvarnet"`` only trains the models
+    (two such runs can share the CPU); ``"all"`` makes what is stale, maps and
+    scores.
     """
     for system in systems:
         make_cube(setup, system)
     if stage != "all":
         for system in systems:
-            oi_maps(setup, system) if stage == "oi" else net_maps(setup, system)
+            tune(setup, system) if stage == "oi" else trained(setup, system)
         return []
     rows = [score_system(setup, s) for s in systems]
-    results.mkdir(parents=True, exist_ok=True)
     for row in rows:
-        for fig in ("spectral_scores.png", "snapshots.png"):
-            source = Path(row["scores_dir"]) / fig
-            if source.exists():
-                shutil.copyfile(source, results / f"{row['system']}_{setup.target}_{fig}")
+        prefix = f"{row['system']}_{setup.target}_"
+        copy_figures(Path(row["scores_dir"]), results, prefix, SCORE_FIGURES)
     text = table(rows)
     options = {**setup.model_options, **setup.train_options}
     epochs = f"{setup.epochs} epochs x {setup.tiles_per_epoch} tiles" + "".join(
@@ -589,13 +547,14 @@ def run(
         "host": host(),
     }
     stem = "skill" + ("" if setup.target == "sla" else f"_{setup.target}") + setup.suffix()
-    _write_json(results / f"{stem}.json", {"meta": meta, "rows": rows})
+    write_json(results / f"{stem}.json", {"meta": meta, "rows": rows})
     walls = "\n".join(
         f"- {r['label']}: training {r['train']['wall_s'] / 60:.1f} min "
         f"(best epoch {r['train']['best_epoch']}/{r['train']['epochs']}, "
         f"{r['train']['n_parameters']} parameters, {r['train']['device']}); "
-        f"4DVarNet {setup.period} maps {r['reconstruct_wall_s']:.0f} s; "
-        f"OI tuning {r['oi_tune_wall_s']:.0f} s, OI {setup.period} maps {r['oi_map_wall_s']:.0f} s"
+        f"4DVarNet {setup.period} maps {cell(r['reconstruct_wall_s'], '.0f')} s; "
+        f"OI tuning {r['oi_tune_wall_s']:.0f} s, "
+        f"OI {setup.period} maps {cell(r['oi_map_wall_s'], '.0f')} s"
         for r in rows
     )
     md = (
@@ -613,29 +572,14 @@ def run(
         f"({meta['host']['cpu_count']} CPU cores, load {meta['host']['load_average_1min']:.1f}, "
         f"torch {meta['host']['torch']}):\n{walls}\n"
     )
-    with open(results / f"{stem}.md", "w") as fh:
-        fh.write(md)
-    print(md)
+    print(write_markdown(results / f"{stem}.md", md))
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of the benchmark; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=None,
-        help="intermediate files, resumed when present (default runs/skill, "
-        "runs/skill-quick with --quick)",
-    )
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="where skill.md, skill.json and the figures go (default "
-        "benchmarks/results, WORK/results with --quick)",
-    )
+    quick = "smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, 10 test days"
+    parser = experiment_parser(__doc__, "skill", quick)
     parser.add_argument("--truth", type=Path, default=SAMPLE / "truth.nc")
     parser.add_argument(
         "--resolution",
@@ -677,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         "--stage",
         choices=("all", "oi", "4dvarnet"),
         default="all",
-        help="only make the OI or the 4DVarNet maps (no scores)",
+        help="only tune the OIs or only train the 4DVarNets (no maps, no scores)",
     )
     parser.add_argument(
         "--target",
@@ -703,18 +647,12 @@ def main(argv: list[str] | None = None) -> int:
         help="map and score the test period (the leaderboard) or the validation period "
         "(to compare recipes without seeing the test; writes skill_val.md)",
     )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke run: nadir only, one OI candidate, 2 epochs of 8 tiles, 10 test days",
-    )
     args = parser.parse_args(argv)
     from oceaninterp.config import ModelConfig, TrainConfig
     from oceaninterp.config import read_train_config as read_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    work = args.work or ROOT / "runs" / ("skill-quick" if args.quick else "skill")
-    results = args.results or (work / "results" if args.quick else ROOT / "benchmarks" / "results")
+    work, results = experiment_folders(args, "skill", ROOT)
     periods = read_periods(args.periods)
     systems = [s for s in args.systems.split(",") if s]
     unknown = sorted(set(systems) - set(SYSTEMS))
@@ -748,7 +686,6 @@ def main(argv: list[str] | None = None) -> int:
         period=args.score_period,
         resolution=args.resolution,
     )
-    work.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python benchmarks/skill.py", *(sys.argv[1:] if argv is None else argv)])
     run(setup, systems, results, command, args.stage)
     return 0

@@ -80,3 +80,23 @@ def one_day_sst(tmp_path: Path) -> Path:
         },
     )
     return sst_l4.write(sst, tmp_path / "sst.nc")
+
+
+@pytest.fixture
+def score_record():  # noqa: ANN201
+    """``score_record(rmse, lambda_x, lambda_t=12.0, name="x")``: a score record as
+    :func:`oceaninterp.report.score_maps` writes one (mu 0.9, sigma 0.01; metres, degrees, days).
+    """
+
+    def make(rmse: float, lambda_x: float | None, lambda_t: float | None = 12.0, name: str = "x"):
+        return {
+            "name": name,
+            "mu": 0.9,
+            "sigma": 0.01,
+            "lambda_x_deg": lambda_x,
+            "lambda_x_km": None,
+            "lambda_t_days": lambda_t,
+            "rmse_m": rmse,
+        }
+
+    return make

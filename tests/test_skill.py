@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,45 +12,22 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from benchscript import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks" / "skill.py"
 SAMPLE = ROOT / "sample_data"
 
 
 @pytest.fixture(scope="module")
 def skill() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("skill_benchmark", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("skill")
 
 
-def _record(name: str, rmse: float, lambda_x: float | None) -> dict:
-    return {
-        "name": name,
-        "mu": 0.9,
-        "sigma": 0.01,
-        "lambda_x_deg": lambda_x,
-        "lambda_x_km": None,
-        "lambda_t_days": 12.0,
-        "rmse_m": rmse,
-    }
-
-
-def test_mse_gain_is_relative_to_the_oi(skill: ModuleType) -> None:
-    assert skill.mse_gain(0.05, 0.10) == pytest.approx(0.75)
-    assert skill.mse_gain(0.10, 0.10) == pytest.approx(0.0)
-    assert skill.mse_gain(0.20, 0.10) == pytest.approx(-3.0)
-
-
-def test_table_has_one_line_per_method_and_system(skill: ModuleType) -> None:
+def test_table_has_one_line_per_method_and_system(skill: ModuleType, score_record) -> None:
     row = {
         "label": "4 nadirs",
-        "oi": _record("oi", 0.10, 1.5),
-        "4dvarnet": _record("4dvarnet", 0.05, None),
+        "oi": score_record(0.10, 1.5, name="oi"),
+        "4dvarnet": score_record(0.05, None, name="4dvarnet"),
         "mse_gain": 0.75,
         "lambda_x_ratio": None,
         "oi_params": {"lx": 1.0, "lt": 7.0, "noise": 0.02},
@@ -89,11 +64,10 @@ def test_periods_and_map_windows_follow_the_sample(skill: ModuleType, tmp_path: 
     assert periods["val_end"] < periods["test_start"]
     setup = _setup(skill, tmp_path)
     assert skill.map_window(setup) == ("2022-10-01", "2022-12-02")
-    assert setup.maps_name() == "maps.nc"
     validation = dataclasses.replace(setup, period="val")
     assert validation.scored() == (periods["val_start"], periods["val_end"])
     assert skill.map_window(validation) == ("2022-08-27", periods["val_end"])
-    assert validation.maps_name() == "maps_val.nc"
+    assert validation.suffix() == "_val" and setup.suffix() == ""
     assert skill.cube_path(setup, "nadir").name == "cube_nadir.nc"
     assert skill.cube_path(setup, "nadir_swot") == skill.cube_path(setup, "nadir_swot_sst")
     assert skill.oi_name("nadir_swot") == skill.oi_name("nadir_swot_sst") != skill.oi_name("nadir")
@@ -116,7 +90,6 @@ def test_cubes_are_gridded_at_the_setup_resolution(skill: ModuleType, tmp_path: 
             last_day="2022-10-02",
             resolution=resolution,
         )
-        setup.work.mkdir()
         with xr.open_dataset(skill.make_cube(setup, "nadir")) as cube:
             n = round(10 / resolution)
             assert dict(cube["ssh"].sizes) == {"time": 2, "latitude": n, "longitude": n}
@@ -126,25 +99,13 @@ def test_cubes_are_gridded_at_the_setup_resolution(skill: ModuleType, tmp_path: 
     assert observed[0.1] > 0 and observed[0.05] > observed[0.1]
 
 
-def test_existing_stage_outputs_are_not_remade(skill: ModuleType, tmp_path: Path) -> None:
-    done = tmp_path / "done.json"
-    done.write_text("{}")
-    calls: list[str] = []
-    skill._stage(done, "existing", lambda: calls.append("existing"))
-    skill._stage(tmp_path / "new.json", "new", lambda: calls.append("new"))
-    assert calls == ["new"]
-
-
 @pytest.mark.slow
 def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> None:
     """The whole chain on the sample (grid, tuned OI, 2 short epochs, maps, scores): minutes."""
-    assert (
-        skill.main(
-            ["--quick", "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results")]
-        )
-        == 0
-    )
-    payload = json.loads((tmp_path / "results" / "skill.json").read_text())
+    work, results = tmp_path / "work", tmp_path / "results"
+    argv = ["--quick", "--work", str(work), "--results", str(results)]
+    assert skill.main(argv) == 0
+    payload = json.loads((results / "skill.json").read_text())
     (row,) = payload["rows"]
     assert row["system"] == "nadir" and payload["meta"]["quick"]
     for method in ("oi", "4dvarnet"):
@@ -152,7 +113,12 @@ def test_quick_run_scores_both_methods(skill: ModuleType, tmp_path: Path) -> Non
     assert row["mse_gain"] == pytest.approx(
         1 - (row["4dvarnet"]["rmse_m"] / row["oi"]["rmse_m"]) ** 2
     )
-    assert "| 4 nadirs | 4DVarNet (SLA + MDT) |" in (tmp_path / "results" / "skill.md").read_text()
+    assert "| 4 nadirs | 4DVarNet (SLA + MDT) |" in (results / "skill.md").read_text()
+    # the maps and scores came from the pipeline; a second run remakes nothing
+    assert (work / "nadir_sla" / "pipeline" / "manifest.json").exists()
+    made = {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.suffix in (".nc", ".pt")}
+    assert skill.main(argv) == 0
+    assert {p: p.stat().st_mtime_ns for p in made} == made
 
 
 def test_model_and_train_options_are_typed_like_the_defaults(skill: ModuleType) -> None:
