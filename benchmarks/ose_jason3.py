@@ -127,6 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     notes = [observed_std(cube, opts.checkpoint)]
     if opts.finetune:
         tuned, note = finetune(kept, work, opts)
+        if opts.renormalise:
+            runs["4dvarnet renormalised, not fine-tuned"] = [
+                "-c",
+                str(renormalised(opts.checkpoint, work / "train_cube.nc", work)),
+                "--outside",
+                "apply",
+            ]
+            maps.append(work / "map_renormalised.nc")
         runs[f"4dvarnet fine-tuned{' ' + opts.tag if opts.tag else ''}"] = [
             "-c",
             str(tuned),
@@ -193,6 +201,20 @@ def observed_std(cube: Path, checkpoint: Path) -> str:
         f"{np.std(values):.3f} m ({values.size} cells); the checkpoint normalises by mean "
         f"{norm['mean']:.4f} m, std {norm['std']:.4f} m."
     )
+
+
+def renormalised(checkpoint: Path, cube: Path, work: Path) -> Path:
+    """The checkpoint with its SSH normalisation taken from the cube's observations."""
+    from oceaninterp.model.checkpoint import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(checkpoint)
+    with xr.open_dataset(cube) as ds:
+        values = ds["ssh"].values[ds["mask"].values > 0]
+    norm = loaded.model.normalisation()
+    loaded.model.set_normalisation(
+        float(values.mean()), float(values.std()), norm["sst_mean"], norm["sst_std"]
+    )
+    return save_checkpoint(work / "renormalised.pt", loaded.model, loaded.meta)
 
 
 def finetune(kept: Path, work: Path, opts: argparse.Namespace) -> tuple[Path, str]:
