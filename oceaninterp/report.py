@@ -292,6 +292,9 @@ def _score_gridded(maps, labels, truth_path, start, end, variable, observations=
         "spectral_scores.png": lambda fig: plot_spectral(fig, psd_list, labels),
         "daily_scores.png": lambda fig: plot_daily(fig, [r.daily for r in rmse_list], labels),
     }
+    if min(psd_list[0].score.shape) < 2:  # a few days: no spectral score to draw
+        log.warning("too few days for spectral scores: spectral_scores.png not drawn")
+        del figures["spectral_scores.png"]
     return records, figures
 
 

@@ -140,8 +140,12 @@ def contour_minima(
         ``(lambda_x, lambda_t)``: the minima over the contour's vertices
         (:func:`contour_vertices`; in general two different vertices); the
         smallest wavelength and period of the grid when the whole score is at
-        or above ``level``; NaN when it is everywhere below.
+        or above ``level``; NaN when it is everywhere below, or when the score
+        has fewer than two periods or wavelengths (a period of a few days: no
+        contour to draw).
     """
+    if min(np.shape(score)) < 2:
+        return float("nan"), float("nan")
     x, t = contour_vertices(period, wavelength, score, level)
     if x.size:
         return float(x.min()), float(t.min())

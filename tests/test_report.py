@@ -83,6 +83,21 @@ def test_gridded_scores_and_outputs(osse: dict[str, Path], tmp_path: Path) -> No
     assert again[0]["mu"] == pytest.approx(0.8, abs=1e-5)
 
 
+@pytest.mark.parametrize("end", ["2012-10-06", "2012-10-08"])
+def test_a_few_days_score_without_spectral_scores(
+    osse: dict[str, Path], tmp_path: Path, end: str
+) -> None:
+    # 2 or 4 days hold no spectral-score contour: lambda NaN, no spectral figure
+    out = tmp_path / "report"
+    records = score_maps(
+        [osse["oi"]], truth=osse["truth"], output_dir=out, start="2012-10-05", end=end
+    )
+    assert records[0]["mu"] == pytest.approx(0.8, abs=1e-5)
+    assert records[0]["lambda_x_deg"] is None or np.isnan(records[0]["lambda_x_deg"])
+    assert not (out / "spectral_scores.png").exists()
+    assert (out / "daily_scores.png").exists()
+
+
 def test_maps_are_interpolated_to_the_truth_grid(osse: dict[str, Path], tmp_path: Path) -> None:
     """A map on a coarser grid and a shorter period is scored on the common days."""
     coarse = xr.open_dataset(osse["truth"])["ssh"].isel(
