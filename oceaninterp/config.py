@@ -73,33 +73,23 @@ def load_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Rule:
-    """Bounds of a field, read by :func:`check_fields` from ``Annotated[type, Rule(...)]``.
+    """Bounds of a field, read by :func:`check_fields` from ``Annotated[type, Rule(...)]``."""
 
-    Attributes
-    ----------
-    minimum, maximum
-        Inclusive bounds of a number.
-    positive
-        The number must be above 0.
-    multiple_of
-        The integer must be a multiple of this.
-    nonempty
-        A string must hold more than spaces; a list of paths at least one.
-    pattern
-        A regular expression the whole string must match.
-    unit
-        Names the value in a range's message (``"expected degrees_east in -180..360"``).
-    expected
-        Replaces every message of the field (its type's too): what is expected.
-    """
-
+    #: Inclusive lower bound of a number.
     minimum: float | None = None
+    #: Inclusive upper bound of a number.
     maximum: float | None = None
+    #: The number must be above 0.
     positive: bool = False
+    #: The integer must be a multiple of this.
     multiple_of: int | None = None
+    #: A string must hold more than spaces; a list of paths at least one.
     nonempty: bool = False
+    #: A regular expression the whole string must match.
     pattern: str | None = None
+    #: Names the value in a range's message (``"expected degrees_east in -180..360"``).
     unit: str | None = None
+    #: Replaces every message of the field (its type's too): what is expected.
     expected: str | None = None
 
 

@@ -31,20 +31,13 @@ EARTH_RADIUS_KM = 6371.0
 
 @dataclass(frozen=True)
 class ZonalSpectrum:
-    """A mean zonal wavenumber spectrum.
+    """A mean zonal wavenumber spectrum."""
 
-    Attributes
-    ----------
-    wavenumber
-        Wavenumbers, cycles per km (the zero wavenumber left out).
-    psd
-        Power spectral density, (field unit)^2 per (cycle/km), one-sided.
-    rows
-        Number of (day, row) series averaged.
-    """
-
+    #: Wavenumbers, cycles per km (the zero wavenumber left out).
     wavenumber: np.ndarray
+    #: Power spectral density, (field unit)^2 per (cycle/km), one-sided.
     psd: np.ndarray
+    #: Number of (day, row) series averaged.
     rows: int
 
     def slope(self, band_km: tuple[float, float] = SLOPE_BAND_KM) -> float:

@@ -103,56 +103,39 @@ class Normalisation:
 
 @dataclass(frozen=True)
 class MdtRecord:
-    """The MDT a model of the SLA was trained with (:data:`MDT_KEY`).
+    """The MDT a model of the SLA was trained with (:data:`MDT_KEY`)."""
 
-    Attributes
-    ----------
-    file, path
-        Its file name, and its path as given to ``train``.
-    sha256
-        Digest of its values (:func:`oceaninterp.mdt.mdt_digest`).
-    cube_ssh_kind
-        What the training cube held (the model maps the SLA all the same).
-    """
-
+    #: Its file name.
     file: str
+    #: Its path as given to ``train``.
     path: str
+    #: Digest of its values (:func:`oceaninterp.mdt.mdt_digest`).
     sha256: str
+    #: What the training cube held (the model maps the SLA all the same).
     cube_ssh_kind: SshKind
 
 
 @dataclass(frozen=True)
 class CheckpointDescription:
-    """What a checkpoint says of its model, typed (read from the validated JSON).
+    """What a checkpoint says of its model, typed (read from the validated JSON)."""
 
-    Attributes
-    ----------
-    resolution
-        Cell size of the cubes it maps, degrees.
-    ssh_kind
-        What it maps: ``"sla"`` or ``"adt"``.
-    tile
-        Tile size by dimension: ``{"time": days, "latitude": cells, "longitude": cells}``.
-    uses_sst
-        Whether it reads the cube's ``sst``.
-    normalisation
-        The model's normalisation.
-    mdt
-        The MDT it was trained with, or ``None``.
-    latitude_bands
-        Where it may be applied (:func:`latitude_bands`); empty when unknown.
-    training, validation
-        The training data and dates, the validation scores (JSON records, shown by ``info``).
-    """
-
+    #: Cell size of the cubes it maps, degrees.
     resolution: float
+    #: What it maps: ``"sla"`` or ``"adt"``.
     ssh_kind: SshKind
+    #: Tile size by dimension: ``{"time": days, "latitude": cells, "longitude": cells}``.
     tile: Mapping[str, int]
+    #: Whether it reads the cube's ``sst``.
     uses_sst: bool
+    #: The model's normalisation.
     normalisation: Normalisation
+    #: The MDT it was trained with, or ``None``.
     mdt: MdtRecord | None
+    #: Where it may be applied (:func:`latitude_bands`); empty when unknown.
     latitude_bands: tuple[LatitudeBand, ...]
+    #: The training data and dates (a JSON record, shown by ``info``).
     training: Mapping[str, Any]
+    #: The validation scores (a JSON record, shown by ``info``).
     validation: Mapping[str, Any]
 
     @classmethod
@@ -210,20 +193,13 @@ def as_description(value: CheckpointDescription | Mapping[str, Any]) -> Checkpoi
 
 @dataclass(frozen=True)
 class LoadedCheckpoint:
-    """A model rebuilt from a checkpoint, in eval mode, and its description.
+    """A model rebuilt from a checkpoint, in eval mode, and its description."""
 
-    Attributes
-    ----------
-    model
-        The model.
-    meta
-        The description's JSON as saved (a derived checkpoint starts from it).
-    description
-        The same, typed (:class:`CheckpointDescription`), read once from ``meta``.
-    """
-
+    #: The model.
     model: SSH4DVarNet
+    #: The description's JSON as saved (a derived checkpoint starts from it).
     meta: dict[str, Any]
+    #: The same, typed (:class:`CheckpointDescription`), read once from ``meta``.
     description: CheckpointDescription = field(init=False)
 
     def __post_init__(self) -> None:

@@ -85,27 +85,19 @@ def map_path(root: Path, name: str, day: str, fmt: Format = "netcdf") -> Path:
 
 @dataclass(frozen=True)
 class GridUnit:
-    """Grid one day of observations into ``output``.
+    """Grid one day of observations into ``output``."""
 
-    Attributes
-    ----------
-    day
-        ISO day (UTC).
-    inputs, sst
-        Readable observation and SST files holding data of that day.
-    key
-        Digest of what the cube is made from.
-    output
-        The cube file (not written when there is no observation file).
-    current
-        Whether the manifest already holds this unit with this key.
-    """
-
+    #: ISO day (UTC).
     day: str
-    inputs: tuple[str, ...]
-    sst: tuple[str, ...]
-    key: str
+    #: The cube file (not written when there is no observation file).
     output: Path
+    #: Readable observation files holding data of that day.
+    inputs: tuple[str, ...]
+    #: Readable SST files holding data of that day.
+    sst: tuple[str, ...]
+    #: Digest of what the cube is made from.
+    key: str
+    #: Whether the manifest already holds this unit with this key.
     current: bool
 
     @property

@@ -95,23 +95,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Header:
-    """What a NetCDF file declares, read without loading any data.
+    """What a NetCDF file declares, read without loading any data."""
 
-    Attributes
-    ----------
-    dims
-        Dimension sizes by name.
-    variables
-        Per variable: its dimension names.
-    var_attrs
-        Per variable: its attributes.
-    attrs
-        Global attributes.
-    """
-
+    #: Dimension sizes by name.
     dims: dict[str, int]
+    #: Per variable: its dimension names.
     variables: dict[str, tuple[str, ...]]
+    #: Per variable: its attributes.
     var_attrs: dict[str, dict[str, Any]]
+    #: Global attributes.
     attrs: dict[str, Any]
 
     def has(self, *names: str) -> bool:

@@ -37,30 +37,21 @@ CYCLE_WRAP = 999
 
 @dataclass(frozen=True)
 class Orbit:
-    """An exact-repeat circular orbit and the phase that places it on the Earth.
+    """An exact-repeat circular orbit and the phase that places it on the Earth."""
 
-    Attributes
-    ----------
-    mission
-        Mission code (CMEMS style: ``"j3"``, ``"s3a"``, ..., ``"swot"``).
-    inclination
-        Inclination, degrees.
-    revolutions, days
-        ``revolutions`` in ``days`` nodal days make one repeat cycle.
-    epoch
-        ISO UTC time of the ascending node that starts pass 1 of cycle ``epoch_cycle``.
-    node_longitude
-        Longitude of that ascending node, degrees_east.
-    epoch_cycle
-        Cycle number of the epoch.
-    """
-
+    #: Mission code (CMEMS style: ``"j3"``, ``"s3a"``, ..., ``"swot"``).
     mission: str
+    #: Inclination, degrees.
     inclination: float
+    #: Revolutions in one repeat cycle of ``days`` nodal days.
     revolutions: int
+    #: Nodal days in one repeat cycle.
     days: int
+    #: ISO UTC time of the ascending node that starts pass 1 of cycle ``epoch_cycle``.
     epoch: str
+    #: Longitude of that ascending node, degrees_east.
     node_longitude: float
+    #: Cycle number of the epoch.
     epoch_cycle: int = 1
 
     @functools.cached_property
