@@ -15,6 +15,13 @@ def conv_class(spatial_dims: int) -> type[nn.Conv1d] | type[nn.Conv2d]:
     raise ValueError(f"spatial_dims: expected 1 or 2, got {spatial_dims}")
 
 
+def pool_factor(downsample: int) -> int:
+    """``downsample``, checked as a factor of :func:`avg_pool` (>= 1)."""
+    if downsample < 1:
+        raise ValueError(f"downsample: expected >= 1, got {downsample}")
+    return downsample
+
+
 def avg_pool(x: Tensor, factor: int) -> Tensor:
     """Average-pool the spatial dims of ``(B, C, *space)`` by ``factor`` (1 = no-op)."""
     if factor == 1:

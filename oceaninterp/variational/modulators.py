@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from oceaninterp.variational.layers import avg_pool, conv_class, resize
+from oceaninterp.variational.layers import avg_pool, conv_class, pool_factor, resize
 
 
 class ConvLSTMState(NamedTuple):
@@ -58,11 +58,9 @@ class ConvLSTMModulator(nn.Module):
         dropout: float = 0.1,
     ) -> None:
         super().__init__()
-        if downsample < 1:
-            raise ValueError(f"downsample: expected >= 1, got {downsample}")
+        self.downsample = pool_factor(downsample)
         conv = conv_class(spatial_dims)
         self.hidden = hidden
-        self.downsample = downsample
         self.gates = conv(channels + hidden, 4 * hidden, kernel_size, padding=kernel_size // 2)
         self.conv_out = conv(hidden, channels, kernel_size, padding=kernel_size // 2)
         self.dropout = nn.Dropout(dropout)

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from oceaninterp.variational.dynamics import rk4_step
-from oceaninterp.variational.layers import avg_pool, conv_class, resize
+from oceaninterp.variational.layers import avg_pool, conv_class, pool_factor, resize
 
 
 class BilinearAE(nn.Module):
@@ -40,10 +40,8 @@ class BilinearAE(nn.Module):
         self, channels: int, width: int, spatial_dims: int = 2, downsample: int = 2
     ) -> None:
         super().__init__()
-        if downsample < 1:
-            raise ValueError(f"downsample: expected >= 1, got {downsample}")
+        self.downsample = pool_factor(downsample)
         conv = conv_class(spatial_dims)
-        self.downsample = downsample
         self.conv_in = conv(channels, width, 3, padding=1)
         self.conv_hidden = conv(width, width, 3, padding=1)
         self.lin = conv(width, width, 3, padding=1)

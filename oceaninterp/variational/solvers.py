@@ -32,10 +32,12 @@ def _keeps_graph(module: nn.Module) -> bool:
     return module.training and torch.is_grad_enabled()
 
 
-def _start(x0: Tensor, keep_graph: bool) -> Tensor:
+def _start(solver: nn.Module, x0: Tensor) -> tuple[bool, Tensor]:
+    """Whether ``solver`` keeps the graph (module docstring), and its first state."""
+    keep_graph = _keeps_graph(solver)
     if keep_graph and x0.requires_grad:
-        return x0
-    return x0.detach().clone().requires_grad_(True)
+        return keep_graph, x0
+    return keep_graph, x0.detach().clone().requires_grad_(True)
 
 
 def cost_gradient(
@@ -78,8 +80,7 @@ class GradientDescentSolver(nn.Module):
         self.step_size = step_size
 
     def forward(self, x0: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
-        keep_graph = _keeps_graph(self)
-        x = _start(x0, keep_graph)
+        keep_graph, x = _start(self, x0)
         for _ in range(self.n_step):
             grad = cost_gradient(self.cost, x, y, mask, aux, keep_graph)
             x = x - self.step_size * grad
@@ -162,8 +163,7 @@ class LearnedGradientSolver(nn.Module):
 
     def forward(self, x0: Tensor, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
         """Run the solver from ``x0`` (e.g. :func:`observations_first_guess`)."""
-        keep_graph = _keeps_graph(self)
-        x = _start(x0, keep_graph)
+        keep_graph, x = _start(self, x0)
         memory = self.modulator.initial_state(x)
         reduce_dims = tuple(range(1, x.ndim))
         scale = x.new_ones(())
