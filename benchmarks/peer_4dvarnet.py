@@ -513,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--work", default="runs/peer/work", help="working folder (cube, models, maps)"
     )
+    parser.add_argument("--threads", type=int, default=2, help="torch/OpenMP threads of each")
     parser.add_argument(
         "--config",
         default=str(SAMPLE / "train.toml"),
@@ -539,7 +540,6 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="their Lightning max_time, s (0: our training's wall time)",
     )
-    parser.add_argument("--threads", type=int, default=2, help="torch/OpenMP threads of each")
     parser.add_argument(
         "--peer-python",
         default="/tmp/venv-peer/bin/python",
