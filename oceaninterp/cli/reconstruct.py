@@ -9,9 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from oceaninterp.cli.common import (
-    LOG_LEVELS,
+    LogLevel,
+    Overwrite,
     command_line,
     console,
+    flag,
     progress,
     setup_logging,
     user_errors,
@@ -38,9 +40,9 @@ def reconstruct(
     ] = None,
     resample: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--resample",
-            help="Re-grid a cube finer or coarser than the checkpoint onto the checkpoint's "
+            "Re-grid a cube finer or coarser than the checkpoint onto the checkpoint's "
             "resolution (from cell sums and counts: no observation invented) instead of "
             "refusing it.",
         ),
@@ -63,9 +65,9 @@ def reconstruct(
     ] = None,
     no_land_mask: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--no-land-mask",
-            help="Map every cell: no coastline (an SST's or MDT's own land still counts).",
+            "Map every cell: no coastline (an SST's or MDT's own land still counts).",
         ),
     ] = False,
     outside: Annotated[
@@ -118,12 +120,8 @@ def reconstruct(
             "MDT back, writing sla and adt (as DUACS). Needed by a checkpoint trained with one.",
         ),
     ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing output.")
-    ] = False,
-    log_level: Annotated[
-        str, typer.Option("--log-level", help=f"One of {', '.join(LOG_LEVELS)}.")
-    ] = "info",
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
 ) -> None:
     """Reconstruct daily SSH maps from CUBE into -o, with DUACS L4 names.
 

@@ -4,11 +4,19 @@ or fine-tune a trained one on observations alone (``--self-supervised``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from oceaninterp.cli.common import LOG_LEVELS, console, progress, setup_logging, user_errors
+from oceaninterp.cli.common import (
+    LogLevel,
+    Overwrite,
+    console,
+    flag,
+    progress,
+    setup_logging,
+    user_errors,
+)
 
 
 def train(
@@ -33,9 +41,9 @@ def train(
         None, "--batch-size", help="Tiles per optimiser step (default: config, 4)."
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-    resume: bool = typer.Option(  # noqa: B008
-        False, "--resume", help="Continue an interrupted run from CHECKPOINT.resume."
-    ),
+    resume: Annotated[
+        bool, flag("--resume", "Continue an interrupted run from CHECKPOINT.resume.")
+    ] = False,
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: config, 0)."),
     config: Path | None = typer.Option(  # noqa: B008
         None, "--config", help="TOML file with \\[model] and \\[train] tables."
@@ -46,12 +54,14 @@ def train(
         help="Mean dynamic topography file (variable mdt, m): learn the SLA (truth - MDT, "
         "ADT cube - MDT), as DUACS; reconstruct then needs --mdt too. One per cube, in order.",
     ),
-    self_supervised: bool = typer.Option(  # noqa: B008
-        False,
-        "--self-supervised",
-        help="Fine-tune the --init checkpoint on CUBE's observations alone (no truth): "
-        "hide track segments, map from the rest, learn from the misfit plus the prior.",
-    ),
+    self_supervised: Annotated[
+        bool,
+        flag(
+            "--self-supervised",
+            "Fine-tune the --init checkpoint on CUBE's observations alone (no truth): "
+            "hide track segments, map from the rest, learn from the misfit plus the prior.",
+        ),
+    ] = False,
     init: Path | None = typer.Option(  # noqa: B008
         None, "--init", help="With --self-supervised: the checkpoint to start from."
     ),
@@ -61,19 +71,21 @@ def train(
     lr_scale: float = typer.Option(  # noqa: B008
         0.1, "--lr-scale", help="With --self-supervised: factor on the config's learning rates."
     ),
-    renormalise: bool = typer.Option(  # noqa: B008
-        False,
-        "--renormalise",
-        help="With --self-supervised: normalise the SSH by the cube's observations' mean "
-        "and std instead of the checkpoint's.",
-    ),
+    renormalise: Annotated[
+        bool,
+        flag(
+            "--renormalise",
+            "With --self-supervised: normalise the SSH by the cube's observations' mean "
+            "and std instead of the checkpoint's.",
+        ),
+    ] = False,
     max_minutes: float | None = typer.Option(  # noqa: B008
         None,
         "--max-minutes",
         help="With --self-supervised: start no epoch that would end past this wall time.",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing checkpoint."),
-    log_level: str = typer.Option("info", "--log-level", help=f"One of {', '.join(LOG_LEVELS)}."),
+    overwrite: Overwrite = False,
+    log_level: LogLevel = "info",
 ) -> None:
     """Train a 4DVarNet on CUBE against TRUTH; keep the best model (validation mu) in -o.
 
