@@ -73,11 +73,7 @@ def train(
     ),
     renormalise: Annotated[
         bool,
-        flag(
-            "--renormalise",
-            "With --self-supervised: normalise the SSH by the cube's observations' mean "
-            "and std instead of the checkpoint's.",
-        ),
+        flag("--renormalise", "With --self-supervised: the cube's SSH mean and std, not CKPT's."),
     ] = False,
     max_minutes: float | None = typer.Option(  # noqa: B008
         None,
