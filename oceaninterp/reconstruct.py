@@ -57,8 +57,9 @@ from oceaninterp.cube import (
     validate,
 )
 from oceaninterp.errors import ConfigError, InputError
-from oceaninterp.geostrophy import add_geostrophic_velocity
 from oceaninterp.io import check_output, open_dataset
+from oceaninterp.kinds import METHODS
+from oceaninterp.maps import OutputGrid, map_kinds, maps_window
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.model.inference import load_model, predict, resolve_device
@@ -68,138 +69,13 @@ from oceaninterp.tiling import TileSpec
 
 log = logging.getLogger(__name__)
 
-METHODS = ("4dvarnet", "oi")
 #: What ``reconstruct`` does with latitudes outside a checkpoint's (``--outside``).
 OUTSIDE = ("oi", "refuse", "apply")
-
-
-def map_kinds(kind: str, mdt: GriddedMDT | None) -> tuple[str, ...]:
-    """The sea-level variables of the maps: the kind mapped, and the other one with an MDT."""
-    if mdt is None:
-        return (kind,)
-    return ("sla", "adt")
-
-
-@dataclass(frozen=True)
-class OutputGrid:
-    """The grid the maps are written on, and how mapped fields get there.
-
-    Attributes
-    ----------
-    latitude, longitude
-        Cell centres of the maps, degrees_north / degrees_east.
-    land
-        Boolean ``(latitude, longitude)`` of the maps, True on land (masked).
-    mdt
-        The MDT on the maps' grid (added back to write both ``sla`` and
-        ``adt``), or ``None``.
-    source
-        ``(latitude, longitude)`` cell centres of the mapped cube when they
-        differ from the maps' (``--output-resolution``), else ``None``.
-    """
-
-    latitude: np.ndarray
-    longitude: np.ndarray
-    land: np.ndarray
-    mdt: GriddedMDT | None = None
-    source: tuple[np.ndarray, np.ndarray] | None = None
-
-    def convert(self, values: np.ndarray) -> np.ndarray:
-        """Days of a mapped field ``(days, lat, lon)`` of the cube onto the maps' grid.
-
-        A coarser grid takes the mean of the finite cube cells whose centres
-        it holds; a finer one interpolates bilinearly between finite cells.
-        """
-        if self.source is None:
-            return values
-        lat, lon = self.source
-        coords = {"latitude": lat, "longitude": lon}
-        field = xr.DataArray(values, dims=DIMS, coords=coords)
-        if self.latitude.size <= lat.size:  # coarser: block means through cell sums
-            from oceaninterp.cube import regrid
-
-            step = float(np.median(np.diff(self.latitude))) if self.latitude.size > 1 else 1.0
-            pseudo = xr.Dataset(
-                {"ssh": field}, coords={"time": np.arange(values.shape[0])}
-            ).assign_attrs(resolution=float(np.median(np.diff(lat))) if lat.size > 1 else step)
-            return np.asarray(regrid(pseudo, step)["ssh"].values, dtype=np.float32)
-        where = {"latitude": self.latitude, "longitude": self.longitude}
-        finite = field.notnull().astype(np.float64)
-        total = field.fillna(0.0).astype(np.float64).interp(where).values
-        weight = finite.interp(where).values
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(weight > 0.5, total / weight, np.nan).astype(np.float32)
-
-
-#: Largest |SSH| (m) a map may hold: far beyond any ocean, far within the int32 packing.
-MAX_ABS_SSH = 10.0
 
 
 #: Cells (days x latitude x longitude) turned into maps at once: bounds the memory
 #: of velocities and writing (about 1 GB) whatever the domain.
 MAP_CELLS = 12_000_000
-#: Largest fraction of a window's ocean cells that may be implausible and masked.
-MAX_BAD_FRACTION = 0.01
-
-
-def plausible(ssh: np.ndarray, land: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """A mapped field with its implausible ocean cells masked, or refused when too many.
-
-    Cells that are NaN or beyond :data:`MAX_ABS_SSH` metres over the ocean
-    (e.g. a model applied far from where it was trained, ``--outside apply``)
-    are set to NaN and counted in a warning; more than
-    :data:`MAX_BAD_FRACTION` of them means a broken checkpoint or observations
-    in the wrong units.
-
-    Raises
-    ------
-    InputError
-        Naming the first bad day and the count: nothing is written.
-    """
-    bad = ~(np.abs(ssh) <= MAX_ABS_SSH) & ~land[None]
-    if not bad.any():
-        return ssh
-    day = str(days[int(np.argmax(bad.any(axis=(1, 2))))])[:10]
-    text = (
-        f"the mapped SSH is NaN or beyond {MAX_ABS_SSH:g} m on {int(bad.sum())} ocean "
-        f"cell(s) (first on {day})"
-    )
-    if bad.sum() > MAX_BAD_FRACTION * max(1, int((~land).sum()) * ssh.shape[0]):
-        raise InputError(
-            None, f"{text}: the checkpoint or the observations are broken; nothing was written"
-        )
-    log.warning("%s: masked (written as _FillValue)", text)
-    return np.where(bad, np.float32(np.nan), ssh)
-
-
-def _maps_window(
-    days: np.ndarray,
-    window_ssh: np.ndarray,
-    kind: str,
-    grid: OutputGrid,
-    err: np.ndarray | None = None,
-) -> xr.Dataset:
-    """Days of SSH (metres) as DUACS-named maps with geostrophic velocities, land masked.
-
-    ``window_ssh`` is of ``kind`` on the cube's grid; it is brought onto the
-    maps' grid; with an MDT the other kind is added (``adt = sla + mdt``),
-    each with its velocities.
-    """
-    ssh = np.where(grid.land, np.nan, grid.convert(window_ssh)).astype(np.float32)
-    ssh = plausible(ssh, grid.land, days)
-    coords = {"time": days, "latitude": grid.latitude, "longitude": grid.longitude}
-    dims = ("time", "latitude", "longitude")
-    maps = xr.Dataset({kind: (dims, ssh)}, coords=coords)
-    if grid.mdt is not None:
-        other = "adt" if kind == "sla" else "sla"
-        sign = 1.0 if kind == "sla" else -1.0
-        maps[other] = (dims, (ssh + sign * grid.mdt.values).astype(np.float32))
-    for name in map_kinds(kind, grid.mdt):
-        maps = add_geostrophic_velocity(maps, name, *duacs_l4.VELOCITY_NAMES[name])
-    if err is not None:
-        err_out = np.where(grid.land, np.nan, grid.convert(err))
-        maps["err_sla"] = (dims, err_out.astype(np.float32))
-    return maps
 
 
 @dataclass(frozen=True)
@@ -537,7 +413,7 @@ def reconstruct(
             for lo in range(0, n, step):
                 start = window.start + lo
                 span = days[start : start + min(step, n - lo)]
-                maps = _maps_window(span, ssh[lo : lo + step], ready.kind, grid)
+                maps = maps_window(span, ssh[lo : lo + step], ready.kind, grid)
                 sink.write(maps, start)
     return output
 
@@ -569,7 +445,7 @@ def _reconstruct_oi(
         "oi_parameters": f"lx={cfg.lx} deg, ly={cfg.ly} deg, lt={cfg.lt} days, "
         f"noise={cfg.noise} m, signal_std={result.attrs['oi_signal_std']}",
     }
-    maps = _maps_window(
+    maps = maps_window(
         ds["time"].values,
         np.asarray(result["ssh"].transpose(*DIMS).values),
         ready.kind,
