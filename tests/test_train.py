@@ -96,6 +96,16 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(path).model.state_dict()
 
 
+def _dates(train: str, val: str, test: str) -> dict[str, str]:
+    """The [train] period dates from ``"first..last"`` spans of the three periods."""
+    spans = {"train": train, "val": val, "test": test}
+    return {
+        f"{period}_{edge}": day
+        for period, span in spans.items()
+        for edge, day in zip(("start", "end"), span.split(".."), strict=True)
+    }
+
+
 def test_truth_is_brought_onto_the_cube_grid(osse) -> None:
     cube, truth = osse
     data = load_training_data(cube, truth, use_sst=True)
@@ -130,12 +140,7 @@ def test_split_by_fractions_and_by_dates() -> None:
     assert [split[p].size for p in ("train", "val", "test")] == [50, 10, 10]
     assert split["train"][-1] + 1 == split["val"][0] and split["val"][-1] + 1 == split["test"][0]
     dated = TrainConfig(
-        train_start="2020-02-01",
-        train_end="2020-03-10",
-        val_start="2020-01-01",
-        val_end="2020-01-20",
-        test_start="2020-01-21",
-        test_end="2020-01-31",
+        **_dates("2020-02-01..2020-03-10", "2020-01-01..2020-01-20", "2020-01-21..2020-01-31")
     )
     split = split_days(days, dated)
     assert str(days[split["val"][0]]) == "2020-01-01" and split["val"].size == 20
@@ -233,13 +238,7 @@ def test_shrinks_tiles_and_refuses_periods_too_small(osse, tmp_path: Path) -> No
     assert (fitted.tile_latitude, fitted.tile_longitude) == (20, 28)
     assert fit_tile(MODEL, 100, 100) == MODEL
     no_train = dataclasses.replace(
-        FAST,
-        train_start="2020-01-01",
-        train_end="2020-01-04",
-        val_start="2020-01-05",
-        val_end="2020-01-30",
-        test_start="2020-01-31",
-        test_end="2020-02-14",
+        FAST, **_dates("2020-01-01..2020-01-04", "2020-01-05..2020-01-30", "2020-01-31..2020-02-14")
     )
     with pytest.raises(InputError, match="train period"):
         train(*osse, tmp_path / "m.pt", no_train, MODEL)
