@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from oceaninterp import scores
+from oceaninterp.cube import DIMS
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.io import atomic_path, check_output, open_dataset
 from oceaninterp.report_figures import (
@@ -35,7 +36,6 @@ from oceaninterp.report_figures import (
 
 log = logging.getLogger(__name__)
 
-DIMS = ("time", "latitude", "longitude")
 #: Map variables tried for each reference kind, in order.
 MAP_VARIABLES = {"adt": ("adt", "ssh", "sla"), "sla": ("sla", "ssh", "adt")}
 #: Track variables tried for each kind when none is named, in order (unfiltered first,
