@@ -136,6 +136,11 @@ class QGParameters:
         Relaxation time of the SST tracer toward its reference, days.
     cfl
         Target ``u_max dt / dx`` (u_max taken as twice the jet speed).
+    max_cfl
+        Largest ``u_max dt / dx`` (u_max measured each day) before a day is cut
+        into more steps; ``None``: never (v1, kept step for step so that it
+        reproduces ``sample_data/truth.nc``). AB3 with the exponential filter is
+        linearly unstable above 0.324 (``benchmarks/pyqg_check.py``).
     """
 
     n: int = 256
@@ -158,6 +163,7 @@ class QGParameters:
     sst_gradient: float = 6.0
     sst_relaxation_days: float = 20.0
     cfl: float = 0.5
+    max_cfl: float | None = None
 
     @property
     def dx(self) -> float:
@@ -172,12 +178,6 @@ class QGParameters:
 
 class QGBlowUpError(OceanInterpError):
     """The QG state is no longer finite (no truth is written from it)."""
-
-
-#: Largest ``u_max dt / dx`` a day's steps may reach before the day is cut
-#: into more steps: AB3 with the exponential filter is linearly unstable above
-#: 0.324 (benchmarks/pyqg_check.py, ``ab3_courant_limit``).
-MAX_CFL = 0.3
 
 
 def coriolis(lat: float) -> float:
@@ -261,6 +261,7 @@ def physics_parameters(version: str, lat: float, **overrides: object) -> QGParam
         "relaxation": "zonal",
         "bottom_drag": 1.0 / (20.0 * 86400.0),
         "cfl": 0.25,
+        "max_cfl": 0.3,
     }
     values.update(overrides)
     return QGParameters(**values)  # type: ignore[arg-type]
@@ -468,17 +469,18 @@ class TwoLayerQG:
         The step of :meth:`QGParameters.steps_per_day` assumes speeds below
         twice the jet's; free eddies can exceed it (a v2 Gulf Stream run reached
         3.1 m s^-1, u dt/dx 0.39, and blew up on model day 499). When the
-        largest speed would give ``u_max dt / dx > MAX_CFL`` the day is cut
-        into more steps (and the
-        Adams-Bashforth history restarted, as its coefficients assume one step
-        length); never fewer than the parameters' steps, so a run that stays
-        slow is unchanged step for step.
+        largest speed would give ``u_max dt / dx > max_cfl`` the day is cut
+        into more steps (and the Adams-Bashforth history restarted, as its
+        coefficients assume one step length); never fewer than the parameters'
+        steps, so a run that stays slow is unchanged step for step.
         """
         base = self.p.steps_per_day()
         speed = self.max_speed()
         if not math.isfinite(speed):
             raise QGBlowUpError(f"QG model blew up on model day {self.time / 86400.0:.0f}")
-        need = math.ceil(86400.0 * speed / (MAX_CFL * self.p.dx))
+        if self.p.max_cfl is None:
+            return base
+        need = math.ceil(86400.0 * speed / (self.p.max_cfl * self.p.dx))
         steps = max(base, need)
         dt = 86400.0 / steps
         if dt != self.dt:
