@@ -109,7 +109,7 @@ def load_observed_region(
         Seed of the held-out draw.
     mdt
         An MDT to subtract from the observations of an ``adt`` cube (a model
-        mapping the SLA).
+        mapping the SLA); an ``sla`` cube is used as it is.
 
     Raises
     ------
@@ -125,8 +125,9 @@ def load_observed_region(
     obs[grid_variable(ds, cube_path, "mask").values == 0] = np.nan
     sst = grid_variable(ds, cube_path, "sst").values.astype(np.float32) if cfg.use_sst else None
     lat, lon = ds["latitude"].values, ds["longitude"].values
+    kind = cube_ssh_kind(ds, cube_path)
     gridded = None
-    if mdt is not None:
+    if mdt is not None and kind == "adt":  # an SLA cube is already what the model maps
         gridded = mdt_on_grid(mdt, lat, lon, observed=np.asarray(np.isfinite(obs).any(axis=0)))
         obs -= gridded.values
     observed = np.isfinite(obs)
@@ -159,7 +160,7 @@ def load_observed_region(
         latitude=lat,
         longitude=lon,
         resolution=resolution,
-        ssh_kind="sla" if gridded is not None else cube_ssh_kind(ds, cube_path),
+        ssh_kind="sla" if gridded is not None else kind,
         mdt=gridded,
     )
     every_day = np.arange(padded_days.size)
