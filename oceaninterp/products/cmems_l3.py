@@ -137,25 +137,11 @@ def _resolve(path: Path, variable: str) -> tuple[str, bool]:
 def open(  # noqa: A001
     path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
 ) -> xr.Dataset:
-    """Read a CMEMS L3 file as tidy tracks (see :mod:`oceaninterp.products.schema`).
+    """Read a CMEMS L3 file as tidy tracks: a :class:`~oceaninterp.products.format.TrackOpener`.
 
-    Parameters
-    ----------
-    path
-        The file.
-    variable
-        One of :data:`VARIABLES`; ``adt`` is absolute dynamic topography (metres
-        above geoid), the ``sla_*`` are anomalies (metres).
-    drop_nadir
-        Leave out the nadir pixels copied into a swath (an option of every
-        track format, :data:`~oceaninterp.products.format.TRACK_OPTIONS`): a
-        nadir product has none, so nothing is left out.
-
-    Raises
-    ------
-    InputError
-        When the variable is absent, its units are not a length, or times cannot
-        be decoded.
+    ``variable`` is one of :data:`VARIABLES`: ``adt`` reads the file's ADT, or
+    its anomaly plus ``mdt``; the ``sla_*`` read ``sla_filtered`` /
+    ``sla_unfiltered``. A nadir file has no pixels for ``drop_nadir`` to leave out.
     """
     path = Path(path)
     name, add_mdt = _resolve(path, variable)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import xarray as xr
 
@@ -26,6 +26,36 @@ ProductKind = Literal["tracks", "gridded"]
 #: sea-level variable read) and ``drop_nadir`` (leave out the nadir pixels
 #: copied into a swath; nothing to leave out in a nadir product).
 TRACK_OPTIONS = frozenset({"variable", "drop_nadir"})
+
+
+class TrackOpener(Protocol):
+    """The ``open`` of every track format (nadir and swath alike)."""
+
+    def __call__(
+        self, path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
+    ) -> xr.Dataset:
+        """Read one file as tidy tracks (:mod:`oceaninterp.products.schema`).
+
+        Parameters
+        ----------
+        path
+            The file.
+        variable
+            One of the format's ``VARIABLES``: ``sla_filtered`` or
+            ``sla_unfiltered`` (anomalies, metres) or ``adt`` (absolute dynamic
+            topography, metres above the geoid), each module saying which of its
+            file's variables each name reads.
+        drop_nadir
+            Leave out the nadir pixels copied into a swath; a nadir product has
+            none, so nothing is left out.
+
+        Raises
+        ------
+        InputError
+            Naming the file, when the variable is absent, its units are not a
+            length or its times cannot be decoded.
+        """
+        ...
 
 
 @dataclass(frozen=True)

@@ -76,19 +76,11 @@ def mission_code(attrs: dict) -> str:
 def open(  # noqa: A001
     path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
 ) -> xr.Dataset:
-    """Read a NASA-SSH file as tidy tracks (sea level anomaly vs DTU21, metres).
+    """Read a NASA-SSH file: a :class:`~oceaninterp.products.format.TrackOpener`.
 
-    Parameters
-    ----------
-    path
-        A NASA-SSH NetCDF file.
-    variable
-        ``sla_filtered`` (``ssh_smoothed``), ``sla_unfiltered`` or ``ssh``
-        (``ssh`` where ``nasa_flag == 0``).
-    drop_nadir
-        Leave out the nadir pixels copied into a swath (an option of every
-        track format, :data:`~oceaninterp.products.format.TRACK_OPTIONS`): a
-        nadir product has none, so nothing is left out.
+    The anomaly is relative to DTU21 (metres): ``sla_filtered`` reads
+    ``ssh_smoothed``, ``sla_unfiltered`` and ``ssh`` read ``ssh``; points with
+    ``nasa_flag != 0`` are left out. The files hold no MDT, so no ``adt``.
     """
     path = Path(path)
     if variable not in _SOURCE_VARIABLE:

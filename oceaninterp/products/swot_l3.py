@@ -82,25 +82,14 @@ def pass_numbers(path: str | Path) -> tuple[int, int] | None:
 def open(  # noqa: A001
     path: str | Path, *, variable: str = "sla_filtered", drop_nadir: bool = False
 ) -> xr.Dataset:
-    """Read a SWOT L3 file as tidy tracks, one point per valid pixel.
+    """Read a SWOT L3 file, a point per valid pixel (a :class:`~.format.TrackOpener`).
 
-    Parameters
-    ----------
-    path
-        The file.
-    variable
-        ``sla_filtered`` (``ssha_filtered``, v1.0 ``ssha_noiseless``),
-        ``sla_unfiltered`` (``ssha_unfiltered``, v1.0 ``ssha``), or ``adt``
-        (``adt_filtered``/``adt_unfiltered``): that anomaly plus ``mdt``; metres.
-    drop_nadir
-        Remove the pixels holding nadir-altimeter data (listed by
-        ``i_num_line``/``i_num_pixel``).
-
-    Returns
-    -------
-    xarray.Dataset
-        Tidy tracks with ``cross_track_distance`` (km, signed) and, when the
-        file name says them, ``cycle`` and ``pass_number``.
+    ``sla_filtered`` reads ``ssha_filtered`` (v1.0 ``ssha_noiseless``),
+    ``sla_unfiltered`` reads ``ssha_unfiltered`` (v1.0 ``ssha``) and ``adt``
+    reads ``adt_filtered``/``adt_unfiltered``, or that anomaly plus ``mdt``.
+    ``drop_nadir`` leaves out the pixels listed by ``i_num_line``/``i_num_pixel``.
+    The tracks carry ``cross_track_distance`` (km, signed) and, when the file
+    name says them, ``cycle`` and ``pass_number``.
     """
     path = Path(path)
     name, add_mdt = _resolve(path, variable)
