@@ -35,9 +35,10 @@ import torch
 
 from oceaninterp.config import ModelConfig, TrainConfig
 from oceaninterp.errors import ConfigError, InputError, OceanInterpError
+from oceaninterp.ingest import fingerprint
 from oceaninterp.io import atomic_path, check_output
 from oceaninterp.model import SSH4DVarNet, build_model
-from oceaninterp.model.checkpoint import save_checkpoint
+from oceaninterp.model.checkpoint import LoadedCheckpoint, load_checkpoint, save_checkpoint
 from oceaninterp.model.data import TileBatch
 from oceaninterp.model.inference import resolve_device
 from oceaninterp.model.regions import (
@@ -333,6 +334,7 @@ def train(
     on_step: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     mdt: str | Path | Sequence[str | Path] | None = None,
+    init: str | Path | None = None,
 ) -> TrainResult:
     """Train an SSH 4DVarNet; keep the best model (validation mu) in ``output``.
 
@@ -366,12 +368,18 @@ def train(
         the cube's ``ssh_kind``); validation scores are then on the SLA.
         ``None``: learn the cube's own kind, as before. Several cubes take
         one MDT each, in order.
+    init
+        A checkpoint to start from (transfer to other observations or regions):
+        its architecture and normalisation are kept, ``model_cfg`` is not
+        used, and the description records it (``training.init``). ``None``:
+        random initial weights.
 
     Raises
     ------
     InputError
         Unusable cube, truth or MDT, periods too short, bad resume file,
-        regions of different resolutions or SSH kinds.
+        regions of different resolutions or SSH kinds, an ``init`` whose SSH
+        kind or tile does not fit them.
     ConfigError
         Counts of cubes, truths and MDTs that do not pair.
     OutputExistsError
@@ -384,10 +392,14 @@ def train(
     if not resume:
         check_output(output, overwrite)
     dev = resolve_device(device)
-    regions, model_cfg = load_regions(inputs, cfg, model_cfg)
+    start = load_checkpoint(init, dev) if init is not None else None
+    regions, model_cfg = load_regions(inputs, cfg, start.model.cfg if start else model_cfg)
+    if start is not None:
+        _check_init(Path(str(init)), start, regions, model_cfg)
     identity = json.dumps(
         {
             **_sources(regions),
+            "init": None if init is None else fingerprint(Path(init)),
             "model": dataclasses.asdict(model_cfg),
             "train": dataclasses.asdict(cfg),
         },
@@ -395,9 +407,12 @@ def train(
     )
 
     torch.manual_seed(cfg.seed)
-    model = build_model(model_cfg)
-    model.set_normalisation(**normalisation(regions))
-    model.to(dev)
+    if start is None:
+        model = build_model(model_cfg)
+        model.set_normalisation(**normalisation(regions))
+        model.to(dev)
+    else:
+        model = start.model
     optimizer = make_optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
     window = tile_window(model_cfg, cfg.loss_border).to(dev)
@@ -447,6 +462,8 @@ def train(
         history.append(record)
         if improved:
             meta = _checkpoint_meta(regions, cfg, record, history, len(val_origins))
+            if init is not None:
+                meta["training"]["init"] = Path(init).name
             save_checkpoint(output, model, meta)
         _save_resume(
             state_file,
@@ -491,6 +508,25 @@ def train(
         n_parameters=sum(p.numel() for p in model.parameters()),
         periods=_span_dates(regions),
     )
+
+
+def _check_init(
+    path: Path, start: LoadedCheckpoint, regions: Sequence[Region], fitted: ModelConfig
+) -> None:
+    """Refuse an initial checkpoint that cannot learn ``regions`` as they are."""
+    kind = start.description.ssh_kind
+    if kind != regions[0].kind:
+        raise InputError(
+            path,
+            f"it maps {kind!r} and these cubes would be learnt as {regions[0].kind!r} "
+            "(give --mdt as the checkpoint was trained, or none)",
+        )
+    if fitted != start.model.cfg:
+        raise InputError(
+            path,
+            f"its tile ({start.model.cfg.tile_latitude} x {start.model.cfg.tile_longitude} "
+            "cells) is larger than the smallest cube's grid",
+        )
 
 
 def _paths(value: str | Path | Sequence[str | Path]) -> list[str | Path]:

@@ -218,6 +218,39 @@ def test_same_seed_same_checkpoint_and_resume_continues(osse, tmp_path: Path) ->
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
+def test_init_starts_from_a_checkpoint_and_keeps_its_architecture(osse, tmp_path: Path) -> None:
+    first = train(*osse, tmp_path / "a.pt", FAST, MODEL, device="cpu")
+    frozen = dataclasses.replace(FAST, epochs=1, learning_rate=1e-20, prior_learning_rate=1e-20)
+    other = dataclasses.replace(MODEL, prior_width=4)  # not used: the checkpoint's is
+    again = train(*osse, tmp_path / "b.pt", frozen, other, device="cpu", init=first.checkpoint)
+    a, b = _weights(first.checkpoint), _weights(again.checkpoint)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # steps of 1e-20 leave the init as it was
+    assert again.best_val_mu == pytest.approx(first.best_val_mu, abs=1e-6)
+    described = describe_checkpoint(again.checkpoint)
+    assert described["training"]["init"] == "a.pt"
+    assert described["normalisation"] == describe_checkpoint(first.checkpoint)["normalisation"]
+    moved = train(*osse, tmp_path / "c.pt", FAST, MODEL, device="cpu", init=first.checkpoint)
+    assert moved.best_val_mu >= first.best_val_mu - 0.05
+
+
+def test_init_refuses_a_checkpoint_of_another_ssh_kind(osse, tmp_path: Path) -> None:
+    cube, truth = osse
+    first = train(cube, truth, tmp_path / "a.pt", FAST, MODEL, device="cpu")
+    with xr.open_dataset(cube) as ds:
+        ds.load().assign_attrs(ssh_kind="sla").to_netcdf(tmp_path / "sla.nc")
+    with xr.open_dataset(truth) as ds:
+        ds.load().rename(ssh="sla").to_netcdf(tmp_path / "sla_truth.nc")
+    with pytest.raises(InputError, match="a.pt: it maps 'adt'.* as 'sla'"):
+        train(
+            tmp_path / "sla.nc",
+            tmp_path / "sla_truth.nc",
+            tmp_path / "b.pt",
+            FAST,
+            device="cpu",
+            init=first.checkpoint,
+        )
+
+
 def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -> None:
     def interrupt(record) -> None:
         raise KeyboardInterrupt

@@ -63,7 +63,10 @@ def train(
         ),
     ] = False,
     init: Path | None = typer.Option(  # noqa: B008
-        None, "--init", help="With --self-supervised: the checkpoint to start from."
+        None,
+        "--init",
+        help="The checkpoint to start from: with --truth its weights, architecture and "
+        "normalisation start the training (transfer); with --self-supervised, the model tuned.",
     ),
     hidden_share: float = typer.Option(  # noqa: B008
         0.25, "--hidden-share", help="With --self-supervised: share of segments hidden a step."
@@ -180,6 +183,7 @@ def train(
                 on_step=on_step,
                 on_epoch=on_epoch,
                 mdt=mdt or None,
+                init=init,
             )
         console.print(
             f"[green]trained[/] {result.checkpoint} on {result.device}: best epoch "
