@@ -372,6 +372,12 @@ class ModelConfig:
         SST field z of the cube (variable ``sst``). Default False.
     sst_features
         Channels of the trainable convolutions G and F of that term. Default 8.
+    oi_input
+        Give the model, as the field z of that term (beside the SST when
+        ``use_sst``), the optimal interpolation of the same observations
+        (:func:`oceaninterp.oi.oi_map`, default :class:`OIConfig`), computed by
+        ``train`` and ``reconstruct`` themselves: a large-scale field where
+        tracks are far apart (one altimeter). Default False.
     """
 
     tile_time: Annotated[int, Rule(minimum=1, maximum=100)] = 15
@@ -387,6 +393,7 @@ class ModelConfig:
     first_guess_sigma_pixels: Positive = 3.0
     use_sst: bool = False
     sst_features: Annotated[int, Rule(minimum=1, maximum=256)] = 8
+    oi_input: bool = False
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -262,6 +262,12 @@ def finetune(
     dev = resolve_device(device)
     loaded = load_checkpoint(init, dev)
     model, meta = loaded.model, loaded.meta
+    if model.cfg.oi_input:
+        raise InputError(
+            init,
+            "it takes the OI map of its observations (oi_input): an OI of the whole cube would "
+            "hold the hidden segments, so it cannot be fine-tuned on them",
+        )
     observed = load_observed_region(
         cube,
         model.cfg,

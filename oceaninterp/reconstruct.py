@@ -63,7 +63,7 @@ from oceaninterp.maps import OutputGrid, map_kinds, maps_window
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.model.inference import load_model, predict, resolve_device
-from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
+from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, input_map, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 from oceaninterp.tiling import TileSpec
 
@@ -383,6 +383,11 @@ def reconstruct(
             "Latitudes outside those the 4DVarNet was trained on are mapped by optimal "
             f"interpolation: {ready.cube['latitude'].values[oi_rows].min():g} .. "
             f"{ready.cube['latitude'].values[oi_rows].max():g} degrees_north rows."
+        )
+    if description.oi_input:  # the model's second input, as in training
+        ready.cube["oi"] = (
+            ("time", "latitude", "longitude"),
+            input_map(ready.cube, device=str(resolve_device(device)), land=ready.land),
         )
     windows = predict(
         ready.cube,

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -154,12 +154,23 @@ def tile_window(cfg: ModelConfig, border: int) -> torch.Tensor:
     return (in_time[:, None, None] * in_space)[None]
 
 
-def batch_tensors(
-    batch: TileBatch, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """``(obs, truth, sst)`` of a batch as tensors on ``device`` (``sst`` may be ``None``)."""
-    sst = None if batch.sst is None else torch.from_numpy(batch.sst).to(device)
-    return torch.from_numpy(batch.obs).to(device), torch.from_numpy(batch.truth).to(device), sst
+class BatchTensors(NamedTuple):
+    """A :class:`TileBatch` as tensors: ``sst`` and ``oi`` may be ``None``."""
+
+    obs: torch.Tensor
+    truth: torch.Tensor
+    sst: torch.Tensor | None
+    oi: torch.Tensor | None
+
+
+def batch_tensors(batch: TileBatch, device: torch.device) -> BatchTensors:
+    """The arrays of a batch as tensors on ``device``."""
+
+    def tensor(values: np.ndarray | None) -> torch.Tensor | None:
+        return None if values is None else torch.from_numpy(values).to(device)
+
+    obs, truth = torch.from_numpy(batch.obs).to(device), torch.from_numpy(batch.truth).to(device)
+    return BatchTensors(obs, truth, tensor(batch.sst), tensor(batch.oi))
 
 
 def autocast(device: torch.device, cfg: TrainConfig) -> torch.autocast:
@@ -188,9 +199,9 @@ def validation_scores(
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for start in range(0, len(origins), batch_size):
         batch = region_batch(regions, origins[start : start + batch_size], model.cfg)
-        obs, truth, sst = batch_tensors(batch, device)
+        obs, truth, sst, oi = batch_tensors(batch, device)
         with autocast(device, cfg):
-            estimate = model.reconstruct(obs, sst)
+            estimate = model.reconstruct(obs, sst, oi)
         finite = torch.isfinite(truth)
         w = torch.where(finite, window, torch.zeros((), device=device))
         truth = torch.nan_to_num(truth)
@@ -246,6 +257,7 @@ def training_step(
     sst: torch.Tensor | None,
     window: torch.Tensor,
     cfg: TrainConfig,
+    oi: torch.Tensor | None = None,
 ) -> float:
     """One optimiser step on a batch of tiles; returns the loss (normalised units).
 
@@ -260,9 +272,11 @@ def training_step(
         Loss weights ``(1, T, H, W)`` (:func:`tile_window`).
     cfg
         Loss kind and weights, gradient clipping, bf16 autocast (CUDA only).
+    oi
+        The OI map tiles (metres) of a model with ``oi_input``, or ``None``.
     """
     with autocast(model.device, cfg):
-        y, mask, aux = model.normalise(obs, sst)
+        y, mask, aux = model.normalise(obs, sst, oi)
         estimate = model(y, mask, aux)
         terms = training_loss(
             LossKind(cfg.loss),
@@ -439,7 +453,12 @@ def train(
         epoch_start = time.perf_counter()
         losses = []
         for step, batch in enumerate(training_batches(regions, model, cfg, epoch)):
-            losses.append(training_step(model, optimizer, *batch_tensors(batch, dev), window, cfg))
+            tiles = batch_tensors(batch, dev)
+            losses.append(
+                training_step(
+                    model, optimizer, tiles.obs, tiles.truth, tiles.sst, window, cfg, oi=tiles.oi
+                )
+            )
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()

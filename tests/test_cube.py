@@ -132,7 +132,7 @@ class _Smooth(torch.nn.Module):
         self.tile_time = tile_time
         self.sigma = sigma
 
-    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+    def reconstruct(self, obs: torch.Tensor, sst=None, oi=None) -> torch.Tensor:
         from oceaninterp.model.ssh import smoothed_observations
 
         mask = torch.isfinite(obs).float()
@@ -277,7 +277,7 @@ class _Broken(torch.nn.Module):
         self.tile_time = tile_time
         self.value = value
 
-    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+    def reconstruct(self, obs: torch.Tensor, sst=None, oi=None) -> torch.Tensor:
         return torch.full_like(obs, self.value)
 
 
@@ -294,7 +294,7 @@ def test_maps_not_finite_or_not_a_sea_level_are_never_written(rng, tmp_path, val
 class _Spiky(_Broken):
     """Stand-in model that diverges on one cell of each tile (as a model far from its data)."""
 
-    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+    def reconstruct(self, obs: torch.Tensor, sst=None, oi=None) -> torch.Tensor:
         out = torch.zeros_like(obs)
         out[:, :, out.shape[2] // 2, out.shape[3] // 2] = self.value
         return out

@@ -88,6 +88,22 @@ def test_sst_model_needs_and_uses_sst() -> None:
     assert not torch.allclose(out, model.reconstruct(obs, sst + 5.0))
 
 
+def test_oi_input_is_a_second_auxiliary_field_normalised_as_the_ssh() -> None:
+    both = tiny_model(ModelConfig(**{**TINY.__dict__, "use_sst": True, "oi_input": True}))
+    obs = sparse_obs((1, 5, 12, 16))
+    sst = 290.0 + 3.0 * torch.randn(1, 5, 12, 16)
+    oi = 0.3 + 0.1 * torch.randn(1, 5, 12, 16)
+    with pytest.raises(ValueError, match="OI map"):
+        both.reconstruct(obs, sst)
+    _, _, aux = both.normalise(obs, sst, oi)
+    assert aux is not None and aux.shape == (1, 10, 12, 16)  # SST days, then OI days
+    expected = (oi - both.ssh_mean) / both.ssh_std
+    torch.testing.assert_close(aux[:, 5:], expected)
+    out = both.reconstruct(obs, sst, oi)
+    assert torch.isfinite(out).all()
+    assert not torch.allclose(out, both.reconstruct(obs, sst, oi + 0.2))
+
+
 def test_reconstruct_refuses_wrong_shapes() -> None:
     model = tiny_model()
     with pytest.raises(ValueError, match="expected"):

@@ -36,7 +36,7 @@ class GapsToZero(torch.nn.Module):
         self.calls: list[tuple[int, ...]] = []
         self.register_buffer("anchor", torch.zeros(()))
 
-    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
+    def reconstruct(self, obs: torch.Tensor, sst=None, oi=None) -> torch.Tensor:
         assert obs.shape[1] == self.tile_time and obs.shape[2] % 4 == 0 and obs.shape[3] % 4 == 0
         assert obs.device == self.anchor.device
         self.calls.append(tuple(obs.shape))

@@ -251,6 +251,43 @@ def test_init_refuses_a_checkpoint_of_another_ssh_kind(osse, tmp_path: Path) -> 
         )
 
 
+def test_oi_input_model_learns_from_and_maps_with_the_oi_of_its_observations(
+    osse, tmp_path: Path, monkeypatch
+) -> None:
+    import oceaninterp.reconstruct as reconstruct_module
+    from oceaninterp.cli.info import checkpoint_summary
+    from oceaninterp.cube import NO_LAND
+    from oceaninterp.finetune import finetune
+
+    data = load_training_data(*osse, use_sst=False, oi_input=True)
+    assert data.oi is not None and np.isfinite(data.oi).all()
+    seen = np.isfinite(data.obs)
+    near = np.sqrt(np.mean((data.oi[seen] - data.obs[seen]) ** 2))
+    assert near < 0.02 < np.sqrt(np.mean((data.truth[seen] - data.truth.mean()) ** 2))
+
+    result = train(*osse, tmp_path / "m.pt", FAST, dataclasses.replace(MODEL, oi_input=True))
+    loaded = load_checkpoint(result.checkpoint)
+    assert loaded.model.cfg.oi_input and loaded.description.oi_input
+    summary = checkpoint_summary(describe_checkpoint(result.checkpoint))
+    assert "OI map of its observations" in summary["architecture"]
+    calls = []
+
+    def counted(cube, **kwargs):
+        calls.append(cube.sizes["time"])
+        return input_map(cube, **kwargs)
+
+    input_map = reconstruct_module.input_map
+    monkeypatch.setattr(reconstruct_module, "input_map", counted)
+    maps = reconstruct_module.reconstruct(
+        osse[0], tmp_path / "maps.nc", checkpoint=result.checkpoint, device="cpu", land=NO_LAND
+    )
+    assert calls == [45]  # the OI of the whole cube, once
+    with xr.open_dataset(maps) as ds:
+        assert np.isfinite(ds["adt"].values).all()
+    with pytest.raises(InputError, match="m.pt.*oi_input.*hidden segments"):
+        finetune(osse[0], result.checkpoint, tmp_path / "t.pt", FAST, device="cpu")
+
+
 def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -> None:
     def interrupt(record) -> None:
         raise KeyboardInterrupt

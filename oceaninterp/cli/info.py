@@ -139,6 +139,7 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
         f"4DVarNet: bilinear auto-encoder prior ({cfg.get('prior_width', '?')} channels), "
         f"ConvLSTM gradient solver ({cfg.get('lstm_hidden', '?')} channels, "
         f"{cfg.get('n_step', '?')} steps), first guess {cfg.get('first_guess', '?')}"
+        + (", the OI map of its observations as a second input" if cfg.get("oi_input") else "")
     )
     height, width = tile.get("latitude", 0), tile.get("longitude", 0)
     needs = ["a cube gridded at this resolution (oceaninterp grid, or reconstruct --resample)"]

@@ -127,6 +127,8 @@ class CheckpointDescription:
     tile: Mapping[str, int]
     #: Whether it reads the cube's ``sst``.
     uses_sst: bool
+    #: Whether it takes the OI map of its observations (``ModelConfig.oi_input``).
+    oi_input: bool
     #: The model's normalisation.
     normalisation: Normalisation
     #: The MDT it was trained with, or ``None``.
@@ -151,6 +153,7 @@ class CheckpointDescription:
             ssh_kind=cast(SshKind, meta["ssh_kind"]),
             tile=MappingProxyType({d: int(n) for d, n in meta["tile"].items()}),
             uses_sst=bool(meta["uses_sst"]),
+            oi_input=bool((meta.get("model_config") or {}).get("oi_input", False)),
             normalisation=Normalisation(
                 mean=float(norm["mean"]),
                 std=float(norm["std"]),

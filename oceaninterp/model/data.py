@@ -56,6 +56,9 @@ class TrainingData:
     mdt
         The MDT removed from ``obs`` (``adt`` cube) and ``truth``, on the
         grid, or ``None``: then both are as read.
+    oi
+        The OI map of ``obs`` (:func:`oceaninterp.oi.input_map`, metres) for a
+        model with ``oi_input``, or ``None``.
     """
 
     obs: np.ndarray
@@ -67,6 +70,7 @@ class TrainingData:
     resolution: float
     ssh_kind: str
     mdt: GriddedMDT | None = None
+    oi: np.ndarray | None = None
 
 
 def grid_variable(ds: xr.Dataset, path: Path, name: str) -> xr.DataArray:
@@ -108,6 +112,7 @@ def load_training_data(
     *,
     use_sst: bool,
     mdt: str | Path | None = None,
+    oi_input: bool = False,
 ) -> TrainingData:
     """Read a cube and its truth into memory on the cube's grid, on their common days.
 
@@ -123,6 +128,9 @@ def load_training_data(
     mdt
         An MDT file (:func:`oceaninterp.mdt.mdt_on_grid`): subtract it from
         the truth, and from the observations of an ``adt`` cube.
+    oi_input
+        Also map the observations (MDT removed) by the OI, the input of a
+        model with ``oi_input``.
 
     Raises
     ------
@@ -185,7 +193,20 @@ def load_training_data(
         resolution=cube_resolution(cube, cube_path),
         ssh_kind=ssh_kind,
         mdt=gridded,
+        oi=_input_map(obs, cube, in_cube) if oi_input else None,
     )
+
+
+def _input_map(obs: np.ndarray, cube: xr.Dataset, in_cube: np.ndarray) -> np.ndarray:
+    """The OI of ``obs`` (the days ``in_cube`` of ``cube``, as the model sees them)."""
+    from oceaninterp.oi import input_map
+
+    dims = ("time", "latitude", "longitude")
+    fields = {"ssh": (dims, obs)}
+    if "count" in cube.data_vars:
+        fields["count"] = (dims, cube["count"].transpose(*dims).values[in_cube])
+    coords = {d: cube[d].values[in_cube] if d == "time" else cube[d].values for d in dims}
+    return input_map(xr.Dataset(fields, coords=coords))
 
 
 def split_days(days: np.ndarray, cfg: TrainConfig) -> dict[str, np.ndarray]:
@@ -275,11 +296,15 @@ def cut(array: np.ndarray, origins: np.ndarray, model: ModelConfig) -> np.ndarra
 
 @dataclass(frozen=True)
 class TileBatch:
-    """A batch of tiles as numpy arrays ``(n, T, H, W)`` (metres / kelvin, NaN = missing)."""
+    """A batch of tiles as numpy arrays ``(n, T, H, W)`` (metres / kelvin, NaN = missing).
+
+    ``oi``: the OI map of the tiles' observations (``oi_input`` models), or ``None``.
+    """
 
     obs: np.ndarray
     truth: np.ndarray
     sst: np.ndarray | None
+    oi: np.ndarray | None = None
 
 
 def make_batch(
@@ -295,12 +320,14 @@ def make_batch(
     For a ``swap_fraction`` of the tiles (chosen with ``rng``), the observations
     are replaced by the truth of the tile seen through the observation mask of
     another tile of the batch (the reference's augmentation: same truth, new
-    sampling; noise-free).
+    sampling; noise-free). A swapped tile keeps its SST and its OI map: they
+    then see the same truth through other observations.
     """
     batch = TileBatch(
         obs=cut(data.obs, origins, model),
         truth=cut(data.truth, origins, model),
         sst=None if data.sst is None else cut(data.sst, origins, model),
+        oi=None if data.oi is None else cut(data.oi, origins, model),
     )
     return swap_masks(batch, swap_fraction, rng)
 

@@ -50,8 +50,10 @@ class TileModel(Protocol):
         """The model on ``device``."""
         ...
 
-    def reconstruct(self, obs: torch.Tensor, sst: torch.Tensor | None = None) -> torch.Tensor:
-        """SSH tiles ``(B, T, H, W)`` in metres from observation (and SST) tiles."""
+    def reconstruct(
+        self, obs: torch.Tensor, sst: torch.Tensor | None = None, oi: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """SSH tiles ``(B, T, H, W)`` in metres from observation (SST, OI map) tiles."""
         ...
 
 
@@ -165,12 +167,14 @@ def predict(
     Parameters
     ----------
     cube
-        A cube (contract 3): ``ssh`` (metres, NaN where unobserved), optional ``sst`` (kelvin).
+        A cube (contract 3): ``ssh`` (metres, NaN where unobserved), optional
+        ``sst`` (kelvin) and, for a model with ``oi_input``, ``oi`` (the OI
+        map of ``ssh``, :func:`oceaninterp.oi.input_map`; metres).
     model
         A module with ``reconstruct(obs, sst) -> Tensor`` (tiles ``(B, T, H, W)``,
         metres), e.g. :class:`oceaninterp.model.ssh.SSH4DVarNet`; moved to ``device``.
     checkpoint
-        The checkpoint's description (its ``tile`` and ``uses_sst`` are read),
+        The checkpoint's description (its ``tile``, ``uses_sst`` and ``oi_input`` are read),
         or the JSON mapping it is read from
         (:func:`oceaninterp.model.checkpoint.as_description`).
     tiles
@@ -212,6 +216,8 @@ def predict(
     tile_shape = grid.tile_shape()
     n_time = shape["time"]
     use_sst = description.uses_sst and "sst" in cube.data_vars
+    if description.oi_input and "oi" not in cube.data_vars:
+        raise ConfigError("predict: this checkpoint takes the OI map: give the cube an 'oi'")
     wrap = is_global(cube["longitude"].values)
     if land is not None and land.any():
         sea = np.zeros(padded[1:], dtype=bool)
@@ -238,18 +244,24 @@ def predict(
         first, last = int(g[0]), int(g[-1]) + size["time"]
         obs = _read_days(cube["ssh"], first, last, padded, offset, wrap)
         sst = _read_days(cube["sst"], first, last, padded, offset, wrap) if use_sst else None
-        return obs, sst
+        oi = (
+            _read_days(cube["oi"], first, last, padded, offset, wrap)
+            if description.oi_input
+            else None
+        )
+        return obs, sst, oi
 
     merger = Merger((0, padded[1], padded[2]), device=dev)
     origin = 0  # absolute day of the merger's first day
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(load, groups[0])
         for k, (group, group_rows) in enumerate(zip(groups, rows, strict=True)):
-            obs_np, sst_np = pending.result()
+            obs_np, sst_np, oi_np = pending.result()
             if k + 1 < len(groups):
                 pending = reader.submit(load, groups[k + 1])
             obs = torch.from_numpy(obs_np).to(dev)
             sst = torch.from_numpy(sst_np).to(dev) if sst_np is not None else None
+            oi = torch.from_numpy(oi_np).to(dev) if oi_np is not None else None
             merger.extend(0, int(group[-1]) + size["time"] - origin - merger.shape[0])
             for lo in range(0, group_rows.size, batch_size):
                 starts_np = grid.starts[group_rows[lo : lo + batch_size]]
@@ -260,7 +272,9 @@ def predict(
                 index = flat_indices(window_starts, tile_shape, tuple(obs.shape))
                 with autocast:
                     pred = model.reconstruct(
-                        extract(obs, index), extract(sst, index) if sst is not None else None
+                        extract(obs, index),
+                        extract(sst, index) if sst is not None else None,
+                        extract(oi, index) if oi is not None else None,
                     )
                 weights = separable([torch.from_numpy(p).to(dev) for p in grid.profiles(starts_np)])
                 merger.add(index, pred.detach().float(), weights)

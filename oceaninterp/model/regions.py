@@ -225,7 +225,9 @@ def load_regions(
     """
     regions = []
     for cube, truth, mdt in inputs:
-        data = load_training_data(cube, truth, use_sst=model_cfg.use_sst, mdt=mdt)
+        data = load_training_data(
+            cube, truth, use_sst=model_cfg.use_sst, mdt=mdt, oi_input=model_cfg.oi_input
+        )
         periods = adapt_periods(data.days, split_days(data.days, cfg), cfg, model_cfg.tile_time)
         regions.append(Region(cube=cube, truth=truth, mdt=mdt, data=data, periods=periods))
     first = regions[0]
@@ -330,19 +332,18 @@ def region_batch(
 
     See :func:`oceaninterp.model.data.make_batch` for the mask swap.
     """
-    fields: dict[str, list[np.ndarray]] = {"obs": [], "truth": [], "sst": []}
+    fields: dict[str, list[np.ndarray]] = {"obs": [], "truth": [], "sst": [], "oi": []}
     for region, *origin in origins:
         data = regions[region].data
         at = np.asarray([origin])
-        fields["obs"].append(cut(data.obs, at, cfg))
-        fields["truth"].append(cut(data.truth, at, cfg))
-        if data.sst is not None:
-            fields["sst"].append(cut(data.sst, at, cfg))
-    batch = TileBatch(
-        obs=np.concatenate(fields["obs"]),
-        truth=np.concatenate(fields["truth"]),
-        sst=np.concatenate(fields["sst"]) if fields["sst"] else None,
-    )
+        for name in fields:
+            values = getattr(data, name)
+            if values is not None:
+                fields[name].append(cut(values, at, cfg))
+    joined = {name: np.concatenate(tiles) if tiles else None for name, tiles in fields.items()}
+    obs, truth = joined.pop("obs"), joined.pop("truth")
+    assert obs is not None and truth is not None  # one tile at least of each
+    batch = TileBatch(obs, truth, **joined)
     return swap_masks(batch, swap_fraction, rng)
 
 

@@ -92,7 +92,8 @@ class SSH4DVarNet(nn.Module):
         self.cfg = cfg
         days = cfg.tile_time
         prior = BilinearAE(days, cfg.prior_width, spatial_dims=2, downsample=2)
-        multimodal = MultimodalTerm(days, days, cfg.sst_features) if cfg.use_sst else None
+        fields = int(cfg.use_sst) + int(cfg.oi_input)  # auxiliary fields z, T channels each
+        multimodal = MultimodalTerm(days, days * fields, cfg.sst_features) if fields else None
         cost = VariationalCost(
             MaskOperator(), prior, obs_weight=1.0, prior_weight=1.0, multimodal=multimodal
         )
@@ -144,23 +145,36 @@ class SSH4DVarNet(nn.Module):
         }
 
     def normalise(
-        self, obs: Tensor, sst: Tensor | None = None
+        self, obs: Tensor, sst: Tensor | None = None, oi: Tensor | None = None
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Metres (NaN = unobserved) and kelvin to the solver's inputs.
+
+        Parameters
+        ----------
+        obs, sst, oi
+            Tiles ``(B, T, H, W)``: observations (metres), SST (kelvin; when
+            ``cfg.use_sst``) and the OI map of the observations (metres, when
+            ``cfg.oi_input``; normalised as the SSH).
 
         Returns
         -------
         y, mask, aux
             Normalised observations (0 where unobserved), the 0/1 float mask,
-            and the normalised SST (0 where missing) or ``None``.
+            and the auxiliary fields (SST then OI, ``T`` channels each; 0 where
+            missing) or ``None``.
         """
         mask = torch.isfinite(obs)
         y = masked_observations((obs - self.ssh_mean) / self.ssh_std, mask)
-        aux = None
+        fields = []
         if self.cfg.use_sst:
             if sst is None:
                 raise ValueError("this model uses SST: pass sst (kelvin)")
-            aux = torch.nan_to_num((sst - self.sst_mean) / self.sst_std, nan=0.0)
+            fields.append(torch.nan_to_num((sst - self.sst_mean) / self.sst_std, nan=0.0))
+        if self.cfg.oi_input:
+            if oi is None:
+                raise ValueError("this model takes the OI map of its observations: pass oi (m)")
+            fields.append(torch.nan_to_num((oi - self.ssh_mean) / self.ssh_std, nan=0.0))
+        aux = torch.cat(fields, dim=1) if fields else None
         return y, mask.to(obs.dtype), aux
 
     def first_guess(self, y: Tensor, mask: Tensor) -> Tensor:
@@ -183,7 +197,9 @@ class SSH4DVarNet(nn.Module):
         if tile.shape[2] % 4 or tile.shape[3] % 4:
             raise ValueError(f"{name}: H and W must be multiples of 4, got {tuple(tile.shape)}")
 
-    def reconstruct(self, obs: Tensor, sst: Tensor | None = None) -> Tensor:
+    def reconstruct(
+        self, obs: Tensor, sst: Tensor | None = None, oi: Tensor | None = None
+    ) -> Tensor:
         """Map SSH tiles from gridded observations.
 
         Parameters
@@ -194,6 +210,9 @@ class SSH4DVarNet(nn.Module):
         sst
             ``(B, T, H, W)`` SST in kelvin (NaN where missing); required when
             the model uses SST, ignored otherwise.
+        oi
+            ``(B, T, H, W)`` OI map of the observations in metres; required
+            when the model takes it (``cfg.oi_input``), ignored otherwise.
 
         Returns
         -------
@@ -204,18 +223,21 @@ class SSH4DVarNet(nn.Module):
         self._check("obs", obs)
         device = self.device
         obs = obs.to(device=device, dtype=torch.float32)
-        if self.cfg.use_sst and sst is not None:
-            self._check("sst", sst)
-            if sst.shape != obs.shape:
+        extra = {"sst": sst if self.cfg.use_sst else None, "oi": oi if self.cfg.oi_input else None}
+        for name, tile in extra.items():
+            if tile is None:
+                continue
+            self._check(name, tile)
+            if tile.shape != obs.shape:
                 raise ValueError(
-                    f"sst: shape {tuple(sst.shape)} differs from obs {tuple(obs.shape)}"
+                    f"{name}: shape {tuple(tile.shape)} differs from obs {tuple(obs.shape)}"
                 )
-            sst = sst.to(device=device, dtype=torch.float32)
+            extra[name] = tile.to(device=device, dtype=torch.float32)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                y, mask, aux = self.normalise(obs, sst)
+                y, mask, aux = self.normalise(obs, extra["sst"], extra["oi"])
                 state = self(y, mask, aux)
         finally:
             self.train(was_training)
