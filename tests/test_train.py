@@ -219,6 +219,8 @@ def test_same_seed_same_checkpoint_and_resume_continues(osse, tmp_path: Path) ->
 
 
 def test_init_starts_from_a_checkpoint_and_keeps_its_architecture(osse, tmp_path: Path) -> None:
+    from oceaninterp.cli.info import checkpoint_summary
+
     first = train(*osse, tmp_path / "a.pt", FAST, MODEL, device="cpu")
     frozen = dataclasses.replace(FAST, epochs=1, learning_rate=1e-20, prior_learning_rate=1e-20)
     other = dataclasses.replace(MODEL, prior_width=4)  # not used: the checkpoint's is
@@ -228,6 +230,7 @@ def test_init_starts_from_a_checkpoint_and_keeps_its_architecture(osse, tmp_path
     assert again.best_val_mu == pytest.approx(first.best_val_mu, abs=1e-6)
     described = describe_checkpoint(again.checkpoint)
     assert described["training"]["init"] == "a.pt"
+    assert checkpoint_summary(described)["trained on"].endswith("starting from a.pt")
     assert described["normalisation"] == describe_checkpoint(first.checkpoint)["normalisation"]
     moved = train(*osse, tmp_path / "c.pt", FAST, MODEL, device="cpu", init=first.checkpoint)
     assert moved.best_val_mu >= first.best_val_mu - 0.05
@@ -270,6 +273,7 @@ def test_oi_input_model_learns_from_and_maps_with_the_oi_of_its_observations(
     assert loaded.model.cfg.oi_input and loaded.description.oi_input
     summary = checkpoint_summary(describe_checkpoint(result.checkpoint))
     assert "OI map of its observations" in summary["architecture"]
+    assert "starting from" not in summary["trained on"]
     calls = []
 
     def counted(cube, **kwargs):

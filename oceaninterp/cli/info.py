@@ -184,5 +184,6 @@ def checkpoint_summary(description: dict[str, Any]) -> dict[str, str]:
             f"{PurePath(str(training.get('truth', '?'))).name}, "
             f"train {_dates(training.get('train_dates'))}, "
             f"best epoch {validation.get('epoch', '?')} of {config.get('epochs', '?')}"
+            + (f", starting from {training['init']}" if training.get("init") else "")
         ),
     }
