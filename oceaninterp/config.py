@@ -363,8 +363,9 @@ class ModelConfig:
         over batches of 4 tiles of 15 x 240 x 240, i.e. 250 here at that size).
     first_guess
         The solver's initial state: ``"smooth"`` (default), a Gaussian
-        normalised convolution of the observations, or
-        ``"zeros"`` (the reference: observations, 0 in the gaps).
+        normalised convolution of the observations,
+        ``"zeros"`` (the reference: observations, 0 in the gaps), or ``"oi"``
+        (the OI map of the observations; needs ``oi_input``).
     first_guess_sigma_days, first_guess_sigma_pixels
         Widths of that Gaussian: 2 days, 3 cells (0.3 deg at 1/10 deg).
     use_sst
@@ -388,7 +389,7 @@ class ModelConfig:
     modulator_downsample: Annotated[int, Rule(minimum=1, maximum=2)] = 2
     n_step: Annotated[int, Rule(minimum=1, maximum=100)] = 8
     lr_grad: NonNegative = 10.0
-    first_guess: Literal["smooth", "zeros"] = "smooth"
+    first_guess: Literal["smooth", "zeros", "oi"] = "smooth"
     first_guess_sigma_days: Positive = 2.0
     first_guess_sigma_pixels: Positive = 3.0
     use_sst: bool = False
@@ -397,6 +398,10 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.first_guess == "oi" and not self.oi_input:
+            raise ConfigError(
+                "first_guess = 'oi' needs oi_input = true (the OI map it starts from)"
+            )
 
 
 @dataclass(frozen=True)

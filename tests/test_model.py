@@ -104,6 +104,18 @@ def test_oi_input_is_a_second_auxiliary_field_normalised_as_the_ssh() -> None:
     assert not torch.allclose(out, both.reconstruct(obs, sst, oi + 0.2))
 
 
+def test_first_guess_oi_starts_the_solver_from_the_oi_map() -> None:
+    with pytest.raises(ConfigError, match="oi_input"):
+        ModelConfig(**{**TINY.__dict__, "first_guess": "oi"})
+    model = tiny_model(
+        ModelConfig(**{**TINY.__dict__, "use_sst": True, "oi_input": True, "first_guess": "oi"})
+    )
+    obs = sparse_obs((1, 5, 12, 16))
+    sst, oi = 290.0 + torch.randn(1, 5, 12, 16), 0.3 + 0.1 * torch.randn(1, 5, 12, 16)
+    y, mask, aux = model.normalise(obs, sst, oi)
+    torch.testing.assert_close(model.first_guess(y, mask, aux), (oi - 0.3) / 0.2)
+
+
 def test_reconstruct_refuses_wrong_shapes() -> None:
     model = tiny_model()
     with pytest.raises(ValueError, match="expected"):

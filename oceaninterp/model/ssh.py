@@ -177,17 +177,24 @@ class SSH4DVarNet(nn.Module):
         aux = torch.cat(fields, dim=1) if fields else None
         return y, mask.to(obs.dtype), aux
 
-    def first_guess(self, y: Tensor, mask: Tensor) -> Tensor:
-        """The solver's initial state (normalised units), per ``cfg.first_guess``."""
+    def first_guess(self, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
+        """The solver's initial state (normalised units), per ``cfg.first_guess``.
+
+        ``"oi"`` starts from the OI map, the last ``T`` channels of ``aux``.
+        """
         if self.cfg.first_guess == "zeros":
             return observations_first_guess(y, mask)
+        if self.cfg.first_guess == "oi":
+            if aux is None:
+                raise ValueError("first_guess 'oi': pass the OI map (see normalise)")
+            return aux[:, -self.cfg.tile_time :]
         return smoothed_observations(
             y, mask, self.cfg.first_guess_sigma_days, self.cfg.first_guess_sigma_pixels
         )
 
     def forward(self, y: Tensor, mask: Tensor, aux: Tensor | None = None) -> Tensor:
         """Solve for the normalised state from normalised observations (see :meth:`normalise`)."""
-        return self.solver(self.first_guess(y, mask), y, mask, aux)
+        return self.solver(self.first_guess(y, mask, aux), y, mask, aux)
 
     def _check(self, name: str, tile: Tensor) -> None:
         if tile.ndim != 4 or tile.shape[1] != self.cfg.tile_time:
