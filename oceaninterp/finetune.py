@@ -58,6 +58,7 @@ from oceaninterp.model.selfsup import (
     hide_segments,
     load_observed_region,
     segment_tiles,
+    shown_oi,
 )
 from oceaninterp.train import (
     EpochRecord,
@@ -164,6 +165,7 @@ def selfsup_step(
     sst: torch.Tensor | None,
     window: torch.Tensor,
     cfg: TrainConfig,
+    oi: torch.Tensor | None = None,
 ) -> float:
     """One optimiser step mapping ``inputs`` and scored on ``targets``; returns the loss.
 
@@ -178,9 +180,11 @@ def selfsup_step(
         Tile window ``(1, T, H, W)``; hidden cells where it is 0 are not scored.
     cfg
         Observation and prior weights, gradient clipping, bf16 (CUDA only).
+    oi
+        The OI of ``inputs`` (metres) for an ``oi_input`` model, or ``None``.
     """
     with autocast(model.device, cfg):
-        y, mask, aux = model.normalise(inputs, sst)
+        y, mask, aux = model.normalise(inputs, sst, oi)
         estimate = model(y, mask, aux).float()
         hidden = torch.isfinite(targets) & (window > 0)
         target = torch.nan_to_num((targets - model.ssh_mean) / model.ssh_std)
@@ -262,12 +266,6 @@ def finetune(
     dev = resolve_device(device)
     loaded = load_checkpoint(init, dev)
     model, meta = loaded.model, loaded.meta
-    if model.cfg.oi_input:
-        raise InputError(
-            init,
-            "it takes the OI map of its observations (oi_input): an OI of the whole cube would "
-            "hold the hidden segments, so it cannot be fine-tuned on them",
-        )
     observed = load_observed_region(
         cube,
         model.cfg,
@@ -346,8 +344,13 @@ def finetune(
             keep = np.isfinite(inputs).reshape(len(tiles), -1).sum(axis=1) >= settings.min_shown
             if keep.any():
                 sst = None if batch.sst is None else torch.from_numpy(batch.sst[keep]).to(dev)
+                oi = None  # an oi_input model sees the OI of the shown observations only
+                if model.cfg.oi_input:
+                    oi = torch.from_numpy(shown_oi(observed, tiles[keep], inputs[keep])).to(dev)
                 shown, hidden = (torch.from_numpy(a[keep]).to(dev) for a in (inputs, targets))
-                losses.append(selfsup_step(model, optimizer, shown, hidden, sst, window, scaled))
+                losses.append(
+                    selfsup_step(model, optimizer, shown, hidden, sst, window, scaled, oi=oi)
+                )
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total)
         if losses:  # else no tile showed enough observations: nothing to schedule

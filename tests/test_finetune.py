@@ -108,3 +108,22 @@ def test_nearly_empty_tiles_are_left_out_and_the_cube_may_renormalise(trained, t
     # the cube's observations but the held-out tenth
     assert info["normalisation"]["std"] == pytest.approx(seen.std(), rel=0.1)
     assert info["normalisation"]["mean"] == pytest.approx(seen.mean(), abs=0.02)
+
+
+def test_an_oi_input_step_sees_the_oi_of_the_shown_observations_only(trained) -> None:
+    from oceaninterp.model.regions import draw_origins, region_batch
+    from oceaninterp.model.selfsup import load_observed_region, shown_oi
+
+    cube, _ = trained
+    cfg = dataclasses.replace(MODEL, oi_input=True)
+    observed = load_observed_region(cube, cfg, segment_deg=1.0, val_share=0.1, seed=0)
+    data = observed.region.data
+    assert data.oi is not None and np.isfinite(data.oi).all()
+    origins = draw_origins([observed.region], cfg, 2, np.random.default_rng(0))
+    inputs = region_batch([observed.region], origins, cfg).obs
+    oi = shown_oi(observed, origins, inputs)
+    assert oi.shape == inputs.shape and np.isfinite(oi).all()
+    hidden = inputs.copy()
+    hidden[0, :, :, :8] = np.nan  # hide more: the OI of the tile changes, the other's does not
+    again = shown_oi(observed, origins, hidden)
+    assert not np.allclose(again[0], oi[0]) and np.array_equal(again[1], oi[1])

@@ -288,8 +288,9 @@ def test_oi_input_model_learns_from_and_maps_with_the_oi_of_its_observations(
     assert calls == [45]  # the OI of the whole cube, once
     with xr.open_dataset(maps) as ds:
         assert np.isfinite(ds["adt"].values).all()
-    with pytest.raises(InputError, match="m.pt.*oi_input.*hidden segments"):
-        finetune(osse[0], result.checkpoint, tmp_path / "t.pt", FAST, device="cpu")
+    tuned = finetune(osse[0], result.checkpoint, tmp_path / "t.pt", FAST, device="cpu")
+    assert load_checkpoint(tuned.checkpoint).description.oi_input
+    assert np.isfinite(tuned.best.val_mu)
 
 
 def test_resume_refuses_other_settings_and_missing_state(osse, tmp_path: Path) -> None:

@@ -199,13 +199,40 @@ def load_training_data(
 
 def _input_map(obs: np.ndarray, cube: xr.Dataset, in_cube: np.ndarray) -> np.ndarray:
     """The OI of ``obs`` (the days ``in_cube`` of ``cube``, as the model sees them)."""
+    count = None
+    if "count" in cube.data_vars:
+        count = cube["count"].transpose("time", "latitude", "longitude").values[in_cube]
+    days = cube["time"].values[in_cube]
+    return observations_oi(obs, days, cube["latitude"].values, cube["longitude"].values, count)
+
+
+def observations_oi(
+    obs: np.ndarray,
+    days: np.ndarray,
+    latitude: np.ndarray,
+    longitude: np.ndarray,
+    count: np.ndarray | None = None,
+) -> np.ndarray:
+    """The input of an ``oi_input`` model: :func:`oceaninterp.oi.input_map` of gridded observations.
+
+    Parameters
+    ----------
+    obs
+        ``(time, latitude, longitude)`` metres, NaN where unobserved.
+    days
+        ``datetime64`` of the days.
+    latitude, longitude
+        Cell centres, degrees.
+    count
+        Observations per cell (their noise weights), or ``None``.
+    """
     from oceaninterp.oi import input_map
 
     dims = ("time", "latitude", "longitude")
     fields = {"ssh": (dims, obs)}
-    if "count" in cube.data_vars:
-        fields["count"] = (dims, cube["count"].transpose(*dims).values[in_cube])
-    coords = {d: cube[d].values[in_cube] if d == "time" else cube[d].values for d in dims}
+    if count is not None:
+        fields["count"] = (dims, count)
+    coords = {"time": days.astype("datetime64[ns]"), "latitude": latitude, "longitude": longitude}
     return input_map(xr.Dataset(fields, coords=coords))
 
 

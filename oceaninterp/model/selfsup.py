@@ -22,6 +22,7 @@ tile (one 10-day altimeter cycle and 15-day tiles) still gives tiles.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from oceaninterp.cube import ssh_kind as cube_ssh_kind
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
 from oceaninterp.mdt import mdt_on_grid
-from oceaninterp.model.data import TileBatch, TrainingData, cut, grid_variable
+from oceaninterp.model.data import TileBatch, TrainingData, cut, grid_variable, observations_oi
 from oceaninterp.model.regions import Region
 
 
@@ -163,6 +164,10 @@ def load_observed_region(
         ssh_kind="sla" if gridded is not None else kind,
         mdt=gridded,
     )
+    if cfg.oi_input:  # the OI of what validation shows (the held-out segments left out)
+        data = dataclasses.replace(
+            data, oi=observations_oi(data.obs, padded_days, lat, lon).astype(np.float32)
+        )
     every_day = np.arange(padded_days.size)
     periods = {"train": every_day, "val": every_day, "test": np.empty(0, dtype=int)}
     region = Region(cube=cube_path, truth=cube_path, mdt=None, data=data, periods=periods)
@@ -206,3 +211,29 @@ def hide_segments(
 def segment_tiles(observed: ObservedRegion, origins: np.ndarray, cfg: ModelConfig) -> np.ndarray:
     """The segment numbers of the tiles at ``origins`` ``(n, 4)`` (region, day, row, column)."""
     return cut(observed.segments, origins[:, 1:], cfg)
+
+
+def shown_oi(observed: ObservedRegion, origins: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    """The OI of each tile's shown observations: an ``oi_input`` model's input in a step.
+
+    Parameters
+    ----------
+    observed
+        The region the tiles are cut from.
+    origins
+        ``(n, 4)`` tile origins (region, day, row, column).
+    inputs
+        ``(n, T, H, W)`` the observations shown (metres; the hidden segments NaN),
+        so that the OI holds nothing of what the loss scores.
+    """
+    data = observed.region.data
+    days, rows, cols = inputs.shape[1:]
+    out = np.empty_like(inputs)
+    for k, (_, day, row, col) in enumerate(origins):
+        out[k] = observations_oi(
+            inputs[k],
+            data.days[day : day + days],
+            data.latitude[row : row + rows],
+            data.longitude[col : col + cols],
+        )
+    return out
