@@ -40,7 +40,7 @@ import torch
 
 from oceaninterp.config import ModelConfig, TrainConfig
 from oceaninterp.model import build_model
-from oceaninterp.train import make_optimizer, tile_window, training_step
+from oceaninterp.train import BatchTensors, make_optimizer, tile_window, training_step
 
 CONFIGS = {
     "default": ModelConfig(),
@@ -108,7 +108,7 @@ def measure(name: str, mode: str, device: torch.device, repeats: int, batch: int
         model.train()
 
         def run() -> None:
-            training_step(model, optimizer, obs, truth, None, window, train_cfg)
+            training_step(model, optimizer, BatchTensors(obs, truth, None, None), window, train_cfg)
     else:
         model.eval()
 

@@ -61,6 +61,7 @@ from oceaninterp.model.selfsup import (
     shown_oi,
 )
 from oceaninterp.train import (
+    BatchTensors,
     EpochRecord,
     autocast,
     descend,
@@ -160,29 +161,18 @@ class FinetuneResult:
 def selfsup_step(
     model: SSH4DVarNet,
     optimizer: torch.optim.Optimizer,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    sst: torch.Tensor | None,
+    tiles: BatchTensors,
     window: torch.Tensor,
     cfg: TrainConfig,
-    oi: torch.Tensor | None = None,
 ) -> float:
-    """One optimiser step mapping ``inputs`` and scored on ``targets``; returns the loss.
+    """One optimiser step mapping the shown observations, scored on the hidden ones.
 
-    Parameters
-    ----------
-    inputs, targets
-        Tiles ``(B, T, H, W)`` in metres: the observations shown, and the
-        hidden ones (NaN elsewhere).
-    sst
-        SST tiles (kelvin) or ``None``.
-    window
-        Tile window ``(1, T, H, W)``; hidden cells where it is 0 are not scored.
-    cfg
-        Observation and prior weights, gradient clipping, bf16 (CUDA only).
-    oi
-        The OI of ``inputs`` (metres) for an ``oi_input`` model, or ``None``.
+    As :func:`oceaninterp.train.training_step`, with ``tiles.obs`` the
+    observations shown and ``tiles.truth`` the hidden ones (NaN elsewhere;
+    hidden cells where ``window`` is 0 are not scored), ``tiles.oi`` the OI of
+    the shown ones; the loss is the misfit on the hidden cells plus the prior term.
     """
+    inputs, targets, sst, oi = tiles
     with autocast(model.device, cfg):
         y, mask, aux = model.normalise(inputs, sst, oi)
         estimate = model(y, mask, aux).float()
@@ -348,9 +338,8 @@ def finetune(
                 if model.cfg.oi_input:
                     oi = torch.from_numpy(shown_oi(observed, tiles[keep], inputs[keep])).to(dev)
                 shown, hidden = (torch.from_numpy(a[keep]).to(dev) for a in (inputs, targets))
-                losses.append(
-                    selfsup_step(model, optimizer, shown, hidden, sst, window, scaled, oi=oi)
-                )
+                held = BatchTensors(shown, hidden, sst, oi)
+                losses.append(selfsup_step(model, optimizer, held, window, scaled))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total)
         if losses:  # else no tile showed enough observations: nothing to schedule

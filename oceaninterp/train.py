@@ -252,12 +252,9 @@ def training_batches(
 def training_step(
     model: SSH4DVarNet,
     optimizer: torch.optim.Optimizer,
-    obs: torch.Tensor,
-    truth: torch.Tensor,
-    sst: torch.Tensor | None,
+    tiles: BatchTensors,
     window: torch.Tensor,
     cfg: TrainConfig,
-    oi: torch.Tensor | None = None,
 ) -> float:
     """One optimiser step on a batch of tiles; returns the loss (normalised units).
 
@@ -265,16 +262,16 @@ def training_step(
     ----------
     model, optimizer
         The model (in training mode) and its optimiser.
-    obs, truth, sst
+    tiles
         Tiles ``(B, T, H, W)`` on the model's device: observations (metres,
-        NaN = unobserved), true SSH (metres, NaN = unknown), SST (kelvin) or ``None``.
+        NaN = unobserved), true SSH (metres, NaN = unknown), SST (kelvin) and
+        the OI map (metres, ``oi_input`` models), each of the last two or ``None``.
     window
         Loss weights ``(1, T, H, W)`` (:func:`tile_window`).
     cfg
         Loss kind and weights, gradient clipping, bf16 autocast (CUDA only).
-    oi
-        The OI map tiles (metres) of a model with ``oi_input``, or ``None``.
     """
+    obs, truth, sst, oi = tiles
     with autocast(model.device, cfg):
         y, mask, aux = model.normalise(obs, sst, oi)
         estimate = model(y, mask, aux)
@@ -453,12 +450,7 @@ def train(
         epoch_start = time.perf_counter()
         losses = []
         for step, batch in enumerate(training_batches(regions, model, cfg, epoch)):
-            tiles = batch_tensors(batch, dev)
-            losses.append(
-                training_step(
-                    model, optimizer, tiles.obs, tiles.truth, tiles.sst, window, cfg, oi=tiles.oi
-                )
-            )
+            losses.append(training_step(model, optimizer, batch_tensors(batch, dev), window, cfg))
             if on_step is not None:
                 on_step(epoch * steps_per_epoch + step + 1, total_steps)
         scheduler.step()
