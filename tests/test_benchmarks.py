@@ -40,6 +40,7 @@ SMALLEST: dict[str, list[str] | str] = {
     "global_bench": ["--real-data", "{real}", "--work", "{tmp}/work", "--days", "1"],
     "grid_bench": ["--points", "20000", "--big-points", "2500000"],  # two chunks
     "lorenz": ["--quick"],
+    "memory_bench": ["--only", "pipeline", "--keep", "{tmp}/work"],
     "oi_bench": ["--days", "1"],
     "ose_jason3": ["--real-data", "{real}", "--work", "{tmp}/work"],
     "peer_4dvarnet": [
