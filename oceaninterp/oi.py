@@ -300,24 +300,6 @@ def oi_map(
     )
 
 
-def input_map(
-    cube: xr.Dataset, *, device: str = "cpu", land: np.ndarray | None = None
-) -> np.ndarray:
-    """The OI a model with ``oi_input`` takes beside its observations (metres).
-
-    :func:`oi_map` of the cube's ``ssh`` (and ``count``) with the default
-    :class:`~oceaninterp.config.OIConfig`: the same in ``train`` and in
-    ``reconstruct``, so that a checkpoint always sees the field it learnt from.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 ``(time, latitude, longitude)``.
-    """
-    names = [n for n in ("ssh", "count") if n in cube.data_vars]
-    return np.asarray(oi_map(cube[names], OIConfig(), device=device, land=land)["ssh"].values)
-
-
 #: Candidates of :func:`tune_oi` for ``reconstruct --method oi --tune``: around the
 #: data challenge's defaults (1 deg, 7 days, 5 cm), wide enough to reach both a
 #: smooth and a sharp optimum; 24 OIs of the tuning slice.

@@ -62,8 +62,9 @@ from oceaninterp.kinds import METHODS
 from oceaninterp.maps import OutputGrid, map_kinds, maps_window
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
+from oceaninterp.model.data import input_map
 from oceaninterp.model.inference import load_model, predict, resolve_device
-from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, input_map, oi_map, tune_oi
+from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 from oceaninterp.tiling import TileSpec
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from oceaninterp.config import ModelConfig, TrainConfig
+from oceaninterp.config import ModelConfig, OIConfig, TrainConfig
 from oceaninterp.cube import resolution as cube_resolution
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
@@ -57,7 +57,7 @@ class TrainingData:
         The MDT removed from ``obs`` (``adt`` cube) and ``truth``, on the
         grid, or ``None``: then both are as read.
     oi
-        The OI map of ``obs`` (:func:`oceaninterp.oi.input_map`, metres) for a
+        The OI map of ``obs`` (:func:`oceaninterp.model.data.input_map`, metres) for a
         model with ``oi_input``, or ``None``.
     """
 
@@ -213,7 +213,7 @@ def observations_oi(
     longitude: np.ndarray,
     count: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The input of an ``oi_input`` model: :func:`oceaninterp.oi.input_map` of gridded observations.
+    """The input of an ``oi_input`` model: :func:`input_map` of gridded observations.
 
     Parameters
     ----------
@@ -226,14 +226,32 @@ def observations_oi(
     count
         Observations per cell (their noise weights), or ``None``.
     """
-    from oceaninterp.oi import input_map
-
     dims = ("time", "latitude", "longitude")
     fields = {"ssh": (dims, obs)}
     if count is not None:
         fields["count"] = (dims, count)
     coords = {"time": days.astype("datetime64[ns]"), "latitude": latitude, "longitude": longitude}
     return input_map(xr.Dataset(fields, coords=coords))
+
+
+def input_map(
+    cube: xr.Dataset, *, device: str = "cpu", land: np.ndarray | None = None
+) -> np.ndarray:
+    """The OI a model with ``oi_input`` takes beside its observations (metres).
+
+    :func:`oi_map` of the cube's ``ssh`` (and ``count``) with the default
+    :class:`~oceaninterp.config.OIConfig`: the same in ``train`` and in
+    ``reconstruct``, so that a checkpoint always sees the field it learnt from.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(time, latitude, longitude)``.
+    """
+    names = [n for n in ("ssh", "count") if n in cube.data_vars]
+    from oceaninterp.oi import oi_map  # the OI module imports no model code
+
+    return np.asarray(oi_map(cube[names], OIConfig(), device=device, land=land)["ssh"].values)
 
 
 def split_days(days: np.ndarray, cfg: TrainConfig) -> dict[str, np.ndarray]:

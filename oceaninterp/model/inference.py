@@ -169,7 +169,7 @@ def predict(
     cube
         A cube (contract 3): ``ssh`` (metres, NaN where unobserved), optional
         ``sst`` (kelvin) and, for a model with ``oi_input``, ``oi`` (the OI
-        map of ``ssh``, :func:`oceaninterp.oi.input_map`; metres).
+        map of ``ssh``, :func:`oceaninterp.model.data.input_map`; metres).
     model
         A module with ``reconstruct(obs, sst) -> Tensor`` (tiles ``(B, T, H, W)``,
         metres), e.g. :class:`oceaninterp.model.ssh.SSH4DVarNet`; moved to ``device``.
