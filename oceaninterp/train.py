@@ -403,14 +403,15 @@ def train(
     if not resume:
         check_output(output, overwrite)
     dev = resolve_device(device)
-    start = load_checkpoint(init, dev) if init is not None else None
+    init_path = None if init is None else Path(init)
+    start = None if init_path is None else load_checkpoint(init_path, dev)
     regions, model_cfg = load_regions(inputs, cfg, start.model.cfg if start else model_cfg)
-    if start is not None:
-        _check_init(Path(str(init)), start, regions, model_cfg)
+    if init_path is not None and start is not None:
+        _check_init(init_path, start, regions, model_cfg)
     identity = json.dumps(
         {
             **_sources(regions),
-            "init": None if init is None else fingerprint(Path(init)),
+            "init": None if init_path is None else fingerprint(init_path),
             "model": dataclasses.asdict(model_cfg),
             "train": dataclasses.asdict(cfg),
         },
@@ -472,9 +473,7 @@ def train(
         )
         history.append(record)
         if improved:
-            meta = _checkpoint_meta(regions, cfg, record, history, len(val_origins))
-            if init is not None:
-                meta["training"]["init"] = Path(init).name
+            meta = _checkpoint_meta(regions, cfg, record, history, len(val_origins), init_path)
             save_checkpoint(output, model, meta)
         _save_resume(
             state_file,
@@ -575,11 +574,13 @@ def _checkpoint_meta(
     record: EpochRecord,
     history: list[EpochRecord],
     n_val_tiles: int,
+    init: Path | None,
 ) -> dict[str, Any]:
     """The description written with the checkpoint (see :mod:`oceaninterp.model.checkpoint`).
 
     Several regions add :func:`oceaninterp.model.regions.regions_record` (the
-    latitudes the model may be applied at, each region's files and dates).
+    latitudes the model may be applied at, each region's files and dates); a
+    training started from a checkpoint names it (``training.init``).
     """
     data = regions[0].data
     mdt: dict[str, Any] = {}
@@ -616,6 +617,7 @@ def _checkpoint_meta(
             ],
             "epoch": record.epoch,
             "config": dataclasses.asdict(cfg),
+            **({} if init is None else {"init": init.name}),
         },
         "validation": {
             "mu": _finite_or_none(record.val_mu),

@@ -27,6 +27,7 @@ from oceaninterp.cube import resolution as cube_resolution
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
 from oceaninterp.mdt import GriddedMDT, align_longitudes, mdt_on_grid
+from oceaninterp.oi import oi_map
 from oceaninterp.truth import open_truth
 
 DIMS = ("time", "latitude", "longitude")
@@ -249,8 +250,6 @@ def input_map(
         float32 ``(time, latitude, longitude)``.
     """
     names = [n for n in ("ssh", "count") if n in cube.data_vars]
-    from oceaninterp.oi import oi_map  # the OI module imports no model code
-
     return np.asarray(oi_map(cube[names], OIConfig(), device=device, land=land)["ssh"].values)
 
 

@@ -171,7 +171,7 @@ def predict(
         ``sst`` (kelvin) and, for a model with ``oi_input``, ``oi`` (the OI
         map of ``ssh``, :func:`oceaninterp.model.data.input_map`; metres).
     model
-        A module with ``reconstruct(obs, sst) -> Tensor`` (tiles ``(B, T, H, W)``,
+        A module with ``reconstruct(obs, sst, oi) -> Tensor`` (tiles ``(B, T, H, W)``,
         metres), e.g. :class:`oceaninterp.model.ssh.SSH4DVarNet`; moved to ``device``.
     checkpoint
         The checkpoint's description (its ``tile``, ``uses_sst`` and ``oi_input`` are read),

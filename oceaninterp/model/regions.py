@@ -340,10 +340,16 @@ def region_batch(
             values = getattr(data, name)
             if values is not None:
                 fields[name].append(cut(values, at, cfg))
-    joined = {name: np.concatenate(tiles) if tiles else None for name, tiles in fields.items()}
-    obs, truth = joined.pop("obs"), joined.pop("truth")
-    assert obs is not None and truth is not None  # one tile at least of each
-    batch = TileBatch(obs, truth, **joined)
+
+    def joined(name: str) -> np.ndarray | None:
+        return np.concatenate(fields[name]) if fields[name] else None
+
+    batch = TileBatch(
+        obs=np.concatenate(fields["obs"]),
+        truth=np.concatenate(fields["truth"]),
+        sst=joined("sst"),
+        oi=joined("oi"),
+    )
     return swap_masks(batch, swap_fraction, rng)
 
 

@@ -165,9 +165,7 @@ def load_observed_region(
         mdt=gridded,
     )
     if cfg.oi_input:  # the OI of what validation shows (the held-out segments left out)
-        data = dataclasses.replace(
-            data, oi=observations_oi(data.obs, padded_days, lat, lon).astype(np.float32)
-        )
+        data = dataclasses.replace(data, oi=observations_oi(data.obs, padded_days, lat, lon))
     every_day = np.arange(padded_days.size)
     periods = {"train": every_day, "val": every_day, "test": np.empty(0, dtype=int)}
     region = Region(cube=cube_path, truth=cube_path, mdt=None, data=data, periods=periods)
