@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomli_w
 
 from oceaninterp.errors import InputError
 from oceaninterp.ingest import fingerprint
@@ -191,34 +192,22 @@ class Stages:
 # -------------------------------------------------------------------- pipeline
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (str, Path)):
-        return json.dumps(str(value))
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML value for {value!r}")
-
-
 def toml_text(tables: Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]) -> str:
-    """A pipeline TOML: tables of values (``None`` left out), lists of tables as ``[[name]]``.
+    """A pipeline TOML (:func:`tomli_w.dumps`): tables of values, lists of tables as ``[[name]]``.
 
-    Values may be booleans, numbers, strings, paths, lists and mappings
-    (inline tables), as a pipeline TOML holds.
+    ``None`` values are left out and paths written as strings.
     """
-    parts = []
-    for name, table in tables.items():
-        many = [table] if isinstance(table, Mapping) else list(table)
-        header = f"[{name}]" if isinstance(table, Mapping) else f"[[{name}]]"
-        for one in many:
-            lines = [f"{k} = {_toml_value(v)}" for k, v in one.items() if v is not None]
-            parts.append("\n".join([header, *lines]))
-    return "\n\n".join(parts) + "\n"
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return tomli_w.dumps(plain(tables))
 
 
 def pipeline_from_template(
