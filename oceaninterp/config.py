@@ -444,12 +444,6 @@ class TrainConfig:
         Fraction of training tiles whose observations are replaced by the truth
         seen through the observation mask of another tile (augmentation).
         Default 0.5.
-    short_fraction
-        Fraction of training tiles cut short, as the one tile of a cube
-        shorter than the tile (e.g. a 10-day repeat cycle in a 15-day tile):
-        their last 1 to ``tile_time // 2`` days (uniform) hold no observation
-        and no truth (left out of the loss), and an ``oi_input`` model's OI
-        map is recomputed from the days kept. Default 0 (every tile whole).
     train_start, train_end, val_start, val_end, test_start, test_end
         ISO dates (inclusive) of the three periods. When none is given the days
         are split in time order: the first 70 % train, the next 15 %
@@ -476,7 +470,6 @@ class TrainConfig:
     observation_weight: NonNegative = 1.0
     loss_border: Index = 4
     mask_swap_fraction: Annotated[float, Rule(minimum=0, maximum=1)] = 0.5
-    short_fraction: Annotated[float, Rule(minimum=0, maximum=1)] = 0.0
     train_start: str | None = None
     train_end: str | None = None
     val_start: str | None = None

@@ -56,7 +56,6 @@ from oceaninterp.variational import LossKind, LossWeights, training_loss
 logger = logging.getLogger(__name__)
 
 RESUME_FORMAT = "oceaninterp-train-resume"
-VALIDATION_STREAM = 1 << 32  # the validation draws' seed key, apart from the epochs' (seed, epoch)
 #: What a checkpoint trained without validation says in its ``validation`` record.
 NO_VALIDATION_NOTE = (
     "trained without validation (the val period held no tile): the last epoch is kept"
@@ -193,22 +192,13 @@ def validation_scores(
     """``(mu, rmse_m)`` of the model's maps over the tiles at ``origins`` (region, day, row, col).
 
     mu = 1 - RMSE / RMS(truth), both weighted by ``window`` over the pixels
-    where the truth is finite; RMSE in metres. A ``cfg.short_fraction`` of the
-    tiles is cut short as in training, the same tiles every epoch (seeded by
-    ``cfg.seed`` alone).
+    where the truth is finite; RMSE in metres.
     """
     device = model.device
     window = window.to(device)
     sums = torch.zeros(3, dtype=torch.float64, device=device)
-    rng = np.random.default_rng([cfg.seed, VALIDATION_STREAM])
     for start in range(0, len(origins), batch_size):
-        batch = region_batch(
-            regions,
-            origins[start : start + batch_size],
-            model.cfg,
-            short_fraction=cfg.short_fraction,
-            rng=rng,
-        )
+        batch = region_batch(regions, origins[start : start + batch_size], model.cfg)
         obs, truth, sst, oi = batch_tensors(batch, device)
         with autocast(device, cfg):
             estimate = model.reconstruct(obs, sst, oi)
@@ -255,7 +245,6 @@ def training_batches(
             origins[start : start + cfg.batch_size],
             model.cfg,
             swap_fraction=cfg.mask_swap_fraction,
-            short_fraction=cfg.short_fraction,
             rng=rng,
         )
 

@@ -163,42 +163,6 @@ def test_mask_swap_puts_truth_under_another_tiles_mask(osse) -> None:
         assert donors, "each swapped tile carries the mask of another tile"
 
 
-def test_tiles_cut_short_lose_their_last_days_and_their_oi_is_of_the_days_kept(osse) -> None:
-    from oceaninterp.model.data import observations_oi
-    from oceaninterp.model.regions import draw_origins, load_regions, region_batch
-
-    cfg = dataclasses.replace(MODEL, oi_input=True, use_sst=True)
-    regions, cfg = load_regions([(osse[0], osse[1], None)], FAST, cfg)
-    origins = draw_origins(regions, cfg, 6, np.random.default_rng(1))
-    whole = region_batch(regions, origins, cfg)
-    same = region_batch(regions, origins, cfg, short_fraction=0.0, rng=None)
-    np.testing.assert_array_equal(same.obs, whole.obs)
-    short = region_batch(regions, origins, cfg, short_fraction=1.0, rng=np.random.default_rng(2))
-    data = regions[0].data
-    lengths = set()
-    for k, (_, day, row, col) in enumerate(origins):
-        kept = int(np.flatnonzero(np.isfinite(short.oi[k]).any(axis=(1, 2)))[-1]) + 1
-        lengths.add(kept)
-        assert cfg.tile_time - cfg.tile_time // 2 <= kept < cfg.tile_time
-        for name in ("obs", "truth", "sst"):
-            cut, full = getattr(short, name)[k], getattr(whole, name)[k]
-            np.testing.assert_array_equal(cut[:kept], full[:kept])
-            assert np.isnan(cut[kept:]).all()
-        expected = observations_oi(
-            whole.obs[k, :kept],
-            data.days[day : day + kept],
-            data.latitude[row : row + cfg.tile_latitude],
-            data.longitude[col : col + cfg.tile_longitude],
-        )
-        np.testing.assert_allclose(short.oi[k, :kept], expected, atol=1e-6)
-        assert not np.allclose(short.oi[k, :kept], whole.oi[k, :kept], atol=1e-4)
-    assert len(lengths) > 1, "the days cut are drawn"
-    with pytest.raises(ValueError, match="rng"):
-        region_batch(regions, origins, cfg, short_fraction=0.5)
-    with pytest.raises(ConfigError, match="short_fraction"):
-        TrainConfig(short_fraction=1.5)
-
-
 def test_window_is_a_time_triangle_with_a_zero_border() -> None:
     w = tile_window(MODEL, border=2)
     assert w.shape == (1, 7, 32, 32)

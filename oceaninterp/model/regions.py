@@ -32,7 +32,6 @@ from oceaninterp.model.data import (
     TrainingData,
     cut,
     load_training_data,
-    observations_oi,
     period_dates,
     random_origins,
     split_days,
@@ -327,13 +326,11 @@ def region_batch(
     cfg: ModelConfig,
     *,
     swap_fraction: float = 0.0,
-    short_fraction: float = 0.0,
     rng: np.random.Generator | None = None,
 ) -> TileBatch:
-    """The tiles at ``origins`` ``(n, 4)`` (region, day, row, column), augmented as asked.
+    """The tiles at ``origins`` ``(n, 4)`` (region, day, row, column), masks swapped as asked.
 
-    See :func:`oceaninterp.model.data.make_batch` for the mask swap and
-    :func:`shorten` for the tiles cut short (``short_fraction``), done after it.
+    See :func:`oceaninterp.model.data.make_batch` for the mask swap.
     """
     fields: dict[str, list[np.ndarray]] = {"obs": [], "truth": [], "sst": [], "oi": []}
     for region, *origin in origins:
@@ -353,64 +350,7 @@ def region_batch(
         sst=joined("sst"),
         oi=joined("oi"),
     )
-    return shorten(regions, origins, swap_masks(batch, swap_fraction, rng), short_fraction, rng)
-
-
-def shorten(
-    regions: Sequence[Region],
-    origins: np.ndarray,
-    batch: TileBatch,
-    fraction: float,
-    rng: np.random.Generator | None,
-) -> TileBatch:
-    """The batch with a ``fraction`` of its tiles cut short (changed in place).
-
-    A cube shorter than the tile reaches the model padded with empty days at
-    its end (:class:`oceaninterp.tiling.TileGrid`). A tile cut short keeps its
-    first days and loses the last ``k`` (``k`` uniform in 1..``T // 2``): no
-    observation and no truth there (left out of the loss), and the OI map of
-    an ``oi_input`` model is recomputed from the kept observations over the
-    kept days (NaN after them, and everywhere when nothing is kept), as
-    ``reconstruct`` computes it on a short cube.
-
-    Parameters
-    ----------
-    regions
-        The regions the tiles were cut from.
-    origins
-        ``(n, 4)`` tile origins (region, day, row, column).
-    batch
-        The tiles ``(n, T, H, W)``.
-    fraction
-        Share of the tiles cut short, in [0, 1].
-    rng
-        The draws; needed when ``fraction > 0``.
-    """
-    n, days, rows, cols = batch.obs.shape
-    if fraction <= 0 or days < 2:
-        return batch
-    if rng is None:
-        raise ValueError("shorten: an rng is needed to cut tiles short")
-    chosen = np.flatnonzero(rng.random(n) < fraction)
-    kept = days - rng.integers(1, days // 2 + 1, size=chosen.size)
-    for k, keep in zip(chosen, kept, strict=True):
-        batch.obs[k, keep:] = np.nan
-        batch.truth[k, keep:] = np.nan
-        if batch.sst is not None:
-            batch.sst[k, keep:] = np.nan
-        if batch.oi is not None and not np.isfinite(batch.obs[k]).any():
-            batch.oi[k] = np.nan  # nothing kept to interpolate: the model sees its mean
-        elif batch.oi is not None:
-            region, day, row, col = origins[k]
-            data = regions[region].data
-            batch.oi[k, :keep] = observations_oi(
-                batch.obs[k, :keep],
-                data.days[day : day + keep],
-                data.latitude[row : row + rows],
-                data.longitude[col : col + cols],
-            )
-            batch.oi[k, keep:] = np.nan
-    return batch
+    return swap_masks(batch, swap_fraction, rng)
 
 
 def all_validation_origins(regions: Sequence[Region], cfg: ModelConfig) -> np.ndarray:
