@@ -21,6 +21,11 @@ ON_ERROR: tuple[OnError, ...] = get_args(OnError)
 Method = Literal["4dvarnet", "oi"]
 METHODS: tuple[Method, ...] = get_args(Method)
 
+#: Where a 4DVarNet's SSH normalisation comes from when it maps: its training, or the cube's
+#: observations (:func:`oceaninterp.model.inference.observed_normalisation`).
+Normalisation = Literal["checkpoint", "observations"]
+NORMALISATIONS: tuple[Normalisation, ...] = get_args(Normalisation)
+
 #: Torch devices a user names: ``auto`` is CUDA when torch sees it, else the CPU.
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[Device, ...] = get_args(Device)

@@ -58,12 +58,17 @@ from oceaninterp.cube import (
 )
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.io import check_output, open_dataset
-from oceaninterp.kinds import METHODS
+from oceaninterp.kinds import METHODS, NORMALISATIONS
 from oceaninterp.maps import OutputGrid, map_kinds, maps_window
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.model.data import input_map
-from oceaninterp.model.inference import load_model, predict, resolve_device
+from oceaninterp.model.inference import (
+    load_model,
+    observed_normalisation,
+    predict,
+    resolve_device,
+)
 from oceaninterp.oi import DEFAULT_CANDIDATES, ProgressCallback, oi_map, tune_oi
 from oceaninterp.products import duacs_l4
 from oceaninterp.tiling import TileSpec
@@ -261,6 +266,7 @@ def reconstruct(
     land: LandSource = COASTLINE,
     outside: str = "oi",
     output_resolution: float | None = None,
+    normalisation: str = "checkpoint",
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
@@ -318,6 +324,11 @@ def reconstruct(
     output_resolution
         Write the maps on a grid of this many degrees over the cube's extent
         (e.g. 0.125 or 0.25 as DUACS), velocities computed on it.
+    normalisation
+        The 4DVarNet's SSH mean and std: ``"checkpoint"`` (its training's) or
+        ``"observations"`` (the cube's observations', as mapped:
+        :func:`oceaninterp.model.inference.observed_normalisation`); recorded
+        in the maps' ``comment``.
 
     Returns
     -------
@@ -339,6 +350,10 @@ def reconstruct(
         raise ConfigError(f"method: expected one of {list(METHODS)}, got {method!r}")
     if outside not in OUTSIDE:
         raise ConfigError(f"outside: expected one of {list(OUTSIDE)}, got {outside!r}")
+    if normalisation not in NORMALISATIONS:
+        raise ConfigError(
+            f"normalisation: expected one of {list(NORMALISATIONS)}, got {normalisation!r}"
+        )
     inputs = [p for p in (cube, checkpoint, mdt, tune_truth, land) if isinstance(p, str | Path)]
     output = check_output(output, overwrite, inputs=inputs)
     if isinstance(cube, xr.Dataset):
@@ -379,12 +394,24 @@ def reconstruct(
     ready.attrs["summary"] = "Daily SSH maps by a 4DVarNet (learned variational interpolation)."
     if ckpt_path is not None:
         ready.attrs["checkpoint"] = ckpt_path.name
+    comments = []
     if oi_rows.any():
-        ready.attrs["comment"] = (
+        comments.append(
             "Latitudes outside those the 4DVarNet was trained on are mapped by optimal "
             f"interpolation: {ready.cube['latitude'].values[oi_rows].min():g} .. "
             f"{ready.cube['latitude'].values[oi_rows].max():g} degrees_north rows."
         )
+    model = loaded.model
+    if normalisation == "observations":
+        model = observed_normalisation(model, ready.cube["ssh"], cube_path)
+        mean, std, trained = model.ssh_mean, model.ssh_std, loaded.model.ssh_std
+        comments.append(
+            f"The 4DVarNet normalised SSH by the observations' mean {float(mean):.4f} m and "
+            f"std {float(std):.4f} m (its training's std: {float(trained):.4f} m)."
+        )
+        log.info("normalised by the observations: mean %.4f m, std %.4f m", mean, std)
+    if comments:
+        ready.attrs["comment"] = " ".join(comments)
     if description.oi_input:  # the model's second input, as in training
         ready.cube["oi"] = (
             ("time", "latitude", "longitude"),
@@ -392,7 +419,7 @@ def reconstruct(
         )
     windows = predict(
         ready.cube,
-        loaded.model,
+        model,
         description,
         tiles=tiles,
         device=device,

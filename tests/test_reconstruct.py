@@ -286,6 +286,55 @@ def test_random_init_model_from_a_real_checkpoint(cube, tmp_path) -> None:
         reconstruct(cube, tmp_path / "bad.nc", checkpoint=bad, device="cpu")
 
 
+def test_observations_normalisation_makes_the_maps_follow_the_observed_amplitude(
+    rng, tmp_path
+) -> None:
+    """Normalised by its observations, a model maps a*y+b as a*(its map of y)+b (to packing)."""
+    from oceaninterp.model.checkpoint import load_checkpoint
+    from oceaninterp.model.inference import observed_normalisation
+
+    torch.manual_seed(0)
+    loaded = load_checkpoint(_tiny_checkpoint(tmp_path / "tiny.pt", n_step=2), device="cpu")
+    trained = loaded.model.normalisation()
+    cube = make_cube(rng, shape=(9, 21, 25), coverage=0.3)
+    scaled = cube.assign(ssh=3.0 * cube["ssh"] + 0.5)
+    maps = {}
+    for name, ds in (("plain", cube), ("scaled", scaled)):
+        for how in ("checkpoint", "observations"):
+            out = reconstruct(
+                ds,
+                tmp_path / f"{name}_{how}.nc",
+                checkpoint=loaded,
+                device="cpu",
+                land=NO_LAND,
+                normalisation=how,
+            )
+            maps[name, how] = duacs_l4.open(out).load()
+    assert loaded.model.normalisation() == trained  # the caller's model is left as it was
+    plain, scaled_map = maps["plain", "observations"], maps["scaled", "observations"]
+    assert float(plain["adt"].std()) > 0.003  # a map (30 packing steps), not a constant
+    np.testing.assert_allclose(
+        scaled_map["adt"].values, 3.0 * plain["adt"].values + 0.5, rtol=0, atol=4e-4
+    )
+    np.testing.assert_allclose(
+        scaled_map["ugos"].values, 3.0 * plain["ugos"].values, rtol=1e-2, atol=1e-3
+    )
+    with_training = maps["scaled", "checkpoint"]["adt"].values
+    assert not np.allclose(with_training, 3.0 * maps["plain", "checkpoint"]["adt"].values + 0.5)
+    observed = scaled["ssh"].values[np.isfinite(scaled["ssh"].values)]
+    assert (
+        f"mean {observed.mean():.4f} m and std {observed.std():.4f} m"
+        in (scaled_map.attrs["comment"])
+    )
+    assert "observations' mean" not in maps["scaled", "checkpoint"].attrs.get("comment", "")
+    lonely = cube.assign(ssh=cube["ssh"].where(cube["ssh"].isnull(), np.nan))
+    lonely["ssh"][0, 0, 0] = 0.1
+    with pytest.raises(InputError, match="no spread"):
+        observed_normalisation(loaded.model, lonely["ssh"])
+    with pytest.raises(ConfigError, match="normalisation"):
+        reconstruct(cube, tmp_path / "x.nc", checkpoint=loaded, normalisation="truth")
+
+
 @pytest.mark.gpu
 def test_cuda_bf16_matches_cpu(cube, tmp_path) -> None:
     if not torch.cuda.is_available():
@@ -334,10 +383,27 @@ def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
             "cpu",
             "--time-stride",
             "2",
+            "--normalise",
+            "observations",
         ],
     )
     assert ok.exit_code == 0, ok.output
     assert "pixel-days/s" in ok.output and list(duacs_l4.open(out).data_vars)[0] == "adt"
+    assert "observations' mean" in duacs_l4.open(out).attrs["comment"]
+    wrong = runner.invoke(
+        app,
+        [
+            "reconstruct",
+            str(cube_path),
+            "-c",
+            str(ckpt),
+            "-o",
+            str(tmp_path / "w.nc"),
+            "--normalise",
+            "truth",
+        ],
+    )
+    assert wrong.exit_code != 0 and "normalisation" in wrong.output
     again = runner.invoke(app, ["reconstruct", str(cube_path), "-c", str(ckpt), "-o", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
     missing = runner.invoke(app, ["reconstruct", str(cube_path), "-o", str(tmp_path / "x.nc")])

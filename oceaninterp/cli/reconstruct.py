@@ -78,6 +78,15 @@ def reconstruct(
             "OI, with a warning), refuse, or apply (the model anyway).",
         ),
     ] = "oi",
+    normalise: Annotated[
+        str,
+        typer.Option(
+            "--normalise",
+            help="4DVarNet: the SSH mean and std it works in: checkpoint (its training's) or "
+            "observations (the cube's: a quiet or an energetic ocean seen at the amplitude the "
+            "model learnt; advised on real data, see README 'Real data').",
+        ),
+    ] = "checkpoint",
     lx: Annotated[
         float | None, typer.Option("--lx", help="OI: correlation length in longitude, deg.")
     ] = None,
@@ -180,6 +189,7 @@ def reconstruct(
                 output_resolution=output_resolution,
                 land=land,
                 outside=outside,
+                normalisation=normalise,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=on_batch,

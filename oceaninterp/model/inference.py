@@ -23,18 +23,20 @@ inference and training. Importing this module imports torch.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import dask
 import numpy as np
 import torch
 import xarray as xr
 
 from oceaninterp.cube import is_global
-from oceaninterp.errors import ConfigError
+from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.kinds import DEVICES
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
 from oceaninterp.tiling import TileSpec
@@ -71,6 +73,42 @@ class MergedDays:
 
     start: int
     ssh: np.ndarray
+
+
+def observed_normalisation(model: Any, ssh: xr.DataArray, path: Path | None = None) -> Any:
+    """A copy of ``model`` that normalises SSH by the mean and std of the observations ``ssh``.
+
+    A model normalises its inputs and outputs by the SSH mean and std of its
+    training truths (one ocean's energy: a Gulf Stream box's 25 cm of SLA
+    std). Taken from the observations of the cube mapped instead, the model
+    sees a quiet subtropical gyre or an energetic jet at the amplitude it
+    was trained on, as the OI scales its prior by a variance estimated from
+    the observations (:func:`oceaninterp.oi.signal_std_map`).
+
+    Parameters
+    ----------
+    model
+        A model with ``normalisation()`` and ``set_normalisation(...)``
+        (:class:`~oceaninterp.model.ssh.SSH4DVarNet`); left unchanged.
+    ssh
+        The observations the model maps (metres, NaN where unobserved), of the
+        kind it maps (SLA once an MDT is removed).
+    path
+        The cube, named in errors.
+
+    Raises
+    ------
+    InputError
+        Fewer than two observations, or no spread among them.
+    """
+    stats = dask.compute(ssh.notnull().sum(), ssh.mean(skipna=True), ssh.std(skipna=True))
+    count, mean, std = (float(v) for v in stats)  # one pass over a dask-backed cube
+    if count < 2 or not std > 0:
+        raise InputError(path, "no spread in the observations to normalise the model by")
+    renormalised = copy.deepcopy(model)
+    norm = renormalised.normalisation()
+    renormalised.set_normalisation(mean, std, norm["sst_mean"], norm["sst_std"])
+    return renormalised
 
 
 def resolve_device(device: str) -> torch.device:
