@@ -19,6 +19,8 @@ mapped by
   (the model everywhere);
 - the OI with its defaults (1 deg, 7 days, 5 cm; prior std estimated from the
   observations) and with the data challenge's unit covariance (``--signal-std 1``);
+- the 4DVarNet normalised by the mapped observations' mean and std
+  (``--normalise observations``, ``--outside oi``);
 
 With ``--finetune``, the checkpoint is also fine-tuned on the MAPPED passes
 only (``oceaninterp train --self-supervised``: hidden track segments, misfit
@@ -122,6 +124,12 @@ def main(argv: list[str] | None = None) -> None:
         "4dvarnet (--outside apply)": ["-c", str(opts.checkpoint), "--outside", "apply"],
         "oi (estimated prior std)": ["--method", "oi"],
         "oi (unit covariance)": ["--method", "oi", "--signal-std", "1"],
+        "4dvarnet --normalise observations (--outside oi)": [
+            "-c",
+            str(opts.checkpoint),
+            "--normalise",
+            "observations",
+        ],
     }
     maps = [work / f"map{i}.nc" for i in range(len(runs))]
     notes = [observed_std(cube, opts.checkpoint)]
@@ -206,15 +214,12 @@ def observed_std(cube: Path, checkpoint: Path) -> str:
 def renormalised(checkpoint: Path, cube: Path, work: Path) -> Path:
     """The checkpoint with its SSH normalisation taken from the cube's observations."""
     from oceaninterp.model.checkpoint import load_checkpoint, save_checkpoint
+    from oceaninterp.model.inference import observed_normalisation
 
     loaded = load_checkpoint(checkpoint)
     with xr.open_dataset(cube) as ds:
-        values = ds["ssh"].values[ds["mask"].values > 0]
-    norm = loaded.model.normalisation()
-    loaded.model.set_normalisation(
-        float(values.mean()), float(values.std()), norm["sst_mean"], norm["sst_std"]
-    )
-    return save_checkpoint(work / "renormalised.pt", loaded.model, loaded.meta)
+        model = observed_normalisation(loaded.model, ds["ssh"], cube)
+    return save_checkpoint(work / "renormalised.pt", model, loaded.meta)
 
 
 def finetune(kept: Path, work: Path, opts: argparse.Namespace) -> tuple[Path, str]:

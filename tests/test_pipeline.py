@@ -463,6 +463,27 @@ def test_a_4dvarnet_reads_half_its_tile_length_around_each_block(tmp_path: Path)
     assert computed(plan, "maps/net") == DAYS
 
 
+def test_normalise_by_the_observations_is_a_setting_of_the_maps(tmp_path: Path) -> None:
+    pipeline = make_pipeline(tmp_path, DAYS[:4], end=DAYS[3])
+    checkpoint = tiny_checkpoint(tmp_path / "net.pt")
+    text = pipeline.read_text().split("[[reconstruct]]")[0] + NET.format(checkpoint=checkpoint.name)
+    pipeline.write_text(text)
+    first = run_pipeline(pipeline)
+    assert first.ok and computed(first, "maps/net") == DAYS[:4], first.line()
+    day = pipeline.parent / "out/maps/net/2024/oceaninterp_net_20240101.nc"
+    with xr.open_dataset(day) as ds:
+        assert "observations' mean" not in ds.attrs.get("comment", "")
+        plain = ds["adt"].values
+    pipeline.write_text(text + 'normalise = "observations"\n')
+    second = run_pipeline(pipeline)
+    assert second.ok and computed(second, "maps/net") == DAYS[:4], second.line()
+    assert computed(second, "grid") == []
+    with xr.open_dataset(day) as ds:
+        assert "normalised SSH by the observations' mean" in ds.attrs["comment"]
+        assert not np.allclose(ds["adt"].values, plain)
+    assert run_pipeline(pipeline).computed == 0
+
+
 def test_oi_settings_set_the_halo(tmp_path: Path) -> None:
     pipeline = make_pipeline(tmp_path)
     pipeline.write_text(pipeline.read_text().replace("halo_days = 2\n", "oi = { lt = 3.0 }\n"))

@@ -146,6 +146,14 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
             {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi": {"lt": 7.0}},
             r"net: oi: expected a table of OI settings for method 'oi'",
         ),
+        (
+            {"name": "x", "method": "oi", "normalise": "observations"},
+            r"x: normalise: only for method '4dvarnet'",
+        ),
+        (
+            {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "normalise": "truth"},
+            r"net: normalise: expected one of \['checkpoint', 'observations'\]",
+        ),
     ],
 )
 def test_reconstruct_table_errors(table: dict, message: str) -> None:

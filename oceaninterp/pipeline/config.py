@@ -32,7 +32,7 @@ from oceaninterp.config import (
 )
 from oceaninterp.cube import COASTLINE, NO_LAND
 from oceaninterp.errors import ConfigError
-from oceaninterp.kinds import Device, Format, Method, OnError
+from oceaninterp.kinds import Device, Format, Method, Normalisation, OnError
 
 
 def cpu_count() -> int:
@@ -161,6 +161,10 @@ class RunReconstruct:
     oi
         For ``method = "oi"``: the :class:`OIConfig` fields to change, as an
         inline table (``oi = { lx = 1.5, lt = 10.0 }``); defaults otherwise.
+    normalise
+        For 4dvarnet: the SSH mean and std the model works in, ``"checkpoint"``
+        (default) or ``"observations"`` (those of each block's window of
+        observations; ``reconstruct --normalise``).
     """
 
     name: Annotated[str, Rule(pattern=r"[\w-]+", expected="letters, digits, '-' or '_'")]
@@ -170,12 +174,15 @@ class RunReconstruct:
     halo_days: Index | None = None
     block_days: Count = 30
     oi: OIConfig | None = None
+    normalise: Normalisation = "checkpoint"
 
     def __post_init__(self) -> None:
         check_fields(self, names=("name",))
         check_fields(self, where=f"{self.name}: ")
         if self.method == "4dvarnet" and not self.checkpoint:
             raise ConfigError(f"{self.name}: checkpoint: expected a checkpoint file for 4dvarnet")
+        if self.method != "4dvarnet" and self.normalise != "checkpoint":
+            raise ConfigError(f"{self.name}: normalise: only for method '4dvarnet'")
         if self.oi is not None:
             if self.method != "oi" or not isinstance(self.oi, (dict, OIConfig)):
                 raise ConfigError(

@@ -313,6 +313,8 @@ def plan_maps(
             "days": days,
             "cubes": [[d, cube_keys.get(d)] for d in window],
         }
+        if method.normalise != "checkpoint":  # the default leaves earlier keys as they were
+            payload["normalise"] = method.normalise
         if mdt_sha256 is not None:
             payload["mdt"] = mdt_sha256
         if land_mask is not None:

@@ -23,7 +23,7 @@ from oceaninterp.kinds import Device, Method
 logger = logging.getLogger(__name__)
 
 #: Global attributes of the window's maps kept in each day's map file.
-MAP_ATTRS = ("method", "ssh_kind", "mdt", "mdt_sha256", "land_mask_source")
+MAP_ATTRS = ("method", "ssh_kind", "mdt", "mdt_sha256", "land_mask_source", "comment")
 
 
 def grid_day(
@@ -204,6 +204,7 @@ def reconstruct_block(
     mdt: str | None = None,
     land: str = "coastline",
     progress: Callable[[int, int], None] | None = None,
+    normalisation: str = "checkpoint",
 ) -> list[str]:
     """Map the days of ``outputs`` from the window of ``cubes``.
 
@@ -235,6 +236,9 @@ def reconstruct_block(
     progress
         ``progress(done, total)`` of the reconstruction (OI blocks or tile
         batches), as for :func:`oceaninterp.reconstruct.reconstruct`.
+    normalisation
+        ``reconstruct(normalisation=...)``: the 4DVarNet's SSH mean and std,
+        its checkpoint's or the window's observations'.
 
     Returns
     -------
@@ -259,6 +263,7 @@ def reconstruct_block(
             mdt=None if mdt is None else Path(mdt),
             land=land,
             progress=progress,
+            normalisation=normalisation,
         )
         sources = [Path(p).name for _, p in cubes if p is not None]
         sources += [] if mdt is None else [Path(mdt).name]
