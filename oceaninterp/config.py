@@ -444,6 +444,14 @@ class TrainConfig:
         Fraction of training tiles whose observations are replaced by the truth
         seen through the observation mask of another tile (augmentation).
         Default 0.5.
+    noise_augment
+        Largest extra observation noise, metres: each training tile's
+        observations get white noise of a std drawn uniformly in
+        ``[0, noise_augment]`` (an ``oi_input`` model's OI map is then
+        recomputed from them), so that the model meets the signal-to-noise
+        ratios of quieter oceans than its truths (with ``reconstruct
+        --normalise observations``, a 6 cm ocean seen with 3 cm of noise is a
+        25 cm one seen with 12 cm). Default 0 (the simulated noise only).
     train_start, train_end, val_start, val_end, test_start, test_end
         ISO dates (inclusive) of the three periods. When none is given the days
         are split in time order: the first 70 % train, the next 15 %
@@ -470,6 +478,7 @@ class TrainConfig:
     observation_weight: NonNegative = 1.0
     loss_border: Index = 4
     mask_swap_fraction: Annotated[float, Rule(minimum=0, maximum=1)] = 0.5
+    noise_augment: NonNegative = 0.0
     train_start: str | None = None
     train_end: str | None = None
     val_start: str | None = None

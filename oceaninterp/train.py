@@ -245,6 +245,7 @@ def training_batches(
             origins[start : start + cfg.batch_size],
             model.cfg,
             swap_fraction=cfg.mask_swap_fraction,
+            noise=cfg.noise_augment,
             rng=rng,
         )
 

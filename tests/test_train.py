@@ -163,6 +163,48 @@ def test_mask_swap_puts_truth_under_another_tiles_mask(osse) -> None:
         assert donors, "each swapped tile carries the mask of another tile"
 
 
+def test_noise_augmentation_adds_noise_of_drawn_levels_and_recomputes_the_oi(osse) -> None:
+    from oceaninterp.model import build_model
+    from oceaninterp.model.data import observations_oi
+    from oceaninterp.model.regions import draw_origins, load_regions, region_batch
+    from oceaninterp.train import training_batches
+
+    cfg = dataclasses.replace(MODEL, oi_input=True)
+    regions, cfg = load_regions([(osse[0], osse[1], None)], FAST, cfg)
+    origins = draw_origins(regions, cfg, 6, np.random.default_rng(1))
+    clean = region_batch(regions, origins, cfg)
+    same = region_batch(regions, origins, cfg, noise=0.0, rng=None)
+    np.testing.assert_array_equal(same.obs, clean.obs)
+    noisy = region_batch(regions, origins, cfg, noise=0.2, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(noisy.truth, clean.truth)
+    np.testing.assert_array_equal(np.isfinite(noisy.obs), np.isfinite(clean.obs))
+    data = regions[0].data
+    levels = []
+    for k, (_, day, row, col) in enumerate(origins):
+        seen = np.isfinite(clean.obs[k])
+        levels.append(float(np.std(noisy.obs[k][seen] - clean.obs[k][seen])))
+        expected = observations_oi(
+            noisy.obs[k],
+            data.days[day : day + cfg.tile_time],
+            data.latitude[row : row + cfg.tile_latitude],
+            data.longitude[col : col + cfg.tile_longitude],
+        )
+        np.testing.assert_allclose(noisy.oi[k], expected, atol=1e-6)
+    assert max(levels) <= 0.2 * 1.2 and max(levels) - min(levels) > 0.02, levels
+    assert not np.allclose(noisy.oi, clean.oi, atol=1e-3)
+    with pytest.raises(ValueError, match="rng"):
+        region_batch(regions, origins, cfg, noise=0.1)
+    model = build_model(cfg)  # an epoch's batches: the same tiles and masks, noisier
+    plain = next(training_batches(regions, model, FAST, 0))
+    augmented = next(
+        training_batches(regions, model, dataclasses.replace(FAST, noise_augment=0.2), 0)
+    )
+    np.testing.assert_array_equal(np.isfinite(augmented.obs), np.isfinite(plain.obs))
+    assert not np.array_equal(augmented.obs, plain.obs)
+    with pytest.raises(ConfigError, match="noise_augment"):
+        TrainConfig(noise_augment=-0.1)
+
+
 def test_window_is_a_time_triangle_with_a_zero_border() -> None:
     w = tile_window(MODEL, border=2)
     assert w.shape == (1, 7, 32, 32)

@@ -32,6 +32,7 @@ from oceaninterp.model.data import (
     TrainingData,
     cut,
     load_training_data,
+    observations_oi,
     period_dates,
     random_origins,
     split_days,
@@ -326,11 +327,13 @@ def region_batch(
     cfg: ModelConfig,
     *,
     swap_fraction: float = 0.0,
+    noise: float = 0.0,
     rng: np.random.Generator | None = None,
 ) -> TileBatch:
-    """The tiles at ``origins`` ``(n, 4)`` (region, day, row, column), masks swapped as asked.
+    """The tiles at ``origins`` ``(n, 4)`` (region, day, row, column), augmented as asked.
 
-    See :func:`oceaninterp.model.data.make_batch` for the mask swap.
+    See :func:`oceaninterp.model.data.make_batch` for the mask swap and
+    :func:`add_noise` for the extra noise (up to ``noise`` metres), added after it.
     """
     fields: dict[str, list[np.ndarray]] = {"obs": [], "truth": [], "sst": [], "oi": []}
     for region, *origin in origins:
@@ -350,7 +353,55 @@ def region_batch(
         sst=joined("sst"),
         oi=joined("oi"),
     )
-    return swap_masks(batch, swap_fraction, rng)
+    return add_noise(regions, origins, swap_masks(batch, swap_fraction, rng), noise, rng)
+
+
+def add_noise(
+    regions: Sequence[Region],
+    origins: np.ndarray,
+    batch: TileBatch,
+    largest: float,
+    rng: np.random.Generator | None,
+) -> TileBatch:
+    """The batch with white noise on each tile's observations (changed in place).
+
+    Each tile draws its noise std uniformly in ``[0, largest]`` metres; the OI
+    map of an ``oi_input`` model is recomputed from the noisy observations, as
+    ``reconstruct`` computes it from the observations it is given.
+
+    Parameters
+    ----------
+    regions
+        The regions the tiles were cut from.
+    origins
+        ``(n, 4)`` tile origins (region, day, row, column).
+    batch
+        The tiles ``(n, T, H, W)``.
+    largest
+        The largest noise std, metres; 0 leaves the batch (and ``rng``) untouched.
+    rng
+        The draws; needed when ``largest > 0``.
+    """
+    if largest <= 0:
+        return batch
+    if rng is None:
+        raise ValueError("add_noise: an rng is needed to add noise")
+    n, days, rows, cols = batch.obs.shape
+    stds = rng.uniform(0.0, largest, size=n)
+    for k, std in enumerate(stds):
+        observed = np.isfinite(batch.obs[k])
+        noise = rng.standard_normal(int(observed.sum())).astype(batch.obs.dtype)
+        batch.obs[k][observed] += std * noise
+        if batch.oi is not None and observed.any():
+            region, day, row, col = origins[k]
+            data = regions[region].data
+            batch.oi[k] = observations_oi(
+                batch.obs[k],
+                data.days[day : day + days],
+                data.latitude[row : row + rows],
+                data.longitude[col : col + cols],
+            )
+    return batch
 
 
 def all_validation_origins(regions: Sequence[Region], cfg: ModelConfig) -> np.ndarray:
