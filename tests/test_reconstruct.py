@@ -370,39 +370,14 @@ def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
     ckpt = _tiny_checkpoint(tmp_path / "m.pt", n_step=1)
     runner = CliRunner()
     out = tmp_path / "maps.nc"
+    base = ["reconstruct", str(cube_path), "-c", str(ckpt), "--device", "cpu"]
     ok = runner.invoke(
-        app,
-        [
-            "reconstruct",
-            str(cube_path),
-            "-c",
-            str(ckpt),
-            "-o",
-            str(out),
-            "--device",
-            "cpu",
-            "--time-stride",
-            "2",
-            "--normalise",
-            "observations",
-        ],
+        app, [*base, "-o", str(out), "--time-stride", "2", "--normalise", "observations"]
     )
     assert ok.exit_code == 0, ok.output
     assert "pixel-days/s" in ok.output and list(duacs_l4.open(out).data_vars)[0] == "adt"
     assert "observations' mean" in duacs_l4.open(out).attrs["comment"]
-    wrong = runner.invoke(
-        app,
-        [
-            "reconstruct",
-            str(cube_path),
-            "-c",
-            str(ckpt),
-            "-o",
-            str(tmp_path / "w.nc"),
-            "--normalise",
-            "truth",
-        ],
-    )
+    wrong = runner.invoke(app, [*base, "-o", str(tmp_path / "w.nc"), "--normalise", "truth"])
     assert wrong.exit_code != 0 and "normalisation" in wrong.output
     again = runner.invoke(app, ["reconstruct", str(cube_path), "-c", str(ckpt), "-o", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output

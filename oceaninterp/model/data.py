@@ -16,6 +16,7 @@ where ``adt = sla + mdt``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,6 +234,22 @@ def observations_oi(
         fields["count"] = (dims, count)
     coords = {"time": days.astype("datetime64[ns]"), "latitude": latitude, "longitude": longitude}
     return input_map(xr.Dataset(fields, coords=coords))
+
+
+def tile_oi(data: TrainingData, origin: Sequence[int], obs: np.ndarray) -> np.ndarray:
+    """:func:`observations_oi` of one tile's observations ``obs`` ``(T, H, W)`` (metres).
+
+    ``origin`` is the tile's (day, row, column) in ``data``, whose days and
+    cell centres place it.
+    """
+    day, row, col = (int(v) for v in origin)
+    days, rows, cols = obs.shape
+    return observations_oi(
+        obs,
+        data.days[day : day + days],
+        data.latitude[row : row + rows],
+        data.longitude[col : col + cols],
+    )
 
 
 def input_map(

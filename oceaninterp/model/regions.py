@@ -32,11 +32,11 @@ from oceaninterp.model.data import (
     TrainingData,
     cut,
     load_training_data,
-    observations_oi,
     period_dates,
     random_origins,
     split_days,
     swap_masks,
+    tile_oi,
     tile_starts,
     validation_origins,
 )
@@ -386,21 +386,13 @@ def add_noise(
         return batch
     if rng is None:
         raise ValueError("add_noise: an rng is needed to add noise")
-    n, days, rows, cols = batch.obs.shape
-    stds = rng.uniform(0.0, largest, size=n)
+    stds = rng.uniform(0.0, largest, size=batch.obs.shape[0])
     for k, std in enumerate(stds):
         observed = np.isfinite(batch.obs[k])
         noise = rng.standard_normal(int(observed.sum())).astype(batch.obs.dtype)
         batch.obs[k][observed] += std * noise
         if batch.oi is not None and observed.any():
-            region, day, row, col = origins[k]
-            data = regions[region].data
-            batch.oi[k] = observations_oi(
-                batch.obs[k],
-                data.days[day : day + days],
-                data.latitude[row : row + rows],
-                data.longitude[col : col + cols],
-            )
+            batch.oi[k] = tile_oi(regions[origins[k][0]].data, origins[k][1:], batch.obs[k])
     return batch
 
 

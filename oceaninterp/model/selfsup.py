@@ -35,7 +35,14 @@ from oceaninterp.cube import ssh_kind as cube_ssh_kind
 from oceaninterp.errors import InputError
 from oceaninterp.io import open_dataset
 from oceaninterp.mdt import mdt_on_grid
-from oceaninterp.model.data import TileBatch, TrainingData, cut, grid_variable, observations_oi
+from oceaninterp.model.data import (
+    TileBatch,
+    TrainingData,
+    cut,
+    grid_variable,
+    observations_oi,
+    tile_oi,
+)
 from oceaninterp.model.regions import Region
 
 
@@ -224,14 +231,7 @@ def shown_oi(observed: ObservedRegion, origins: np.ndarray, inputs: np.ndarray) 
         ``(n, T, H, W)`` the observations shown (metres; the hidden segments NaN),
         so that the OI holds nothing of what the loss scores.
     """
-    data = observed.region.data
-    days, rows, cols = inputs.shape[1:]
     out = np.empty_like(inputs)
-    for k, (_, day, row, col) in enumerate(origins):
-        out[k] = observations_oi(
-            inputs[k],
-            data.days[day : day + days],
-            data.latitude[row : row + rows],
-            data.longitude[col : col + cols],
-        )
+    for k, origin in enumerate(origins):
+        out[k] = tile_oi(observed.region.data, origin[1:], inputs[k])
     return out
