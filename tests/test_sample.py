@@ -32,14 +32,22 @@ def test_sample_pipeline_maps_better_than_the_oi(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "oi_input"),
-    [("checkpoint.pt", False), ("midlatitude.pt", False), ("one_altimeter.pt", True)],
+    ("name", "oi_input", "sst"),
+    [
+        ("checkpoint.pt", False, False),
+        ("midlatitude.pt", False, False),
+        ("midlatitude_sst.pt", False, True),
+        ("one_altimeter.pt", True, False),
+    ],
 )
-def test_shipped_checkpoints_load_safely_and_say_what_they_take(name: str, oi_input: bool) -> None:
+def test_shipped_checkpoints_load_safely_and_say_what_they_take(
+    name: str, oi_input: bool, sst: bool
+) -> None:
     from oceaninterp.model.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(ROOT / "sample_data" / name)  # weights_only, digest checked
     assert loaded.description.oi_input is oi_input
+    assert loaded.description.uses_sst is sst
     assert loaded.description.resolution == 0.1
 
 
