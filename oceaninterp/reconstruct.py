@@ -58,7 +58,7 @@ from oceaninterp.cube import (
 )
 from oceaninterp.errors import ConfigError, InputError
 from oceaninterp.io import check_output, open_dataset
-from oceaninterp.kinds import METHODS, NORMALISATIONS
+from oceaninterp.kinds import METHODS, NORMALISATIONS, Normalisation
 from oceaninterp.maps import OutputGrid, map_kinds, maps_window
 from oceaninterp.mdt import GriddedMDT, mdt_on_grid
 from oceaninterp.model.checkpoint import CheckpointDescription, as_description
@@ -266,7 +266,7 @@ def reconstruct(
     land: LandSource = COASTLINE,
     outside: str = "oi",
     output_resolution: float | None = None,
-    normalisation: str = "checkpoint",
+    normalise: Normalisation = "checkpoint",
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
@@ -324,7 +324,7 @@ def reconstruct(
     output_resolution
         Write the maps on a grid of this many degrees over the cube's extent
         (e.g. 0.125 or 0.25 as DUACS), velocities computed on it.
-    normalisation
+    normalise
         The 4DVarNet's SSH mean and std: ``"checkpoint"`` (its training's) or
         ``"observations"`` (the cube's observations', as mapped:
         :func:`oceaninterp.model.inference.observed_normalisation`); recorded
@@ -350,10 +350,8 @@ def reconstruct(
         raise ConfigError(f"method: expected one of {list(METHODS)}, got {method!r}")
     if outside not in OUTSIDE:
         raise ConfigError(f"outside: expected one of {list(OUTSIDE)}, got {outside!r}")
-    if normalisation not in NORMALISATIONS:
-        raise ConfigError(
-            f"normalisation: expected one of {list(NORMALISATIONS)}, got {normalisation!r}"
-        )
+    if normalise not in NORMALISATIONS:
+        raise ConfigError(f"normalise: expected one of {list(NORMALISATIONS)}, got {normalise!r}")
     inputs = [p for p in (cube, checkpoint, mdt, tune_truth, land) if isinstance(p, str | Path)]
     output = check_output(output, overwrite, inputs=inputs)
     if isinstance(cube, xr.Dataset):
@@ -402,7 +400,7 @@ def reconstruct(
             f"{ready.cube['latitude'].values[oi_rows].max():g} degrees_north rows."
         )
     model = loaded.model
-    if normalisation == "observations":
+    if normalise == "observations":
         model = observed_normalisation(model, ready.cube["ssh"], cube_path)
         mean, std, trained = model.ssh_mean, model.ssh_std, loaded.model.ssh_std
         comments.append(

@@ -307,7 +307,7 @@ def test_observations_normalisation_makes_the_maps_follow_the_observed_amplitude
                 checkpoint=loaded,
                 device="cpu",
                 land=NO_LAND,
-                normalisation=how,
+                normalise=how,
             )
             maps[name, how] = duacs_l4.open(out).load()
     assert loaded.model.normalisation() == trained  # the caller's model is left as it was
@@ -331,8 +331,8 @@ def test_observations_normalisation_makes_the_maps_follow_the_observed_amplitude
     lonely["ssh"][0, 0, 0] = 0.1
     with pytest.raises(InputError, match="no spread"):
         observed_normalisation(loaded.model, lonely["ssh"])
-    with pytest.raises(ConfigError, match="normalisation"):
-        reconstruct(cube, tmp_path / "x.nc", checkpoint=loaded, normalisation="truth")
+    with pytest.raises(ConfigError, match="normalise"):
+        reconstruct(cube, tmp_path / "x.nc", checkpoint=loaded, normalise="truth")
 
 
 @pytest.mark.gpu
@@ -378,7 +378,7 @@ def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
     assert "pixel-days/s" in ok.output and list(duacs_l4.open(out).data_vars)[0] == "adt"
     assert "observations' mean" in duacs_l4.open(out).attrs["comment"]
     wrong = runner.invoke(app, [*base, "-o", str(tmp_path / "w.nc"), "--normalise", "truth"])
-    assert wrong.exit_code != 0 and "normalisation" in wrong.output
+    assert wrong.exit_code != 0 and "normalise" in wrong.output
     again = runner.invoke(app, ["reconstruct", str(cube_path), "-c", str(ckpt), "-o", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
     missing = runner.invoke(app, ["reconstruct", str(cube_path), "-o", str(tmp_path / "x.nc")])

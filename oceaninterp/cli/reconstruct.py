@@ -189,7 +189,7 @@ def reconstruct(
                 output_resolution=output_resolution,
                 land=land,
                 outside=outside,
-                normalisation=normalise,
+                normalise=normalise,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=on_batch,

@@ -418,7 +418,7 @@ class _Run:
                     "checkpoint": None if checkpoint is None else str(checkpoint),
                     "device": method.device,
                     "oi": method.oi,
-                    "normalisation": method.normalise,
+                    "normalise": method.normalise,
                     "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
                     "history": f"oceaninterp run {self.cfg.pipeline.name}",
                     "mdt": None if mdt is None else str(mdt[0]),

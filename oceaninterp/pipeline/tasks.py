@@ -18,7 +18,7 @@ import xarray as xr
 
 from oceaninterp.config import OIConfig
 from oceaninterp.errors import InputError
-from oceaninterp.kinds import Device, Method
+from oceaninterp.kinds import Device, Method, Normalisation
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def reconstruct_block(
     mdt: str | None = None,
     land: str = "coastline",
     progress: Callable[[int, int], None] | None = None,
-    normalisation: str = "checkpoint",
+    normalise: Normalisation = "checkpoint",
 ) -> list[str]:
     """Map the days of ``outputs`` from the window of ``cubes``.
 
@@ -236,8 +236,8 @@ def reconstruct_block(
     progress
         ``progress(done, total)`` of the reconstruction (OI blocks or tile
         batches), as for :func:`oceaninterp.reconstruct.reconstruct`.
-    normalisation
-        ``reconstruct(normalisation=...)``: the 4DVarNet's SSH mean and std,
+    normalise
+        ``reconstruct(normalise=...)``: the 4DVarNet's SSH mean and std,
         its checkpoint's or the window's observations'.
 
     Returns
@@ -263,7 +263,7 @@ def reconstruct_block(
             mdt=None if mdt is None else Path(mdt),
             land=land,
             progress=progress,
-            normalisation=normalisation,
+            normalise=normalise,
         )
         sources = [Path(p).name for _, p in cubes if p is not None]
         sources += [] if mdt is None else [Path(mdt).name]
