@@ -371,10 +371,9 @@ def add_noise(
 
     Parameters
     ----------
-    regions
-        The regions the tiles were cut from.
-    origins
-        ``(n, 4)`` tile origins (region, day, row, column).
+    regions, origins
+        The regions the tiles were cut from, and the tiles' ``(n, 4)`` origins
+        (region, day, row, column) in them.
     batch
         The tiles ``(n, T, H, W)``.
     largest
