@@ -402,12 +402,12 @@ def reconstruct(
     model = loaded.model
     if normalise == "observations":
         model = observed_normalisation(model, ready.cube["ssh"], cube_path)
-        mean, std, trained = model.ssh_mean, model.ssh_std, loaded.model.ssh_std
+        used, trained = model.normalisation(), loaded.model.normalisation()
         comments.append(
-            f"The 4DVarNet normalised SSH by the observations' mean {float(mean):.4f} m and "
-            f"std {float(std):.4f} m (its training's std: {float(trained):.4f} m)."
+            f"The 4DVarNet normalised SSH by the observations' mean {used['mean']:.4f} m and "
+            f"std {used['std']:.4f} m (its training's std: {trained['std']:.4f} m)."
         )
-        log.info("normalised by the observations: mean %.4f m, std %.4f m", mean, std)
+        log.info("%s", comments[-1])
     if comments:
         ready.attrs["comment"] = " ".join(comments)
     if description.oi_input:  # the model's second input, as in training
