@@ -4,15 +4,16 @@ Usage::
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/ose_jason3.py \\
         [--real-data ../shared/data/real] [--work runs/ose_jason3] \\
-        [--box -75 -45 25 50] [--every 4] [--checkpoint sample_data/checkpoint.pt] \\
+        [--box -75 -45 25 50 [--box ...]] [--every 4] \\
+        [--checkpoint sample_data/one_altimeter.pt] \\
         [--finetune [--train-box -80 0 20 60] [--minutes 12] [--epochs 4] \\
          [--tiles-per-epoch 64] [--hidden-share 0.25] [--lr-scale 0.1] [--tag NAME]]
 
 The ten NASA-SSH files of ``--real-data`` (2022-01-01..10, one Jason-3 repeat
 cycle) are split by pass number: the passes with ``pass % every == 0`` are
 withheld (written to ``WORK/withheld``), the others (``WORK/mapped``) are
-gridded over the box at 1/10 deg (``oceaninterp grid``, land masked) and
-mapped by
+gridded over each box at 1/10 deg (``oceaninterp grid``, land masked; in
+``WORK`` for one box, ``WORK/X0_X1_Y0_Y1`` for several) and mapped by
 
 - the 4DVarNet of ``--checkpoint`` with ``--outside oi`` (the default: rows
   outside its training latitudes by the OI) and with ``--outside apply``
@@ -32,9 +33,12 @@ in training.
 
 Every map is scored against the withheld passes by ``oceaninterp score
 --tracks`` (SLA against SLA): mu, RMSE and lambda_x of the 2021a data
-challenge. The table goes to ``WORK/ose_jason3.md``. One repeat cycle gives a
-noisy lambda_x (few long tracks; "-" when a map's spectral score never
-crosses 0.5): read mu and RMSE first.
+challenge, and the MSE gain over the OI with its 95 % interval from a
+bootstrap over the withheld passes (an interval across 0: no proven
+difference). With several boxes a last table pools their withheld points.
+The tables go to ``WORK/ose_jason3.md``. One repeat cycle gives a noisy
+lambda_x (few long tracks; "-" when a map's spectral score never crosses
+0.5): read mu, RMSE and the gain's interval first.
 """
 
 from __future__ import annotations
@@ -51,7 +55,14 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from oceaninterp.report import WithheldValues, withheld_values
+from oceaninterp.scores import paired_mse_gain
+
 ROOT = Path(__file__).resolve().parents[1]
+#: The map every other is compared with (MSE gain and its interval by withheld pass).
+BASELINE = "oi (estimated prior std)"
+#: The Gulf Stream box (degrees east and north).
+DEFAULT_BOX = (-75.0, -45.0, 25.0, 50.0)
 
 
 def split_passes(files: list[Path], work: Path, every: int) -> tuple[Path, Path]:
@@ -83,11 +94,14 @@ def main(argv: list[str] | None = None) -> None:
         "--box",
         type=float,
         nargs=4,
-        default=(-75.0, -45.0, 25.0, 50.0),
+        action="append",
         metavar=("LON_MIN", "LON_MAX", "LAT_MIN", "LAT_MAX"),
+        help="repeatable (boxes must not overlap); default the Gulf Stream box -75 -45 25 50",
     )
     parser.add_argument("--every", type=int, default=4, help="withhold passes with pass %% N == 0")
-    parser.add_argument("--checkpoint", type=Path, default=ROOT / "sample_data" / "checkpoint.pt")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=ROOT / "sample_data" / "one_altimeter.pt"
+    )
     parser.add_argument("--finetune", action="store_true", help="add a self-supervised row")
     parser.add_argument(
         "--train-box",
@@ -112,17 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     files = sorted((opts.real_data / "nadir" / "nasa_ssh_jason3").glob("*.nc"))
     if not files:
         raise SystemExit(f"error: {opts.real_data}: no nadir/nasa_ssh_jason3/*.nc")
+    boxes: list[tuple[float, ...]] = [tuple(b) for b in opts.box] if opts.box else [DEFAULT_BOX]
     work = opts.work
     kept, held = work / "mapped", work / "withheld"
     if not (opts.reuse and held.is_dir()):
         kept, held = split_passes(files, work, opts.every)
-    cube = work / "cube.nc"
-    if not (opts.reuse and cube.is_file()):
-        grid(kept, cube, opts.box)
     runs = {
         "4dvarnet (--outside oi)": ["-c", str(opts.checkpoint)],
         "4dvarnet (--outside apply)": ["-c", str(opts.checkpoint), "--outside", "apply"],
-        "oi (estimated prior std)": ["--method", "oi"],
+        BASELINE: ["--method", "oi"],
         "oi (unit covariance)": ["--method", "oi", "--signal-std", "1"],
         "4dvarnet --normalise observations (--outside oi)": [
             "-c",
@@ -131,8 +143,8 @@ def main(argv: list[str] | None = None) -> None:
             "observations",
         ],
     }
-    maps = [work / f"map{i}.nc" for i in range(len(runs))]
-    notes = [observed_std(cube, opts.checkpoint)]
+    names = [f"map{i}" for i in range(len(runs))]
+    notes = []
     if opts.finetune:
         tuned, note = finetune(kept, work, opts)
         if opts.renormalise:
@@ -142,37 +154,110 @@ def main(argv: list[str] | None = None) -> None:
                 "--outside",
                 "apply",
             ]
-            maps.append(work / "map_renormalised.nc")
+            names.append("map_renormalised")
         runs[f"4dvarnet fine-tuned{' ' + opts.tag if opts.tag else ''}"] = [
             "-c",
             str(tuned),
             "--outside",
             "apply",
         ]
-        maps.append(work / f"map_{tuned.stem}.nc")
+        names.append(f"map_{tuned.stem}")
         notes.append(note)
+    tag = f"{'_' + opts.tag if opts.tag else ''}"
+    held_files = sorted(held.glob("*.nc"))
+    lines, pooled = [], []
+    for box in boxes:
+        folder = work if len(boxes) == 1 else work / box_name(box)
+        maps = [folder / f"{name}.nc" for name in names]
+        lines += map_box(box, folder, kept, held, runs, maps, opts)
+        lines += ["", observed_std(folder / "cube.nc", opts.checkpoint), ""]
+        pooled.append(withheld_values([str(m) for m in maps], held_files))
+    if len(boxes) > 1:
+        lines += pooled_table(list(runs), pooled, boxes)
+    text = (
+        "\n".join(
+            [
+                f"# OSE, real Jason-3 cycle 2022-01-01..10, 1/10 deg, passes with pass % "
+                f"{opts.every} == 0 withheld",
+                "",
+                *lines,
+                *notes,
+            ]
+        ).rstrip()
+        + "\n"
+    )
+    (work / f"ose_jason3{tag}.md").write_text(text)
+    print(text)
+
+
+def map_box(
+    box: tuple[float, ...],
+    folder: Path,
+    kept: Path,
+    held: Path,
+    runs: dict[str, list[str]],
+    maps: list[Path],
+    opts: argparse.Namespace,
+) -> list[str]:
+    """Grid ``box`` into ``folder``, map it with every run, score the maps: the table's lines."""
+    cube = folder / "cube.nc"
+    if not (opts.reuse and cube.is_file()):
+        grid(kept, cube, box)
     for args, out in zip(runs.values(), maps, strict=True):
         if not (
             opts.reuse and out.is_file() and out.name.startswith("map") and out.stem[3:].isdigit()
         ):
             oceaninterp("reconstruct", str(cube), *args, "-o", str(out), "--overwrite")
-    report = work / f"scores{'_' + opts.tag if opts.tag else ''}"
-    oceaninterp("score", *map(str, maps), "--tracks", str(held), "-o", str(report), "--overwrite")
+    report = folder / f"scores{'_' + opts.tag if opts.tag else ''}"
+    baseline = maps[list(runs).index(BASELINE)]
+    scored = [baseline, *(m for m in maps if m != baseline)]  # gains are against the first
+    oceaninterp("score", *map(str, scored), "--tracks", str(held), "-o", str(report), "--overwrite")
     scores = json.loads((report / "scores.json").read_text())
     lines = [
-        f"# OSE, real Jason-3 cycle 2022-01-01..10, box {opts.box}, 1/10 deg, "
-        f"passes with pass % {opts.every} == 0 withheld",
+        f"## Box {box_name(box)} (longitude {box[0]}..{box[1]}, latitude {box[2]}..{box[3]})",
         "",
-        "| map | mu | RMSE (cm) | lambda_x (km) |",
-        "|---|---|---|---|",
+        "| map | mu | RMSE (cm) | lambda_x (km) | MSE gain vs the OI [95 % interval] |",
+        "|---|---|---|---|---|",
     ]
-    for (label, _), path in zip(runs.items(), maps, strict=True):
+    for label, path in zip(runs, maps, strict=True):
         row = _row(scores, path.stem)
-        lines.append(f"| {label} | {row['mu']} | {row['rmse']} | {row['lx']} |")
-    lines += ["", *notes]
-    text = "\n".join(lines) + "\n"
-    (work / f"ose_jason3{'_' + opts.tag if opts.tag else ''}.md").write_text(text)
-    print(text)
+        lines.append(f"| {label} | {row['mu']} | {row['rmse']} | {row['lx']} | {row['gain']} |")
+    return lines
+
+
+def box_name(box: tuple[float, ...]) -> str:
+    """``-75_-45_25_50``: a box's folder name."""
+    return "_".join(f"{v:g}" for v in box)
+
+
+def pooled_table(
+    labels: list[str], per_box: list[WithheldValues], boxes: list[tuple[float, ...]]
+) -> list[str]:
+    """Every map against the OI over the withheld points of all boxes together.
+
+    The passes of different boxes are different groups of the bootstrap (the
+    boxes must not overlap, or points would count twice).
+    """
+    base = labels.index(BASELINE)
+    lines = [
+        f"## Pooled over the {len(boxes)} boxes",
+        "",
+        "| map | RMSE (cm) | MSE gain vs the OI [95 % interval] | points | passes |",
+        "|---|---|---|---|---|",
+    ]
+    offsets = np.cumsum([0] + [int(v.passes.max()) + 1 for v in per_box[:-1]])
+    groups = np.concatenate([v.passes[v.valid] + o for v, o in zip(per_box, offsets, strict=True)])
+    ref = np.concatenate([v.reference[v.valid] for v in per_box])
+    for i, label in enumerate(labels):
+        est = np.concatenate([v.values[i][v.valid] for v in per_box])
+        rmse = 100 * float(np.sqrt(np.mean((est - ref) ** 2)))
+        gain = "-"
+        if i != base:
+            oi = np.concatenate([v.values[base][v.valid] for v in per_box])
+            g = paired_mse_gain(ref, est, oi, groups)
+            gain = f"{100 * g.gain:+.1f} % [{100 * g.low:+.1f}, {100 * g.high:+.1f}]"
+        lines.append(f"| {label} | {rmse:.2f} | {gain} | {ref.size} | {np.unique(groups).size} |")
+    return [*lines, ""]
 
 
 def grid(folder: Path, cube: Path, box: tuple[float, ...]) -> None:
@@ -280,10 +365,15 @@ def _row(scores: list[dict], name: str) -> dict[str, str]:
         value = entry.get(key)
         return "-" if value is None else fmt.format(float(value) * scale)
 
+    gain = text("mse_gain", 100.0, "{:+.1f} %")
+    if entry.get("mse_gain_low") is not None:
+        low, high = (text(k, 100.0, "{:+.1f}") for k in ("mse_gain_low", "mse_gain_high"))
+        gain += f" [{low}, {high}]"
     return {
         "mu": text("mu", 1.0, "{:.3f}"),
         "rmse": text("rmse_m", 100.0, "{:.2f}"),
         "lx": text("lambda_x_km", 1.0, "{:.0f}"),
+        "gain": gain,
     }
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,18 @@ TRACK_VARIABLES = {
     "sla": ("sla_unfiltered", "sla_filtered", "ssh"),
     "adt": ("adt_unfiltered", "adt_filtered", "adt"),
 }
-RECORD_KEYS = ("name", "mu", "sigma", "lambda_x_deg", "lambda_x_km", "lambda_t_days", "rmse_m")
+RECORD_KEYS = (
+    "name",
+    "mu",
+    "sigma",
+    "lambda_x_deg",
+    "lambda_x_km",
+    "lambda_t_days",
+    "rmse_m",
+    "mse_gain",
+    "mse_gain_low",
+    "mse_gain_high",
+)
 _RENAMES = {"lat": "latitude", "lon": "longitude"}
 
 
@@ -189,7 +201,10 @@ def score_maps(
     list of dict
         One record per map: ``name``, ``mu``, ``sigma``, ``lambda_x_deg``,
         ``lambda_x_km``, ``lambda_t_days`` (None where not defined, e.g. for
-        tracks), ``rmse_m``.
+        tracks), ``rmse_m``, and against the first map (None for it):
+        ``mse_gain`` (``1 - MSE / MSE_first``) with, for tracks, its 95 %
+        interval ``mse_gain_low`` / ``mse_gain_high`` from a bootstrap over
+        the withheld passes (:func:`oceaninterp.scores.paired_mse_gain`).
     """
     if (truth is None) == (not tracks):
         raise ConfigError("score: give exactly one reference: a truth file or withheld tracks")
@@ -268,6 +283,11 @@ def _score_gridded(maps, labels, truth_path, start, end, variable, observations=
                 "lambda_x_km": _finite(s.lambda_x_km),
                 "lambda_t_days": _finite(s.lambda_t_days),
                 "rmse_m": _finite(r.rmse_m),
+                "mse_gain": None
+                if not records
+                else _finite(1.0 - (r.rmse_m / records[0]["rmse_m"]) ** 2),
+                "mse_gain_low": None,
+                "mse_gain_high": None,
             }
         )
         log.info(
@@ -374,9 +394,59 @@ def _open_tracks(path: Path, kinds: Sequence[str], track_variable: str | None) -
     raise InputError(path, f"no track variable among {tried} (the maps hold {list(kinds)})")
 
 
-def _score_tracks(maps, labels, track_paths, start, end, variable, track_variable):
+@dataclass(frozen=True)
+class WithheldValues:
+    """Withheld along-track points and the maps at them (:func:`withheld_values`).
+
+    Attributes
+    ----------
+    kind
+        ``"sla"`` or ``"adt"``: what the tracks and the maps were read as.
+    time, latitude, longitude
+        The points (datetime64, degrees).
+    track
+        The index of each point's track file.
+    passes
+        A label per point naming its pass (:func:`oceaninterp.scores.track_passes`).
+    reference
+        The withheld SSH, metres.
+    values
+        Each map at the points, metres.
+    valid
+        Points where the reference and every map are finite.
+    fields
+        The maps as read (:func:`open_map`).
+    """
+
+    kind: str
+    time: np.ndarray
+    latitude: np.ndarray
+    longitude: np.ndarray
+    track: np.ndarray
+    passes: np.ndarray
+    reference: np.ndarray
+    values: list[np.ndarray]
+    valid: np.ndarray
+    fields: list[xr.DataArray]
+
+
+def withheld_values(
+    maps: Sequence[str | Path],
+    track_paths: Sequence[str | Path],
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    variable: str | None = None,
+    track_variable: str | None = None,
+) -> WithheldValues:
+    """The withheld points of ``track_paths`` and every map of ``maps`` at them.
+
+    Parameters as :func:`score_maps` (``track_paths`` already expanded into
+    files). Raises :class:`~oceaninterp.errors.InputError` naming the first
+    track file when no point falls in the period or inside every map.
+    """
     common = set.intersection(*(_map_kinds(p) for p in maps))
-    kinds = [k for k in ("sla", "adt") if k in common] or ["sla", "adt"]
+    kinds: list[str] = [k for k in ("sla", "adt") if k in common] or ["sla", "adt"]
     parts = []
     for i, path in enumerate(track_paths):
         ds = _open_tracks(Path(path), kinds, track_variable)
@@ -411,15 +481,41 @@ def _score_tracks(maps, labels, track_paths, start, end, variable, track_variabl
         valid &= np.isfinite(values)
     if not valid.any():
         raise InputError(track_paths[0], "no withheld point falls inside every map")
+    track = points["track"].values
+    return WithheldValues(
+        kind=kind,
+        time=args[0],
+        latitude=args[1],
+        longitude=args[2],
+        track=track,
+        passes=scores.track_passes(args[0], track),
+        reference=ref,
+        values=at_tracks,
+        valid=valid,
+        fields=fields,
+    )
+
+
+def _score_tracks(maps, labels, track_paths, start, end, variable, track_variable):
+    points = withheld_values(
+        maps, track_paths, start=start, end=end, variable=variable, track_variable=track_variable
+    )
+    kind, ref, valid, at_tracks = points.kind, points.reference, points.valid, points.values
+    args = (points.time, points.latitude, points.longitude)
     records, results = [], []
-    for label, values in zip(labels, at_tracks, strict=True):
+    for i, (label, values) in enumerate(zip(labels, at_tracks, strict=True)):
         a = scores.alongtrack_scores(
             np.where(valid, ref, np.nan),
             np.where(valid, values, np.nan),
             *args,
-            track=points["track"].values,
+            track=points.track,
         )
         results.append(a)
+        versus = None
+        if i > 0:
+            versus = scores.paired_mse_gain(
+                ref[valid], values[valid], at_tracks[0][valid], points.passes[valid]
+            )
         records.append(
             {
                 "name": label,
@@ -429,13 +525,16 @@ def _score_tracks(maps, labels, track_paths, start, end, variable, track_variabl
                 "lambda_x_km": _finite(a.lambda_x_km),
                 "lambda_t_days": None,
                 "rmse_m": _finite(a.rmse_m),
+                "mse_gain": None if versus is None else _finite(versus.gain),
+                "mse_gain_low": None if versus is None else _finite(versus.low),
+                "mse_gain_high": None if versus is None else _finite(versus.high),
             }
         )
         log.info(
             "%s: mu %.3f, lambda_x %.0f km (%d points)", label, a.mu, a.lambda_x_km, a.n_points
         )
     figures = {
-        "snapshots.png": _track_snapshot(fields, labels, kind, args, ref, valid),
+        "snapshots.png": _track_snapshot(points.fields, labels, kind, args, ref, valid),
         "spectral_scores.png": lambda fig: plot_alongtrack_spectra(fig, results, labels),
         "daily_scores.png": lambda fig: plot_daily(fig, [a.daily for a in results], labels),
     }

@@ -169,6 +169,12 @@ def test_alongtrack_scores_from_product_files(osse: dict[str, Path], tmp_path: P
     assert records[0]["mu"] > records[1]["mu"]
     assert records[0]["lambda_t_days"] is None and records[0]["lambda_x_deg"] is None
     assert (tmp_path / "ose" / "daily_scores.png").exists()
+    # The second map against the first, on the same points, with an interval by pass.
+    gain = 1 - (records[1]["rmse_m"] / records[0]["rmse_m"]) ** 2
+    assert records[0]["mse_gain"] is None
+    assert records[1]["mse_gain"] == pytest.approx(gain)
+    assert records[1]["mse_gain_low"] < gain < records[1]["mse_gain_high"]
+    assert records[1]["mse_gain_high"] < 0  # the OI is worse than the noisy truth
 
 
 def test_open_map_reads_real_duacs_l4(real_data: Path) -> None:
@@ -198,7 +204,12 @@ def test_cli_score(osse: dict[str, Path], tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "noisy_map" in result.output and "0.800" in result.output
-    assert json.loads((out / "scores.json").read_text())[1]["name"] == "oi"
+    records = json.loads((out / "scores.json").read_text())
+    assert records[1]["name"] == "oi"
+    # Gridded: the gain over the first map, without an interval (no passes to resample).
+    gain = 1 - (records[1]["rmse_m"] / records[0]["rmse_m"]) ** 2
+    assert records[1]["mse_gain"] == pytest.approx(gain) and records[1]["mse_gain_low"] is None
+    assert f"{100 * gain:+.1f}%" in result.output
     result = runner.invoke(app, ["score", str(osse["oi"]), "-o", str(out), "--overwrite"])
     assert result.exit_code == 1
     assert "exactly one reference" in result.output

@@ -13,8 +13,10 @@ from oceaninterp.scores import (
     crossing,
     first_drop,
     interpolate_to_points,
+    paired_mse_gain,
     psd_scores,
     rmse_scores,
+    track_passes,
 )
 
 DIMS = ("time", "latitude", "longitude")
@@ -202,3 +204,47 @@ def test_lambdas_are_vertices_of_the_contour() -> None:
     for i in (np.argmin(xs), np.argmin(ts)):  # the points the figure marks lie on the contour
         value = 1.0 / (1.0 + np.exp(-(2.0 * np.log(xs[i]) + 1.5 * np.log(ts[i]) - 4.0)))
         assert value == pytest.approx(0.5, abs=0.05)
+
+
+def test_track_passes_split_at_long_gaps_and_file_changes() -> None:
+    t0 = np.datetime64("2022-01-01T00:00", "ns")
+    seconds = np.array([0, 1, 2, 3000, 3001, 0, 1])
+    time = t0 + seconds * np.timedelta64(1, "s")
+    track = np.array([0, 0, 0, 0, 0, 1, 1])
+    order = np.array([4, 0, 6, 2, 1, 3, 5])  # shuffled points keep their labels
+    labels = track_passes(time[order], track[order])
+    np.testing.assert_array_equal(labels, np.array([1, 0, 2, 0, 0, 1, 2]))
+
+
+def test_paired_mse_gain_of_known_errors(rng: np.random.Generator) -> None:
+    ref = rng.normal(0, 0.2, 4000)
+    groups = np.repeat(np.arange(40), 100)
+    base = ref + rng.normal(0, 0.10, ref.size)
+    better = ref + rng.normal(0, 0.05, ref.size)  # a quarter of the MSE: gain 0.75
+    result = paired_mse_gain(ref, better, base, groups)
+    assert result.n_groups == 40
+    assert result.gain == pytest.approx(0.75, abs=0.03)
+    assert result.low < result.gain < result.high
+    assert 0.6 < result.low and result.high < 0.85
+    same = paired_mse_gain(ref, base, base, groups)
+    assert same.gain == same.low == same.high == 0.0
+    # The same seed, the same interval; NaN points are left out.
+    assert paired_mse_gain(ref, better, base, groups) == result
+    ref_nan = ref.copy()
+    ref_nan[:100] = np.nan
+    assert paired_mse_gain(ref_nan, better, base, groups).n_groups == 39
+
+
+def test_paired_mse_gain_interval_follows_the_passes(rng: np.random.Generator) -> None:
+    """Errors shared along a pass widen the interval: passes, not points, are resampled."""
+    ref = np.zeros(4000)
+    base = rng.normal(0, 0.1, ref.size)
+    groups = np.repeat(np.arange(20), 200)
+    offsets = rng.normal(0, 0.1, 20)[groups]  # one error per pass
+    points = paired_mse_gain(ref, base + rng.normal(0, 0.01, ref.size), base, np.arange(4000))
+    passes = paired_mse_gain(ref, base + offsets, base, groups)
+    assert points.high - points.low < 0.05
+    assert passes.high - passes.low > 4 * (points.high - points.low)
+    assert passes.low < passes.gain < passes.high
+    one = paired_mse_gain(ref, base + offsets, base, np.zeros(4000, dtype=int))
+    assert np.isnan(one.low) and np.isnan(one.high) and one.n_groups == 1

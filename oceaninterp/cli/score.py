@@ -58,6 +58,9 @@ def score(
 
     Scores follow the 2020a (OSSE) and 2021a (OSE) SSH-mapping data challenges;
     all maps are compared on the points where every map and the reference are valid.
+    Each map after the first gets its MSE gain over the first (1 - MSE / MSE_first;
+    put the baseline first); with --tracks also its 95 % interval from a bootstrap
+    over the withheld passes: an interval across 0 is no proven difference.
     """
     setup_logging(log_level)
     with user_errors():
@@ -91,11 +94,24 @@ def _print_table(records: list[dict], output: Path) -> None:
         ("lambda_t (days)", "lambda_t_days", "{:.1f}"),
         ("RMSE (m)", "rmse_m", "{:.4f}"),
     )
-    for title, _, _ in columns:
+    # Columns no map has (lambda_t of withheld tracks, the gain of a single map) are left out.
+    shown = [c for c in columns if any(r[c[1]] is not None for r in records)]
+    for title, _, _ in shown:
         table.add_column(title, justify="left" if title == "name" else "right")
+    if len(records) > 1:
+        table.add_column(f"MSE gain vs {records[0]['name']}", justify="right")
     for record in records:
-        table.add_row(
-            *("-" if record[k] is None else fmt.format(record[k]) for _, k, fmt in columns)
-        )
+        cells = ["-" if record[k] is None else fmt.format(record[k]) for _, k, fmt in shown]
+        table.add_row(*cells, *([_gain_text(record)] if len(records) > 1 else []))
     console.print(table)
     console.print(f"scores and figures -> {output}", highlight=False)
+
+
+def _gain_text(record: dict) -> str:
+    """``+4.0% [-2.1,+9.8]``: a record's MSE gain and its 95 % interval when known."""
+    if record["mse_gain"] is None:
+        return "-"
+    text = f"{100 * record['mse_gain']:+.1f}%"
+    if record["mse_gain_low"] is not None and record["mse_gain_high"] is not None:
+        text += f" [{100 * record['mse_gain_low']:+.1f},{100 * record['mse_gain_high']:+.1f}]"
+    return text
