@@ -21,7 +21,8 @@ gridded over each box at 1/10 deg (``oceaninterp grid``, land masked; in
 - the OI with its defaults (1 deg, 7 days, 5 cm; prior std estimated from the
   observations) and with the data challenge's unit covariance (``--signal-std 1``);
 - the 4DVarNet normalised by the mapped observations' mean and std
-  (``--normalise observations``, ``--outside oi``);
+  (``--normalise observations``, ``--outside oi``), alone and averaged with
+  the OI (``--oi-weight 0.5``);
 
 With ``--finetune``, the checkpoint is also fine-tuned on the MAPPED passes
 only (``oceaninterp train --self-supervised``: hidden track segments, misfit
@@ -141,6 +142,14 @@ def main(argv: list[str] | None = None) -> None:
             str(opts.checkpoint),
             "--normalise",
             "observations",
+        ],
+        "4dvarnet --normalise observations --oi-weight 0.5 (--outside oi)": [
+            "-c",
+            str(opts.checkpoint),
+            "--normalise",
+            "observations",
+            "--oi-weight",
+            "0.5",
         ],
     }
     names = [f"map{i}" for i in range(len(runs))]

@@ -98,6 +98,7 @@ Count = Annotated[int, Rule(minimum=1)]
 Index = Annotated[int, Rule(minimum=0)]
 Positive = Annotated[float, Rule(positive=True)]
 NonNegative = Annotated[float, Rule(minimum=0)]
+Share = Annotated[float, Rule(minimum=0, maximum=1)]
 Text = Annotated[str, Rule(nonempty=True)]
 #: Paths or glob patterns: a TOML list of strings, or one string.
 Paths = tuple[str, ...]
@@ -477,7 +478,7 @@ class TrainConfig:
     prior_weight: NonNegative = 1.0
     observation_weight: NonNegative = 1.0
     loss_border: Index = 4
-    mask_swap_fraction: Annotated[float, Rule(minimum=0, maximum=1)] = 0.5
+    mask_swap_fraction: Share = 0.5
     noise_augment: NonNegative = 0.0
     train_start: str | None = None
     train_end: str | None = None

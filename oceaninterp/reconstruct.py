@@ -267,6 +267,7 @@ def reconstruct(
     outside: str = "oi",
     output_resolution: float | None = None,
     normalise: Normalisation = "checkpoint",
+    oi_weight: float = 0.0,
 ) -> Path:
     """Map SSH from a cube and write DUACS-L4-like maps (NetCDF or Zarr v3).
 
@@ -329,6 +330,13 @@ def reconstruct(
         ``"observations"`` (the cube's observations', as mapped:
         :func:`oceaninterp.model.inference.observed_normalisation`); recorded
         in the maps' ``comment``.
+    oi_weight
+        For ``"4dvarnet"``: the map is ``(1 - oi_weight) * 4DVarNet + oi_weight
+        * OI``, the OI of the cube with default settings (the one an
+        ``oi_input`` model takes as input): an equal-weight ensemble at 0.5,
+        which shrinks the model's departures from the OI where they are not
+        to be trusted (data unlike its training). 0 (default): the model alone.
+        Recorded in the maps' ``comment``.
 
     Returns
     -------
@@ -352,6 +360,10 @@ def reconstruct(
         raise ConfigError(f"outside: expected one of {list(OUTSIDE)}, got {outside!r}")
     if normalise not in NORMALISATIONS:
         raise ConfigError(f"normalise: expected one of {list(NORMALISATIONS)}, got {normalise!r}")
+    if not 0.0 <= oi_weight <= 1.0:
+        raise ConfigError(f"oi_weight: expected a number in 0..1, got {oi_weight!r}")
+    if oi_weight and method != "4dvarnet":
+        raise ConfigError("oi_weight: only for the 4dvarnet method")
     inputs = [p for p in (cube, checkpoint, mdt, tune_truth, land) if isinstance(p, str | Path)]
     output = check_output(output, overwrite, inputs=inputs)
     if isinstance(cube, xr.Dataset):
@@ -408,9 +420,14 @@ def reconstruct(
             f"std {used['std']:.4f} m (its training's std: {trained['std']:.4f} m)."
         )
         log.info("%s", comments[-1])
+    if oi_weight:
+        comments.append(
+            f"The map is {1 - oi_weight:g} x the 4DVarNet + {oi_weight:g} x the optimal "
+            "interpolation of its observations (default OI settings)."
+        )
     if comments:
         ready.attrs["comment"] = " ".join(comments)
-    if description.oi_input:  # the model's second input, as in training
+    if description.oi_input or oi_weight:  # the model's second input, as in training
         ready.cube["oi"] = (
             ("time", "latitude", "longitude"),
             input_map(ready.cube, device=str(resolve_device(device)), land=ready.land),
@@ -436,6 +453,9 @@ def reconstruct(
         for window in windows:
             ssh = window.ssh
             n = ssh.shape[0]
+            if oi_weight:
+                oi = ready.cube["oi"].values[window.start : window.start + n]
+                ssh = (1.0 - oi_weight) * ssh + oi_weight * oi
             if oi_rows.any():
                 oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, ready.land)
                 ssh = np.where(oi_rows[None, :, None], oi, ssh)

@@ -482,6 +482,12 @@ def test_normalise_by_the_observations_is_a_setting_of_the_maps(tmp_path: Path) 
         assert "normalised SSH by the observations' mean" in ds.attrs["comment"]
         assert not np.allclose(ds["adt"].values, plain)
     assert run_pipeline(pipeline).computed == 0
+    pipeline.write_text(text + 'normalise = "observations"\noi_weight = 0.5\n')
+    third = run_pipeline(pipeline)
+    assert third.ok and computed(third, "maps/net") == DAYS[:4], third.line()
+    with xr.open_dataset(day) as ds:
+        assert "0.5 x the optimal interpolation" in ds.attrs["comment"]
+    assert run_pipeline(pipeline).computed == 0
 
 
 def test_oi_settings_set_the_halo(tmp_path: Path) -> None:

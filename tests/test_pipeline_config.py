@@ -154,6 +154,14 @@ def test_errors_name_the_key_and_the_expected_value(data: dict, message: str) ->
             {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "normalise": "truth"},
             r"net: normalise: expected one of \['checkpoint', 'observations'\]",
         ),
+        (
+            {"name": "x", "method": "oi", "oi_weight": 0.5},
+            r"x: oi_weight: only for method '4dvarnet'",
+        ),
+        (
+            {"name": "net", "method": "4dvarnet", "checkpoint": "c.pt", "oi_weight": 1.5},
+            r"net: oi_weight: expected a number in 0..1, got 1.5",
+        ),
     ],
 )
 def test_reconstruct_table_errors(table: dict, message: str) -> None:

@@ -335,6 +335,37 @@ def test_observations_normalisation_makes_the_maps_follow_the_observed_amplitude
         reconstruct(cube, tmp_path / "x.nc", checkpoint=loaded, normalise="truth")
 
 
+def test_oi_weight_blends_the_model_with_the_oi_of_its_observations(rng, tmp_path) -> None:
+    """W = 0: the model; W = 1: the default OI; W = 0.5: their mean (to packing)."""
+    from oceaninterp.model.checkpoint import load_checkpoint
+
+    torch.manual_seed(0)
+    loaded = load_checkpoint(_tiny_checkpoint(tmp_path / "tiny.pt", n_step=2), device="cpu")
+    cube = make_cube(rng, shape=(9, 21, 25), coverage=0.3)
+    maps = {}
+    for weight in (0.0, 0.5, 1.0):
+        out = reconstruct(
+            cube,
+            tmp_path / f"w{weight}.nc",
+            checkpoint=loaded,
+            device="cpu",
+            land=NO_LAND,
+            oi_weight=weight,
+        )
+        maps[weight] = duacs_l4.open(out).load()
+    oi = duacs_l4.open(reconstruct(cube, tmp_path / "oi.nc", method="oi", land=NO_LAND)).load()
+    model, half, full = (maps[w]["adt"].values for w in (0.0, 0.5, 1.0))
+    assert float(np.sqrt(np.mean((model - oi["adt"].values) ** 2))) > 0.01  # two maps differ
+    np.testing.assert_allclose(full, oi["adt"].values, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(half, (model + oi["adt"].values) / 2, rtol=0, atol=1e-3)
+    assert "0.5 x the 4DVarNet + 0.5 x the optimal interpolation" in maps[0.5].attrs["comment"]
+    assert "optimal interpolation" not in maps[0.0].attrs.get("comment", "")
+    with pytest.raises(ConfigError, match="oi_weight"):
+        reconstruct(cube, tmp_path / "x.nc", checkpoint=loaded, oi_weight=1.5)
+    with pytest.raises(ConfigError, match="oi_weight"):
+        reconstruct(cube, tmp_path / "y.nc", method="oi", oi_weight=0.5)
+
+
 @pytest.mark.gpu
 def test_cuda_bf16_matches_cpu(cube, tmp_path) -> None:
     if not torch.cuda.is_available():
@@ -379,6 +410,11 @@ def test_cli_reconstructs_and_refuses_in_one_line(cube, tmp_path) -> None:
     assert "observations' mean" in duacs_l4.open(out).attrs["comment"]
     wrong = runner.invoke(app, [*base, "-o", str(tmp_path / "w.nc"), "--normalise", "truth"])
     assert wrong.exit_code != 0 and "normalise" in wrong.output
+    blended = runner.invoke(app, [*base, "-o", str(tmp_path / "b.nc"), "--oi-weight", "0.5"])
+    assert blended.exit_code == 0, blended.output
+    assert "optimal interpolation" in duacs_l4.open(tmp_path / "b.nc").attrs["comment"]
+    heavy = runner.invoke(app, [*base, "-o", str(tmp_path / "h.nc"), "--oi-weight", "2"])
+    assert heavy.exit_code == 1 and "oi_weight" in heavy.output
     again = runner.invoke(app, ["reconstruct", str(cube_path), "-c", str(ckpt), "-o", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
     missing = runner.invoke(app, ["reconstruct", str(cube_path), "-o", str(tmp_path / "x.nc")])

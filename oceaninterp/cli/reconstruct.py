@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -18,6 +18,9 @@ from oceaninterp.cli.common import (
     setup_logging,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from oceaninterp.kinds import Normalisation
 
 
 def reconstruct(
@@ -87,6 +90,15 @@ def reconstruct(
             "model learnt; advised on real data, see README 'Real data').",
         ),
     ] = "checkpoint",
+    oi_weight: Annotated[
+        float,
+        typer.Option(
+            "--oi-weight",
+            help="4DVarNet: map (1 - W) x the model + W x the OI of the cube (default OI "
+            "settings); 0.5, an equal-weight ensemble, is advised on real data (README 'Real "
+            "data'). Default 0: the model alone.",
+        ),
+    ] = 0.0,
     lx: Annotated[
         float | None, typer.Option("--lx", help="OI: correlation length in longitude, deg.")
     ] = None,
@@ -189,7 +201,8 @@ def reconstruct(
                 output_resolution=output_resolution,
                 land=land,
                 outside=outside,
-                normalise=normalise,
+                normalise=cast("Normalisation", normalise),  # checked by reconstruct
+                oi_weight=oi_weight,
                 overwrite=overwrite,
                 history=command_line(),
                 progress=on_batch,

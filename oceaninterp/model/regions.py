@@ -385,7 +385,7 @@ def add_noise(
         return batch
     if rng is None:
         raise ValueError("add_noise: an rng is needed to add noise")
-    stds = rng.uniform(0.0, largest, size=batch.obs.shape[0])
+    stds = np.asarray(rng.uniform(0.0, largest, size=batch.obs.shape[0]))
     for k, std in enumerate(stds):
         observed = np.isfinite(batch.obs[k])
         noise = rng.standard_normal(int(observed.sum())).astype(batch.obs.dtype)

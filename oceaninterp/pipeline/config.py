@@ -25,6 +25,7 @@ from oceaninterp.config import (
     OIConfig,
     Paths,
     Rule,
+    Share,
     Text,
     check_fields,
     from_mapping,
@@ -165,6 +166,10 @@ class RunReconstruct:
         For 4dvarnet: the SSH mean and std the model works in, ``"checkpoint"``
         (default) or ``"observations"`` (those of each block's window of
         observations; ``reconstruct --normalise``).
+    oi_weight
+        For 4dvarnet: the maps are ``(1 - oi_weight)`` x the model +
+        ``oi_weight`` x the OI of the block's observations (default OI
+        settings; ``reconstruct --oi-weight``). Default 0: the model alone.
     """
 
     name: Annotated[str, Rule(pattern=r"[\w-]+", expected="letters, digits, '-' or '_'")]
@@ -175,6 +180,7 @@ class RunReconstruct:
     block_days: Count = 30
     oi: OIConfig | None = None
     normalise: Normalisation = "checkpoint"
+    oi_weight: Share = 0.0
 
     def __post_init__(self) -> None:
         check_fields(self, names=("name",))
@@ -183,6 +189,8 @@ class RunReconstruct:
             raise ConfigError(f"{self.name}: checkpoint: expected a checkpoint file for 4dvarnet")
         if self.method != "4dvarnet" and self.normalise != "checkpoint":
             raise ConfigError(f"{self.name}: normalise: only for method '4dvarnet'")
+        if self.method != "4dvarnet" and self.oi_weight:
+            raise ConfigError(f"{self.name}: oi_weight: only for method '4dvarnet'")
         if self.oi is not None:
             if self.method != "oi" or not isinstance(self.oi, (dict, OIConfig)):
                 raise ConfigError(

@@ -304,7 +304,7 @@ def plan_maps(
     stale: list[MapBlock] = []
     for days in blocks:
         window = grid_days(days, halo)
-        payload = {
+        payload: dict[str, Any] = {
             "stage": "maps",
             "method": method.method,
             "checkpoint": checkpoint_sha256,
@@ -313,8 +313,10 @@ def plan_maps(
             "days": days,
             "cubes": [[d, cube_keys.get(d)] for d in window],
         }
-        if method.normalise != "checkpoint":  # the default leaves earlier keys as they were
+        if method.normalise != "checkpoint":  # the defaults leave earlier keys as they were
             payload["normalise"] = method.normalise
+        if method.oi_weight:
+            payload["oi_weight"] = method.oi_weight
         if mdt_sha256 is not None:
             payload["mdt"] = mdt_sha256
         if land_mask is not None:

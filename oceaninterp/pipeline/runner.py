@@ -419,6 +419,7 @@ class _Run:
                     "device": method.device,
                     "oi": method.oi,
                     "normalise": method.normalise,
+                    "oi_weight": method.oi_weight,
                     "work_dir": str(work / f"{method.name}-{block.days[0].day}"),
                     "history": f"oceaninterp run {self.cfg.pipeline.name}",
                     "mdt": None if mdt is None else str(mdt[0]),

@@ -205,6 +205,7 @@ def reconstruct_block(
     land: str = "coastline",
     progress: Callable[[int, int], None] | None = None,
     normalise: Normalisation = "checkpoint",
+    oi_weight: float = 0.0,
 ) -> list[str]:
     """Map the days of ``outputs`` from the window of ``cubes``.
 
@@ -239,6 +240,8 @@ def reconstruct_block(
     normalise
         ``reconstruct(normalise=...)``: the 4DVarNet's SSH mean and std,
         its checkpoint's or the window's observations'.
+    oi_weight
+        ``reconstruct(oi_weight=...)``: the OI's share in a 4DVarNet's maps.
 
     Returns
     -------
@@ -264,6 +267,7 @@ def reconstruct_block(
             land=land,
             progress=progress,
             normalise=normalise,
+            oi_weight=oi_weight,
         )
         sources = [Path(p).name for _, p in cubes if p is not None]
         sources += [] if mdt is None else [Path(mdt).name]
