@@ -42,7 +42,10 @@ SMALLEST: dict[str, list[str] | str] = {
     "lorenz": ["--quick"],
     "memory_bench": ["--only", "pipeline", "--keep", "{tmp}/work"],
     "oi_bench": ["--days", "1"],
-    "ose_jason3": ["--real-data", "{real}", "--work", "{tmp}/work"],
+    "ose_jason3": [
+        *("--real-data", "{real}", "--work", "{tmp}/work"),
+        *("--box", "-75", "-60", "30", "40", "--box", "-60", "-45", "30", "40"),  # pooled
+    ],
     "peer_4dvarnet": [
         *("--epochs", "1", "--tiles-per-epoch", "4", "--test-days", "5"),
         *("--work", "{tmp}/work", "--json", "{tmp}/peer.json"),
