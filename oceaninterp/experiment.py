@@ -7,7 +7,7 @@
 * :func:`run_pipeline_from`: an experiment's maps and scores made by
   :func:`oceaninterp.pipeline.run_pipeline` from a pipeline TOML template of
   ``pipelines/experiments/`` with some of its keys changed;
-* the leaderboard: :func:`mse_gain`, :func:`compare`, :func:`score_cells` and
+* the leaderboard: :func:`~oceaninterp.scores.mse_gain`, :func:`compare`, :func:`score_cells` and
   :func:`markdown_table`;
 * the command line's ``--work`` and ``--results`` (:func:`experiment_parser`).
 
@@ -36,6 +36,7 @@ import tomli_w
 from oceaninterp.errors import InputError
 from oceaninterp.ingest import fingerprint
 from oceaninterp.io import atomic_path
+from oceaninterp.scores import mse_gain
 
 logger = logging.getLogger(__name__)
 
@@ -331,18 +332,13 @@ def run_pipeline_from(
 # ------------------------------------------------------------------ leaderboard
 
 
-def mse_gain(rmse: float, rmse_baseline: float) -> float:
-    """``1 - MSE / MSE_baseline`` from two RMSEs of the same cells and days (any unit)."""
-    return 1.0 - (rmse / rmse_baseline) ** 2
-
-
 def compare(record: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, Any]:
     """How a method's score record compares with a baseline's (records of ``score_maps``).
 
     Returns
     -------
     dict
-        ``mse_gain`` (:func:`mse_gain`), ``worse`` (the method's MSE is
+        ``mse_gain`` (:func:`~oceaninterp.scores.mse_gain`), ``worse`` (the method's MSE is
         higher) and ``worse_on``: the scores among MSE, lambda_x and lambda_t
         (smaller is better) where the method is worse.
     """

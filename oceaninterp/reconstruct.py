@@ -454,8 +454,8 @@ def reconstruct(
             ssh = window.ssh
             n = ssh.shape[0]
             if oi_weight:
-                oi = ready.cube["oi"].values[window.start : window.start + n]
-                ssh = (1.0 - oi_weight) * ssh + oi_weight * oi
+                blended = ready.cube["oi"].values[window.start : window.start + n]
+                ssh = (1.0 - oi_weight) * ssh + oi_weight * blended
             if oi_rows.any():
                 oi = _oi_rows(ready.cube, oi_rows, window.start, n, oi_cfg, oi_device, ready.land)
                 ssh = np.where(oi_rows[None, :, None], oi, ssh)

@@ -283,9 +283,9 @@ def _score_gridded(maps, labels, truth_path, start, end, variable, observations=
                 "lambda_x_km": _finite(s.lambda_x_km),
                 "lambda_t_days": _finite(s.lambda_t_days),
                 "rmse_m": _finite(r.rmse_m),
-                "mse_gain": None
-                if not records
-                else _finite(1.0 - (r.rmse_m / records[0]["rmse_m"]) ** 2),
+                "mse_gain": _finite(scores.mse_gain(r.rmse_m, rmse_list[0].rmse_m))
+                if records
+                else None,
                 "mse_gain_low": None,
                 "mse_gain_high": None,
             }

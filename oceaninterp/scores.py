@@ -522,6 +522,16 @@ def alongtrack_scores(
 # ------------------------------------------------------------- paired comparison
 
 
+def mse_gain(rmse: float, rmse_baseline: float) -> float:
+    """``1 - MSE / MSE_baseline`` from two RMSEs of the same cells and days (any unit).
+
+    NaN when the baseline's RMSE is zero or undefined.
+    """
+    if not rmse_baseline > 0:
+        return float("nan")
+    return 1.0 - (rmse / rmse_baseline) ** 2
+
+
 @dataclass(frozen=True)
 class MseGain:
     """``1 - MSE(estimate) / MSE(baseline)`` on the same points, with a bootstrap interval.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 
@@ -15,6 +16,8 @@ def test_mse_gain_is_relative_to_the_baseline() -> None:
     assert experiment.mse_gain(0.05, 0.10) == pytest.approx(0.75)
     assert experiment.mse_gain(0.10, 0.10) == pytest.approx(0.0)
     assert experiment.mse_gain(0.20, 0.10) == pytest.approx(-3.0)
+    assert math.isnan(experiment.mse_gain(0.1, 0.0))  # a perfect baseline: no ratio
+    assert math.isnan(experiment.mse_gain(0.1, float("nan")))
 
 
 def test_compare_flags_where_the_method_is_worse(score_record) -> None:
