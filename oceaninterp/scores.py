@@ -584,7 +584,8 @@ def paired_mse_gain(
 ) -> MseGain:
     """How much better ``estimate`` fits ``reference`` than ``baseline`` does, and how surely.
 
-    A paired bootstrap over ``groups``: passes are resampled with
+    A paired percentile bootstrap over ``groups`` (:func:`scipy.stats.bootstrap`
+    of the passes' summed squared errors): passes are resampled with
     replacement, both maps' squared errors summed over the same resampled
     points, so errors shared by the two maps cancel and points of one pass
     (correlated along track) move together.
@@ -616,9 +617,19 @@ def paired_mse_gain(
     gain = 1.0 - se_est.sum() / se_base.sum()
     if n < 2:
         return MseGain(float(gain), float("nan"), float("nan"), n)
-    picks = np.random.default_rng(seed).integers(0, n, size=(draws, n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gains = 1.0 - se_est[picks].sum(axis=1) / se_base[picks].sum(axis=1)
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.nanpercentile(gains, [tail, 100.0 - tail])
-    return MseGain(float(gain), float(low), float(high), n)
+    from scipy.stats import bootstrap
+
+    def gains(est: np.ndarray, base: np.ndarray, axis: int) -> np.ndarray:
+        return 1.0 - est.sum(axis=axis) / base.sum(axis=axis)
+
+    interval = bootstrap(
+        (se_est, se_base),
+        gains,
+        paired=True,
+        vectorized=True,
+        n_resamples=draws,
+        confidence_level=level,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return MseGain(float(gain), float(interval.low), float(interval.high), n)
