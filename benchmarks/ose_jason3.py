@@ -172,7 +172,6 @@ def main(argv: list[str] | None = None) -> None:
         ]
         names.append(f"map_{tuned.stem}")
         notes.append(note)
-    tag = f"{'_' + opts.tag if opts.tag else ''}"
     held_files = sorted(held.glob("*.nc"))
     lines, pooled = [], []
     for box in boxes:
@@ -182,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         lines += ["", observed_std(folder / "cube.nc", opts.checkpoint), ""]
         pooled.append(withheld_values([str(m) for m in maps], held_files))
     if len(boxes) > 1:
-        lines += pooled_table(list(runs), pooled, boxes)
+        lines += pooled_table(list(runs), pooled)
     text = (
         "\n".join(
             [
@@ -195,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         ).rstrip()
         + "\n"
     )
-    (work / f"ose_jason3{tag}.md").write_text(text)
+    (work / f"ose_jason3{suffix(opts)}.md").write_text(text)
     print(text)
 
 
@@ -217,7 +216,7 @@ def map_box(
             opts.reuse and out.is_file() and out.name.startswith("map") and out.stem[3:].isdigit()
         ):
             oceaninterp("reconstruct", str(cube), *args, "-o", str(out), "--overwrite")
-    report = folder / f"scores{'_' + opts.tag if opts.tag else ''}"
+    report = folder / f"scores{suffix(opts)}"
     baseline = maps[list(runs).index(BASELINE)]
     scored = [baseline, *(m for m in maps if m != baseline)]  # gains are against the first
     oceaninterp("score", *map(str, scored), "--tracks", str(held), "-o", str(report), "--overwrite")
@@ -234,14 +233,17 @@ def map_box(
     return lines
 
 
+def suffix(opts: argparse.Namespace) -> str:
+    """``_TAG`` for ``--tag TAG``, else nothing: the end of the report's names."""
+    return f"_{opts.tag}" if opts.tag else ""
+
+
 def box_name(box: tuple[float, ...]) -> str:
     """``-75_-45_25_50``: a box's folder name."""
     return "_".join(f"{v:g}" for v in box)
 
 
-def pooled_table(
-    labels: list[str], per_box: list[WithheldValues], boxes: list[tuple[float, ...]]
-) -> list[str]:
+def pooled_table(labels: list[str], per_box: list[WithheldValues]) -> list[str]:
     """Every map against the OI over the withheld points of all boxes together.
 
     The passes of different boxes are different groups of the bootstrap (the
@@ -249,7 +251,7 @@ def pooled_table(
     """
     base = labels.index(BASELINE)
     lines = [
-        f"## Pooled over the {len(boxes)} boxes",
+        f"## Pooled over the {len(per_box)} boxes",
         "",
         "| map | RMSE (cm) | MSE gain vs the OI [95 % interval] | points | passes |",
         "|---|---|---|---|---|",
@@ -325,7 +327,7 @@ def finetune(kept: Path, work: Path, opts: argparse.Namespace) -> tuple[Path, st
         grid(kept, cube, opts.train_box)
     config = work / "finetune.toml"
     config.write_text(f"[train]\ntiles_per_epoch = {opts.tiles_per_epoch}\nloss_border = 4\n")
-    tuned = work / f"finetuned{'_' + opts.tag if opts.tag else ''}.pt"
+    tuned = work / f"finetuned{suffix(opts)}.pt"
     started = time.perf_counter()
     oceaninterp(
         "train",
